@@ -1,0 +1,1 @@
+"""Threads, queues and ring buffer that join device, dsp and store into a recording."""

@@ -1,0 +1,1 @@
+"""Device layer: wire protocol codec, serial transport and the simulated board."""

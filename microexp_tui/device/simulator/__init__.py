@@ -1,0 +1,1 @@
+"""A simulated board that speaks the firmware protocol over a real pseudo-terminal."""

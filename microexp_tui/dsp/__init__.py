@@ -1,0 +1,1 @@
+"""Causal streaming filters and artifact flags; imports neither device/ nor store/."""

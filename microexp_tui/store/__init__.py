@@ -1,0 +1,1 @@
+"""SQLite session store: schema, migrations, sessions, sample chunks, audit log."""
