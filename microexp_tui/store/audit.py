@@ -1,0 +1,83 @@
+"""Append-only audit log whose rows form a SHA-256 hash chain.
+
+Each row stores `hash = sha256(prev_hash + canonical_content)` where the canonical
+content is the compact, key-sorted JSON of the row's id, time, actor, action, session
+and detail text. SQL triggers forbid UPDATE and DELETE; the chain catches edits made
+by someone who drops the triggers. Removing the newest rows leaves a valid shorter
+chain, which only a copy of the latest hash kept elsewhere could reveal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from sqlite_utils import Database
+
+from microexp_tui.errors import InputError
+from microexp_tui.store.database import write_transaction
+from microexp_tui.store.records import utc_now_iso
+
+GENESIS_HASH = "0" * 64
+"""`prev_hash` of the first row."""
+
+
+def canonical_detail(action: str, detail: dict[str, Any]) -> str:
+    """Compact key-sorted JSON of `detail`; InputError if it is not plain JSON data."""
+    try:
+        return json.dumps(detail, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InputError(
+            f"The audit detail for action '{action}' is not plain JSON data ({exc}). "
+            "Pass only str, int, float, bool, None, lists and dicts."
+        ) from exc
+
+
+def row_hash(prev_hash: str, row: dict[str, Any]) -> str:
+    """Chain hash of an audit row given the previous row's hash."""
+    content = {key: row[key] for key in ("id", "at", "actor", "action", "session_id", "detail")}
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(prev_hash.encode("ascii") + canonical.encode("utf-8")).hexdigest()
+
+
+def append(
+    db: Database,
+    action: str,
+    detail: dict[str, Any],
+    session_id: int | None = None,
+    actor: str = "system",
+) -> int:
+    """Append one chained row (joining the caller's transaction if any); return its id."""
+    detail_json = canonical_detail(action, detail)
+    with write_transaction(db):
+        last = db.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+        prev_id, prev_hash = (last[0], last[1]) if last else (0, GENESIS_HASH)
+        row: dict[str, Any] = {
+            "id": prev_id + 1,
+            "at": utc_now_iso(),
+            "actor": actor,
+            "action": action,
+            "session_id": session_id,
+            "detail": detail_json,
+            "prev_hash": prev_hash,
+        }
+        row["hash"] = row_hash(prev_hash, row)
+        db.table("audit_log").insert(row)
+    return int(row["id"])
+
+
+def verify_chain(db: Database) -> int | None:
+    """Id of the first row whose link or hash is wrong, or None if the whole chain holds."""
+    cursor = db.execute(
+        "SELECT id, at, actor, action, session_id, detail, prev_hash, hash "
+        "FROM audit_log ORDER BY id"
+    )
+    names = [column[0] for column in cursor.description]
+    expected_prev = GENESIS_HASH
+    for values in cursor:
+        row = dict(zip(names, values, strict=True))
+        if row["prev_hash"] != expected_prev or row_hash(expected_prev, row) != row["hash"]:
+            return int(row["id"])
+        expected_prev = row["hash"]
+    return None

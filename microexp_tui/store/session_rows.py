@@ -1,0 +1,295 @@
+"""Session rows: start, batched writes, finish, read back, and recovery of crashed recordings."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from microexp_tui.errors import InputError, StoreError
+from microexp_tui.store import audit, locks
+from microexp_tui.store.database import write_transaction
+from microexp_tui.store.records import (
+    FINAL_STATUSES,
+    QUALITY_COUNTERS,
+    Batch,
+    ChannelSpec,
+    SessionRecord,
+    utc_now_iso,
+)
+from microexp_tui.store.validation import (
+    check_channels,
+    device_json,
+    normalise_counters,
+    prepare_batch,
+)
+
+_SESSION_SELECT = (
+    "SELECT s.id, s.uuid, s.participant_id, p.code, s.status, s.started_at, s.ended_at, "
+    "s.heartbeat_at, s.protocol, s.operator, s.sample_rate_hz, s.channel_count, s.device, "
+    "s.simulated, s.notes, s.samples_per_channel, s.stored_samples, "
+    + ", ".join(f"q.{name}" for name in (*QUALITY_COUNTERS, "extra"))
+    + " FROM sessions s JOIN participants p ON p.id = s.participant_id "
+    "LEFT JOIN session_quality q ON q.session_id = s.id"
+)
+
+
+def unknown_session(db_path: Path, session_id: int) -> StoreError:
+    """StoreError for a session id that is not in the database."""
+    return StoreError(
+        f"Session {session_id} does not exist in {db_path}. List the sessions of this "
+        "database (the sessions screen, or SessionStore.list_sessions()) to find its id, "
+        "or check that --db points at the right database."
+    )
+
+
+def start(
+    db: Database,
+    db_path: Path,
+    participant_id: int,
+    *,
+    sample_rate_hz: int,
+    channels: Sequence[ChannelSpec],
+    device: dict[str, Any],
+    simulated: bool,
+    protocol: str | None,
+    operator: str | None,
+    notes: str | None,
+) -> int:
+    """Insert a `recording` session with its montage and counters, holding its liveness lock."""
+    montage = check_channels(channels)
+    if sample_rate_hz <= 0:
+        raise InputError(f"Sample rate {sample_rate_hz} Hz is invalid: it must be positive.")
+    now = utc_now_iso()
+    row = {
+        "uuid": str(uuid.uuid4()),
+        "participant_id": participant_id,
+        "status": "recording",
+        "started_at": now,
+        "heartbeat_at": now,
+        "protocol": protocol,
+        "operator": operator,
+        "sample_rate_hz": sample_rate_hz,
+        "channel_count": len(montage),
+        "device": device_json(device, simulated),
+        "simulated": int(simulated),
+        "notes": notes,
+    }
+    session_id: int | None = None
+    try:
+        with write_transaction(db):
+            _check_participant(db, db_path, participant_id)
+            session_id = _insert_session(db, row, montage)
+            detail = {key: row[key] for key in ("sample_rate_hz", "channel_count", "protocol")}
+            detail["simulated"] = simulated
+            audit.append(db, "session.start", detail, session_id, operator or "system")
+            locks.acquire(db_path, session_id)  # before COMMIT: never visible unlocked
+    except BaseException:
+        if session_id is not None:
+            locks.release(db_path, session_id)
+        raise
+    return session_id
+
+
+def _check_participant(db: Database, db_path: Path, participant_id: int) -> None:
+    """StoreError unless the participant exists."""
+    if db.execute("SELECT 1 FROM participants WHERE id = ?", [participant_id]).fetchone():
+        return
+    raise StoreError(
+        f"Participant {participant_id} does not exist in {db_path}; create the participant first."
+    )
+
+
+def _insert_session(db: Database, row: dict[str, Any], montage: tuple[ChannelSpec, ...]) -> int:
+    """Insert the session, channel and quality rows; return the session id."""
+    table = db.table("sessions")
+    table.insert(row)
+    session_id = int(table.last_rowid or 0)
+    db.table("channels").insert_all(
+        {
+            "session_id": session_id,
+            "channel_index": spec.index,
+            "label": spec.label,
+            "muscle": spec.muscle,
+            "sensor_kind": spec.sensor_kind,
+            "action_units": ",".join(spec.action_units),
+        }
+        for spec in montage
+    )
+    db.table("session_quality").insert({"session_id": session_id, "updated_at": row["started_at"]})
+    return session_id
+
+
+def write_batch(db: Database, db_path: Path, session_id: int, batch: Batch) -> None:
+    """Store one batch (chunks, events, counters, heartbeat) in a single transaction."""
+    with write_transaction(db):
+        row = db.execute(
+            "SELECT status, channel_count, samples_per_channel FROM sessions WHERE id = ?",
+            [session_id],
+        ).fetchone()
+        if row is None:
+            raise unknown_session(db_path, session_id)
+        status, channel_count, end_index = row
+        if status != "recording":
+            raise StoreError(
+                f"Session {session_id} is '{status}', not recording: its data can no longer "
+                "change. Start a new session to record more."
+            )
+        counters = normalise_counters(batch.counters)
+        rows = prepare_batch(session_id, batch, channel_count, end_index)
+        for table_name in ("sample_chunks", "markers", "sequence_gaps", "artifacts"):
+            if rows[table_name]:
+                db.table(table_name).insert_all(rows[table_name])
+        _update_counters(db, session_id, counters)
+        new_end = max(
+            [end_index] + [c["first_sample"] + c["n_samples"] for c in rows["sample_chunks"]]
+        )
+        db.execute(
+            "UPDATE sessions SET heartbeat_at = ?, samples_per_channel = ?, "
+            "stored_samples = stored_samples + ? WHERE id = ?",
+            [
+                utc_now_iso(),
+                new_end,
+                sum(c["n_samples"] for c in rows["sample_chunks"]),
+                session_id,
+            ],
+        )
+
+
+def _update_counters(db: Database, session_id: int, counters: dict[str, int]) -> None:
+    """Overwrite quality counters: known ones in their columns, any others in `extra` (JSON)."""
+    if not counters:
+        return
+    known = {name: value for name, value in counters.items() if name in QUALITY_COUNTERS}
+    others = {name: value for name, value in counters.items() if name not in QUALITY_COUNTERS}
+    row = db.execute(
+        "SELECT extra FROM session_quality WHERE session_id = ?", [session_id]
+    ).fetchone()
+    extra = json.dumps({**json.loads(row[0] if row else "{}"), **others}, sort_keys=True)
+    assignments = "".join(f"{name} = :{name}, " for name in known)
+    db.execute(
+        f"UPDATE session_quality SET {assignments}extra = :extra, updated_at = :updated_at "
+        "WHERE session_id = :session_id",
+        {**known, "extra": extra, "updated_at": utc_now_iso(), "session_id": session_id},
+    )
+
+
+def finish(db: Database, db_path: Path, session_id: int, status: str, actor: str) -> None:
+    """Set a recording session's final status and release its lock (even if the update fails)."""
+    if status not in FINAL_STATUSES:
+        raise InputError(f"Status {status!r} is invalid: use one of {', '.join(FINAL_STATUSES)}.")
+    try:
+        with write_transaction(db):
+            row = db.execute("SELECT status FROM sessions WHERE id = ?", [session_id]).fetchone()
+            if row is None:
+                raise unknown_session(db_path, session_id)
+            if row[0] != "recording":
+                raise StoreError(
+                    f"Session {session_id} is already '{row[0]}'; only a recording session "
+                    "can be finished."
+                )
+            db.execute(
+                "UPDATE sessions SET status = ?, ended_at = ? WHERE id = ?",
+                [status, utc_now_iso(), session_id],
+            )
+            audit.append(db, "session.finish", {"status": status}, session_id, actor)
+    finally:
+        locks.release(db_path, session_id)
+
+
+def recover_stale(db: Database, db_path: Path) -> list[int]:
+    """Mark `interrupted` every `recording` session whose process is gone; return their ids."""
+    recovered: list[int] = []
+    if not db.execute("SELECT 1 FROM sessions WHERE status = 'recording' LIMIT 1").fetchone():
+        return recovered  # the common case: no write lock needed
+    with write_transaction(db):  # the write lock keeps a live writer from finishing meanwhile
+        rows = db.execute(
+            "SELECT id, heartbeat_at, started_at FROM sessions WHERE status = 'recording'"
+        ).fetchall()
+        for session_id, heartbeat_at, started_at in rows:
+            with locks.probe_stale(db_path, session_id) as stale:
+                if not stale:
+                    continue
+                db.execute(
+                    "UPDATE sessions SET status = 'interrupted', ended_at = ? "
+                    "WHERE id = ? AND status = 'recording'",
+                    [heartbeat_at or started_at, session_id],
+                )
+                audit.append(
+                    db,
+                    "session.recovered",
+                    {
+                        "status": "interrupted",
+                        "reason": "recording process ended without finishing the session",
+                        "last_heartbeat_at": heartbeat_at,
+                    },
+                    session_id,
+                )
+                recovered.append(session_id)
+    return recovered
+
+
+def _montages(db: Database, where: str, params: list[Any]) -> dict[int, list[ChannelSpec]]:
+    """Montage of each session matching the WHERE clause on `s.` columns."""
+    result: dict[int, list[ChannelSpec]] = {}
+    for sid, index, label, muscle, kind, units in db.execute(
+        "SELECT session_id, channel_index, label, muscle, sensor_kind, action_units FROM channels "
+        f"WHERE session_id IN (SELECT s.id FROM sessions s {where}) "
+        "ORDER BY session_id, channel_index",
+        params,
+    ):
+        aus = tuple(unit for unit in units.split(",") if unit)
+        result.setdefault(sid, []).append(ChannelSpec(index, label, muscle, kind, aus))
+    return result
+
+
+def _record(row: tuple[Any, ...], montage: list[ChannelSpec]) -> SessionRecord:
+    """Build a SessionRecord from a `_SESSION_SELECT` row and the session's montage."""
+    counter_values = row[17 : 17 + len(QUALITY_COUNTERS)]
+    extra_counters = json.loads(row[17 + len(QUALITY_COUNTERS)] or "{}")
+    return SessionRecord(
+        id=row[0],
+        uuid=row[1],
+        participant_id=row[2],
+        participant_code=row[3],
+        status=row[4],
+        started_at=row[5],
+        ended_at=row[6],
+        heartbeat_at=row[7],
+        protocol=row[8],
+        operator=row[9],
+        sample_rate_hz=row[10],
+        channel_count=row[11],
+        device=json.loads(row[12]),
+        simulated=bool(row[13]),
+        notes=row[14],
+        samples_per_channel=row[15],
+        stored_samples=row[16],
+        counters={
+            **{
+                name: int(value or 0)
+                for name, value in zip(QUALITY_COUNTERS, counter_values, strict=True)
+            },
+            **extra_counters,
+        },
+        channels=tuple(montage),
+    )
+
+
+def records(db: Database, where: str = "", params: Sequence[Any] = ()) -> list[SessionRecord]:
+    """Session records matching an optional WHERE clause on `s.` columns, oldest first."""
+    rows = db.execute(f"{_SESSION_SELECT} {where} ORDER BY s.id", list(params)).fetchall()
+    montages = _montages(db, where, list(params))
+    return [_record(tuple(row), montages.get(row[0], [])) for row in rows]
+
+
+def one(db: Database, db_path: Path, session_id: int) -> SessionRecord:
+    """The record of one session; StoreError naming the id if it does not exist."""
+    found = records(db, "WHERE s.id = ?", [session_id])
+    if not found:
+        raise unknown_session(db_path, session_id)
+    return found[0]

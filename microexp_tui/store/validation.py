@@ -1,0 +1,198 @@
+"""Checks on what callers hand the store (montage, device identity, batches), as InputError."""
+
+from __future__ import annotations
+
+import enum
+import json
+import operator
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from microexp_tui.domain import SENSOR_KINDS
+from microexp_tui.errors import InputError
+from microexp_tui.store.records import (
+    ArtifactRecord,
+    Batch,
+    ChannelSpec,
+    GapRecord,
+    MarkerRecord,
+)
+from microexp_tui.store.samples import to_wire
+
+_COUNTER_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+
+def check_channels(channels: Sequence[ChannelSpec]) -> tuple[ChannelSpec, ...]:
+    """Validate a montage: indices 0..n-1 each once, known sensor kinds; return it sorted."""
+    montage = tuple(sorted(channels, key=lambda spec: spec.index))
+    if not montage:
+        raise InputError("A session needs at least one channel in its montage.")
+    if [spec.index for spec in montage] != list(range(len(montage))):
+        raise InputError(
+            f"Channel indices {[spec.index for spec in channels]} are invalid: "
+            f"use 0..{len(montage) - 1}, each exactly once."
+        )
+    for spec in montage:
+        if spec.sensor_kind not in SENSOR_KINDS:
+            raise InputError(
+                f"Channel {spec.index} ({spec.label}) has sensor kind {spec.sensor_kind!r}; "
+                f"use one of {', '.join(SENSOR_KINDS)}."
+            )
+        if any("," in unit for unit in spec.action_units):
+            raise InputError(f"Channel {spec.index}: action unit names cannot contain ','.")
+    return montage
+
+
+def device_json(device: dict[str, Any], simulated: bool) -> str:
+    """Device identity as key-sorted JSON with the `simulated` flag set consistently."""
+    if "simulated" in device and bool(device["simulated"]) != simulated:
+        raise InputError(
+            f"The device identity says simulated={device['simulated']!r} but the session is "
+            f"started with simulated={simulated}; they must agree."
+        )
+    try:
+        return json.dumps({**device, "simulated": simulated}, sort_keys=True)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"The device identity is not plain JSON data: {exc}.") from exc
+
+
+def _as_int(value: Any, what: str) -> int:
+    """Any integer (Python or numpy) as int; InputError for anything else."""
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise InputError(f"{what} must be an integer, not {value!r}.") from None
+
+
+def normalise_counters(counters: dict[str, Any]) -> dict[str, int]:
+    """Counter values as non-negative ints; names must be lower_snake_case identifiers."""
+    result: dict[str, int] = {}
+    for name, value in counters.items():
+        if not isinstance(name, str) or not _COUNTER_NAME.fullmatch(name):
+            raise InputError(f"Quality counter name {name!r} is invalid: use lower_snake_case.")
+        result[name] = _as_int(value, f"Quality counter {name}")
+        if result[name] < 0:
+            raise InputError(f"Quality counter {name} = {value!r}: must be >= 0.")
+    return result
+
+
+def _marker_source(source: Any) -> str:
+    """Marker source as text: enum members by lower-case name, integers as decimal text."""
+    if isinstance(source, enum.Enum):
+        return source.name.lower()
+    if isinstance(source, str | int) and not isinstance(source, bool):
+        return str(source)
+    return ""
+
+
+def _coalesce(chunks: list[tuple[int, np.ndarray]]) -> list[tuple[int, np.ndarray]]:
+    """Merge chunks that follow each other exactly, so each batch stores few, large rows."""
+    merged: list[tuple[int, list[np.ndarray]]] = []
+    end = None
+    for first, counts in chunks:
+        if merged and first == end:
+            merged[-1][1].append(counts)
+        else:
+            merged.append((first, [counts]))
+        end = first + len(counts)
+    return [
+        (first, parts[0] if len(parts) == 1 else np.concatenate(parts)) for first, parts in merged
+    ]
+
+
+def _chunk_rows(
+    session_id: int, batch: Batch, channel_count: int, end_index: int
+) -> list[dict[str, Any]]:
+    """Encode the chunks, which must follow each other after the stored end, without overlap."""
+    ordered = sorted(
+        ((_as_int(first, "Sample chunk first index"), counts) for first, counts in batch.chunks),
+        key=lambda chunk: chunk[0],
+    )
+    wire = [(first, to_wire(counts, channel_count, first)) for first, counts in ordered]
+    rows: list[dict[str, Any]] = []
+    for first_sample, data in _coalesce(wire):
+        if first_sample < end_index:
+            raise InputError(
+                f"Sample chunk at index {first_sample} of session {session_id} overlaps "
+                f"samples already stored or written in the same batch (they reach index "
+                f"{end_index - 1}); chunks must not overlap."
+            )
+        rows.append(
+            {
+                "session_id": session_id,
+                "first_sample": first_sample,
+                "n_samples": int(data.shape[0]),
+                "channel_count": channel_count,
+                "data": data.tobytes(),
+            }
+        )
+        end_index = first_sample + int(data.shape[0])
+    return rows
+
+
+def _marker_rows(session_id: int, batch: Batch) -> list[dict[str, Any]]:
+    """Marker rows; InputError for a negative index, a code outside 16 bits or no source."""
+    rows = []
+    for item in batch.markers:
+        raw = MarkerRecord(*item)
+        marker = MarkerRecord(
+            _as_int(raw.sample_index, "Marker sample index"),
+            _as_int(raw.code, "Marker code"),
+            _marker_source(raw.source),
+            None if raw.label is None else str(raw.label),
+            None if raw.host_time_s is None else float(raw.host_time_s),
+        )
+        if marker.sample_index < 0 or not 0 <= marker.code <= 0xFFFF or not marker.source:
+            raise InputError(
+                f"Marker {tuple(marker)} of session {session_id} is invalid: it needs a sample "
+                "index >= 0, a 16-bit code and a source."
+            )
+        rows.append({"session_id": session_id, **marker._asdict()})
+    return rows
+
+
+def _gap_rows(session_id: int, batch: Batch) -> list[dict[str, Any]]:
+    """Sequence-gap rows; InputError unless the index is >= 0 and the loss positive."""
+    rows = []
+    for item in batch.gaps:
+        gap = GapRecord(*(_as_int(value, "Sequence gap field") for value in item))
+        if gap.first_missing_index < 0 or gap.n_lost <= 0:
+            raise InputError(f"Sequence gap {tuple(gap)} of session {session_id} is invalid.")
+        rows.append({"session_id": session_id, **gap._asdict()})
+    return rows
+
+
+def _artifact_rows(session_id: int, batch: Batch, channel_count: int) -> list[dict[str, Any]]:
+    """Artifact rows; InputError for an unknown channel, an empty interval or no flag."""
+    rows = []
+    for item in batch.artifacts:
+        channel, flag, start_index, stop_index = item
+        art = ArtifactRecord(
+            _as_int(channel, "Artifact channel"),
+            str(flag or ""),
+            _as_int(start_index, "Artifact start index"),
+            _as_int(stop_index, "Artifact stop index"),
+        )
+        valid_channel = 0 <= art.channel < channel_count
+        if not valid_channel or not 0 <= art.start_index < art.stop_index or not art.flag:
+            raise InputError(
+                f"Artifact {tuple(art)} of session {session_id} is invalid: it needs a channel "
+                f"in 0..{channel_count - 1}, a flag and 0 <= start_index < stop_index."
+            )
+        rows.append({"session_id": session_id, **art._asdict()})
+    return rows
+
+
+def prepare_batch(
+    session_id: int, batch: Batch, channel_count: int, end_index: int
+) -> dict[str, list[dict[str, Any]]]:
+    """Validate a batch and turn it into rows per table (nothing is written if any part is bad)."""
+    return {
+        "sample_chunks": _chunk_rows(session_id, batch, channel_count, end_index),
+        "markers": _marker_rows(session_id, batch),
+        "sequence_gaps": _gap_rows(session_id, batch),
+        "artifacts": _artifact_rows(session_id, batch, channel_count),
+    }
