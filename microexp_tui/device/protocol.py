@@ -218,9 +218,7 @@ def encode_frame(frame_type: int, seq: int, payload: bytes = b"") -> bytes:
     return SYNC + body + struct.pack("<H", crc16_ccitt_false(body))
 
 
-def encode_samples_block(
-    first_sample_index: int, samples: npt.NDArray[np.integer]
-) -> bytes:
+def encode_samples_block(first_sample_index: int, samples: npt.NDArray[np.integer]) -> bytes:
     """Bytes of consecutive SAMPLES frames for a (samples, channels) block of ADC counts.
 
     Vectorised: the simulator and benchmarks produce hundreds of thousands of frames a
@@ -234,9 +232,7 @@ def encode_samples_block(
     rows[:, 0] = SYNC[0]
     rows[:, 1] = SYNC[1]
     rows[:, 2] = FrameType.SAMPLES
-    seq = (np.arange(first_sample_index, first_sample_index + n_samples) & 0xFFFF).astype(
-        "<u2"
-    )
+    seq = (np.arange(first_sample_index, first_sample_index + n_samples) & 0xFFFF).astype("<u2")
     rows[:, 3:5] = seq.view(np.uint8).reshape(n_samples, 2)
     rows[:, 5] = payload_bytes
     rows[:, HEADER_BYTES : HEADER_BYTES + payload_bytes] = block.view(np.uint8).reshape(

@@ -217,3 +217,42 @@ def flag_intervals(flags: np.ndarray, first_index: int) -> list[ArtifactInterval
             )
     intervals.sort(key=lambda item: (item.start_index, item.channel, int(item.flag)))
     return intervals
+
+
+class IntervalJoiner:
+    """Joins artifact runs cut at chunk boundaries, releasing each run once it has ended."""
+
+    def __init__(self) -> None:
+        """Start with no run open."""
+        self._open: dict[tuple[int, ArtifactFlag], ArtifactInterval] = {}
+
+    def push(
+        self, intervals: list[ArtifactInterval], chunk_stop_index: int
+    ) -> list[ArtifactInterval]:
+        """Add one chunk's runs (chunk ends at `chunk_stop_index`); return runs that are closed."""
+        closed: list[ArtifactInterval] = []
+        continued: set[tuple[int, ArtifactFlag]] = set()
+        for interval in intervals:
+            key = (interval.channel, interval.flag)
+            previous = self._open.pop(key, None)
+            if previous is not None and previous.stop_index == interval.start_index:
+                interval = ArtifactInterval(
+                    interval.channel, interval.flag, previous.start_index, interval.stop_index
+                )
+                continued.add(key)
+            elif previous is not None:
+                closed.append(previous)
+            if interval.stop_index == chunk_stop_index:
+                self._open[key] = interval
+            else:
+                closed.append(interval)
+        for key in [key for key in self._open if key not in continued]:
+            if self._open[key].stop_index != chunk_stop_index:
+                closed.append(self._open.pop(key))
+        return closed
+
+    def flush(self) -> list[ArtifactInterval]:
+        """Release the runs still open (end of recording)."""
+        closed = list(self._open.values())
+        self._open.clear()
+        return closed

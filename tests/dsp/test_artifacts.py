@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -175,3 +177,23 @@ def test_mis_shaped_chunk_raises_input_error() -> None:
     detector = StreamingArtifactDetector(RATE_HZ, 4)
     with pytest.raises(InputError, match=r"\(samples, 4 channels\)"):
         detector.process(np.zeros((10, 3), np.uint16))
+
+
+def test_interval_joiner_rejoins_runs_cut_by_chunking() -> None:
+    from microexp_tui.dsp.artifacts import IntervalJoiner, flag_intervals
+
+    rng = np.random.default_rng(5)
+    flags = (rng.random((400, 3)) < 0.3).astype(np.uint8) * np.uint8(1)
+    flags[50:300, 1] = 1  # a long run crossing many chunks
+
+    def key(iv: object) -> tuple[int, int, int, int]:
+        return (iv.channel, int(iv.flag), iv.start_index, iv.stop_index)  # type: ignore[attr-defined]
+
+    whole = sorted(flag_intervals(flags, 0), key=key)
+    joiner = IntervalJoiner()
+    joined = []
+    edges = [0, 7, 8, 64, 65, 200, 333, 400]
+    for start, stop in itertools.pairwise(edges):
+        joined += joiner.push(flag_intervals(flags[start:stop], start), stop)
+    joined += joiner.flush()
+    assert sorted(joined, key=key) == whole

@@ -1,0 +1,496 @@
+"""A recording: reader, DSP and writer threads joined by bounded queues around one board source.
+
+The reader thread only reads, decodes and hands off (never blocks on anything downstream);
+the DSP thread filters into the ring buffer the UI reads; the single writer thread owns the
+SQLite connection and commits about a second of data per transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from microexp_tui.acquisition.protocols import Protocol, ScheduledMarker, marker_schedule
+from microexp_tui.acquisition.ring_buffer import RingBuffer
+from microexp_tui.acquisition.sources import Source
+from microexp_tui.device.protocol import Ack, AckResult, Identity, MarkerEcho, MarkerSource
+from microexp_tui.device.stream import FramedStream, LegacyStream, SampleBlock, StreamCounters
+from microexp_tui.domain import SEED_MONTAGE, describe_marker
+from microexp_tui.dsp.artifacts import IntervalJoiner, StreamingArtifactDetector, flag_intervals
+from microexp_tui.dsp.filters import FilterSettings, StreamingFilterBank
+from microexp_tui.errors import DeviceError, MicroexpError, StoreError
+from microexp_tui.store.sessions import Batch, ChannelSpec, SessionStore
+
+log = logging.getLogger(__name__)
+
+QUEUE_ITEMS = 4096
+RECONNECT_RETRY_S = 0.5
+_STOP = object()
+
+
+@dataclass
+class PipelineCounters:
+    """Host-side counters that are not about the link itself."""
+
+    queue_overflows: int = 0
+    reconnects: int = 0
+    disconnects: int = 0
+    markers: int = 0
+    refused_commands: int = 0
+
+
+@dataclass
+class RecordingOptions:
+    """What to record and how, beyond the board itself."""
+
+    participant_code: str | None = None
+    protocol: Protocol | None = None
+    operator: str | None = None
+    mains_hz: float = 50.0
+    batch_s: float = 1.0
+    ring_s: float = 30.0
+    extra_device: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RecordingSummary:
+    """What a finished recording reports (the `record --json` object)."""
+
+    session_id: int
+    status: str
+    participant_code: str
+    channels: int
+    sample_rate_hz: int
+    samples_per_channel: int
+    simulated: bool
+    legacy: bool
+    counters: dict[str, int]
+    error: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """Flat JSON object: session fields, then every counter at top level."""
+        out: dict[str, Any] = {
+            "session_id": self.session_id,
+            "status": self.status,
+            "participant_code": self.participant_code,
+            "channels": self.channels,
+            "sample_rate_hz": self.sample_rate_hz,
+            "samples_per_channel": self.samples_per_channel,
+            "simulated": self.simulated,
+            "legacy": self.legacy,
+        }
+        out.update(self.counters)
+        out["error"] = self.error
+        return out
+
+
+def montage_for(identity: Identity) -> list[ChannelSpec]:
+    """Default montage: the seed article's 8 muscles on channels 1-8, unassigned beyond."""
+    kinds = ("envelope", "raw")
+    specs = []
+    for index in range(identity.channel_count):
+        muscle = SEED_MONTAGE[index] if index < len(SEED_MONTAGE) else None
+        kind_code = identity.sensor_kinds[index] if index < len(identity.sensor_kinds) else 0
+        specs.append(
+            ChannelSpec(
+                index=index,
+                label=f"EMG{index + 1}",
+                muscle=muscle.name if muscle else None,
+                sensor_kind=kinds[kind_code] if kind_code < len(kinds) else "envelope",
+                action_units=muscle.action_units if muscle else (),
+            )
+        )
+    return specs
+
+
+def device_description(identity: Identity, source: Source) -> dict[str, Any]:
+    """Device identity as stored with the session."""
+    return {
+        "board": identity.board_name,
+        "board_id": identity.board_id,
+        "firmware_version": identity.firmware_version_text,
+        "protocol_version": identity.protocol_version,
+        "channel_count": identity.channel_count,
+        "sample_rate_hz": identity.sample_rate_hz,
+        "adc_bits": identity.adc_bits,
+        "adc_vref_mv": identity.adc_vref_mv,
+        "sensor_kinds": list(identity.sensor_kinds),
+        "simulated": identity.simulated,
+        "legacy": source.legacy,
+        "port": source.port,
+    }
+
+
+class Recorder:
+    """One recording session from a board into a SessionStore, with a live ring buffer."""
+
+    def __init__(self, source: Source, store: SessionStore, options: RecordingOptions) -> None:
+        """Prepare; nothing is opened until `start`."""
+        self.source = source
+        self.store = store
+        self.options = options
+        self.link_counters = StreamCounters()
+        self.counters = PipelineCounters()
+        self.identity: Identity | None = None
+        self.session_id: int | None = None
+        self.participant_code = ""
+        self.ring: RingBuffer | None = None
+        self.error: MicroexpError | None = None
+        self.connected = threading.Event()
+        self._stop = threading.Event()
+        self._writer_queue: queue.Queue[Any] = queue.Queue(QUEUE_ITEMS)
+        self._dsp_queue: queue.Queue[Any] = queue.Queue(QUEUE_ITEMS)
+        self._threads: list[threading.Thread] = []
+        self._stream: FramedStream | LegacyStream | None = None
+        self._schedule: list[ScheduledMarker] = []
+        self._pending_markers: queue.SimpleQueue[int] = queue.SimpleQueue()
+        self._samples_written = 0
+        self.on_marker: Callable[[MarkerEcho], None] | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> int:
+        """Open the board, create the session, start the threads; returns the session id."""
+        identity = self.source.open()
+        self.identity = identity
+        participant = self._participant()
+        self.participant_code = participant.code
+        self.session_id = self.store.start_session(
+            participant.id,
+            sample_rate_hz=identity.sample_rate_hz,
+            channels=montage_for(identity),
+            device=device_description(identity, self.source) | self.options.extra_device,
+            simulated=identity.simulated,
+            protocol=self.options.protocol.name if self.options.protocol else None,
+            operator=self.options.operator,
+        )
+        self.ring = RingBuffer(
+            max(1, int(self.options.ring_s * identity.sample_rate_hz)), identity.channel_count
+        )
+        if self.options.protocol is not None:
+            self._schedule = marker_schedule(self.options.protocol)
+        self._stream = self.source.new_stream(self.link_counters, 0)
+        self.source.start()
+        self.connected.set()
+        self._threads = [
+            threading.Thread(target=self._guarded(loop), name=f"microexp-{name}", daemon=True)
+            for name, loop in (
+                ("reader", self._read_loop),
+                ("dsp", self._dsp_loop),
+                ("writer", self._write_loop),
+            )
+        ]
+        for thread in self._threads:
+            thread.start()
+        return self.session_id
+
+    def _guarded(self, loop: Callable[[], None]) -> Callable[[], None]:
+        """Wrap a thread body so an unexpected exception stops the recording, not the thread."""
+
+        def run() -> None:
+            try:
+                loop()
+            except Exception as err:  # a bug must not lose the session: stop and report it
+                log.exception("%s failed", threading.current_thread().name)
+                self.error = MicroexpError(
+                    f"Internal error in {threading.current_thread().name}: {err!r}; the data "
+                    "recorded so far is saved. Please report this with the log."
+                )
+                self._stop.set()
+
+        return run
+
+    def _participant(self) -> Any:
+        """The participant named by code, created when new (an auto code when none is given)."""
+        code = self.options.participant_code
+        if code:
+            existing = self.store.participant_by_code(code)
+            if existing is not None:
+                return existing
+        return self.store.create_participant(code=code)
+
+    def stop(self, status: str = "completed") -> RecordingSummary:
+        """Stop reading, flush the last batch, mark the session and return its summary."""
+        self._stop.set()
+        reader, dsp, writer = self._threads
+        reader.join()
+        self.source.stop()
+        self.source.close()
+        _send_stop(self._dsp_queue, dsp)
+        _send_stop(self._writer_queue, writer)
+        if self.error is not None and status == "completed":
+            status = "interrupted"
+        assert self.session_id is not None and self.identity is not None
+        self._finish(status)
+        return RecordingSummary(
+            session_id=self.session_id,
+            status=status,
+            participant_code=self.participant_code,
+            channels=self.identity.channel_count,
+            sample_rate_hz=self.identity.sample_rate_hz,
+            samples_per_channel=self._samples_written,
+            simulated=self.identity.simulated,
+            legacy=self.source.legacy,
+            counters=self.all_counters(),
+            error=str(self.error) if self.error else None,
+        )
+
+    def _finish(self, status: str) -> None:
+        """Mark the session; if the store is broken the next open marks it interrupted."""
+        assert self.session_id is not None
+        try:
+            self.store.finish_session(self.session_id, status)
+        except StoreError as err:
+            log.error("could not mark session %s %s: %s", self.session_id, status, err)
+
+    @property
+    def stopping(self) -> bool:
+        """Whether a stop was requested or a fatal error stopped the recording."""
+        return self._stop.is_set()
+
+    def all_counters(self) -> dict[str, int]:
+        """Link and pipeline counters together, by name."""
+        out = self.link_counters.as_dict()
+        out.update(vars(self.counters))
+        return out
+
+    def samples_received(self) -> int:
+        """Session index of the next expected sample (how far the recording has got)."""
+        return self._stream.next_index if self._stream is not None else 0
+
+    def mark(self, code: int) -> None:
+        """Queue a marker (operator key or stimulus) to be applied by the board."""
+        self._pending_markers.put(code)
+
+    # -- reader thread ---------------------------------------------------------------------
+
+    def _read_loop(self) -> None:
+        """Read, decode, dispatch; reconnect when the board is lost."""
+        while not self._stop.is_set():
+            try:
+                data = self.source.read()
+            except DeviceError as err:
+                self._reconnect(err)
+                continue
+            if data:
+                assert self._stream is not None
+                for item in self._stream.feed(data, time.monotonic()):
+                    self._dispatch(item)
+            self._send_due_markers()
+
+    def _dispatch(self, item: object) -> None:
+        """Hand one decoded item to the threads that need it."""
+        if isinstance(item, SampleBlock):
+            self._offer(self._writer_queue, item)
+            self._offer(self._dsp_queue, item)
+        elif isinstance(item, MarkerEcho):
+            self.counters.markers += 1
+            self._offer(self._writer_queue, item)
+            if self.on_marker is not None:
+                self.on_marker(item)
+        elif isinstance(item, Ack) and item.result != AckResult.OK:
+            self.counters.refused_commands += 1
+            log.warning("board refused command 0x%02x: result %s", item.command, item.result)
+
+    def _offer(self, target: queue.Queue[Any], item: object) -> None:
+        """Put without blocking; a full queue drops the item and counts it."""
+        try:
+            target.put_nowait(item)
+        except queue.Full:
+            self.counters.queue_overflows += 1
+
+    def _send_due_markers(self) -> None:
+        """Send operator markers and protocol markers whose time has come on the sample clock."""
+        while True:
+            try:
+                code = self._pending_markers.get_nowait()
+            except queue.Empty:
+                break
+            self._send_marker(code)
+        if not self._schedule or self.identity is None:
+            return
+        now_s = self.samples_received() / self.identity.sample_rate_hz
+        while self._schedule and self._schedule[0].onset_s <= now_s:
+            self._send_marker(self._schedule.pop(0).code)
+
+    def _send_marker(self, code: int) -> None:
+        """Apply a marker on the board, or on the host side for a legacy sketch."""
+        if self.source.supports_markers:
+            try:
+                self.source.send_marker(code)
+            except DeviceError as err:
+                log.warning("marker 0x%04x not sent: %s", code, err)
+            return
+        echo = MarkerEcho(self.samples_received(), code, MarkerSource.HOST)
+        self._dispatch(echo)
+
+    def _reconnect(self, err: DeviceError) -> None:
+        """Wait for the board to come back, then resume with the gap accounted for."""
+        assert self.identity is not None
+        self.counters.disconnects += 1
+        self.connected.clear()
+        log.warning("board lost: %s; reconnecting", err)
+        lost_at_index = self.samples_received()
+        lost_at_s = time.monotonic()
+        self.source.close()
+        while not self._stop.is_set():
+            try:
+                identity = self.source.open()
+            except MicroexpError:
+                self._stop.wait(RECONNECT_RETRY_S)
+                continue
+            if (identity.channel_count, identity.sample_rate_hz) != (
+                self.identity.channel_count,
+                self.identity.sample_rate_hz,
+            ):
+                self.error = DeviceError(
+                    f"The board came back on {self.source.port} with "
+                    f"{identity.channel_count} channels at {identity.sample_rate_hz} Hz instead "
+                    f"of {self.identity.channel_count} at {self.identity.sample_rate_hz} Hz; "
+                    "stopped the recording rather than mix configurations."
+                )
+                self._stop.set()
+                return
+            elapsed_samples = round((time.monotonic() - lost_at_s) * identity.sample_rate_hz)
+            resume_index = lost_at_index + max(1, elapsed_samples)
+            self._stream = self.source.new_stream(self.link_counters, resume_index)
+            self.source.start()
+            self.counters.reconnects += 1
+            self.connected.set()
+            log.warning("board back; resuming at sample %d", resume_index)
+            return
+
+    # -- DSP thread ------------------------------------------------------------------------
+
+    def _dsp_loop(self) -> None:
+        """Filter each block into the ring buffer and report artifact intervals."""
+        assert self.identity is not None and self.ring is not None
+        kinds = ["raw" if kind == 1 else "envelope" for kind in self.identity.sensor_kinds]
+        settings = FilterSettings(
+            sample_rate_hz=float(self.identity.sample_rate_hz), mains_hz=self.options.mains_hz
+        )
+        bank = StreamingFilterBank(kinds, settings)
+        detector = StreamingArtifactDetector(
+            float(self.identity.sample_rate_hz), self.identity.channel_count, sensor_kinds=kinds
+        )
+        joiner = IntervalJoiner()
+        while True:
+            item = self._dsp_queue.get()
+            if item is _STOP:
+                closed = joiner.flush()
+            else:
+                block: SampleBlock = item
+                filtered = bank.process(block.counts)
+                flags = detector.process(block.counts)
+                self.ring.write(block.first_index, filtered, flags)
+                closed = joiner.push(flag_intervals(flags, block.first_index), block.stop_index)
+            if closed:
+                self._offer(self._writer_queue, closed)
+            if item is _STOP:
+                return
+
+    # -- writer thread ---------------------------------------------------------------------
+
+    def _write_loop(self) -> None:
+        """Batch samples, markers, gaps and artifacts into one transaction about once a second."""
+        assert self.identity is not None and self.session_id is not None
+        batch_samples = max(1, int(self.options.batch_s * self.identity.sample_rate_hz))
+        batch = Batch()
+        pending = 0
+        expected_index = 0
+        last_commit_s = time.monotonic()
+        while True:
+            try:
+                item = self._writer_queue.get(timeout=0.1)
+            except queue.Empty:
+                item = None
+            if item is _STOP:
+                self._commit(batch)
+                return
+            if isinstance(item, SampleBlock):
+                if item.first_index > expected_index:
+                    batch.gaps.append((expected_index, item.first_index - expected_index))
+                batch.chunks.append((item.first_index, item.counts))
+                pending += item.counts.shape[0]
+                expected_index = item.stop_index
+            elif isinstance(item, MarkerEcho):
+                batch.markers.append(
+                    (
+                        item.sample_index,
+                        item.code,
+                        item.source,
+                        describe_marker(item.code),
+                        time.time(),
+                    )
+                )
+            elif isinstance(item, list):
+                batch.artifacts.extend(
+                    (iv.channel, iv.flag.name.lower(), iv.start_index, iv.stop_index) for iv in item
+                )
+            due = time.monotonic() - last_commit_s >= self.options.batch_s
+            if pending >= batch_samples or (due and (pending or batch.markers or batch.artifacts)):
+                if not self._commit(batch):
+                    return
+                batch, pending, last_commit_s = Batch(), 0, time.monotonic()
+
+    def _commit(self, batch: Batch) -> bool:
+        """Write one batch; on a store failure stop the recording cleanly and keep what is saved."""
+        assert self.session_id is not None
+        batch.chunks = merge_chunks(batch.chunks)
+        batch.counters = self.all_counters()
+        try:
+            self.store.write_batch(self.session_id, batch)
+        except MicroexpError as err:  # StoreError (disk full...) or a batch the store refused
+            self.error = err
+            self._stop.set()
+            return False
+        self._samples_written += sum(counts.shape[0] for _, counts in batch.chunks)
+        return True
+
+
+def _send_stop(target: queue.Queue[Any], thread: threading.Thread) -> None:
+    """Deliver the stop sentinel to a consumer thread and wait for it, even if its queue is full."""
+    while thread.is_alive():
+        try:
+            target.put(_STOP, timeout=0.1)
+            break
+        except queue.Full:
+            continue
+    thread.join()
+
+
+def merge_chunks(
+    chunks: list[tuple[int, np.ndarray]],
+) -> list[tuple[int, np.ndarray]]:
+    """Join contiguous blocks into as few chunks as possible (one BLOB per continuous run)."""
+    merged: list[tuple[int, list[np.ndarray], int]] = []
+    for first, counts in chunks:
+        if merged and merged[-1][2] == first:
+            start, parts, _ = merged[-1]
+            parts.append(counts)
+            merged[-1] = (start, parts, first + counts.shape[0])
+        else:
+            merged.append((first, [counts], first + counts.shape[0]))
+    return [
+        (start, parts[0] if len(parts) == 1 else np.concatenate(parts))
+        for start, parts, _ in merged
+    ]
+
+
+def record_for(recorder: Recorder, duration_s: float) -> RecordingSummary:
+    """Run a started recorder for `duration_s` of wall-clock time; Ctrl-C stops it as aborted."""
+    status = "completed"
+    try:
+        deadline = time.monotonic() + duration_s
+        while time.monotonic() < deadline and not recorder.stopping:
+            time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+    except KeyboardInterrupt:
+        status = "aborted"
+    return recorder.stop(status)

@@ -1,0 +1,66 @@
+"""Headless recording from the command line: pick the source, open the store, record, summarise."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+from microexp_tui.acquisition.protocols import load_protocol
+from microexp_tui.acquisition.recorder import (
+    Recorder,
+    RecordingOptions,
+    RecordingSummary,
+    record_for,
+)
+from microexp_tui.acquisition.sources import FramedSource, LegacySource, Source
+from microexp_tui.device.protocol import DEFAULT_BAUD
+from microexp_tui.store.sessions import SessionStore
+
+
+@contextlib.contextmanager
+def simulated_port(sim_args: list[str]) -> Iterator[str]:
+    """A simulated board (paced in real time) running in a child process; yields its port."""
+    from microexp_tui.device.simulator.process import start_simulator_process
+
+    with start_simulator_process(sim_args) as simulator:
+        yield simulator.port
+
+
+def make_source(port: str, baud: int | None, legacy: bool) -> Source:
+    """The source for a port: the framed protocol, or the legacy CSV sketch."""
+    if legacy:
+        return LegacySource(port)
+    return FramedSource(port, baud or DEFAULT_BAUD)
+
+
+def run_recording(
+    *,
+    port: str | None,
+    simulate: bool,
+    database: Path,
+    duration_s: float,
+    participant_code: str | None = None,
+    protocol_name: str | None = None,
+    operator: str | None = None,
+    mains_hz: float = 50.0,
+    baud: int | None = None,
+    legacy: bool = False,
+    sim_args: list[str] | None = None,
+) -> RecordingSummary:
+    """Record for `duration_s` seconds of wall-clock time and return the summary."""
+    protocol = load_protocol(protocol_name) if protocol_name else None
+    options = RecordingOptions(
+        participant_code=participant_code, protocol=protocol, operator=operator, mains_hz=mains_hz
+    )
+    store = SessionStore.open(database)
+    try:
+        with contextlib.ExitStack() as stack:
+            if simulate:
+                port = stack.enter_context(simulated_port(sim_args or []))
+            assert port is not None
+            recorder = Recorder(make_source(port, baud, legacy), store, options)
+            recorder.start()
+            return record_for(recorder, duration_s)
+    finally:
+        store.close()

@@ -1,0 +1,152 @@
+"""Stateful decoders that turn received bytes into indexed sample blocks, markers and counters.
+
+They wrap the pure functions of `codec` (framed protocol) and `legacy` (the article's CSV
+sketch) so the acquisition reader has one interface for both kinds of board.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+import numpy.typing as npt
+
+from microexp_tui.device import codec, legacy
+from microexp_tui.device.protocol import Ack, FrameType, MarkerEcho, Status
+
+
+@dataclass
+class StreamCounters:
+    """Link-quality counters of one recording, summed over reconnections."""
+
+    frames: int = 0
+    crc_errors: int = 0
+    malformed: int = 0
+    garbage_bytes: int = 0
+    sequence_gaps: int = 0
+    lost_samples: int = 0
+    discarded_runs: int = 0
+    device_tx_overflows: int = 0
+    device_adc_overruns: int = 0
+    legacy_bad_lines: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        """Counters by name, for storage and JSON output."""
+        return {f.name: int(getattr(self, f.name)) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class SampleBlock:
+    """Consecutive sample sets at absolute session indices, with the host receive time."""
+
+    first_index: int
+    counts: npt.NDArray[np.uint16]
+    receive_time_s: float
+
+    @property
+    def stop_index(self) -> int:
+        """Index one past the last sample set of the block."""
+        return self.first_index + int(self.counts.shape[0])
+
+
+StreamItem = SampleBlock | MarkerEcho | Status | Ack
+
+
+class FramedStream:
+    """Decoder of the framed protocol for one board connection (indices offset into the session)."""
+
+    def __init__(
+        self, channels: int, sample_rate_hz: int, counters: StreamCounters, index_offset: int = 0
+    ) -> None:
+        """Start decoding a fresh connection whose sample 0 is session index `index_offset`."""
+        self.channels = channels
+        self.sample_rate_hz = sample_rate_hz
+        self.counters = counters
+        self.index_offset = index_offset
+        self._decoder = codec.DecoderState()
+        self._tracker = codec.TrackerState()
+        self._device_tx_overflows = 0
+        self._device_adc_overruns = 0
+
+    @property
+    def next_index(self) -> int:
+        """Session index expected for the next sample set."""
+        board_next = self._tracker.next_index or 0
+        return self.index_offset + board_next
+
+    def feed(self, data: bytes, receive_time_s: float) -> list[StreamItem]:
+        """Decode bytes, update counters and return what they carried, in stream order."""
+        self._decoder, result = codec.decode(self._decoder, data, self.channels)
+        counters = self.counters
+        counters.frames += result.frames
+        counters.crc_errors += result.crc_errors
+        counters.malformed += result.malformed
+        counters.garbage_bytes += result.garbage_bytes
+        items: list[StreamItem] = []
+        for item in result.items:
+            if isinstance(item, codec.SampleRun):
+                block = self._index(item, receive_time_s)
+                if block is not None:
+                    items.append(block)
+                continue
+            parsed = codec.parse_frame(item)
+            if isinstance(parsed, MarkerEcho):
+                parsed = MarkerEcho(
+                    parsed.sample_index + self.index_offset, parsed.code, parsed.source
+                )
+            elif isinstance(parsed, Status):
+                self._note_status(parsed)
+            if parsed is not None and item.frame_type != FrameType.IDENTITY:
+                items.append(parsed)  # type: ignore[arg-type]
+        return items
+
+    def _index(self, run: codec.SampleRun, receive_time_s: float) -> SampleBlock | None:
+        """Absolute session indices for a run, counting gaps and discarded stale runs."""
+        self._tracker, indexed = codec.index_run(
+            self._tracker, run, receive_time_s, self.sample_rate_hz
+        )
+        if indexed is None:
+            self.counters.discarded_runs += 1
+            return None
+        if indexed.lost_before > 0:
+            self.counters.sequence_gaps += 1
+            self.counters.lost_samples += indexed.lost_before
+        return SampleBlock(indexed.first_index + self.index_offset, indexed.counts, receive_time_s)
+
+    def _note_status(self, status: Status) -> None:
+        """Fold the board's cumulative overflow counters into the session counters."""
+        self.counters.device_tx_overflows += max(
+            0, status.tx_overflow_frames - self._device_tx_overflows
+        )
+        self.counters.device_adc_overruns += max(0, status.adc_overruns - self._device_adc_overruns)
+        self._device_tx_overflows = status.tx_overflow_frames
+        self._device_adc_overruns = status.adc_overruns
+
+
+class LegacyStream:
+    """Decoder of the article's `millis,v1..v8` text lines (no checksum, no sequence numbers)."""
+
+    def __init__(self, channels: int, counters: StreamCounters, index_offset: int = 0) -> None:
+        """Start decoding a fresh connection whose first line is session index `index_offset`."""
+        self.channels = channels
+        self.counters = counters
+        self.index_offset = index_offset
+        self._state = legacy.LegacyState()
+        self._lines = 0
+
+    @property
+    def next_index(self) -> int:
+        """Session index expected for the next line."""
+        return self.index_offset + self._lines
+
+    def feed(self, data: bytes, receive_time_s: float) -> list[StreamItem]:
+        """Decode text lines into one sample block; bad lines are counted and skipped."""
+        self._state, result = legacy.decode_legacy(self._state, data, self.channels)
+        self.counters.legacy_bad_lines += result.bad_lines
+        n = int(result.counts.shape[0])
+        if n == 0:
+            return []
+        self.counters.frames += n
+        block = SampleBlock(self.next_index, result.counts, receive_time_s)
+        self._lines += n
+        return [block]

@@ -1,0 +1,216 @@
+"""Serial transport with pyserial: port discovery, opening, handshake and reconnection."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from dataclasses import dataclass
+
+import serial
+from serial.tools import list_ports
+
+from microexp_tui.device import codec
+from microexp_tui.device.protocol import (
+    DEFAULT_BAUD,
+    PROTOCOL_VERSION,
+    Command,
+    FrameType,
+    Identity,
+    encode_command,
+    parse_identity,
+)
+from microexp_tui.errors import DeviceError, ProtocolError
+
+MEGA_2560_USB_IDS: frozenset[tuple[int, int]] = frozenset(
+    {
+        (0x2341, 0x0010),  # Arduino Mega 2560 (original)
+        (0x2341, 0x0042),  # Arduino Mega 2560 R3
+        (0x2A03, 0x0010),  # arduino.org Mega 2560
+        (0x2A03, 0x0042),  # arduino.org Mega 2560 R3
+    }
+)
+"""USB vendor:product ids of genuine Arduino Mega 2560 boards."""
+
+CLONE_USB_IDS: frozenset[tuple[int, int]] = frozenset(
+    {
+        (0x1A86, 0x7523),  # CH340 (most Mega clones)
+        (0x0403, 0x6001),  # FTDI FT232R
+        (0x10C4, 0xEA60),  # Silicon Labs CP210x
+    }
+)
+"""USB-serial bridges common on Mega 2560 clones."""
+
+HELLO_RETRY_S = 0.25
+DEFAULT_HANDSHAKE_TIMEOUT_S = 3.0
+"""A real Mega resets when the port opens and its bootloader waits ~1.5 s before the sketch."""
+
+
+@dataclass(frozen=True)
+class PortInfo:
+    """A serial port found on this machine, ranked by how likely it is a Mega 2560."""
+
+    device: str
+    description: str
+    vid: int | None
+    pid: int | None
+    is_mega_2560: bool
+    is_likely_clone: bool
+
+    @property
+    def label(self) -> str:
+        """One-line description for lists and error messages."""
+        ids = f" [{self.vid:04x}:{self.pid:04x}]" if self.vid is not None and self.pid else ""
+        kind = " (Arduino Mega 2560)" if self.is_mega_2560 else ""
+        kind = kind or (" (USB-serial bridge, maybe a Mega clone)" if self.is_likely_clone else "")
+        return f"{self.device}{kind}: {self.description}{ids}"
+
+
+def list_serial_ports() -> list[PortInfo]:
+    """Serial ports on this machine, Arduino Mega 2560 boards first, then likely clones."""
+    ports = []
+    for port in list_ports.comports():
+        usb_id = (port.vid, port.pid) if port.vid is not None else None
+        ports.append(
+            PortInfo(
+                device=port.device,
+                description=port.description or "",
+                vid=port.vid,
+                pid=port.pid,
+                is_mega_2560=usb_id in MEGA_2560_USB_IDS,
+                is_likely_clone=usb_id in CLONE_USB_IDS,
+            )
+        )
+    return sorted(ports, key=lambda p: (not p.is_mega_2560, not p.is_likely_clone, p.device))
+
+
+def describe_available_ports() -> str:
+    """A sentence listing the ports that do exist, for 'port not found' messages."""
+    ports = list_serial_ports()
+    if not ports:
+        return "No serial ports were found on this machine; use --simulate for the simulated board."
+    listing = "; ".join(port.label for port in ports)
+    return f"Ports found: {listing}."
+
+
+def open_serial(port: str, baud: int = DEFAULT_BAUD, read_timeout_s: float = 0.05) -> serial.Serial:
+    """Open a port by device path or pyserial URL (e.g. `loop://`), raising DeviceError."""
+    is_url = "://" in port
+    if not is_url and not os.path.exists(port):
+        raise DeviceError(
+            f"Serial port {port!r} does not exist. {describe_available_ports()} "
+            "Check the USB cable, or pass one of these with --port."
+        )
+    try:
+        if is_url:
+            return serial.serial_for_url(port, baudrate=baud, timeout=read_timeout_s)
+        return serial.Serial(port, baudrate=baud, timeout=read_timeout_s, exclusive=True)
+    except (serial.SerialException, OSError, ValueError) as err:
+        raise DeviceError(
+            f"Could not open serial port {port!r}: {err}. Is another program using it "
+            "(close the Arduino IDE's serial monitor), and do you have permission (group dialout)?"
+        ) from err
+
+
+class BoardLink:
+    """An open connection to a board speaking the framed protocol, with reconnection."""
+
+    def __init__(self, port: str, baud: int = DEFAULT_BAUD) -> None:
+        """Remember where the board is; nothing is opened until `connect`."""
+        self.port = port
+        self.baud = baud
+        self._serial: serial.Serial | None = None
+        self._command_seq = 0
+        self.identity: Identity | None = None
+
+    def connect(self, handshake_timeout_s: float = DEFAULT_HANDSHAKE_TIMEOUT_S) -> Identity:
+        """Open the port and exchange HELLO/IDENTITY; raises DeviceError or ProtocolError."""
+        self.close()
+        self._serial = open_serial(self.port, self.baud)
+        try:
+            self.identity = self._handshake(handshake_timeout_s)
+        except Exception:
+            self.close()
+            raise
+        return self.identity
+
+    def _handshake(self, timeout_s: float) -> Identity:
+        """Send HELLO until an IDENTITY frame arrives or the timeout passes."""
+        assert self._serial is not None
+        self.send(Command.STOP)
+        self._serial.reset_input_buffer()
+        state = codec.DecoderState()
+        deadline = time.monotonic() + timeout_s
+        next_hello = 0.0
+        seen_bytes = 0
+        while time.monotonic() < deadline:
+            if time.monotonic() >= next_hello:
+                self.send(Command.HELLO)
+                next_hello = time.monotonic() + HELLO_RETRY_S
+            data = self.read()
+            seen_bytes += len(data)
+            state, result = codec.decode(state, data, channels=1)
+            for item in result.items:
+                if isinstance(item, codec.SampleRun) or item.frame_type != FrameType.IDENTITY:
+                    continue
+                return check_identity(parse_identity(item.payload), self.port)
+        heard = (
+            f"it sent {seen_bytes} bytes that were not an identity frame"
+            if seen_bytes
+            else ("it sent nothing")
+        )
+        raise DeviceError(
+            f"The board on {self.port} did not answer the handshake within {timeout_s:.1f} s "
+            f"({heard}). Is the microexp firmware flashed (see firmware/README.md)? For the "
+            "article's original CSV sketch use --legacy."
+        )
+
+    def send(self, command: Command, argument: int | None = None) -> int:
+        """Send one command; returns its sequence number (echoed in the board's ACK)."""
+        if self._serial is None:
+            raise DeviceError(f"The port {self.port} is not open.")
+        seq = self._command_seq
+        self._command_seq = (self._command_seq + 1) & 0xFFFF
+        try:
+            self._serial.write(encode_command(command, seq, argument))
+        except (serial.SerialException, OSError) as err:
+            raise DeviceError(f"Lost the board on {self.port} while sending: {err}") from err
+        return seq
+
+    def read(self) -> bytes:
+        """Bytes waiting on the port (b'' after the read timeout); DeviceError on loss."""
+        if self._serial is None:
+            raise DeviceError(f"The port {self.port} is not open.")
+        try:
+            waiting = self._serial.in_waiting
+            return bytes(self._serial.read(max(waiting, 1)))
+        except (serial.SerialException, OSError, TypeError) as err:
+            raise DeviceError(f"Lost the board on {self.port}: {err}") from err
+
+    def close(self) -> None:
+        """Close the port if it is open; never raises."""
+        if self._serial is not None:
+            with contextlib.suppress(serial.SerialException, OSError):
+                self._serial.close()
+            self._serial = None
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the port is currently open."""
+        return self._serial is not None
+
+
+def check_identity(identity: Identity, port: str) -> Identity:
+    """Refuse a board whose protocol version this host does not speak."""
+    if identity.protocol_version != PROTOCOL_VERSION:
+        raise ProtocolError(
+            f"The board on {port} speaks protocol version {identity.protocol_version}, "
+            f"this program speaks version {PROTOCOL_VERSION}. Flash the firmware that ships "
+            "with this program (firmware/) or install the matching microexp-tui version."
+        )
+    if not 1 <= identity.channel_count <= 16 or identity.sample_rate_hz <= 0:
+        raise ProtocolError(
+            f"The board on {port} declared {identity.channel_count} channels at "
+            f"{identity.sample_rate_hz} Hz, which is not a valid configuration."
+        )
+    return identity

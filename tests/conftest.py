@@ -1,0 +1,18 @@
+"""Fixtures shared across test folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from microexp_tui.datasets import seed_dataset_dir
+
+
+@pytest.fixture(scope="session")
+def seed_dir() -> Path:
+    """The seed article's dataset, read in place; CI has ../shared beside the clone."""
+    path = seed_dataset_dir()
+    if not (path / "subject_01.csv").exists():
+        pytest.fail(f"seed dataset not found at {path}; set MICROEXP_SEED_DIR")
+    return path
