@@ -1,0 +1,35 @@
+"""`python -m microexp_tui.device.simulator`: the simulated board as a standalone process."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from microexp_tui.device.simulator import cli
+from microexp_tui.errors import MicroexpError
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse options, serve the board, turn errors into a message and an exit code."""
+    parser = argparse.ArgumentParser(
+        prog="python -m microexp_tui.device.simulator",
+        description="Simulated microexp board on a pseudo-terminal (prints its path first).",
+    )
+    cli.add_arguments(parser)
+    parser.add_argument("--log-level", default="WARNING", help="stderr log level")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=args.log_level.upper(),
+        format="simulator %(levelname)s: %(message)s",
+    )
+    try:
+        return cli.run(args)
+    except MicroexpError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return int(err.exit_code)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,196 @@
+"""`microexp simulate`: options and the run function that serves the board on a pty."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from microexp_tui.device.protocol import (
+    ADC_BUDGET_SAMPLES_PER_S,
+    MAX_CHANNELS,
+    MAX_RATE_HZ,
+    MIN_RATE_HZ,
+    adc_budget_allows,
+)
+from microexp_tui.device.simulator.board import Board, BoardConfig
+from microexp_tui.device.simulator.faults import FAULT_KINDS, parse_fault_spec
+from microexp_tui.device.simulator.participant import ParticipantConfig
+from microexp_tui.device.simulator.pty_server import ServeOptions, Server
+from microexp_tui.device.simulator.replay import REPLAY_CHANNELS, REPLAY_END_MODES, load_replay
+from microexp_tui.device.simulator.scenario import Scenario, load_scenario
+from microexp_tui.device.simulator.signals import warm_up
+from microexp_tui.domain import SENSOR_KINDS
+from microexp_tui.errors import InputError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MOTION_ARTIFACTS_PER_MIN = 1.0
+DEFAULT_SCENARIO = Scenario(participant=ParticipantConfig(spontaneous=True))
+"""Without a scenario file the participant also makes occasional spontaneous expressions."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Define the options of `microexp simulate`."""
+    parser.add_argument(
+        "--mode",
+        choices=SENSOR_KINDS,
+        default="envelope",
+        help="sensor kind: envelope (Muscle Sensor V3 SIG) or raw (MyoWare RAW)",
+    )
+    parser.add_argument(
+        "--rate-hz",
+        type=int,
+        default=1000,
+        help=f"power-up sample rate, {MIN_RATE_HZ}..{MAX_RATE_HZ} (default 1000)",
+    )
+    parser.add_argument(
+        "--channels",
+        type=int,
+        default=8,
+        help=f"power-up channel count, 1..{MAX_CHANNELS} (default 8)",
+    )
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--scenario",
+        type=Path,
+        metavar="FILE",
+        help="TOML scenario: scripted expressions, faults, participant behaviour",
+    )
+    source.add_argument(
+        "--replay",
+        type=Path,
+        metavar="PATH",
+        help="stream the rows of a seed-format CSV, one row per sample (8 ch)",
+    )
+    parser.add_argument(
+        "--replay-end",
+        choices=REPLAY_END_MODES,
+        default="loop",
+        help="after the last replayed row: loop (default) or stop streaming",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument(
+        "--fast",
+        action="store_true",
+        help="unpaced: stream as fast as the host reads (tests, benchmarks)",
+    )
+    parser.add_argument(
+        "--link",
+        type=Path,
+        metavar="PATH",
+        help="keep a symlink at PATH to the current pty and print PATH",
+    )
+    parser.add_argument(
+        "--duration-s", type=float, metavar="S", help="exit after S seconds of wall-clock time"
+    )
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="KIND@START_S[:DURATION_S][:CHANNELS], repeatable; KIND one of "
+        f"{', '.join(FAULT_KINDS)}; CHANNELS 1-based, e.g. 1,3-4",
+    )
+    parser.add_argument(
+        "--mains-hz",
+        type=int,
+        choices=(50, 60),
+        default=50,
+        help="mains frequency of the interference (default 50)",
+    )
+    parser.add_argument(
+        "--motion-artifacts-per-min",
+        type=float,
+        metavar="N",
+        help="mean rate of motion artifacts (default: the scenario's, else 1)",
+    )
+    parser.add_argument(
+        "--tx-buffer-bytes",
+        type=int,
+        default=4096,
+        help="paced mode: the board's transmit buffer (default 4096)",
+    )
+
+
+def build_board_config(args: argparse.Namespace) -> BoardConfig:
+    """Validate the options and load the scenario or replay file."""
+    _check_stream_options(args.rate_hz, args.channels)
+    if args.seed < 0:
+        raise InputError(f"--seed must be 0 or more, got {args.seed}")
+    faults = tuple(parse_fault_spec(spec) for spec in args.fault)
+    replay = None
+    scenario = DEFAULT_SCENARIO
+    if args.replay is not None:
+        if args.mode != "envelope" or args.channels != REPLAY_CHANNELS:
+            raise InputError("--replay streams 8 envelope channels: drop --mode raw / --channels")
+        replay = load_replay(args.replay, args.replay_end)
+    elif args.scenario is not None:
+        scenario = load_scenario(args.scenario)
+    artifacts = args.motion_artifacts_per_min
+    if artifacts is None:
+        artifacts = scenario.motion_artifacts_per_min
+    if artifacts is None:
+        artifacts = DEFAULT_MOTION_ARTIFACTS_PER_MIN
+    if artifacts < 0:
+        raise InputError(f"--motion-artifacts-per-min must be 0 or more, got {artifacts}")
+    return BoardConfig(
+        mode=args.mode,
+        sample_rate_hz=args.rate_hz,
+        channels=args.channels,
+        seed=args.seed,
+        mains_hz=args.mains_hz,
+        motion_artifacts_per_min=artifacts,
+        scenario=scenario,
+        faults=faults,
+        replay=replay,
+    )
+
+
+def _check_stream_options(rate_hz: int, channels: int) -> None:
+    """Refuse a power-up configuration the board itself would refuse."""
+    if not MIN_RATE_HZ <= rate_hz <= MAX_RATE_HZ:
+        raise InputError(f"--rate-hz must be {MIN_RATE_HZ}..{MAX_RATE_HZ}, got {rate_hz}")
+    if not 1 <= channels <= MAX_CHANNELS:
+        raise InputError(f"--channels must be 1..{MAX_CHANNELS}, got {channels}")
+    if not adc_budget_allows(channels, rate_hz):
+        raise InputError(
+            f"{channels} channels x {rate_hz} Hz exceeds the ADC budget of "
+            f"{ADC_BUDGET_SAMPLES_PER_S} samples/s: lower --rate-hz or --channels"
+        )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve the simulated board until SIGINT/SIGTERM or --duration-s; returns 0."""
+    config = build_board_config(args)
+    if args.tx_buffer_bytes < 64:
+        raise InputError(f"--tx-buffer-bytes must be at least 64, got {args.tx_buffer_bytes}")
+    options = ServeOptions(
+        fast=args.fast,
+        link=args.link,
+        duration_s=args.duration_s,
+        tx_buffer_bytes=args.tx_buffer_bytes,
+    )
+    threading.Thread(target=warm_up, name="import-scipy", daemon=True).start()
+    with _stop_on_signals() as stop:
+        return Server(Board(config), options, sys.stdout, stop.is_set).run()
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[threading.Event]:
+    """An event set by SIGINT or SIGTERM (handlers restored afterwards)."""
+    stop = threading.Event()
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for number in (signal.SIGINT, signal.SIGTERM):
+            previous[number] = signal.signal(number, lambda *_: stop.set())
+    try:
+        yield stop
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
