@@ -27,8 +27,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     record = sub.add_parser("record", help="record a session headlessly into the database")
-    where = record.add_mutually_exclusive_group(required=True)
-    where.add_argument("--port", help="serial device path or pyserial URL of the board")
+    where = record.add_mutually_exclusive_group()
+    where.add_argument(
+        "--port",
+        help="serial device path or pyserial URL of the board "
+        "(default: the first Arduino Mega 2560 found, else the simulated board)",
+    )
     where.add_argument(
         "--simulate", action="store_true", help="record from the simulated board (real time)"
     )
@@ -95,8 +99,8 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         return simulator_cli.run(args)
     parser.print_help()
     print(
-        "\nThe operator TUI is not built yet (issue 5); use `microexp record --simulate "
-        "--duration-s 10` to record a simulated session headlessly.",
+        "\nThe operator TUI is not built yet (issue 5); `microexp record --duration-s 10` "
+        "records from the board, or from the simulated board when none is plugged in.",
         file=sys.stderr,
     )
     return 0
@@ -115,9 +119,21 @@ def _record(args: argparse.Namespace) -> int:
 
     if args.duration_s <= 0:
         raise InputError("--duration-s must be greater than 0 seconds.")
+    port, simulate = args.port, args.simulate
+    if port is None and not simulate:
+        from microexp_tui.device.transport import find_board_port
+
+        port = find_board_port()
+        simulate = port is None
+        print(
+            f"recording from {port}"
+            if port
+            else "no board found: recording from the simulated board",
+            file=sys.stderr,
+        )
     summary = run_recording(
-        port=args.port,
-        simulate=args.simulate,
+        port=port,
+        simulate=simulate,
         database=_database_path(args.db),
         duration_s=args.duration_s,
         participant_code=args.participant,

@@ -84,6 +84,14 @@ def list_serial_ports() -> list[PortInfo]:
     return sorted(ports, key=lambda p: (not p.is_mega_2560, not p.is_likely_clone, p.device))
 
 
+def find_board_port() -> str | None:
+    """The first port that looks like an Arduino Mega 2560 (genuine, then clone), if any."""
+    for port in list_serial_ports():
+        if port.is_mega_2560 or port.is_likely_clone:
+            return port.device
+    return None
+
+
 def describe_available_ports() -> str:
     """A sentence listing the ports that do exist, for 'port not found' messages."""
     ports = list_serial_ports()
