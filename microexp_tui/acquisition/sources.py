@@ -7,7 +7,7 @@ from typing import Protocol as TypingProtocol
 
 from microexp_tui.device.protocol import BoardId, Command, Identity, SensorKind
 from microexp_tui.device.stream import FramedStream, LegacyStream, StreamCounters
-from microexp_tui.device.transport import BoardLink, check_identity, open_serial
+from microexp_tui.device.transport import BoardLink, check_identity, open_serial, read_serial
 from microexp_tui.errors import DeviceError
 
 LEGACY_BAUD = 9600
@@ -30,8 +30,8 @@ class Source(TypingProtocol):
         """Begin streaming from sample index 0."""
         ...
 
-    def read(self) -> bytes:
-        """Bytes received since the last call; DeviceError when the board is lost."""
+    def read(self, min_bytes: int = 1) -> bytes:
+        """What is waiting, or at least `min_bytes` unless the port timeout passes first."""
         ...
 
     def new_stream(
@@ -74,9 +74,9 @@ class FramedSource:
         """Send START."""
         self._link.send(Command.START)
 
-    def read(self) -> bytes:
+    def read(self, min_bytes: int = 1) -> bytes:
         """Bytes from the port."""
-        return self._link.read()
+        return self._link.read(min_bytes)
 
     def new_stream(self, counters: StreamCounters, index_offset: int) -> FramedStream:
         """A framed decoder sized from the board's identity."""
@@ -122,16 +122,11 @@ class LegacySource:
         if self._serial is not None:
             self._serial.reset_input_buffer()
 
-    def read(self) -> bytes:
+    def read(self, min_bytes: int = 1) -> bytes:
         """Bytes from the port."""
         if self._serial is None:
             raise DeviceError(f"The port {self.port} is not open.")
-        try:
-            return bytes(self._serial.read(max(self._serial.in_waiting, 1)))
-        except (OSError, TypeError) as err:
-            raise DeviceError(f"Lost the board on {self.port}: {err}") from err
-        except Exception as err:  # pyserial raises SerialException subclasses
-            raise DeviceError(f"Lost the board on {self.port}: {err}") from err
+        return read_serial(self._serial, self.port, min_bytes)
 
     def new_stream(self, counters: StreamCounters, index_offset: int) -> LegacyStream:
         """A legacy text decoder."""

@@ -101,7 +101,7 @@ def describe_available_ports() -> str:
     return f"Ports found: {listing}."
 
 
-def open_serial(port: str, baud: int = DEFAULT_BAUD, read_timeout_s: float = 0.05) -> serial.Serial:
+def open_serial(port: str, baud: int = DEFAULT_BAUD, read_timeout_s: float = 0.02) -> serial.Serial:
     """Open a port by device path or pyserial URL (e.g. `loop://`), raising DeviceError."""
     is_url = "://" in port
     if not is_url and not os.path.exists(port):
@@ -118,6 +118,14 @@ def open_serial(port: str, baud: int = DEFAULT_BAUD, read_timeout_s: float = 0.0
             f"Could not open serial port {port!r}: {err}. Is another program using it "
             "(close the Arduino IDE's serial monitor), and do you have permission (group dialout)?"
         ) from err
+
+
+def read_serial(port: serial.Serial, name: str, min_bytes: int = 1) -> bytes:
+    """Everything waiting, or at least `min_bytes` unless the read timeout passes first."""
+    try:
+        return bytes(port.read(max(port.in_waiting, min_bytes)))
+    except (serial.SerialException, OSError, TypeError) as err:
+        raise DeviceError(f"Lost the board on {name}: {err}") from err
 
 
 class BoardLink:
@@ -185,15 +193,11 @@ class BoardLink:
             raise DeviceError(f"Lost the board on {self.port} while sending: {err}") from err
         return seq
 
-    def read(self) -> bytes:
-        """Bytes waiting on the port (b'' after the read timeout); DeviceError on loss."""
+    def read(self, min_bytes: int = 1) -> bytes:
+        """What is waiting, or up to `min_bytes` within the port timeout; DeviceError on loss."""
         if self._serial is None:
             raise DeviceError(f"The port {self.port} is not open.")
-        try:
-            waiting = self._serial.in_waiting
-            return bytes(self._serial.read(max(waiting, 1)))
-        except (serial.SerialException, OSError, TypeError) as err:
-            raise DeviceError(f"Lost the board on {self.port}: {err}") from err
+        return read_serial(self._serial, self.port, min_bytes)
 
     def close(self) -> None:
         """Close the port if it is open; never raises."""
