@@ -16,6 +16,9 @@ import numpy.typing as npt
 
 from microexp_tui.device import codec
 from microexp_tui.device.protocol import (
+    MAX_CHANNELS,
+    MAX_RATE_HZ,
+    MIN_RATE_HZ,
     OVERHEAD_BYTES,
     PROTOCOL_VERSION,
     Ack,
@@ -52,8 +55,8 @@ FIRMWARE_VERSION = (1, 0, 0)
 BOARD_NAME = "microexp simulator"
 ADC_BITS = 10
 ADC_VREF_MV = 5000
-RATE_RANGE_HZ = (250, 2000)
-CHANNEL_RANGE = (1, 16)
+RATE_RANGE_HZ = (MIN_RATE_HZ, MAX_RATE_HZ)
+CHANNEL_RANGE = (1, MAX_CHANNELS)
 
 
 @dataclass(frozen=True)
