@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -33,7 +33,13 @@ from microexp_tui.domain import SEED_MONTAGE, describe_marker
 from microexp_tui.dsp.artifacts import IntervalJoiner, StreamingArtifactDetector, flag_intervals
 from microexp_tui.dsp.filters import FilterSettings, StreamingFilterBank
 from microexp_tui.errors import DeviceError, MicroexpError, StoreError
-from microexp_tui.store.sessions import Batch, ChannelSpec, SessionStore
+from microexp_tui.inference.prediction import DEFAULT_HOP_MS, Prediction
+from microexp_tui.store.sessions import Batch, ChannelSpec, PredictionRecord, SessionStore
+
+if TYPE_CHECKING:  # onnxruntime is imported only when a recording classifies live
+    from microexp_tui.inference.live import LiveClassifier
+    from microexp_tui.inference.model import EmotionModel
+    from microexp_tui.inference.normalisation import Calibration
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +61,7 @@ class PipelineCounters:
     disconnects: int = 0
     markers: int = 0
     refused_commands: int = 0
+    predictions: int = 0
 
 
 @dataclass
@@ -68,6 +75,18 @@ class RecordingOptions:
     batch_s: float = 1.0
     ring_s: float = 30.0
     extra_device: dict[str, Any] = field(default_factory=dict)
+    model: EmotionModel | None = None
+    """Classify live with this model (checked against the montage and rate at start)."""
+    hop_ms: float = DEFAULT_HOP_MS
+    calibration: Calibration | None = None
+    """The participant's calibration; None uses the model card's population default."""
+
+
+@dataclass(frozen=True)
+class _Predictions:
+    """Live predictions on their way from the DSP thread to the writer."""
+
+    items: list[Prediction]
 
 
 @dataclass
@@ -164,6 +183,10 @@ class Recorder:
         self._pending_markers: queue.SimpleQueue[int] = queue.SimpleQueue()
         self._samples_written = 0
         self.on_marker: Callable[[MarkerEcho], None] | None = None
+        self.classifier: LiveClassifier | None = None
+        self.latest_prediction: Prediction | None = None
+        """Newest live prediction (the UI polls it like the ring buffer)."""
+        self.classification_error: str | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -171,17 +194,26 @@ class Recorder:
         """Open the board, create the session, start the threads; returns the session id."""
         identity = self.source.open()
         self.identity = identity
+        montage = montage_for(identity)
+        if self.options.model is not None:
+            try:
+                self.classifier = self._classifier(montage, identity.sample_rate_hz)
+            except MicroexpError:
+                self.source.close()
+                raise
         participant = self._participant()
         self.participant_code = participant.code
         self.session_id = self.store.start_session(
             participant.id,
             sample_rate_hz=identity.sample_rate_hz,
-            channels=montage_for(identity),
+            channels=montage,
             device=device_description(identity, self.source) | self.options.extra_device,
             simulated=identity.simulated,
             protocol=self.options.protocol.name if self.options.protocol else None,
             operator=self.options.operator,
         )
+        if self.classifier is not None:
+            self._start_prediction_run(self.classifier)
         self.ring = RingBuffer(
             max(1, int(self.options.ring_s * identity.sample_rate_hz)), identity.channel_count
         )
@@ -201,6 +233,34 @@ class Recorder:
         for thread in self._threads:
             thread.start()
         return self.session_id
+
+    def _classifier(self, montage: list[ChannelSpec], sample_rate_hz: int) -> LiveClassifier:
+        """The live classifier; ModelError when the model does not fit the montage or rate."""
+        from microexp_tui.inference.live import LiveClassifier
+
+        assert self.options.model is not None
+        return LiveClassifier(
+            self.options.model,
+            float(sample_rate_hz),
+            [spec.muscle for spec in montage],
+            [spec.sensor_kind for spec in montage],
+            hop_ms=self.options.hop_ms,
+            calibration=self.options.calibration,
+        )
+
+    def _start_prediction_run(self, classifier: LiveClassifier) -> None:
+        """Register the live run so the writer's prediction rows have a home."""
+        assert self.session_id is not None
+        card = classifier.model.card
+        self.store.start_prediction_run(
+            self.session_id,
+            card.model_id,
+            kind="live",
+            classes=card.output_classes,
+            hop_ms=classifier.hop_ms,
+            window_samples=classifier.window_samples,
+            model_card=card.raw,
+        )
 
     def _guarded(self, loop: Callable[[], None]) -> Callable[[], None]:
         """Wrap a thread body so an unexpected exception stops the recording, not the thread."""
@@ -260,6 +320,11 @@ class Recorder:
             self.store.finish_session(self.session_id, status)
         except StoreError as err:
             log.error("could not mark session %s %s: %s", self.session_id, status, err)
+
+    @property
+    def _model_id(self) -> str:
+        """Model id of the live classification run (empty without a model)."""
+        return self.options.model.model_id if self.options.model is not None else ""
 
     @property
     def stopping(self) -> bool:
@@ -404,12 +469,29 @@ class Recorder:
                 flags = detector.process(block.counts)
                 self.ring.write(block.first_index, filtered, flags)
                 closed += joiner.push(flag_intervals(flags, block.first_index), block.stop_index)
+                self._classify(block.first_index, filtered)
             if stopping:
                 closed += joiner.flush()
             if closed:
                 self._offer(self._writer_queue, closed)
             if stopping:
                 return
+
+    def _classify(self, first_index: int, filtered: np.ndarray) -> None:
+        """Classify due windows and queue the predictions; a failing model stops only itself."""
+        if self.classifier is None:
+            return
+        try:
+            predictions = self.classifier.push(first_index, filtered)
+        except Exception as err:  # the recording matters more than its live classification
+            log.exception("live classification failed; recording continues without it")
+            self.classification_error = f"live classification stopped: {err}"
+            self.classifier = None
+            return
+        if predictions:
+            self.latest_prediction = predictions[-1]
+            self.counters.predictions += len(predictions)
+            self._offer(self._writer_queue, _Predictions(predictions))
 
     # -- writer thread ---------------------------------------------------------------------
 
@@ -445,12 +527,15 @@ class Recorder:
                         time.time(),
                     )
                 )
+            elif isinstance(item, _Predictions):
+                batch.predictions.extend(_prediction_records(item.items, self._model_id))
             elif isinstance(item, list):
                 batch.artifacts.extend(
                     (iv.channel, iv.flag.name.lower(), iv.start_index, iv.stop_index) for iv in item
                 )
             due = time.monotonic() - last_commit_s >= self.options.batch_s
-            if pending >= batch_samples or (due and (pending or batch.markers or batch.artifacts)):
+            events = batch.markers or batch.artifacts or batch.predictions
+            if pending >= batch_samples or (due and (pending or events)):
                 if not self._commit(batch):
                     return
                 batch, pending, last_commit_s = Batch(), 0, time.monotonic()
@@ -468,6 +553,14 @@ class Recorder:
             return False
         self._samples_written += sum(counts.shape[0] for _, counts in batch.chunks)
         return True
+
+
+def _prediction_records(items: list[Prediction], model_id: str) -> list[PredictionRecord]:
+    """Store records of live predictions."""
+    return [
+        PredictionRecord(model_id, p.sample_index, p.label, p.activation, p.probabilities)
+        for p in items
+    ]
 
 
 def _send_stop(target: queue.Queue[Any], thread: threading.Thread) -> None:

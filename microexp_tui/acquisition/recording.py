@@ -47,12 +47,20 @@ def run_recording(
     baud: int | None = None,
     legacy: bool = False,
     sim_args: list[str] | None = None,
+    model_path: Path | str | None = None,
+    hop_ms: float | None = None,
 ) -> RecordingSummary:
-    """Record for `duration_s` seconds of wall-clock time and return the summary."""
+    """Record for `duration_s` seconds of wall-clock time (classifying live with a model)."""
     protocol = load_protocol(protocol_name) if protocol_name else None
     options = RecordingOptions(
         participant_code=participant_code, protocol=protocol, operator=operator, mains_hz=mains_hz
     )
+    if model_path is not None:
+        from microexp_tui.inference.model import EmotionModel
+
+        options.model = EmotionModel.load(model_path)
+    if hop_ms is not None:
+        options.hop_ms = hop_ms
     store = SessionStore.open(database)
     try:
         with contextlib.ExitStack() as stack:

@@ -25,6 +25,8 @@ from microexp_tui.store.records import (
     MarkerRecord,
     Participant,
     ParticipantIdentity,
+    PredictionRecord,
+    PredictionRun,
     SessionRecord,
 )
 from microexp_tui.store.schema import SCHEMA_VERSION
@@ -46,6 +48,8 @@ __all__ = [
     "MarkerRecord",
     "Participant",
     "ParticipantIdentity",
+    "PredictionRecord",
+    "PredictionRun",
     "SessionRecord",
     "SessionStore",
     "StoreBusyError",

@@ -84,6 +84,36 @@ class ArtifactRecord(NamedTuple):
     stop_index: int
 
 
+class PredictionRecord(NamedTuple):
+    """One classified window of a session: class probabilities in the run's class order."""
+
+    model_id: str
+    sample_index: int
+    """Session sample index one past the window's end."""
+    label: str
+    activation: float
+    probabilities: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class PredictionRun:
+    """One model's classification of one session (live while recording, or a reprocess)."""
+
+    session_id: int
+    model_id: str
+    kind: str
+    """`live` (classified while recording) or `reprocess` (from the stored samples)."""
+    classes: tuple[str, ...]
+    hop_ms: float
+    window_samples: int
+    model_card: Mapping[str, Any]
+    created_at: str
+    predictions: int = 0
+
+
+PREDICTION_RUN_KINDS: tuple[str, ...] = ("live", "reprocess")
+
+
 @dataclass
 class Batch:
     """Everything the writer thread gathered since its last write, stored in one transaction.
@@ -99,6 +129,8 @@ class Batch:
     gaps: list[GapRecord | tuple[int, int]] = field(default_factory=list)
     artifacts: list[ArtifactRecord | tuple[int, str, int, int]] = field(default_factory=list)
     counters: dict[str, int] = field(default_factory=dict)
+    predictions: list[PredictionRecord] = field(default_factory=list)
+    """Live predictions of models whose run was started with `start_prediction_run`."""
 
 
 @dataclass(frozen=True)

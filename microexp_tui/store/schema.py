@@ -14,6 +14,16 @@ from sqlite_utils import Database
 from microexp_tui.errors import StoreError
 from microexp_tui.store import audit
 from microexp_tui.store.database import sqlite_errors, write_transaction
+from microexp_tui.store.extras_schema import (
+    EXTRAS_DESCRIPTION,
+    EXTRAS_MIGRATION_SQL,
+    EXTRAS_VERSION,
+)
+from microexp_tui.store.predictions import (
+    PREDICTIONS_DESCRIPTION,
+    PREDICTIONS_MIGRATION_SQL,
+    PREDICTIONS_VERSION,
+)
 from microexp_tui.store.records import utc_now_iso
 
 APPLICATION_ID = 0x4D455850
@@ -155,6 +165,8 @@ END;
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "participants, sessions, montage, sample chunks, events, quality", _V1_CORE),
     Migration(2, "hash-chained append-only audit log", _V2_AUDIT),
+    Migration(PREDICTIONS_VERSION, PREDICTIONS_DESCRIPTION, PREDICTIONS_MIGRATION_SQL),
+    Migration(EXTRAS_VERSION, EXTRAS_DESCRIPTION, EXTRAS_MIGRATION_SQL),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

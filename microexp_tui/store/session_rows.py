@@ -11,7 +11,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from microexp_tui.errors import InputError, StoreError
-from microexp_tui.store import audit, locks
+from microexp_tui.store import audit, locks, predictions
 from microexp_tui.store.database import write_transaction
 from microexp_tui.store.records import (
     FINAL_STATUSES,
@@ -141,8 +141,13 @@ def write_batch(db: Database, db_path: Path, session_id: int, batch: Batch) -> N
             )
         counters = normalise_counters(batch.counters)
         rows = prepare_batch(session_id, batch, channel_count, end_index)
-        for table_name in ("sample_chunks", "markers", "sequence_gaps", "artifacts"):
-            if rows[table_name]:
+        if batch.predictions:
+            classes = predictions.run_classes(db, session_id)
+            rows["predictions"] = predictions.prediction_rows(
+                session_id, batch.predictions, classes
+            )
+        for table_name in ("sample_chunks", "markers", "sequence_gaps", "artifacts", "predictions"):
+            if rows.get(table_name):
                 db.table(table_name).insert_all(rows[table_name])
         _update_counters(db, session_id, counters)
         new_end = max(

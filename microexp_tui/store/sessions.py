@@ -11,17 +11,18 @@ them wait for each other.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from sqlite_utils import Database
 
-from microexp_tui.errors import InputError
+from microexp_tui.errors import InputError, StoreError
 from microexp_tui.store import audit as audit_log
-from microexp_tui.store import participants, samples, schema, session_rows
-from microexp_tui.store.database import connect, enable_wal, sqlite_errors
+from microexp_tui.store import participants, predictions, samples, schema, session_rows
+from microexp_tui.store.database import connect, enable_wal, sqlite_errors, write_transaction
 from microexp_tui.store.records import (
     ArtifactRecord,
     Batch,
@@ -30,6 +31,8 @@ from microexp_tui.store.records import (
     MarkerRecord,
     Participant,
     ParticipantIdentity,
+    PredictionRecord,
+    PredictionRun,
     SessionRecord,
 )
 
@@ -41,6 +44,8 @@ __all__ = [
     "MarkerRecord",
     "Participant",
     "ParticipantIdentity",
+    "PredictionRecord",
+    "PredictionRun",
     "SessionRecord",
     "SessionStore",
 ]
@@ -86,6 +91,12 @@ class SessionStore:
     def __exit__(self, *exc_info: object) -> None:
         """Close the store."""
         self.close()
+
+    @contextmanager
+    def locked(self, doing: str) -> Iterator[Database]:
+        """The connection under this store's lock, SQLite errors as StoreError (for extensions)."""
+        with self._lock, sqlite_errors(self.path, doing):
+            yield self.db
 
     # Participants -------------------------------------------------------------------------
 
@@ -228,6 +239,96 @@ class SessionStore:
                 [session_id],
             )
             return [tuple(row) for row in cursor.fetchall()]
+
+    def sample_chunks(self, session_id: int) -> Iterator[tuple[int, np.ndarray]]:
+        """Stored chunks `(first_index, (samples, channels) int16)` in sample order.
+
+        Reads one chunk at a time (about a second each), so a long session never sits in
+        memory whole; lost samples are simply absent (a jump in `first_index`).
+        """
+        with self._lock, sqlite_errors(self.path, f"read samples of session {session_id}"):
+            session_rows.one(self.db, self.path, session_id)
+            ids = [
+                row[0]
+                for row in self.db.execute(
+                    "SELECT id FROM sample_chunks WHERE session_id = ? ORDER BY first_sample",
+                    [session_id],
+                )
+            ]
+        for chunk_id in ids:
+            with self._lock, sqlite_errors(self.path, f"read samples of session {session_id}"):
+                first, n_samples, channels, blob = self.db.execute(
+                    "SELECT first_sample, n_samples, channel_count, data FROM sample_chunks "
+                    "WHERE id = ?",
+                    [chunk_id],
+                ).fetchone()
+            yield first, samples.decode_chunk(blob, n_samples, channels)
+
+    # Predictions --------------------------------------------------------------------------
+
+    def start_prediction_run(
+        self,
+        session_id: int,
+        model_id: str,
+        *,
+        kind: str,
+        classes: Sequence[str],
+        hop_ms: float,
+        window_samples: int,
+        model_card: Mapping[str, Any],
+        replace: bool = False,
+        records: Sequence[PredictionRecord] = (),
+    ) -> None:
+        """Register a model's classification of a session, with `records` in the same transaction.
+
+        Live runs are registered at the start of a recording and their predictions follow in
+        the writer's batches; a reprocess stores its run and all its predictions at once.
+        """
+        card = predictions.check_run(kind, classes, hop_ms, window_samples, model_card)
+        fields = {
+            "kind": kind,
+            "classes": ",".join(classes),
+            "hop_ms": float(hop_ms),
+            "window_samples": int(window_samples),
+            "model_card": card,
+        }
+        doing = f"start predictions of session {session_id}"
+        with self._lock, sqlite_errors(self.path, doing), write_transaction(self.db):
+            session_rows.one(self.db, self.path, session_id)
+            predictions.insert_run(self.db, self.path, session_id, model_id, fields, replace)
+            rows = predictions.prediction_rows(session_id, records, {model_id: tuple(classes)})
+            if rows:
+                self.db.table("predictions").insert_all(rows)
+
+    def add_predictions(
+        self, session_id: int, model_id: str, records: Sequence[PredictionRecord]
+    ) -> None:
+        """Store predictions of a registered run in one transaction (any session status)."""
+        doing = f"save predictions of session {session_id}"
+        with self._lock, sqlite_errors(self.path, doing), write_transaction(self.db):
+            classes = predictions.run_classes(self.db, session_id)
+            if model_id not in classes:
+                raise StoreError(
+                    f"Session {session_id} has no prediction run of model {model_id} in "
+                    f"{self.path}; start the run first."
+                )
+            rows = predictions.prediction_rows(session_id, records, classes)
+            if rows:
+                self.db.table("predictions").insert_all(rows)
+            detail = {"model_id": model_id, "predictions": len(rows)}
+            audit_log.append(self.db, "predictions.add", detail, session_id)
+
+    def prediction_runs(self, session_id: int) -> list[PredictionRun]:
+        """Every model's prediction run of a session, oldest first."""
+        with self._lock, sqlite_errors(self.path, f"read predictions of session {session_id}"):
+            session_rows.one(self.db, self.path, session_id)
+            return predictions.runs(self.db, session_id)
+
+    def predictions(self, session_id: int, model_id: str) -> list[PredictionRecord]:
+        """One model's predictions of a session in sample order."""
+        with self._lock, sqlite_errors(self.path, f"read predictions of session {session_id}"):
+            session_rows.one(self.db, self.path, session_id)
+            return predictions.read(self.db, session_id, model_id)
 
     # Audit --------------------------------------------------------------------------------
 

@@ -96,7 +96,10 @@ def test_version_1_database_migrates_and_keeps_its_data(tmp_path: Path) -> None:
         old = store.participant_by_code("p-old")
         assert old is not None and old.birth_year == 1990
         migrations = [e for e in store.audit_entries() if e["action"] == "schema.migrate"]
-        assert [e["detail"] for e in migrations] == ['{"from_version":1,"to_version":2}']
+        expected = [
+            f'{{"from_version":{v},"to_version":{v + 1}}}' for v in range(1, SCHEMA_VERSION)
+        ]
+        assert [e["detail"] for e in migrations] == expected
         assert store.verify_audit_chain() is None
 
 

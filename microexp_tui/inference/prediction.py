@@ -1,0 +1,32 @@
+"""The typed result of classifying one window (light: importable without onnxruntime)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from microexp_tui.errors import InputError
+
+DEFAULT_HOP_MS = 100.0
+"""Live classification runs every 100 ms of sample time unless told otherwise."""
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One classified window: the winning class and the probability of every class."""
+
+    sample_index: int
+    """Session index one past the window's last sample (the window ends here)."""
+    window_samples: int
+    """Length of the window in session samples (it starts at sample_index - window_samples)."""
+    label: str
+    classes: tuple[str, ...]
+    probabilities: tuple[float, ...]
+    """One per class, neutral first; they sum to 1."""
+    activation: float
+    """Strongest channel's window mean as a fraction of the participant's range (0 = rest)."""
+
+    def probability(self, label: str) -> float:
+        """Probability of one class (InputError for a class the model does not know)."""
+        if label not in self.classes:
+            raise InputError(f"Unknown class {label!r}; the classes are {', '.join(self.classes)}.")
+        return self.probabilities[self.classes.index(label)]

@@ -1,0 +1,197 @@
+"""Emotion predictions: runs (one per session and model) and their per-window rows.
+
+A run is registered before its predictions: live runs at the start of a recording (their
+rows then arrive in the writer's batches), reprocess runs together with all their rows in
+one transaction. Probabilities are stored as little-endian float32 BLOBs in the run's class
+order; a run of another model sits beside the others, never replacing them unless asked.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlite_utils import Database
+
+from microexp_tui.errors import InputError, StoreError
+from microexp_tui.store import audit
+from microexp_tui.store.records import (
+    PREDICTION_RUN_KINDS,
+    PredictionRecord,
+    PredictionRun,
+    utc_now_iso,
+)
+
+PROBABILITY_DTYPE = np.dtype("<f4")
+
+PREDICTIONS_VERSION = 3
+PREDICTIONS_DESCRIPTION = "emotion prediction runs and per-window predictions"
+PREDICTIONS_MIGRATION_SQL = """
+CREATE TABLE prediction_runs (
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    model_id TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('live', 'reprocess')),
+    classes TEXT NOT NULL,
+    hop_ms REAL NOT NULL CHECK (hop_ms > 0),
+    window_samples INTEGER NOT NULL CHECK (window_samples > 0),
+    model_card TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (session_id, model_id)
+) WITHOUT ROWID;
+CREATE TABLE predictions (
+    session_id INTEGER NOT NULL,
+    model_id TEXT NOT NULL,
+    sample_index INTEGER NOT NULL CHECK (sample_index >= 0),
+    label TEXT NOT NULL,
+    activation REAL NOT NULL,
+    probabilities BLOB NOT NULL,
+    PRIMARY KEY (session_id, model_id, sample_index),
+    FOREIGN KEY (session_id, model_id) REFERENCES prediction_runs(session_id, model_id)
+) WITHOUT ROWID;
+"""
+"""Migration 3: one run per (session, model), then one row per classified window keyed by
+the sample index where the window ends; `probabilities` is little-endian float32, one per
+class of the run (`classes`, comma-separated, neutral first)."""
+
+
+def check_run(
+    kind: str, classes: Sequence[str], hop_ms: float, window_samples: int, card: Mapping[str, Any]
+) -> str:
+    """Validate a run's fields; return the model card as JSON text."""
+    if kind not in PREDICTION_RUN_KINDS:
+        raise InputError(f"Prediction run kind {kind!r}: use one of {PREDICTION_RUN_KINDS}.")
+    if not classes or any(not c or "," in c for c in classes) or len(set(classes)) != len(classes):
+        raise InputError(f"Prediction classes {list(classes)} must be distinct names without ','.")
+    if not (math.isfinite(hop_ms) and hop_ms > 0) or window_samples <= 0:
+        raise InputError(
+            f"A prediction run needs hop_ms > 0 and window_samples > 0, got {hop_ms} and "
+            f"{window_samples}."
+        )
+    try:
+        return json.dumps(dict(card), sort_keys=True)
+    except (TypeError, ValueError) as err:
+        raise InputError(f"The model card is not plain JSON data: {err}.") from err
+
+
+def insert_run(
+    db: Database,
+    db_path: Path,
+    session_id: int,
+    model_id: str,
+    fields: dict[str, Any],
+    replace: bool,
+) -> None:
+    """Insert a run row (inside the caller's transaction), replacing an old one only if asked."""
+    old = db.execute(
+        "SELECT kind FROM prediction_runs WHERE session_id = ? AND model_id = ?",
+        [session_id, model_id],
+    ).fetchone()
+    if old is not None and not replace:
+        raise StoreError(
+            f"Session {session_id} already has {old[0]} predictions of model {model_id} in "
+            f"{db_path}. Use another model, or ask to replace them (reprocess --replace)."
+        )
+    if old is not None:
+        db.execute(
+            "DELETE FROM predictions WHERE session_id = ? AND model_id = ?", [session_id, model_id]
+        )
+        db.execute(
+            "DELETE FROM prediction_runs WHERE session_id = ? AND model_id = ?",
+            [session_id, model_id],
+        )
+    db.table("prediction_runs").insert(
+        {"session_id": session_id, "model_id": model_id, **fields, "created_at": utc_now_iso()}
+    )
+    detail = {"model_id": model_id, "kind": fields["kind"], "replaced": old is not None}
+    audit.append(db, "predictions.start", detail, session_id)
+
+
+def run_classes(db: Database, session_id: int) -> dict[str, tuple[str, ...]]:
+    """Classes of every prediction run of a session, by model id."""
+    rows = db.execute(
+        "SELECT model_id, classes FROM prediction_runs WHERE session_id = ?", [session_id]
+    ).fetchall()
+    return {model_id: tuple(classes.split(",")) for model_id, classes in rows}
+
+
+def prediction_rows(
+    session_id: int, records: Iterable[PredictionRecord], classes: Mapping[str, tuple[str, ...]]
+) -> list[dict[str, Any]]:
+    """Validated table rows; InputError for an unknown run, label or probability count."""
+    rows = []
+    for record in records:
+        run = classes.get(record.model_id)
+        if run is None:
+            raise InputError(
+                f"Predictions of model {record.model_id!r} for session {session_id} have no "
+                "run; call start_prediction_run first."
+            )
+        if record.label not in run or len(record.probabilities) != len(run):
+            raise InputError(
+                f"Prediction at sample {record.sample_index} of model {record.model_id} has "
+                f"label {record.label!r} and {len(record.probabilities)} probabilities; the run's "
+                f"classes are {', '.join(run)}."
+            )
+        if int(record.sample_index) < 0 or not math.isfinite(float(record.activation)):
+            raise InputError(
+                f"Prediction {record[:4]} needs sample_index >= 0 and a finite activation."
+            )
+        rows.append(
+            {
+                "session_id": session_id,
+                "model_id": record.model_id,
+                "sample_index": int(record.sample_index),
+                "label": record.label,
+                "activation": float(record.activation),
+                "probabilities": np.asarray(record.probabilities, PROBABILITY_DTYPE).tobytes(),
+            }
+        )
+    return rows
+
+
+def runs(db: Database, session_id: int) -> list[PredictionRun]:
+    """Every prediction run of a session with its prediction count, oldest first."""
+    cursor = db.execute(
+        "SELECT r.session_id, r.model_id, r.kind, r.classes, r.hop_ms, r.window_samples, "
+        "r.model_card, r.created_at, (SELECT COUNT(*) FROM predictions p WHERE "
+        "p.session_id = r.session_id AND p.model_id = r.model_id) FROM prediction_runs r "
+        "WHERE r.session_id = ? ORDER BY r.created_at, r.model_id",
+        [session_id],
+    )
+    return [
+        PredictionRun(
+            sid,
+            model_id,
+            kind,
+            tuple(classes.split(",")),
+            hop,
+            window,
+            json.loads(card),
+            created,
+            count,
+        )
+        for sid, model_id, kind, classes, hop, window, card, created, count in cursor
+    ]
+
+
+def read(db: Database, session_id: int, model_id: str) -> list[PredictionRecord]:
+    """One run's predictions in sample order."""
+    cursor = db.execute(
+        "SELECT sample_index, label, activation, probabilities FROM predictions "
+        "WHERE session_id = ? AND model_id = ? ORDER BY sample_index",
+        [session_id, model_id],
+    )
+    return [
+        PredictionRecord(
+            model_id,
+            index,
+            label,
+            activation,
+            tuple(float(p) for p in np.frombuffer(blob, PROBABILITY_DTYPE)),
+        )
+        for index, label, activation, blob in cursor
+    ]

@@ -1,0 +1,164 @@
+"""Loader of sessions recorded by this program: the live path's rows, labelled by stimulus markers.
+
+Each finished session's stored samples go through exactly what a live recording does: the
+causal filter bank at the session's rate, then block means down to the model's row rate
+(`inference.windows`). Labels come from the markers: a stimulus-onset marker labels the rows
+up to the next stimulus-offset marker with its emotion (`domain.emotion_of_marker`), a
+rest-onset marker labels the rows up to the next marker as neutral, everything else is
+unlabelled. A row that straddles a label change is unlabelled. The participant is their
+session participant code; each session is calibrated from its own rows without labels.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from microexp_tui.domain import (
+    MARKER_REST_ONSET,
+    MARKER_STIMULUS_OFFSET,
+    emotion_of_marker,
+)
+from microexp_tui.dsp.filters import FilterSettings, StreamingFilterBank
+from microexp_tui.errors import InputError
+from microexp_tui.inference.card import ChannelInfo
+from microexp_tui.inference.normalisation import estimate_calibration
+from microexp_tui.inference.offline import MAX_CHUNK_S, join_contiguous
+from microexp_tui.inference.windows import StreamingDecimator, decimation_factor
+from microexp_tui.store.sessions import MarkerRecord, SessionRecord, SessionStore
+from microexp_tui.training.dataset import LABELS, MODEL_RATE_HZ, UNLABELLED, Dataset, Recording
+
+
+def marker_events(markers: Sequence[MarkerRecord]) -> tuple[np.ndarray, np.ndarray]:
+    """Sample indices and the label each marker starts (UNLABELLED for offsets and others)."""
+    indices, labels = [], []
+    for marker in markers:
+        emotion = emotion_of_marker(marker.code)
+        if emotion is not None:
+            label = LABELS.index(emotion)
+        elif marker.code == MARKER_REST_ONSET:
+            label = 0
+        elif marker.code == MARKER_STIMULUS_OFFSET:
+            label = UNLABELLED
+        else:
+            continue
+        indices.append(marker.sample_index)
+        labels.append(label)
+    return np.asarray(indices, dtype=np.int64), np.asarray(labels, dtype=np.int8)
+
+
+def row_labels(row_index: np.ndarray, factor: int, markers: Sequence[MarkerRecord]) -> np.ndarray:
+    """Label of each row (absolute row indices): the marker label in force over the whole row."""
+    indices, labels = marker_events(markers)
+    out = np.full(row_index.shape, UNLABELLED, dtype=np.int8)
+    if indices.size == 0:
+        return out
+    first = np.searchsorted(indices, row_index * factor, side="right") - 1
+    last = np.searchsorted(indices, (row_index + 1) * factor - 1, side="right") - 1
+    steady = (first == last) & (first >= 0)
+    out[steady] = labels[first[steady]]
+    return out
+
+
+def _session_rows(
+    store: SessionStore, record: SessionRecord, factor: int, mains_hz: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Filtered, decimated rows, their absolute row indices and run ids of one session."""
+    kinds = [spec.sensor_kind for spec in record.channels]
+    bank = StreamingFilterBank(kinds, FilterSettings(float(record.sample_rate_hz), mains_hz))
+    decimator = StreamingDecimator(factor, record.channel_count)
+    pieces, runs = [], 0
+    chunks = join_contiguous(
+        store.sample_chunks(record.id), int(MAX_CHUNK_S * record.sample_rate_hz)
+    )
+    for first, counts in chunks:
+        row, rows, restarted = decimator.push(first, bank.process(counts))
+        runs += int(restarted)
+        pieces.append((np.arange(row, row + rows.shape[0]), rows, np.full(rows.shape[0], runs)))
+    if not pieces or not sum(p[1].shape[0] for p in pieces):
+        raise InputError(f"Session {record.id} holds no samples to learn from.")
+    return tuple(np.concatenate([p[i] for p in pieces]) for i in range(3))  # type: ignore[return-value]
+
+
+def _segments(row_index: np.ndarray, runs: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Segment ids: a new segment at every label change, data gap or restart."""
+    breaks = (np.diff(labels) != 0) | (np.diff(runs) != 0) | (np.diff(row_index) != 1)
+    return np.concatenate([[0], np.cumsum(breaks)]).astype(np.int32)
+
+
+def load_session(
+    store: SessionStore, record: SessionRecord, rate_hz: float, mains_hz: float
+) -> Recording:
+    """One finished session as a labelled recording at `rate_hz` rows per second."""
+    factor = decimation_factor(float(record.sample_rate_hz), rate_hz)
+    row_index, rows, runs = _session_rows(store, record, factor, mains_hz)
+    labels = row_labels(row_index, factor, store.markers(record.id))
+    return Recording(
+        participant=record.participant_code,
+        source=f"session {record.id} ({record.uuid})",
+        rows=rows.astype(np.float32),
+        labels=labels,
+        segments=_segments(row_index, runs, labels),
+        calibration=estimate_calibration(rows),
+    )
+
+
+def _channels(record: SessionRecord) -> tuple[ChannelInfo, ...]:
+    """The session montage as model channels."""
+    return tuple(
+        ChannelInfo(spec.label, spec.muscle or "", spec.sensor_kind, spec.action_units)
+        for spec in record.channels
+    )
+
+
+def _chosen(store: SessionStore, session_ids: Sequence[int] | None) -> list[SessionRecord]:
+    """Finished sessions of the database (all, or the listed ids) sharing one montage."""
+    records = [r for r in store.list_sessions() if r.status != "recording"]
+    if session_ids:
+        found = {r.id for r in records}
+        missing = sorted(set(session_ids) - found)
+        if missing:
+            raise InputError(f"No finished session with id {missing} in {store.path}.")
+        records = [r for r in records if r.id in set(session_ids)]
+    if not records:
+        raise InputError(f"{store.path} holds no finished session to learn from.")
+    montages = {_channels(r) for r in records}
+    if len(montages) > 1:
+        raise InputError(
+            "The sessions use different montages; train on sessions of one montage "
+            "(choose them with --sessions)."
+        )
+    return records
+
+
+def load_sessions(
+    db_path: Path,
+    session_ids: Sequence[int] | None = None,
+    rate_hz: float = MODEL_RATE_HZ,
+    mains_hz: float = 50.0,
+) -> Dataset:
+    """Finished sessions of a database as a dataset (participant = session participant code)."""
+    with SessionStore.open(db_path) as store:
+        records = _chosen(store, session_ids)
+        recordings = tuple(load_session(store, r, rate_hz, mains_hz) for r in records)
+    digest = hashlib.sha256()
+    for recording in recordings:
+        digest.update(recording.source.encode())
+        digest.update(recording.rows.tobytes())
+        digest.update(recording.labels.tobytes())
+    return Dataset(
+        kind="sessions",
+        path=str(db_path),
+        recordings=recordings,
+        channels=_channels(records[0]),
+        content_sha256=digest.hexdigest(),
+        description=(
+            f"{len(records)} recorded session(s) ({', '.join(str(r.id) for r in records)}) from "
+            f"{db_path}: filtered like a live recording (mains {mains_hz:g} Hz), block means "
+            f"at {rate_hz:g} Hz, labels from stimulus and rest markers"
+        ),
+        rate_hz=rate_hz,
+    )
