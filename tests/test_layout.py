@@ -16,6 +16,8 @@ FORBIDDEN_IMPORTS = {
     "device": ("microexp_tui.store", "microexp_tui.acquisition", "textual", "tensorflow"),
     "store": ("microexp_tui.acquisition", "textual", "tensorflow"),
     "acquisition": ("textual", "tensorflow"),
+    "session_flow": ("textual", "tensorflow"),
+    "export": ("textual", "tensorflow", "microexp_tui.acquisition"),
 }
 
 

@@ -186,25 +186,47 @@ def block_sequence(protocol: Protocol) -> list[Block]:
     return sequence
 
 
-def marker_schedule(protocol: Protocol) -> list[ScheduledMarker]:
-    """Onset and offset markers of every block, in seconds of sample time from the start."""
+@dataclass(frozen=True)
+class TimedBlock:
+    """A block placed on the protocol's time line: shown from `onset_s` for its duration."""
+
+    onset_s: float
+    block: Block
+    length_s: float
+    """Time until the next block starts: duration + inter-stimulus interval + drawn jitter."""
+
+
+def timeline(protocol: Protocol) -> list[TimedBlock]:
+    """Blocks in presentation order with their onsets (jitter drawn from the stored seed)."""
     rng = random.Random(protocol.seed + 1)
-    schedule: list[ScheduledMarker] = []
+    placed: list[TimedBlock] = []
     t_s = 0.0
     for block in block_sequence(protocol):
-        if block.kind == "stimulus" and block.emotion is not None:
-            schedule.append(
-                ScheduledMarker(
-                    t_s, stimulus_onset_code(block.emotion), f"stimulus {block.emotion}"
-                )
-            )
-            schedule.append(
-                ScheduledMarker(t_s + block.duration_s, MARKER_STIMULUS_OFFSET, "stimulus offset")
-            )
-        elif block.kind in ("rest", "calibration"):
-            schedule.append(ScheduledMarker(t_s, MARKER_REST_ONSET, f"{block.kind} onset"))
-        t_s += block.duration_s + block.isi_s + rng.uniform(0.0, block.jitter_s)
-    return schedule
+        length_s = block.duration_s + block.isi_s + rng.uniform(0.0, block.jitter_s)
+        placed.append(TimedBlock(t_s, block, length_s))
+        t_s += length_s
+    return placed
+
+
+def block_markers(block: Block) -> list[ScheduledMarker]:
+    """Markers of one block relative to its onset: stimulus onset/offset, or rest onset."""
+    if block.kind == "stimulus" and block.emotion is not None:
+        return [
+            ScheduledMarker(0.0, stimulus_onset_code(block.emotion), f"stimulus {block.emotion}"),
+            ScheduledMarker(block.duration_s, MARKER_STIMULUS_OFFSET, "stimulus offset"),
+        ]
+    if block.kind in ("rest", "calibration"):
+        return [ScheduledMarker(0.0, MARKER_REST_ONSET, f"{block.kind} onset")]
+    return []
+
+
+def marker_schedule(protocol: Protocol) -> list[ScheduledMarker]:
+    """Onset and offset markers of every block, in seconds of sample time from the start."""
+    return [
+        ScheduledMarker(placed.onset_s + marker.onset_s, marker.code, marker.label)
+        for placed in timeline(protocol)
+        for marker in block_markers(placed.block)
+    ]
 
 
 def protocol_duration_s(protocol: Protocol) -> float:

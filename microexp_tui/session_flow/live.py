@@ -1,0 +1,249 @@
+"""A live session: the recorder on a board plus what the screens read on their timer.
+
+`start` and `stop` are slow (port, handshake, thread joins) and belong in worker threads;
+`view`, `window` and `mark` are cheap copies from the ring buffer for the UI timer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from microexp_tui.acquisition.recorder import Recorder, RecordingOptions, RecordingSummary
+from microexp_tui.device.protocol import Identity
+from microexp_tui.errors import ModelError
+from microexp_tui.inference.model import EmotionModel
+from microexp_tui.session_flow.board import Board
+from microexp_tui.session_flow.predictions import (
+    LivePrediction,
+    apply_calibration,
+    classification_problem,
+    latest_prediction,
+)
+from microexp_tui.store import session_extras
+from microexp_tui.store.records import ChannelSpec
+from microexp_tui.store.sessions import SessionStore
+
+RING_S = 30.0
+
+
+@dataclass(frozen=True)
+class LiveView:
+    """What a live screen shows at one tick: traces, clock, link state, counters, prediction."""
+
+    rate_hz: int
+    first_index: int
+    traces: npt.NDArray[np.float32]
+    """Filtered envelopes, (samples, channels), newest last."""
+    flags: npt.NDArray[np.uint8]
+    next_index: int
+    connected: bool
+    counters: dict[str, int] = field(default_factory=dict)
+    prediction: LivePrediction | None = None
+    model_problem: str | None = None
+    """Why there are no live predictions although a model was chosen."""
+    error: str | None = None
+
+    @property
+    def time_s(self) -> float:
+        """Seconds of sample time since the session started."""
+        return self.next_index / self.rate_hz if self.rate_hz else 0.0
+
+
+class Feed(Protocol):
+    """What live screens read: a LiveSession, or a stored session frozen at one instant."""
+
+    session_id: int | None
+    montage: list[ChannelSpec]
+
+    @property
+    def rate_hz(self) -> int:
+        """Sample rate in Hz."""
+        ...
+
+    @property
+    def simulated(self) -> bool:
+        """Whether the data come from the simulated board."""
+        ...
+
+    @property
+    def running(self) -> bool:
+        """Whether data are still coming."""
+        ...
+
+    def now_index(self) -> int:
+        """Absolute index one past the newest filtered sample."""
+        ...
+
+    def connected(self) -> bool:
+        """Whether the board is connected."""
+        ...
+
+    def mark(self, code: int) -> None:
+        """Queue a marker."""
+        ...
+
+    def window(self, start_index: int, stop_index: int) -> npt.NDArray[np.float32]:
+        """Filtered samples [start, stop)."""
+        ...
+
+    def view(self, window_s: float) -> LiveView:
+        """The newest `window_s` seconds and the state."""
+        ...
+
+    def stop(self, status: str) -> RecordingSummary | None:
+        """Stop recording (slow)."""
+        ...
+
+    def set_calibration(self, rest: Sequence[float], maximum: Sequence[float]) -> None:
+        """Give live classification the participant's calibration."""
+        ...
+
+
+class LiveSession:
+    """The recorder of one session, with its own store connection for the writer thread."""
+
+    def __init__(
+        self,
+        board: Board,
+        db_path: Path,
+        options: RecordingOptions,
+        montage: Sequence[ChannelSpec],
+        model_path: Path | None = None,
+    ) -> None:
+        """Prepare; `start` opens the board, loads the model and creates the session."""
+        self.board = board
+        self.model_path = model_path
+        self.model_problem: str | None = None
+        self.db_path = db_path
+        self.options = options
+        self.montage = list(montage)
+        self.store: SessionStore | None = None
+        self.recorder: Recorder | None = None
+        self.session_id: int | None = None
+        self.summary: RecordingSummary | None = None
+
+    @property
+    def identity(self) -> Identity:
+        """The board's identity (after `start`)."""
+        assert self.recorder is not None and self.recorder.identity is not None
+        return self.recorder.identity
+
+    @property
+    def rate_hz(self) -> int:
+        """Sample rate in Hz."""
+        return self.identity.sample_rate_hz
+
+    @property
+    def simulated(self) -> bool:
+        """Whether the data comes from the simulated board."""
+        return bool(self.identity.simulated)
+
+    def start(self) -> int:
+        """Open the board, create the session with the edited montage; returns its id (slow)."""
+        self.options.ring_s = max(self.options.ring_s, RING_S)
+        self.options.model = self._load_model()
+        self.store = SessionStore.open(self.db_path)
+        try:
+            self.session_id = self._start_recorder()
+        except ModelError as err:  # the model does not fit this montage: record without it
+            self.model_problem = str(err)
+            self.options.model = None
+            self.session_id = self._start_recorder()
+        actor = self.options.operator or "operator"
+        session_extras.set_montage(self.store, self.session_id, self.montage, actor)
+        return self.session_id
+
+    def _load_model(self) -> EmotionModel | None:
+        """The chosen live model, or None (a model that cannot load is reported, not fatal)."""
+        if self.model_path is None:
+            return None
+        try:
+            return EmotionModel.load(self.model_path)
+        except ModelError as err:
+            self.model_problem = str(err)
+            return None
+
+    def _start_recorder(self) -> int:
+        """Start a recorder on a fresh source; closes what it opened if that fails."""
+        assert self.store is not None
+        source = self.board.source()
+        self.recorder = Recorder(source, self.store, self.options)
+        try:
+            return self.recorder.start()
+        except ModelError:
+            source.close()
+            raise
+        except BaseException:
+            source.close()
+            self.store.close()
+            self.store, self.recorder = None, None
+            raise
+
+    @property
+    def running(self) -> bool:
+        """Started and neither stopped nor stopped by an error."""
+        return self.recorder is not None and self.summary is None and not self.recorder.stopping
+
+    def now_index(self) -> int:
+        """Absolute index one past the newest filtered sample (the UI's clock)."""
+        if self.recorder is None or self.recorder.ring is None:
+            return 0
+        return self.recorder.ring.next_index
+
+    def connected(self) -> bool:
+        """Whether the board is connected right now."""
+        return self.recorder is not None and self.recorder.connected.is_set()
+
+    def mark(self, code: int) -> None:
+        """Queue a marker for the board to apply at its current sample."""
+        if self.recorder is not None and self.running:
+            self.recorder.mark(code)
+
+    def window(self, start_index: int, stop_index: int) -> npt.NDArray[np.float32]:
+        """Filtered samples [start, stop) still in the ring, (samples, channels)."""
+        assert self.recorder is not None and self.recorder.ring is not None
+        ring = self.recorder.ring
+        first, values, _ = ring.latest(max(0, ring.next_index - start_index))
+        lo = max(0, start_index - first)
+        return values[lo : max(lo, stop_index - first)]
+
+    def view(self, window_s: float) -> LiveView:
+        """The newest `window_s` seconds and the current state (cheap: one ring copy)."""
+        recorder = self.recorder
+        assert recorder is not None and recorder.ring is not None
+        rate = self.rate_hz
+        first, values, flags = recorder.ring.latest(int(window_s * rate))
+        return LiveView(
+            rate_hz=rate,
+            first_index=first,
+            traces=values,
+            flags=flags,
+            next_index=first + values.shape[0],
+            connected=recorder.connected.is_set(),
+            counters=recorder.all_counters(),
+            prediction=latest_prediction(recorder),
+            model_problem=self.model_problem or classification_problem(recorder),
+            error=str(recorder.error) if recorder.error else None,
+        )
+
+    def set_calibration(self, rest: Sequence[float], maximum: Sequence[float]) -> None:
+        """Give the running classifier (if any) the participant's calibration."""
+        if self.recorder is not None:
+            apply_calibration(self.recorder, rest, maximum)
+
+    def stop(self, status: str) -> RecordingSummary:
+        """Stop the recorder, mark the session, close the board (slow; idempotent)."""
+        if self.summary is None and self.recorder is not None:
+            self.summary = self.recorder.stop(status)
+        self.board.close()
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+        assert self.summary is not None
+        return self.summary

@@ -1,0 +1,1 @@
+"""The operator TUI (Textual): the only package that imports textual."""

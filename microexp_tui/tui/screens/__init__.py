@@ -1,0 +1,1 @@
+"""Screens of the operator TUI, one module each, in the order of a session."""

@@ -1,0 +1,208 @@
+"""Calibration: rest baseline and maximal contraction per muscle, saved for this session."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Header
+
+from microexp_tui.acquisition.electrode_check import guided_steps
+from microexp_tui.session_flow.checks import evaluate_calibration, norms_of
+from microexp_tui.session_flow.live import Feed, LiveView
+from microexp_tui.session_flow.steps import check_steps
+from microexp_tui.store import session_extras as extras
+from microexp_tui.store.records import ChannelSpec
+from microexp_tui.store.session_extras import ChannelCalibration, ElectrodeCheck
+from microexp_tui.tui.screens.live_base import LiveScreen
+from microexp_tui.tui.widgets.panels import InstructionPanel, LinkBanner, LiveStatic
+from microexp_tui.tui.widgets.trace import TraceView
+
+MVC_SUFFIX = " as hard as you can"
+
+
+class CalibrationSaved(Message):
+    """The worker computed and saved the calibration."""
+
+    def __init__(self, rows: list[ChannelCalibration]) -> None:
+        """Carry the rows."""
+        super().__init__()
+        self.rows = rows
+
+
+class CalibrationSkipped(Message):
+    """The operator skipped calibration with a reason (saved)."""
+
+
+class CalibrationScreen(LiveScreen):
+    """Measures each muscle at rest and at maximal contraction (the normalisation)."""
+
+    TITLE = "Calibration"
+    HELP = (
+        "Space starts the calibration: the participant rests (baseline), then contracts each "
+        "muscle as hard as they can when asked. The rest level and the maximal contraction "
+        "of each channel are saved as this participant's normalisation for the session, so "
+        "live traces and events are shown as a share of their own maximum. Channels whose "
+        "contraction barely rose are marked weak: redo (space), or carry on. Skipping needs "
+        "a reason (k)."
+    )
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "start", "Start/redo"),
+        Binding("ctrl+s", "continue", "Continue"),
+        Binding("k", "skip", "Skip (reason)"),
+        Binding("escape", "abort", "Abort session"),
+    ]
+
+    def __init__(
+        self,
+        feed: Feed,
+        montage: Sequence[ChannelSpec],
+        checks: Sequence[ElectrodeCheck] = (),
+        rows: Sequence[ChannelCalibration] = (),
+    ) -> None:
+        """Calibrate `feed`'s channels; `rows` shows an earlier calibration."""
+        super().__init__(feed, montage)
+        self.checks = list(checks)
+        self.rows = list(rows)
+        self.saving = False
+
+    def compose(self) -> ComposeResult:
+        """Banner, instruction, traces beside the calibration table."""
+        yield Header()
+        yield LinkBanner("")
+        yield InstructionPanel()
+        with Horizontal(classes="live-main"):
+            yield TraceView()
+            yield DataTable(id="calibration", cursor_type="row", classes="side-table")
+        yield LiveStatic("", id="counters")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        """Columns, first panel text, then the timer."""
+        self.query_one("#calibration", DataTable).add_columns("Ch", "Rest", "Max", "OK")
+        self.fill_rows()
+        self.query_one(InstructionPanel).show(
+            "READY", "Press space to measure rest and maximal contractions", None, 0.0
+        )
+        super().on_mount()
+
+    def on_tick(self, view: LiveView) -> None:
+        """Advance the calibration steps."""
+        self.advance_steps(view)
+
+    def action_start(self) -> None:
+        """Start (or redo) the calibration."""
+        if (self.runner is not None and not self.runner.done) or self.saving:
+            self.notify("The calibration is already running.")
+            return
+        prefs = self.mx.settings.checks
+        steps = check_steps(
+            guided_steps(self.montage), prefs.calibration_rest_s, prefs.mvc_s, self.feed.simulated
+        )
+        steps = [
+            replace(step, prompt=step.prompt + MVC_SUFFIX) if step.kind == "contract" else step
+            for step in steps
+        ]
+        self.rows = []
+        self.fill_rows()
+        self.begin_steps(steps)
+
+    def steps_finished(self) -> None:
+        """Compute and save the calibration in a worker."""
+        self.saving = True
+        self.query_one(InstructionPanel).show("SAVING", "Computing the normalisation…", None, 1.0)
+        self.save()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="save_the_calibration")
+    def save(self) -> None:
+        """Normalisation per channel, stored with the session (worker thread)."""
+        assert self.rest is not None and self.feed.session_id is not None
+        window, envelope = self.rest
+        rows = evaluate_calibration(window, envelope, self.captured)
+        actor = self.mx.settings.operator or "operator"
+        extras.save_calibration(self.mx.store, self.feed.session_id, rows, actor)
+        self.feed.set_calibration([r.baseline for r in rows], [r.max_value for r in rows])
+        self.post_message(CalibrationSaved(rows))
+
+    def worker_failed(self, group: str, error: BaseException) -> None:
+        """Allow a redo after a failure."""
+        self.saving = False
+        super().worker_failed(group, error)
+
+    def on_calibration_saved(self, message: CalibrationSaved) -> None:
+        """Show the normalisation."""
+        self.saving = False
+        self.rows = message.rows
+        self.fill_rows()
+        weak = [row.channel_index + 1 for row in self.rows if not row.valid]
+        montage_weak = [n for n in weak if self.montage[n - 1].muscle]
+        text = (
+            f"Weak contraction on channels {', '.join(map(str, montage_weak))}: redo (space) "
+            "or continue (ctrl+s)"
+            if montage_weak
+            else "Calibration saved: continue with ctrl+s"
+        )
+        self.query_one(InstructionPanel).show("DONE", text, None, 1.0)
+
+    def fill_rows(self) -> None:
+        """One row per channel."""
+        table = self.query_one("#calibration", DataTable)
+        table.clear()
+        by_channel = {row.channel_index: row for row in self.rows}
+        for spec in self.montage:
+            row = by_channel.get(spec.index)
+            if row is None:
+                table.add_row(str(spec.index + 1), "…", "", "")
+                continue
+            ok = Text("yes", style="green") if row.valid else Text("weak", style="bold yellow")
+            table.add_row(
+                str(spec.index + 1),
+                f"{row.baseline:.0f}",
+                f"{row.max_value:.0f}",
+                ok,
+            )
+
+    def action_continue(self) -> None:
+        """On to the recording with this calibration."""
+        if not self.rows:
+            self.notify("Calibrate first (space), or skip with a reason (k).", severity="warning")
+            return
+        self.mx.visit.norms = norms_of(self.rows)
+        self.mx.goto_recording()
+
+    def action_skip(self) -> None:
+        """Record without a calibration, giving the reason."""
+        from microexp_tui.tui.screens.dialogs import ReasonDialog
+
+        def answered(reason: str | None) -> None:
+            if reason:
+                self.skip(reason)
+
+        question = "Record without calibration? Events are then detected on raw envelope levels."
+        self.app.push_screen(ReasonDialog(question), answered)
+
+    @work(thread=True, exit_on_error=False, group="save_the_override")
+    def skip(self, reason: str) -> None:
+        """Store the override (worker thread)."""
+        assert self.feed.session_id is not None
+        actor = self.mx.settings.operator or "operator"
+        extras.add_override(
+            self.mx.store, self.feed.session_id, "calibration", "all channels", reason, actor
+        )
+        self.post_message(CalibrationSkipped())
+
+    def on_calibration_skipped(self, message: CalibrationSkipped) -> None:
+        """On to the recording without normalisation."""
+        self.mx.visit.norms = []
+        self.mx.goto_recording()
+
+    def action_abort(self) -> None:
+        """Abort the session (asks first)."""
+        self.confirm_abort()

@@ -1,0 +1,124 @@
+"""Modal dialogs: an error a person can act on, a yes/no confirmation, a required reason."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+from microexp_tui.tui.screens.base import set_error
+
+
+class ErrorDialog(ModalScreen[None]):
+    """An error message with what to do about it; Enter or Escape closes it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,enter", "close", "Close")]
+
+    def __init__(self, title: str, message: str) -> None:
+        """Keep the texts."""
+        super().__init__(classes="dialog-screen")
+        self.title_text = title
+        self.message = message
+
+    def compose(self) -> ComposeResult:
+        """Title, message, one button."""
+        with Vertical(classes="dialog error-dialog"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield Static(self.message, classes="dialog-body", markup=False)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("OK", variant="primary", id="ok")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        """Close on OK."""
+        self.dismiss(None)
+
+    def action_close(self) -> None:
+        """Close."""
+        self.dismiss(None)
+
+
+class ConfirmDialog(ModalScreen[bool]):
+    """A question answered with y (yes) or n / Escape (no)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "Yes"),
+        Binding("n,escape", "answer(False)", "No"),
+    ]
+
+    def __init__(self, question: str, yes_label: str = "Yes", no_label: str = "No") -> None:
+        """Keep the question and the button labels."""
+        super().__init__(classes="dialog-screen")
+        self.question = question
+        self.yes_label, self.no_label = yes_label, no_label
+
+    def compose(self) -> ComposeResult:
+        """Question and two buttons."""
+        with Vertical(classes="dialog"):
+            yield Static(self.question, classes="dialog-body", markup=False)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(f"{self.yes_label} [y]", variant="error", id="yes")
+                yield Button(f"{self.no_label} [n]", variant="primary", id="no")
+
+    def on_mount(self) -> None:
+        """Focus the safe answer."""
+        self.query_one("#no", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        """Answer by button."""
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, yes: bool) -> None:
+        """Answer by key."""
+        self.dismiss(yes)
+
+
+class ReasonDialog(ModalScreen[str | None]):
+    """Asks for a reason (required) before an override; Escape cancels."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, question: str) -> None:
+        """Keep the question."""
+        super().__init__(classes="dialog-screen")
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        """Question, reason input, inline error, buttons."""
+        with Vertical(classes="dialog"):
+            yield Static(self.question, classes="dialog-body", markup=False)
+            yield Input(placeholder="Reason (required, goes to the audit log)", id="reason")
+            yield Static("", id="reason-error", classes="field-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Override [enter]", variant="warning", id="ok")
+                yield Button("Cancel [esc]", id="cancel")
+
+    def on_mount(self) -> None:
+        """Focus the input."""
+        self.query_one("#reason", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter submits."""
+        self._submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        """Buttons submit or cancel."""
+        if event.button.id == "ok":
+            self._submit()
+        else:
+            self.dismiss(None)
+
+    def _submit(self) -> None:
+        """Accept a non-empty reason, else say it is required."""
+        reason = self.query_one("#reason", Input).value.strip()
+        if not reason:
+            set_error(self.query_one("#reason-error", Static), "A reason is required.")
+            return
+        self.dismiss(reason)
+
+    def action_cancel(self) -> None:
+        """Cancel without a reason."""
+        self.dismiss(None)

@@ -1,0 +1,279 @@
+"""Review: session summary, per-stimulus table, checks and calibration, notes."""
+
+from __future__ import annotations
+
+import threading
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Static
+
+from microexp_tui.acquisition.montages import short_muscle
+from microexp_tui.export import ExportCancelled, export_sessions
+from microexp_tui.session_flow.review import SessionReview, load_review
+from microexp_tui.store import session_extras as extras
+from microexp_tui.tui.screens.base import FlowScreen
+from microexp_tui.tui.screens.export_dialog import (
+    ExportChoice,
+    ExportDialog,
+    ExportFinished,
+    ExportProgress,
+    ExportProgressDialog,
+    ExportSummaryDialog,
+)
+
+EXPORT_GROUP = "export_the_session"
+
+STATUS_STYLES = {
+    "completed": "bold green",
+    "aborted": "bold yellow",
+    "interrupted": "bold red",
+    "recording": "bold cyan",
+}
+
+
+class ReviewLoaded(Message):
+    """The worker read the session's review."""
+
+    def __init__(self, review: SessionReview) -> None:
+        """Carry the review."""
+        super().__init__()
+        self.review = review
+
+
+def summary_text(review: SessionReview) -> Text:
+    """Header lines: who, what, how long, status, data quality."""
+    record = review.record
+    text = Text()
+    if record.simulated:
+        text.append(" SIMULATED ", style="bold black on yellow")
+        text.append(" ")
+    text.append(f"Session {record.id}", style="bold")
+    text.append(f" · participant {record.participant_code} · ")
+    text.append(record.status.upper(), style=STATUS_STYLES.get(record.status, ""))
+    text.append(f"\nstarted {record.started_at[:19].replace('T', ' ')} UTC · ")
+    text.append(
+        f"{record.duration_s:.1f} s · {record.channel_count} ch @ {record.sample_rate_hz} Hz"
+    )
+    protocol = record.protocol or "none"
+    progress = review.progress
+    done = f" ({progress.blocks_done}/{progress.blocks_total} blocks)" if progress else ""
+    text.append(f"\nprotocol {protocol}{done}")
+    if review.setup and review.setup.resumed_from_session_id:
+        text.append(f" · resumes session {review.setup.resumed_from_session_id}")
+    c = record.counters
+    text.append(
+        f"\nframes {c.get('frames', 0)} · CRC errors {c.get('crc_errors', 0)} · gaps "
+        f"{c.get('sequence_gaps', 0)} · lost samples {review.gaps_lost_samples} · reconnects "
+        f"{c.get('reconnects', 0)} · muscle events {len(review.events)}"
+    )
+    return text
+
+
+def checks_text(review: SessionReview) -> Text:
+    """Electrode grades, calibration and overrides in a few lines."""
+    text = Text()
+    record = review.record
+    if review.checks:
+        text.append("Electrodes: ")
+        for check in review.checks:
+            style = {"green": "green", "amber": "yellow", "red": "bold red"}[check.grade]
+            muscle = short_muscle(record.channels[check.channel_index].muscle)
+            text.append(f"{check.channel_index + 1} {muscle} ", style=style)
+    else:
+        text.append("Electrodes: not checked", style="dim")
+    valid = sum(row.valid for row in review.calibration)
+    text.append(
+        f"\nCalibration: {valid}/{len(review.calibration)} channels"
+        if review.calibration
+        else "\nCalibration: none"
+    )
+    for override in review.overrides:
+        text.append(f"\nOverride ({override.kind}, {override.target}): {override.reason}", "yellow")
+    return text
+
+
+def notes_text(review: SessionReview) -> str:
+    """The notes, oldest first."""
+    if not review.notes:
+        return "No notes yet."
+    return "\n".join(f"{n.at[:16].replace('T', ' ')} {n.author}: {n.text}" for n in review.notes)
+
+
+class ReviewScreen(FlowScreen):
+    """A finished (or interrupted) session at a glance, with notes."""
+
+    TITLE = "Review"
+    HELP = (
+        "The session's summary, data-quality counters, electrode and calibration results, "
+        "and one row per presented stimulus with the muscle events that followed it (✓ when "
+        "an event hit a muscle the seed data ties to that emotion). Add notes at the bottom. "
+        "x exports this session anonymised (BIDS, Parquet or CSV) into a new folder, by "
+        "default under the data directory; Escape cancels a running export. The PDF report "
+        "comes with its own issue."
+    )
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "note", "Add note"),
+        Binding("x", "export", "Export"),
+        Binding("escape", "home", "Home"),
+        Binding("f5", "reload", "Reload", show=False),
+    ]
+
+    def __init__(self, session_id: int) -> None:
+        """Review `session_id`."""
+        super().__init__()
+        self.session_id = session_id
+        self.review: SessionReview | None = None
+        self.export_progress: ExportProgressDialog | None = None
+
+    def compose(self) -> ComposeResult:
+        """Summary, stimuli, checks, notes, note input, unavailable actions."""
+        yield Header()
+        with VerticalScroll(id="review"):
+            yield Static("Loading…", id="summary")
+            yield Label("Stimuli", classes="section-title")
+            yield DataTable(id="stimuli", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="checks")
+            yield Label("Notes", classes="section-title")
+            yield Static("", id="notes")
+            yield Input(placeholder="Type a note and press enter", id="note")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("PDF report: not available yet", disabled=True, id="report")
+                yield Button("Anonymised export [x]", variant="primary", id="export")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        """Columns, then load."""
+        self.query_one("#stimuli", DataTable).add_columns(
+            "#", "Emotion", "Onset", "Length", "Events", "Micro", "Expected"
+        )
+        self.sub_title = f"session {self.session_id}"
+        self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="read_the_session")
+    def load(self) -> None:
+        """Read everything about the session (worker thread)."""
+        self.post_message(ReviewLoaded(load_review(self.mx.store, self.session_id)))
+
+    def on_review_loaded(self, message: ReviewLoaded) -> None:
+        """Fill the screen."""
+        review = self.review = message.review
+        self.query_one("#summary", Static).update(summary_text(review))
+        self.query_one("#checks", Static).update(checks_text(review))
+        self.query_one("#notes", Static).update(notes_text(review))
+        table = self.query_one("#stimuli", DataTable)
+        table.clear()
+        for row in review.stimuli:
+            table.add_row(
+                str(row.number),
+                row.emotion,
+                f"{row.onset_s:.1f} s",
+                "-" if row.duration_s is None else f"{row.duration_s:.1f} s",
+                str(row.events),
+                str(row.micro_events),
+                "✓" if row.expected_hit else "-",
+            )
+        if not review.stimuli:
+            table.add_row("-", "no stimuli presented", "", "", "", "", "")
+
+    def action_note(self) -> None:
+        """Focus the note box."""
+        self.query_one("#note", Input).focus()
+
+    @on(Input.Submitted, "#note")
+    def note_submitted(self, event: Input.Submitted) -> None:
+        """Save the note."""
+        text = event.value.strip()
+        if not text:
+            self.notify("The note is empty.", severity="warning")
+            return
+        event.input.value = ""
+        self.save_note(text)
+
+    @work(thread=True, exit_on_error=False, group="save_the_note")
+    def save_note(self, text: str) -> None:
+        """Append the note (worker thread), then reload."""
+        author = self.mx.settings.operator or "operator"
+        extras.add_note(self.mx.store, self.session_id, text, author)
+        self.post_message(ReviewLoaded(load_review(self.mx.store, self.session_id)))
+
+    # -- anonymised export -------------------------------------------------------------------
+
+    @on(Button.Pressed, "#export")
+    def export_pressed(self) -> None:
+        """The export button."""
+        self.action_export()
+
+    def action_export(self) -> None:
+        """Ask for the format and folder, then export this session (unless one is running)."""
+        if self.export_progress is not None:
+            self.notify("An export is already running.", severity="warning")
+            return
+        dialog = ExportDialog(self.session_id, self.mx.settings.database_dir())
+        self.app.push_screen(dialog, self._export_chosen)
+
+    def _export_chosen(self, choice: ExportChoice | None) -> None:
+        """Start the worker behind a progress dialog (nothing when the dialog was cancelled)."""
+        if choice is None:
+            return
+        cancel = threading.Event()
+        self.export_progress = ExportProgressDialog(choice, cancel)
+        self.app.push_screen(self.export_progress)
+        self.run_export(choice, cancel)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group=EXPORT_GROUP)
+    def run_export(self, choice: ExportChoice, cancel: threading.Event) -> None:
+        """Write the export (worker thread); progress and the report arrive as messages."""
+
+        def progress(done: int, total: int, message: str) -> None:
+            self.post_message(ExportProgress(done, total, message))
+
+        report = export_sessions(
+            self.mx.store.path,
+            choice.out_dir,
+            [self.session_id],
+            choice.fmt,
+            None,
+            progress,
+            power_line_hz=self.mx.settings.filters.mains_hz,
+            cancel=cancel,
+        )
+        self.post_message(ExportFinished(report))
+
+    def on_export_progress(self, message: ExportProgress) -> None:
+        """Move the progress bar."""
+        if self.export_progress is not None:
+            self.export_progress.show_progress(message.done, message.total, message.message)
+
+    def on_export_finished(self, message: ExportFinished) -> None:
+        """Replace the progress with the summary."""
+        self._close_export_progress()
+        self.app.push_screen(ExportSummaryDialog(message.report))
+
+    def _close_export_progress(self) -> None:
+        """Take the progress dialog away (if it is still up)."""
+        dialog, self.export_progress = self.export_progress, None
+        if dialog is not None and dialog.is_current:
+            dialog.dismiss(None)
+
+    def worker_failed(self, group: str, error: BaseException) -> None:
+        """A failed export closes its progress first; a cancelled one is only a notice."""
+        if group == EXPORT_GROUP:
+            self._close_export_progress()
+            if isinstance(error, ExportCancelled):
+                self.notify(str(error), severity="warning")
+                return
+        super().worker_failed(group, error)
+
+    def action_reload(self) -> None:
+        """Read the session again."""
+        self.load()
+
+    def action_home(self) -> None:
+        """Back to Home."""
+        self.mx.goto_home()

@@ -1,0 +1,1 @@
+"""Widgets of the operator TUI: live traces, probability bars, instruction panel, counters."""

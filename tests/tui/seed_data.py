@@ -1,0 +1,164 @@
+"""A seeded session database for the screenshots: fixed codes, times, signals and results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from microexp_tui.acquisition.montages import load_preset, montage_for_board
+from microexp_tui.domain import (
+    MARKER_OPERATOR_BASE,
+    MARKER_REST_ONSET,
+    MARKER_STIMULUS_OFFSET,
+    stimulus_onset_code,
+)
+from microexp_tui.store import session_extras as extras
+from microexp_tui.store.records import Batch
+from microexp_tui.store.sessions import SessionStore
+
+RATE_HZ = 250
+SECONDS = 12
+CHANNELS = 8
+BURSTS = (  # (channel, start_s, stop_s, level_counts)
+    (0, 3.0, 5.0, 320.0),
+    (7, 3.2, 4.8, 260.0),
+    (2, 8.0, 8.25, 220.0),
+    (1, 9.0, 11.0, 300.0),
+    (6, 9.3, 10.6, 240.0),
+)
+DEVICE = {"board": "microexp simulator", "firmware_version": "1.0.0", "port": "/dev/pts/7"}
+
+
+@dataclass(frozen=True)
+class Seeded:
+    """Ids of the seeded rows the tests look at."""
+
+    completed: int
+    interrupted: int
+    aborted: int
+
+
+def synthetic_counts(seed: int = 5) -> np.ndarray:
+    """(samples, channels) envelope-sensor counts: rest noise plus a few smooth bursts."""
+    rng = np.random.default_rng(seed)
+    n = RATE_HZ * SECONDS
+    counts = 30.0 + rng.normal(0.0, 4.0, size=(n, CHANNELS))
+    t_s = np.arange(n) / RATE_HZ
+    for channel, start_s, stop_s, level in BURSTS:
+        inside = (t_s >= start_s) & (t_s < stop_s)
+        phase = (t_s[inside] - start_s) / (stop_s - start_s)
+        counts[inside, channel] += level * np.sin(np.pi * phase) ** 0.5
+    return np.clip(np.round(counts), 0, 1023).astype(np.int16)
+
+
+def _marker(index: int, code: int, label: str) -> tuple[int, int, str, str, float]:
+    """A stored marker row."""
+    return (index, code, "board", label, 0.0)
+
+
+def _completed_session(store: SessionStore, participant_id: int) -> int:
+    """The completed, simulated demo session with signals, checks, calibration and notes."""
+    montage = montage_for_board(load_preset("seed8"), CHANNELS)
+    session_id = store.start_session(
+        participant_id,
+        sample_rate_hz=RATE_HZ,
+        channels=montage,
+        device=DEVICE,
+        simulated=True,
+        protocol="demo",
+        operator="snap",
+    )
+    markers = [
+        _marker(500, MARKER_REST_ONSET, "rest onset"),
+        _marker(750, stimulus_onset_code("happy"), "stimulus onset: happy"),
+        _marker(1250, MARKER_STIMULUS_OFFSET, "stimulus offset"),
+        _marker(1500, MARKER_OPERATOR_BASE + 1, "operator marker 1"),
+        _marker(2250, stimulus_onset_code("surprise"), "stimulus onset: surprise"),
+        _marker(2750, MARKER_STIMULUS_OFFSET, "stimulus offset"),
+    ]
+    counters = {"frames": RATE_HZ * SECONDS, "crc_errors": 0, "reconnects": 0}
+    batch = Batch(chunks=[(0, synthetic_counts())], markers=markers, counters=counters)
+    store.write_batch(session_id, batch)
+    store.finish_session(session_id, "completed")
+    _completed_extras(store, session_id)
+    return session_id
+
+
+def _completed_extras(store: SessionStore, session_id: int) -> None:
+    """Checks, calibration, progress, events, an override and a note of the completed session."""
+    checks = [
+        extras.ElectrodeCheck(ch, "green", 30.0, 4.1, 0.02, 0.0, False, 250.0, True, "", 0, 250)
+        for ch in range(CHANNELS)
+    ]
+    checks[3] = extras.ElectrodeCheck(
+        3, "amber", 31.0, 44.0, 0.05, 0.0, False, 180.0, True, "noise 44", 0, 250
+    )
+    checks[5] = extras.ElectrodeCheck(
+        5, "red", 0.0, 0.0, 0.0, 0.0, True, 2.0, False, "flat line: electrode off", 0, 250
+    )
+    extras.save_electrode_checks(store, session_id, checks, "snap")
+    extras.add_override(store, session_id, "electrode_check", "channel 6", "gel refreshed", "snap")
+    rows = [
+        extras.ChannelCalibration(ch, 2.0, 1.5, 300.0 - 10 * ch, ch != 5, 0, 250, 300, 800)
+        for ch in range(CHANNELS)
+    ]
+    extras.save_calibration(store, session_id, rows, "snap")
+    extras.set_progress(store, session_id, extras.ProtocolProgress("demo", 8, 8, 500, "completed"))
+    events = [
+        extras.MuscleEvent(0, 760, 1240, 318.0, False),
+        extras.MuscleEvent(2, 2000, 2062, 210.0, True),
+        extras.MuscleEvent(1, 2260, 2740, 297.0, False),
+    ]
+    extras.save_muscle_events(store, session_id, events)
+    extras.add_note(store, session_id, "Participant calm; electrode 6 re-gelled.", "snap")
+
+
+def _short_session(store: SessionStore, participant_id: int, status: str, simulated: bool) -> int:
+    """A short session that ended `status` (its protocol stopped at block 3 of 8)."""
+    montage = montage_for_board(load_preset("seed8"), CHANNELS)
+    session_id = store.start_session(
+        participant_id,
+        sample_rate_hz=RATE_HZ,
+        channels=montage,
+        device=DEVICE,
+        simulated=simulated,
+        protocol="six_emotions",
+    )
+    counts = synthetic_counts(seed=9)[: RATE_HZ * 4]
+    store.write_batch(session_id, Batch(chunks=[(0, counts)]))
+    store.finish_session(session_id, status)
+    progress = extras.ProtocolProgress("six_emotions", 24, 3, 0, "paused")
+    extras.set_progress(store, session_id, progress)
+    return session_id
+
+
+def _fix_times(store: SessionStore) -> None:
+    """Replace every clock reading shown on screen with fixed times."""
+    with store.locked("fix the times") as db:
+        db.execute(
+            "UPDATE sessions SET started_at = '2026-03-0' || id || 'T09:15:00.000+00:00', "
+            "ended_at = '2026-03-0' || id || 'T09:30:00.000+00:00', heartbeat_at = NULL"
+        )
+        db.execute("UPDATE participants SET created_at = '2026-03-01T08:00:00.000+00:00'")
+        db.execute("UPDATE session_notes SET at = '2026-03-01T09:31:00.000+00:00'")
+        db.execute("UPDATE operator_overrides SET at = '2026-03-01T09:20:00.000+00:00'")
+
+
+def seed_database(path: Path) -> Seeded:
+    """Create the seeded database at `path`."""
+    with SessionStore.open(path) as store:
+        alpha = store.create_participant(
+            code="P-ALPHA1", birth_year=1990, sex="female", handedness="right", name="Ada Example"
+        )
+        bravo = store.create_participant(
+            code="P-BRAVO2", birth_year=1985, sex="male", handedness="left"
+        )
+        seeded = Seeded(
+            completed=_completed_session(store, alpha.id),
+            interrupted=_short_session(store, bravo.id, "interrupted", True),
+            aborted=_short_session(store, alpha.id, "aborted", False),
+        )
+        _fix_times(store)
+    return seeded

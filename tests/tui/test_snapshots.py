@@ -1,0 +1,193 @@
+"""Every screen at 80x24 on seeded data (pytest-textual-snapshot; `--snapshot-update` to accept)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.screen import Screen
+
+from microexp_tui.acquisition.protocols import load_protocol
+from microexp_tui.device.protocol import BoardId, Identity, SensorKind
+from microexp_tui.session_flow.board import SIMULATED_LABEL, Board, BoardChoice
+from microexp_tui.session_flow.checks import norms_of
+from microexp_tui.session_flow.frozen import FrozenFeed
+from microexp_tui.session_flow.predictions import LivePrediction
+from microexp_tui.settings import Settings
+from microexp_tui.store import session_extras as extras
+from microexp_tui.tui.app import MicroexpApp, make_app
+from microexp_tui.tui.screens.calibration import CalibrationScreen
+from microexp_tui.tui.screens.device import BoardConnected, DeviceScreen
+from microexp_tui.tui.screens.electrode import ElectrodeCheckScreen
+from microexp_tui.tui.screens.participant import ParticipantScreen
+from microexp_tui.tui.screens.recording import RecordingScreen
+from microexp_tui.tui.screens.review import ReviewScreen
+from microexp_tui.tui.screens.settings import SettingsScreen
+from tests.tui.seed_data import RATE_HZ, Seeded, seed_database
+
+SIZE = (80, 24)
+FROZEN_AT_INDEX = RATE_HZ * 11
+MEGA = BoardChoice(
+    "/dev/ttyACM0 (Arduino Mega 2560): Arduino Mega 2560", "/dev/ttyACM0", False, True
+)
+MEGA_IDENTITY = Identity(
+    protocol_version=1,
+    firmware_version=(1, 0, 0),
+    board_id=BoardId.MEGA2560,
+    channel_count=8,
+    sample_rate_hz=1000,
+    adc_bits=10,
+    adc_vref_mv=5000,
+    sensor_kinds=(SensorKind.ENVELOPE,) * 8,
+    board_name="Arduino Mega 2560 (microexp firmware)",
+)
+PREDICTION = LivePrediction(
+    {
+        "neutral": 0.12,
+        "happy": 0.05,
+        "surprise": 0.61,
+        "disgust": 0.04,
+        "sadness": 0.08,
+        "fear": 0.07,
+        "anger": 0.03,
+    },
+    sample_index=FROZEN_AT_INDEX,
+)
+
+
+@pytest.fixture
+def seeded_app(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[MicroexpApp, Seeded]]:
+    """The app on the seeded database (run from its folder, so paths print short)."""
+    monkeypatch.chdir(tmp_path)
+    seeded = seed_database(tmp_path / "sessions.sqlite")
+    app = make_app(tmp_path / "sessions.sqlite", settings=Settings(operator="snap"))
+    yield app, seeded
+    app.shutdown()
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Wait until the workers have read their data and the screen shows it."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def with_screen(make: Callable[[MicroexpApp], Screen[None]]) -> Callable[[Pilot[None]], object]:
+    """A run_before that opens a screen over Home once both have read their data."""
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        app = pilot.app
+        assert isinstance(app, MicroexpApp)
+        await app.workers.wait_for_complete()
+        await app.push_screen(make(app))
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+    return run_before
+
+
+def frozen(app: MicroexpApp, session_id: int, **kwargs: object) -> FrozenFeed:
+    """The completed seeded session frozen at 11 s."""
+    return FrozenFeed(app.store, session_id, FROZEN_AT_INDEX, **kwargs)  # type: ignore[arg-type]
+
+
+def test_home(snap_compare, seeded_app) -> None:  # type: ignore[no-untyped-def]
+    app, _ = seeded_app
+    assert snap_compare(app, terminal_size=SIZE, run_before=settle)
+
+
+def test_participant(snap_compare, seeded_app) -> None:  # type: ignore[no-untyped-def]
+    app, _ = seeded_app
+    screen = with_screen(lambda a: ParticipantScreen(code="P-SNAP01"))
+    assert snap_compare(app, terminal_size=SIZE, run_before=screen)
+
+
+def test_device(snap_compare, seeded_app) -> None:  # type: ignore[no-untyped-def]
+    app, _ = seeded_app
+
+    def make(a: MicroexpApp) -> Screen[None]:
+        return DeviceScreen(choices=[MEGA, BoardChoice(SIMULATED_LABEL, None, True)])
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await with_screen(make)(pilot)  # type: ignore[misc]
+        pilot.app.screen.post_message(BoardConnected(Board(MEGA), MEGA_IDENTITY))
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_electrode_check(snap_compare, seeded_app) -> None:  # type: ignore[no-untyped-def]
+    app, seeded = seeded_app
+
+    def make(a: MicroexpApp) -> Screen[None]:
+        feed = frozen(a, seeded.completed)
+        return ElectrodeCheckScreen(
+            feed, feed.montage, extras.electrode_checks(a.store, seeded.completed)
+        )
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=with_screen(make))
+
+
+def test_calibration(snap_compare, seeded_app) -> None:  # type: ignore[no-untyped-def]
+    app, seeded = seeded_app
+
+    def make(a: MicroexpApp) -> Screen[None]:
+        feed = frozen(a, seeded.completed)
+        checks = extras.electrode_checks(a.store, seeded.completed)
+        rows = extras.calibration(a.store, seeded.completed)
+        return CalibrationScreen(feed, feed.montage, checks, rows)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=with_screen(make))
+
+
+def test_recording_with_live_probabilities(snap_compare, seeded_app) -> None:  # type: ignore[no-untyped-def]
+    app, seeded = seeded_app
+
+    def make(a: MicroexpApp) -> Screen[None]:
+        feed = frozen(a, seeded.completed, prediction=PREDICTION)
+        norms = norms_of(extras.calibration(a.store, seeded.completed))
+        checks = extras.electrode_checks(a.store, seeded.completed)
+        return RecordingScreen(feed, feed.montage, load_protocol("demo"), 0, norms, checks)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await with_screen(make)(pilot)  # type: ignore[misc]
+        await pilot.press("space")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_recording_without_a_model_and_board_lost(snap_compare, seeded_app) -> None:  # type: ignore[no-untyped-def]
+    app, seeded = seeded_app
+
+    def make(a: MicroexpApp) -> Screen[None]:
+        feed = frozen(a, seeded.completed, connected=False)
+        return RecordingScreen(feed, feed.montage, load_protocol("demo"))
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=with_screen(make))
+
+
+def test_review(snap_compare, seeded_app) -> None:  # type: ignore[no-untyped-def]
+    app, seeded = seeded_app
+    screen = with_screen(lambda a: ReviewScreen(seeded.completed))
+    assert snap_compare(app, terminal_size=SIZE, run_before=screen)
+
+
+def test_settings(snap_compare, seeded_app) -> None:  # type: ignore[no-untyped-def]
+    app, _ = seeded_app
+    assert snap_compare(app, terminal_size=SIZE, run_before=with_screen(lambda a: SettingsScreen()))
+
+
+def test_help(snap_compare, seeded_app) -> None:  # type: ignore[no-untyped-def]
+    app, _ = seeded_app
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.press("f1")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
