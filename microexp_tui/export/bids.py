@@ -1,0 +1,174 @@
+"""BIDS EMG datasets: dataset files, per-session EDF+ and sidecars, predictions as derivatives."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from microexp_tui import __version__
+from microexp_tui.export import edf, events, predictions, sidecars
+from microexp_tui.export.files import write_json, write_text, write_tsv
+from microexp_tui.export.plan import SessionPlan, SubjectPlan
+from microexp_tui.export.readme import bids_readme
+from microexp_tui.store.sessions import SessionStore
+
+BIDS_VERSION = "1.11.1"
+DERIVATIVE = "microexp-predictions"
+IGNORED = ("MANIFEST.sha256",)
+"""Files outside the BIDS specification, listed in .bidsignore for the validator."""
+
+PARTICIPANTS_SIDECAR: dict[str, Any] = {
+    "participant_id": {"Description": "Keyed pseudonym: HMAC-SHA256 of the site's code."},
+    "age_band": {
+        "Description": "Age in 5-year bands at the year of the first session (from the "
+        "birth year only; 90 and over as 90+); birth dates are never exported.",
+    },
+    "sex": {
+        "Description": "Sex as reported (n/a: not given or undisclosed).",
+        "Levels": {"female": "female", "male": "male", "other": "other"},
+    },
+    "handedness": {
+        "Description": "Handedness as reported.",
+        "Levels": {"left": "left", "right": "right", "ambidextrous": "ambidextrous"},
+    },
+    "sessions": {"Description": "Number of this participant's sessions in the dataset."},
+    "simulated_sessions": {
+        "Description": "How many of them are SIMULATED (signals from the simulated board)."
+    },
+}
+
+
+def write_dataset(
+    root: Path,
+    store: SessionStore,
+    plans: Sequence[SessionPlan],
+    code_labels: Mapping[str, str],
+    step: Callable[[str], None],
+) -> None:
+    """Write a complete BIDS dataset for `plans` under `root` (an empty folder)."""
+    write_dataset_files(root, plans)
+    for plan in plans:
+        write_session(root, store, plan)
+        step(f"{plan.name} written")
+    write_subject_sessions(root, plans)
+    write_derivatives(root, store, plans, code_labels)
+
+
+def write_dataset_files(root: Path, plans: Sequence[SessionPlan]) -> None:
+    """dataset_description.json, README.md, participants.tsv/json and .bidsignore."""
+    write_json(root / "dataset_description.json", dataset_description())
+    write_text(root / "README.md", bids_readme(plans))
+    write_text(root / ".bidsignore", "\n".join(IGNORED) + "\n")
+    subjects = _subjects(plans)
+    rows = []
+    for subject in subjects:
+        own = [p for p in plans if p.subject.label == subject.label]
+        rows.append(
+            [
+                f"sub-{subject.label}",
+                subject.age_band,
+                subject.sex,
+                subject.handedness,
+                len(own),
+                sum(p.simulated for p in own),
+            ]
+        )
+    columns = ["participant_id", "age_band", "sex", "handedness", "sessions", "simulated_sessions"]
+    write_tsv(root / "participants.tsv", columns, rows)
+    write_json(root / "participants.json", PARTICIPANTS_SIDECAR)
+
+
+def dataset_description(derivative: bool = False) -> dict[str, Any]:
+    """The dataset_description.json of the raw dataset or of the predictions derivative."""
+    described: dict[str, Any] = {
+        "Name": "microexp-tui facial EMG sessions (anonymised export)",
+        "BIDSVersion": BIDS_VERSION,
+        "DatasetType": "derivative" if derivative else "raw",
+        "GeneratedBy": [
+            {
+                "Name": "microexp-tui",
+                "Version": __version__,
+                "Description": "Emotion predictions of the exported sessions"
+                if derivative
+                else "Anonymised export of a microexp-tui session database",
+            }
+        ],
+    }
+    if derivative:
+        described["Name"] = "microexp-tui emotion predictions"
+    return described
+
+
+def _subjects(plans: Sequence[SessionPlan]) -> list[SubjectPlan]:
+    """Distinct subjects of the plans, by label."""
+    return sorted({p.subject.label: p.subject for p in plans}.values(), key=lambda s: s.label)
+
+
+def write_session(root: Path, store: SessionStore, plan: SessionPlan) -> None:
+    """The EDF+ file and sidecars of one session."""
+    folder = root / plan.emg_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    found = events.read_session_events(store, plan.record.id, plan.channel_names)
+    notes = events.edf_annotations(found.markers, found.gaps, plan.rate_hz)
+    edf.write_session_edf(folder / f"{plan.stem}_emg.edf", plan, store, notes)
+    write_json(folder / f"{plan.stem}_emg.json", sidecars.emg_sidecar(plan))
+    write_tsv(
+        folder / f"{plan.stem}_channels.tsv", sidecars.CHANNEL_COLUMNS, sidecars.channel_rows(plan)
+    )
+    write_tsv(
+        folder / f"{plan.stem}_events.tsv",
+        sidecars.EVENT_COLUMNS,
+        sidecars.event_cells(found.rows, plan.rate_hz),
+    )
+    write_json(folder / f"{plan.stem}_events.json", sidecars.events_sidecar(found.rows))
+
+
+def write_subject_sessions(root: Path, plans: Sequence[SessionPlan]) -> None:
+    """Each subject's sessions.tsv (shifted acquisition time, simulated flag) and its sidecar."""
+    for subject in _subjects(plans):
+        own = [p for p in plans if p.subject.label == subject.label]
+        base = root / f"sub-{subject.label}" / f"sub-{subject.label}_sessions"
+        rows = [sidecars.session_row(p) for p in own]
+        write_tsv(base.with_suffix(".tsv"), sidecars.SESSION_COLUMNS, rows)
+        write_json(base.with_suffix(".json"), sidecars.SESSIONS_SIDECAR)
+
+
+def write_derivatives(
+    root: Path, store: SessionStore, plans: Sequence[SessionPlan], code_labels: Mapping[str, str]
+) -> bool:
+    """Model predictions and sanitised model cards under derivatives/; False if none exist."""
+    tables = {plan.record.id: predictions.session_tables(store, plan) for plan in plans}
+    if not any(tables.values()):
+        return False
+    base = root / "derivatives" / DERIVATIVE
+    write_json(base / "dataset_description.json", dataset_description(derivative=True))
+    for model_id, card in predictions.model_cards(store, plans).items():
+        safe = predictions.sanitize_card(dict(card), code_labels)
+        write_json(base / "models" / f"{predictions.desc_label(model_id)}.card.json", safe)
+    for plan in plans:
+        for table in tables[plan.record.id]:
+            stem = base / plan.emg_dir / f"{plan.stem}_desc-{table.desc}_predictions"
+            write_tsv(stem.with_suffix(".tsv"), table.columns, table.rows)
+            write_json(stem.with_suffix(".json"), _prediction_sidecar(table, plan))
+    return True
+
+
+def _prediction_sidecar(table: predictions.PredictionTable, plan: SessionPlan) -> dict[str, Any]:
+    """Describe one predictions table: model, run kind, windows, columns."""
+    return {
+        "Description": "Emotion classification of sliding windows of the filtered envelope"
+        + (" (SIMULATED session)" if plan.simulated else ""),
+        "ModelCard": f"models/{table.desc}.card.json",
+        "ModelId": table.model_id,
+        "RunKind": table.kind,
+        "HopMs": table.hop_ms,
+        "WindowSamples": table.window_samples,
+        "Classes": list(table.classes),
+        "Simulated": plan.simulated,
+        "onset": {"Description": "Start of the classified window.", "Units": "s"},
+        "duration": {"Description": "Length of the window.", "Units": "s"},
+        "sample": {"Description": "Sample index one past the window's end."},
+        "label": {"Description": "Predicted class (neutral when the gate found no activity)."},
+        "activation": {"Description": "Normalised activation the neutral gate compared."},
+    }

@@ -1,0 +1,206 @@
+"""Session events as exported rows: stimuli with durations, markers, gaps, artifacts, bursts.
+
+Onsets are seconds from the first sample (sample index / rate); host clock times are
+never exported (they are calendar times).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from microexp_tui import domain
+from microexp_tui.export import extras
+from microexp_tui.export.extras import MuscleBurst
+from microexp_tui.store.records import ArtifactRecord, GapRecord, MarkerRecord
+from microexp_tui.store.sessions import SessionStore
+
+GAP_TRIAL_TYPE = "acquisition_gap"
+EDF_GAP_ANNOTATION = "BAD_ACQ_SKIP"
+"""MNE's name for samples lost in acquisition: annotated spans starting `BAD_` are skipped."""
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """One row of an events table; None is written as n/a."""
+
+    sample: int
+    duration_samples: int | None
+    trial_type: str
+    value: int | None = None
+    """The marker code, for marker events."""
+    target_emotion: str | None = None
+    channel: str | None = None
+    source: str | None = None
+    label: str | None = None
+
+    def onset_s(self, rate_hz: int) -> float:
+        """Onset in seconds from the first sample."""
+        return self.sample / rate_hz
+
+    def duration_s(self, rate_hz: int) -> float | None:
+        """Duration in seconds, or None when unknown."""
+        return None if self.duration_samples is None else self.duration_samples / rate_hz
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A span of samples [start, stop) in one experimental condition (emotion or rest)."""
+
+    start: int
+    stop: int
+    name: str
+
+
+def marker_trial_type(code: int) -> str:
+    """Category of a marker code for the events table."""
+    if domain.emotion_of_marker(code) is not None:
+        return "stimulus"
+    if code == domain.MARKER_STIMULUS_OFFSET:
+        return "stimulus_offset"
+    if code == domain.MARKER_REST_ONSET:
+        return "rest"
+    if code == domain.MARKER_TRIGGER_INPUT:
+        return "trigger"
+    if domain.MARKER_OPERATOR_BASE < code <= domain.MARKER_OPERATOR_BASE + 0xFF:
+        return "operator_marker"
+    return "marker"
+
+
+def _is_block_start(code: int) -> bool:
+    """Whether a marker opens a stimulus or rest block."""
+    return domain.emotion_of_marker(code) is not None or code == domain.MARKER_REST_ONSET
+
+
+def _block_end(markers: Sequence[MarkerRecord], position: int, end_sample: int) -> int | None:
+    """Where the block opened by markers[position] ends, or None if a stimulus has no offset."""
+    stimulus = domain.emotion_of_marker(markers[position].code) is not None
+    for later in markers[position + 1 :]:
+        if stimulus and later.code == domain.MARKER_STIMULUS_OFFSET:
+            return int(later.sample_index)
+        if _is_block_start(later.code):
+            return None if stimulus else int(later.sample_index)
+    return None if stimulus else end_sample
+
+
+def marker_rows(markers: Sequence[MarkerRecord], end_sample: int) -> list[EventRow]:
+    """Rows for markers; stimulus and rest blocks get their durations."""
+    rows = []
+    for position, marker in enumerate(markers):
+        end = _block_end(markers, position, end_sample) if _is_block_start(marker.code) else None
+        start = int(marker.sample_index)
+        rows.append(
+            EventRow(
+                sample=start,
+                duration_samples=None if end is None else max(0, end - start),
+                trial_type=marker_trial_type(marker.code),
+                value=int(marker.code),
+                target_emotion=domain.emotion_of_marker(marker.code),
+                source=marker.source or None,
+                label=marker.label or None,
+            )
+        )
+    return rows
+
+
+def conditions(markers: Sequence[MarkerRecord], end_sample: int) -> list[Condition]:
+    """Stimulus (by target emotion) and rest spans, for a per-sample condition column."""
+    spans = []
+    for position, marker in enumerate(markers):
+        if not _is_block_start(marker.code):
+            continue
+        end = _block_end(markers, position, end_sample)
+        start = int(marker.sample_index)
+        if end is not None and end > start:
+            name = domain.emotion_of_marker(marker.code) or "rest"
+            spans.append(Condition(start, min(end, end_sample), name))
+    return spans
+
+
+def gap_rows(gaps: Sequence[GapRecord]) -> list[EventRow]:
+    """Rows for samples lost in transit."""
+    return [
+        EventRow(int(g.first_missing_index), int(g.n_lost), GAP_TRIAL_TYPE, source="acquisition")
+        for g in gaps
+    ]
+
+
+def artifact_rows(artifacts: Sequence[ArtifactRecord], names: Sequence[str]) -> list[EventRow]:
+    """Rows for artifact flags (clipping, flat line, motion) on one channel each."""
+    return [
+        EventRow(
+            int(a.start_index),
+            int(a.stop_index - a.start_index),
+            f"artifact_{a.flag}",
+            channel=names[a.channel] if 0 <= a.channel < len(names) else None,
+            source="artifact_detector",
+        )
+        for a in artifacts
+    ]
+
+
+def burst_rows(bursts: Sequence[MuscleBurst], names: Sequence[str]) -> list[EventRow]:
+    """Rows for detected muscle bursts (micro-expressions flagged by their type)."""
+    return [
+        EventRow(
+            b.start_index,
+            b.stop_index - b.start_index,
+            "micro_expression" if b.micro else "muscle_burst",
+            channel=names[b.channel_index] if 0 <= b.channel_index < len(names) else None,
+            source="muscle_event_detector",
+        )
+        for b in bursts
+    ]
+
+
+def all_rows(
+    markers: Sequence[MarkerRecord],
+    gaps: Sequence[GapRecord],
+    artifacts: Sequence[ArtifactRecord],
+    bursts: Sequence[MuscleBurst],
+    names: Sequence[str],
+    end_sample: int,
+) -> list[EventRow]:
+    """Every event of a session in onset order."""
+    rows = (
+        marker_rows(markers, end_sample)
+        + gap_rows(gaps)
+        + artifact_rows(artifacts, names)
+        + burst_rows(bursts, names)
+    )
+    return sorted(rows, key=lambda row: (row.sample, row.trial_type, row.channel or ""))
+
+
+def edf_annotations(
+    markers: Sequence[MarkerRecord], gaps: Sequence[GapRecord], rate_hz: int
+) -> list[tuple[float, float, str]]:
+    """(onset s, duration s or -1, text of at most 40 ASCII characters) for the EDF+ file."""
+    notes = [
+        (m.sample_index / rate_hz, -1.0, domain.describe_marker(int(m.code))[:40]) for m in markers
+    ]
+    notes += [
+        (g.first_missing_index / rate_hz, g.n_lost / rate_hz, EDF_GAP_ANNOTATION) for g in gaps
+    ]
+    return sorted(notes)
+
+
+@dataclass(frozen=True)
+class SessionEvents:
+    """Everything time-stamped in one session, read once for all files made from it."""
+
+    markers: list[MarkerRecord]
+    gaps: list[GapRecord]
+    rows: list[EventRow]
+    has_muscle_table: bool
+
+
+def read_session_events(
+    store: SessionStore, session_id: int, names: Sequence[str]
+) -> SessionEvents:
+    """Markers, gaps, artifacts and muscle bursts of a session as event rows."""
+    end = store.session(session_id).samples_per_channel
+    markers = store.markers(session_id)
+    gaps = store.gaps(session_id)
+    bursts = extras.muscle_events(store, session_id)
+    rows = all_rows(markers, gaps, store.artifacts(session_id), bursts or [], names, end)
+    return SessionEvents(markers, gaps, rows, bursts is not None)

@@ -1,0 +1,242 @@
+"""Run an export: plan, write into a hidden temporary folder, scan, manifest, move into place.
+
+The output folder appears only when everything was written, scanned and hashed: until then
+the files sit in `.<name>.partial-<random>` beside it, which is removed on any failure,
+interruption or cancellation (a killed process leaves only that hidden folder, which has
+no manifest and so never passes `export verify`). This is the API the TUI worker calls:
+`progress(done, total, message)` after each step, `cancel` checked between steps.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from microexp_tui.errors import InputError
+from microexp_tui.export import bids, pii, tabular
+from microexp_tui.export.kanon import DEFAULT_K, KAnonymityReport, k_anonymity
+from microexp_tui.export.manifest import MANIFEST_NAME, file_sha256, write_manifest
+from microexp_tui.export.plan import SessionPlan, build_plans, select_sessions
+from microexp_tui.export.pseudonym import SiteSecret, load_or_create_secret
+from microexp_tui.export.scan import scan_tree
+from microexp_tui.store.sessions import SessionStore
+
+FORMATS: tuple[str, ...] = ("bids", "parquet", "csv")
+ProgressCallback = Callable[[int, int, str], None]
+MAX_LISTED_FINDINGS = 20
+
+
+class IdentifyingDataError(InputError):
+    """The export found identifying values in its own files and refused to finish."""
+
+    def __init__(self, findings: Sequence[pii.Finding], out_dir: Path) -> None:
+        """Name every finding (masked) and say that nothing was published."""
+        self.findings = list(findings)
+        lines = [f"  - {f.describe()}" for f in self.findings[:MAX_LISTED_FINDINGS]]
+        if len(self.findings) > MAX_LISTED_FINDINGS:
+            lines.append(f"  ... and {len(self.findings) - MAX_LISTED_FINDINGS} more")
+        super().__init__(
+            f"Export refused: identifying data from the database was found in the files it "
+            f"wrote, so nothing was created at {out_dir}:\n"
+            + "\n".join(lines)
+            + "\nRemove or edit the value where it was typed (for example a marker label or "
+            "a channel name), or leave that session out; if it came from a field the export "
+            "should never copy, report it as a bug."
+        )
+
+
+class ExportCancelled(InputError):
+    """The caller cancelled the export; nothing was created."""
+
+
+@dataclass
+class ExportReport:
+    """What an export produced (kept by the caller; never written into the export)."""
+
+    out_dir: Path
+    fmt: str
+    sessions: list[dict[str, Any]]
+    files: int
+    bytes: int
+    elapsed_s: float
+    manifest_sha256: str
+    kanon: KAnonymityReport
+    secret_path: Path
+    secret_created: bool
+    warnings: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        """JSON-ready summary for `--json` and the TUI."""
+        return {
+            "out_dir": str(self.out_dir),
+            "format": self.fmt,
+            "sessions": self.sessions,
+            "files": self.files,
+            "bytes": self.bytes,
+            "elapsed_s": round(self.elapsed_s, 3),
+            "manifest_sha256": self.manifest_sha256,
+            "k_anonymity": self.kanon.as_json(),
+            "secret_file": str(self.secret_path),
+            "secret_created": self.secret_created,
+            "warnings": self.warnings,
+        }
+
+
+@dataclass
+class _Steps:
+    """Progress reporting and cancellation between steps."""
+
+    total: int
+    progress: ProgressCallback | None
+    cancel: threading.Event | None
+    done: int = 0
+
+    def __call__(self, message: str) -> None:
+        """Count a finished step, report it, and stop here if cancelled."""
+        self.done += 1
+        if self.progress is not None:
+            self.progress(min(self.done, self.total), self.total, message)
+        if self.cancel is not None and self.cancel.is_set():
+            raise ExportCancelled("Export cancelled; nothing was created.")
+
+
+def export_sessions(
+    db_path: Path,
+    out_dir: Path,
+    session_ids: Sequence[int] | None = None,
+    fmt: str = "bids",
+    secret_file: Path | None = None,
+    progress: ProgressCallback | None = None,
+    *,
+    k: int = DEFAULT_K,
+    power_line_hz: float | None = None,
+    cancel: threading.Event | None = None,
+) -> ExportReport:
+    """Export sessions (all finished ones when `session_ids` is None) to a new `out_dir`."""
+    started = time.perf_counter()
+    if fmt not in FORMATS:
+        raise InputError(f"Export format {fmt!r} is unknown: use one of {', '.join(FORMATS)}.")
+    out_dir = out_dir.expanduser().resolve()
+    _check_target(out_dir)
+    db_path = _check_database(db_path)
+    secret = load_or_create_secret(secret_file, out_dir)
+    with SessionStore.open(db_path) as store:
+        chosen, warnings = select_sessions(store.list_sessions(), session_ids)
+        plans = build_plans(store, secret, chosen, power_line_hz)
+        kanon = k_anonymity(_quasi_identifiers(plans), k)
+        steps = _Steps(len(plans) + 3, progress, cancel)
+        steps("sessions planned")
+        files, size = _write_checked(store, secret, plans, fmt, out_dir, steps)
+        digest = file_sha256(out_dir / MANIFEST_NAME)
+        store.audit(
+            "export",
+            {
+                "format": fmt,
+                "sessions": [p.record.id for p in plans],
+                "files": files,
+                "manifest_sha256": digest,
+            },
+        )
+    return ExportReport(
+        out_dir=out_dir,
+        fmt=fmt,
+        sessions=[_session_summary(p) for p in plans],
+        files=files,
+        bytes=size,
+        elapsed_s=time.perf_counter() - started,
+        manifest_sha256=digest,
+        kanon=kanon,
+        secret_path=secret.path,
+        secret_created=secret.created,
+        warnings=warnings + kanon.warnings(),
+    )
+
+
+def _check_target(out_dir: Path) -> None:
+    """The output folder must not exist yet, or be empty: an export never overwrites."""
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise InputError(
+            f"{out_dir} already exists and is not an empty folder; an export never overwrites. "
+            "Choose a new --out folder (or remove the old export yourself)."
+        )
+
+
+def _check_database(db_path: Path) -> Path:
+    """The database must exist (opening a missing path would create an empty one)."""
+    resolved = db_path.expanduser().resolve()
+    if not resolved.is_file():
+        raise InputError(f"No session database at {resolved}; pass --db with its path.")
+    return resolved
+
+
+def _quasi_identifiers(plans: Sequence[SessionPlan]) -> list[tuple[str, str, str]]:
+    """One (age band, sex, handedness) per distinct exported participant."""
+    subjects = {p.subject.label: p.subject for p in plans}
+    return [subject.quasi_identifiers for subject in subjects.values()]
+
+
+def _session_summary(plan: SessionPlan) -> dict[str, Any]:
+    """Which database session became which exported session (for the operator)."""
+    return {
+        "session_id": plan.record.id,
+        "exported_as": plan.name,
+        "task": plan.task_label,
+        "simulated": plan.simulated,
+    }
+
+
+def _write_checked(
+    store: SessionStore,
+    secret: SiteSecret,
+    plans: Sequence[SessionPlan],
+    fmt: str,
+    out_dir: Path,
+    steps: _Steps,
+) -> tuple[int, int]:
+    """Write into a temporary folder, scan it, hash it, then move it to `out_dir`."""
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    temp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
+    try:
+        labels = {p.code: f"sub-{secret.subject_label(p.code)}" for p in store.list_participants()}
+        if fmt == "bids":
+            bids.write_dataset(temp, store, plans, labels, steps)
+        else:
+            tabular.write_tables(temp, store, plans, fmt, labels, steps)
+        _refuse_identifying_data(store, secret, temp, out_dir)
+        steps("no identifying data found")
+        files, size = write_manifest(temp)
+        steps("manifest written")
+        _move_into_place(temp, out_dir)
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
+    return files, size
+
+
+def _refuse_identifying_data(
+    store: SessionStore, secret: SiteSecret, folder: Path, out_dir: Path
+) -> None:
+    """Scan every written file; IdentifyingDataError naming what was found."""
+    key = pii.Sensitive("site secret", str(secret.path), secret.key.decode("ascii", "replace"))
+    findings = scan_tree(folder, pii.needles(pii.collect(store, [key])))
+    if findings:
+        raise IdentifyingDataError(findings, out_dir)
+
+
+def _move_into_place(temp: Path, out_dir: Path) -> None:
+    """Rename the finished folder to its final name (atomic; fails if it was filled meanwhile)."""
+    os.chmod(temp, 0o755)
+    try:
+        os.rename(temp, out_dir)
+    except OSError as err:
+        raise InputError(
+            f"Could not move the finished export to {out_dir}: {err.strerror or err}. Choose "
+            "a new --out folder; nothing was created."
+        ) from err
