@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 
 QUEUE_ITEMS = 4096
 RECONNECT_RETRY_S = 0.5
+MARKER_ECHO_WAIT_S = 1.0
+"""How long a stop waits for the board to echo markers already sent (they carry the index)."""
 READ_BLOCK_S = 0.02
 """Reads wait for ~20 ms of data (or the port timeout): far below the 200 ms event budget,
 and it spares the DSP and writer threads hundreds of tiny blocks a second."""
@@ -60,6 +62,8 @@ class PipelineCounters:
     reconnects: int = 0
     disconnects: int = 0
     markers: int = 0
+    unechoed_markers: int = 0
+    """Markers sent to a board that was lost before it echoed them (their index is unknown)."""
     refused_commands: int = 0
     predictions: int = 0
 
@@ -182,6 +186,7 @@ class Recorder:
         self._schedule: list[ScheduledMarker] = []
         self._pending_markers: queue.SimpleQueue[int] = queue.SimpleQueue()
         self._samples_written = 0
+        self._markers_in_flight = 0
         self.on_marker: Callable[[MarkerEcho], None] | None = None
         self.classifier: LiveClassifier | None = None
         self.latest_prediction: Prediction | None = None
@@ -289,6 +294,7 @@ class Recorder:
 
     def stop(self, status: str = "completed") -> RecordingSummary:
         """Stop reading, flush the last batch, mark the session and return its summary."""
+        self._await_marker_echoes()
         self._stop.set()
         reader, dsp, writer = self._threads
         reader.join()
@@ -312,6 +318,17 @@ class Recorder:
             counters=self.all_counters(),
             error=str(self.error) if self.error else None,
         )
+
+    def _await_marker_echoes(self, timeout_s: float = MARKER_ECHO_WAIT_S) -> None:
+        """Give markers sent just before a stop the time to come back at their sample index."""
+        deadline_s = time.monotonic() + timeout_s
+        while (
+            (self._markers_in_flight > 0 or not self._pending_markers.empty())
+            and self.connected.is_set()
+            and not self._stop.is_set()
+            and time.monotonic() < deadline_s
+        ):
+            time.sleep(0.01)
 
     def _finish(self, status: str) -> None:
         """Mark the session; if the store is broken the next open marks it interrupted."""
@@ -371,6 +388,7 @@ class Recorder:
             self._offer(self._dsp_queue, item)
         elif isinstance(item, MarkerEcho):
             self.counters.markers += 1
+            self._markers_in_flight = max(0, self._markers_in_flight - 1)
             self._offer(self._writer_queue, item)
             if self.on_marker is not None:
                 self.on_marker(item)
@@ -404,6 +422,7 @@ class Recorder:
         if self.source.supports_markers:
             try:
                 self.source.send_marker(code)
+                self._markers_in_flight += 1
             except DeviceError as err:
                 log.warning("marker 0x%04x not sent: %s", code, err)
             return
@@ -442,6 +461,8 @@ class Recorder:
             self._stream = self.source.new_stream(self.link_counters, resume_index)
             self.source.start()
             self.counters.reconnects += 1
+            self.counters.unechoed_markers += self._markers_in_flight
+            self._markers_in_flight = 0
             self.connected.set()
             log.warning("board back; resuming at sample %d", resume_index)
             return

@@ -191,10 +191,14 @@ class LiveSession:
         return self.recorder is not None and self.summary is None and not self.recorder.stopping
 
     def now_index(self) -> int:
-        """Absolute index one past the newest filtered sample (the UI's clock)."""
-        if self.recorder is None or self.recorder.ring is None:
+        """Session index of the next sample the reader expects (the UI's protocol clock).
+
+        The reader's index, not the ring buffer's: after a reconnection it already includes
+        the gap, so a resumed protocol does not see the lost time as elapsed block time.
+        """
+        if self.recorder is None:
             return 0
-        return self.recorder.ring.next_index
+        return self.recorder.samples_received()
 
     def connected(self) -> bool:
         """Whether the board is connected right now."""
