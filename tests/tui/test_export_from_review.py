@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input, RadioSet, Static
+from textual.widgets import Button, Input, RadioSet, Static
 
 from microexp_tui.export import verify
 from microexp_tui.export.manifest import MANIFEST_NAME
@@ -64,7 +64,10 @@ async def _export_as_bids(app: MicroexpApp, session_id: int, out_dir: Path) -> N
     async with app.run_test(size=SIZE) as pilot:
         review = await open_review(app, session_id)
         await wait_for(pilot, lambda: review.review is not None, "review loaded")
-        await pilot.click("#export")
+        button = review.query_one("#export", Button)
+        assert not button.disabled
+        button.focus()
+        await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, ExportDialog), "export dialog")
         dialog = app.screen
         assert isinstance(dialog, ExportDialog)
@@ -74,7 +77,8 @@ async def _export_as_bids(app: MicroexpApp, session_id: int, out_dir: Path) -> N
         data_dir = app.settings.database_dir()
         assert folder.value == str(default_export_dir(data_dir, session_id, "bids"))
         folder.value = str(out_dir)
-        await pilot.click("#ok")
+        folder.focus()
+        await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, ExportSummaryDialog), "export summary")
         await app.workers.wait_for_complete()
         summary = str(app.screen.query_one(".dialog-body", Static).render())
@@ -103,7 +107,8 @@ async def _refused(app: MicroexpApp, session_id: int, taken: Path) -> None:
         await pilot.press("x")
         await wait_for(pilot, lambda: isinstance(app.screen, ExportDialog), "export dialog")
         dialog = app.screen
-        dialog.query_one("#export-folder", Input).value = str(taken)
+        folder = dialog.query_one("#export-folder", Input)
+        folder.value = str(taken)
         await pilot.click("#ok")
         await pilot.pause()
         assert app.screen is dialog
