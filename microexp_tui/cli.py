@@ -43,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_argument("--operator", help="operator name (kept out of exports)")
     record.add_argument("--mains-hz", type=float, default=50.0, choices=(50.0, 60.0))
     record.add_argument("--baud", type=int, default=None, help="baud rate (default 500000)")
+    record.add_argument("--rate-hz", type=int, help="set the board's sample rate (250-2000)")
+    record.add_argument("--channels", type=int, help="set the board's channel count (1-16)")
     record.add_argument(
         "--legacy", action="store_true", help="board runs the article's CSV sketch (9600 baud)"
     )
@@ -238,6 +240,8 @@ def _record(args: argparse.Namespace) -> int:
         sim_args=sim_arguments(args),
         model_path=args.model,
         hop_ms=args.hop_ms,
+        sample_rate_hz=args.rate_hz,
+        channels=args.channels,
     )
     out = summary.as_json()
     if args.json:

@@ -27,11 +27,17 @@ def simulated_port(sim_args: list[str]) -> Iterator[str]:
         yield simulator.port
 
 
-def make_source(port: str, baud: int | None, legacy: bool) -> Source:
-    """The source for a port: the framed protocol, or the legacy CSV sketch."""
+def make_source(
+    port: str,
+    baud: int | None,
+    legacy: bool,
+    sample_rate_hz: int | None = None,
+    channels: int | None = None,
+) -> Source:
+    """The source for a port: the framed protocol (with optional settings), or the legacy sketch."""
     if legacy:
-        return LegacySource(port)
-    return FramedSource(port, baud or DEFAULT_BAUD)
+        return LegacySource(port, channels or 8)
+    return FramedSource(port, baud or DEFAULT_BAUD, sample_rate_hz, channels)
 
 
 def run_recording(
@@ -49,6 +55,8 @@ def run_recording(
     sim_args: list[str] | None = None,
     model_path: Path | str | None = None,
     hop_ms: float | None = None,
+    sample_rate_hz: int | None = None,
+    channels: int | None = None,
 ) -> RecordingSummary:
     """Record for `duration_s` seconds of wall-clock time (classifying live with a model)."""
     protocol = load_protocol(protocol_name) if protocol_name else None
@@ -67,7 +75,8 @@ def run_recording(
             if simulate:
                 port = stack.enter_context(simulated_port(sim_args or []))
             assert port is not None
-            recorder = Recorder(make_source(port, baud, legacy), store, options)
+            source = make_source(port, baud, legacy, sample_rate_hz, channels)
+            recorder = Recorder(source, store, options)
             recorder.start()
             return record_for(recorder, duration_s)
     finally:

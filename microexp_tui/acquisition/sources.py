@@ -59,16 +59,35 @@ class FramedSource:
     supports_markers = True
     legacy = False
 
-    def __init__(self, port: str, baud: int) -> None:
-        """Remember the port; `open` connects."""
+    def __init__(
+        self,
+        port: str,
+        baud: int,
+        sample_rate_hz: int | None = None,
+        channels: int | None = None,
+    ) -> None:
+        """Remember the port and the settings to apply; `open` connects."""
         self.port = port
+        self.sample_rate_hz = sample_rate_hz
+        self.channels = channels
         self._link = BoardLink(port, baud)
         self._identity: Identity | None = None
 
     def open(self) -> Identity:
-        """Connect and handshake."""
-        self._identity = self._link.connect()
-        return self._identity
+        """Connect, handshake and apply the requested rate and channel count (every time:
+        a board returns to its defaults whenever the port is closed)."""
+        identity = self._link.connect()
+        if self.sample_rate_hz not in (None, identity.sample_rate_hz) or self.channels not in (
+            None,
+            identity.channel_count,
+        ):
+            try:
+                identity = self._link.configure(self.sample_rate_hz, self.channels)
+            except Exception:
+                self._link.close()
+                raise
+        self._identity = identity
+        return identity
 
     def start(self) -> None:
         """Send START."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import serial
@@ -12,12 +13,20 @@ from serial.tools import list_ports
 
 from microexp_tui.device import codec
 from microexp_tui.device.protocol import (
+    ADC_BUDGET_SAMPLES_PER_S,
     DEFAULT_BAUD,
+    MAX_CHANNELS,
+    MAX_RATE_HZ,
+    MIN_RATE_HZ,
     PROTOCOL_VERSION,
+    AckResult,
     Command,
+    Frame,
     FrameType,
     Identity,
+    adc_budget_allows,
     encode_command,
+    parse_ack,
     parse_identity,
 )
 from microexp_tui.errors import DeviceError, ProtocolError
@@ -40,6 +49,19 @@ CLONE_USB_IDS: frozenset[tuple[int, int]] = frozenset(
     }
 )
 """USB-serial bridges common on Mega 2560 clones."""
+
+ACK_REASONS: dict[int, str] = {
+    AckResult.BAD_ARGUMENT: (
+        f"out of range (rates {MIN_RATE_HZ}-{MAX_RATE_HZ} Hz, channels 1-{MAX_CHANNELS})"
+    ),
+    AckResult.UNSUPPORTED: "this board does not support it (a replay, for instance)",
+    AckResult.BUSY: "the board is streaming; stop it first",
+    AckResult.EXCEEDS_ADC: (
+        f"channels x rate would exceed the ADC's {ADC_BUDGET_SAMPLES_PER_S} samples/s; "
+        "lower the rate or the channel count"
+    ),
+}
+"""What a refused setting means, for messages a person can act on."""
 
 HELLO_RETRY_S = 0.25
 DEFAULT_HANDSHAKE_TIMEOUT_S = 3.0
@@ -155,31 +177,80 @@ class BoardLink:
         assert self._serial is not None
         self.send(Command.STOP)
         self._serial.reset_input_buffer()
-        state = codec.DecoderState()
-        deadline = time.monotonic() + timeout_s
-        next_hello = 0.0
-        seen_bytes = 0
-        while time.monotonic() < deadline:
-            if time.monotonic() >= next_hello:
-                self.send(Command.HELLO)
-                next_hello = time.monotonic() + HELLO_RETRY_S
-            data = self.read()
-            seen_bytes += len(data)
-            state, result = codec.decode(state, data, channels=1)
-            for item in result.items:
-                if isinstance(item, codec.SampleRun) or item.frame_type != FrameType.IDENTITY:
-                    continue
-                return check_identity(parse_identity(item.payload), self.port)
+        frame, seen_bytes = self._wait_for(
+            lambda f: f.frame_type == FrameType.IDENTITY, timeout_s, resend=Command.HELLO
+        )
+        if frame is not None:
+            return check_identity(parse_identity(frame.payload), self.port)
         heard = (
             f"it sent {seen_bytes} bytes that were not an identity frame"
             if seen_bytes
-            else ("it sent nothing")
+            else "it sent nothing"
         )
         raise DeviceError(
             f"The board on {self.port} did not answer the handshake within {timeout_s:.1f} s "
             f"({heard}). Is the microexp firmware flashed (see firmware/README.md)? For the "
             "article's original CSV sketch use --legacy."
         )
+
+    def _wait_for(
+        self, wanted: Callable[[Frame], bool], timeout_s: float, resend: Command | None = None
+    ) -> tuple[Frame | None, int]:
+        """The first frame `wanted` accepts (re-sending `resend` every 250 ms), and bytes seen."""
+        state = codec.DecoderState()
+        deadline = time.monotonic() + timeout_s
+        next_send = 0.0
+        seen_bytes = 0
+        while time.monotonic() < deadline:
+            if resend is not None and time.monotonic() >= next_send:
+                self.send(resend)
+                next_send = time.monotonic() + HELLO_RETRY_S
+            data = self.read()
+            seen_bytes += len(data)
+            state, result = codec.decode(state, data, channels=1)
+            for item in result.items:
+                if not isinstance(item, codec.SampleRun) and wanted(item):
+                    return item, seen_bytes
+        return None, seen_bytes
+
+    def configure(
+        self,
+        sample_rate_hz: int | None,
+        channels: int | None,
+        timeout_s: float = DEFAULT_HANDSHAKE_TIMEOUT_S,
+    ) -> Identity:
+        """Set rate and channel count on an idle board, then re-read its identity."""
+        if self.identity is None:
+            raise DeviceError(f"The board on {self.port} has not been identified yet.")
+        current = self.identity
+        rate_first = sample_rate_hz is not None and adc_budget_allows(
+            current.channel_count, sample_rate_hz
+        )
+        steps = [(Command.SET_RATE, sample_rate_hz), (Command.SET_CHANNELS, channels)]
+        for command, value in steps if rate_first else steps[::-1]:
+            if value is not None:
+                self._apply(command, value, timeout_s)
+        self.identity = self._handshake(timeout_s)
+        return self.identity
+
+    def _apply(self, command: Command, value: int, timeout_s: float) -> None:
+        """Send one setting and require an OK acknowledgement."""
+        seq = self.send(command, value)
+        frame, _ = self._wait_for(
+            lambda f: f.frame_type == FrameType.ACK and parse_ack(f.payload).command_seq == seq,
+            timeout_s,
+        )
+        if frame is None:
+            raise DeviceError(
+                f"The board on {self.port} did not acknowledge {command.name} {value} within "
+                f"{timeout_s:.1f} s. Reconnect it and try again."
+            )
+        result = parse_ack(frame.payload).result
+        if result != AckResult.OK:
+            raise DeviceError(
+                f"The board on {self.port} refused {command.name} {value}: "
+                f"{ACK_REASONS.get(result, f'result {result}')}."
+            )
 
     def send(self, command: Command, argument: int | None = None) -> int:
         """Send one command; returns its sequence number (echoed in the board's ACK)."""

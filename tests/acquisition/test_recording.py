@@ -235,3 +235,37 @@ def test_a_full_disk_stops_cleanly_and_keeps_earlier_batches(tmp_path: Path) -> 
     assert record.status == "interrupted"
     assert summary.samples_per_channel > 0
     assert samples.shape[0] == summary.samples_per_channel
+
+
+def test_rate_and_channel_count_are_applied_before_recording(tmp_path: Path) -> None:
+    db = tmp_path / "s.sqlite"
+    with start_simulator_process(["--fast"]) as sim:
+        summary = run_recording(
+            port=sim.port,
+            simulate=False,
+            database=db,
+            duration_s=1.0,
+            sample_rate_hz=500,
+            channels=4,
+        )
+    assert (summary.sample_rate_hz, summary.channels) == (500, 4)
+    assert summary.counters["crc_errors"] == 0 and summary.counters["lost_samples"] == 0
+    with SessionStore.open(db) as store:
+        record = store.session(summary.session_id)
+        samples = store.read_samples(summary.session_id)
+    assert (record.sample_rate_hz, record.channel_count) == (500, 4)
+    assert samples.shape == (summary.samples_per_channel, 4) and samples.shape[0] > 0
+
+
+def test_a_setting_beyond_the_adc_budget_is_refused_with_the_reason(tmp_path: Path) -> None:
+    with start_simulator_process(["--fast"]) as sim, pytest.raises(DeviceError) as err:
+        run_recording(
+            port=sim.port,
+            simulate=False,
+            database=tmp_path / "s.sqlite",
+            duration_s=1.0,
+            sample_rate_hz=2000,
+            channels=16,
+        )
+    message = str(err.value)
+    assert "refused" in message and "ADC" in message
