@@ -12,12 +12,20 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from microexp_tui.acquisition.protocols import Protocol, ScheduledMarker, marker_schedule
+from microexp_tui.acquisition.options import (
+    PipelineCounters,
+    RecordingOptions,
+    RecordingSummary,
+    device_description,
+    montage_for,
+)
+from microexp_tui.acquisition.protocols import ScheduledMarker, marker_schedule
+from microexp_tui.acquisition.queues import STOP, drain, merge_blocks, merge_chunks, send_stop
 from microexp_tui.acquisition.ring_buffer import RingBuffer
 from microexp_tui.acquisition.sources import Source
 from microexp_tui.device.protocol import (
@@ -29,17 +37,15 @@ from microexp_tui.device.protocol import (
     MarkerSource,
 )
 from microexp_tui.device.stream import FramedStream, LegacyStream, SampleBlock, StreamCounters
-from microexp_tui.domain import SEED_MONTAGE, describe_marker
+from microexp_tui.domain import describe_marker
 from microexp_tui.dsp.artifacts import IntervalJoiner, StreamingArtifactDetector, flag_intervals
 from microexp_tui.dsp.filters import FilterSettings, StreamingFilterBank
 from microexp_tui.errors import DeviceError, MicroexpError, StoreError
-from microexp_tui.inference.prediction import DEFAULT_HOP_MS, Prediction
+from microexp_tui.inference.prediction import Prediction
 from microexp_tui.store.sessions import Batch, ChannelSpec, PredictionRecord, SessionStore
 
 if TYPE_CHECKING:  # onnxruntime is imported only when a recording classifies live
     from microexp_tui.inference.live import LiveClassifier
-    from microexp_tui.inference.model import EmotionModel
-    from microexp_tui.inference.normalisation import Calibration
 
 log = logging.getLogger(__name__)
 
@@ -50,40 +56,6 @@ MARKER_ECHO_WAIT_S = 1.0
 READ_BLOCK_S = 0.02
 """Reads wait for ~20 ms of data (or the port timeout): far below the 200 ms event budget,
 and it spares the DSP and writer threads hundreds of tiny blocks a second."""
-DRAIN_ITEMS = 256
-_STOP = object()
-
-
-@dataclass
-class PipelineCounters:
-    """Host-side counters that are not about the link itself."""
-
-    queue_overflows: int = 0
-    reconnects: int = 0
-    disconnects: int = 0
-    markers: int = 0
-    unechoed_markers: int = 0
-    """Markers sent to a board that was lost before it echoed them (their index is unknown)."""
-    refused_commands: int = 0
-    predictions: int = 0
-
-
-@dataclass
-class RecordingOptions:
-    """What to record and how, beyond the board itself."""
-
-    participant_code: str | None = None
-    protocol: Protocol | None = None
-    operator: str | None = None
-    mains_hz: float = 50.0
-    batch_s: float = 1.0
-    ring_s: float = 30.0
-    extra_device: dict[str, Any] = field(default_factory=dict)
-    model: EmotionModel | None = None
-    """Classify live with this model (checked against the montage and rate at start)."""
-    hop_ms: float = DEFAULT_HOP_MS
-    calibration: Calibration | None = None
-    """The participant's calibration; None uses the model card's population default."""
 
 
 @dataclass(frozen=True)
@@ -91,75 +63,6 @@ class _Predictions:
     """Live predictions on their way from the DSP thread to the writer."""
 
     items: list[Prediction]
-
-
-@dataclass
-class RecordingSummary:
-    """What a finished recording reports (the `record --json` object)."""
-
-    session_id: int
-    status: str
-    participant_code: str
-    channels: int
-    sample_rate_hz: int
-    samples_per_channel: int
-    simulated: bool
-    legacy: bool
-    counters: dict[str, int]
-    error: str | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        """Flat JSON object: session fields, then every counter at top level."""
-        out: dict[str, Any] = {
-            "session_id": self.session_id,
-            "status": self.status,
-            "participant_code": self.participant_code,
-            "channels": self.channels,
-            "sample_rate_hz": self.sample_rate_hz,
-            "samples_per_channel": self.samples_per_channel,
-            "simulated": self.simulated,
-            "legacy": self.legacy,
-        }
-        out.update(self.counters)
-        out["error"] = self.error
-        return out
-
-
-def montage_for(identity: Identity) -> list[ChannelSpec]:
-    """Default montage: the seed article's 8 muscles on channels 1-8, unassigned beyond."""
-    kinds = ("envelope", "raw")
-    specs = []
-    for index in range(identity.channel_count):
-        muscle = SEED_MONTAGE[index] if index < len(SEED_MONTAGE) else None
-        kind_code = identity.sensor_kinds[index] if index < len(identity.sensor_kinds) else 0
-        specs.append(
-            ChannelSpec(
-                index=index,
-                label=f"EMG{index + 1}",
-                muscle=muscle.name if muscle else None,
-                sensor_kind=kinds[kind_code] if kind_code < len(kinds) else "envelope",
-                action_units=muscle.action_units if muscle else (),
-            )
-        )
-    return specs
-
-
-def device_description(identity: Identity, source: Source) -> dict[str, Any]:
-    """Device identity as stored with the session."""
-    return {
-        "board": identity.board_name,
-        "board_id": identity.board_id,
-        "firmware_version": identity.firmware_version_text,
-        "protocol_version": identity.protocol_version,
-        "channel_count": identity.channel_count,
-        "sample_rate_hz": identity.sample_rate_hz,
-        "adc_bits": identity.adc_bits,
-        "adc_vref_mv": identity.adc_vref_mv,
-        "sensor_kinds": list(identity.sensor_kinds),
-        "simulated": identity.simulated,
-        "legacy": source.legacy,
-        "port": source.port,
-    }
 
 
 class Recorder:
@@ -300,8 +203,8 @@ class Recorder:
         reader.join()
         self.source.stop()
         self.source.close()
-        _send_stop(self._dsp_queue, dsp)
-        _send_stop(self._writer_queue, writer)
+        send_stop(self._dsp_queue, dsp)
+        send_stop(self._writer_queue, writer)
         if self.error is not None and status == "completed":
             status = "interrupted"
         assert self.session_id is not None and self.identity is not None
@@ -482,10 +385,10 @@ class Recorder:
         )
         joiner = IntervalJoiner()
         while True:
-            items = _drain(self._dsp_queue)
-            stopping = items[-1] is _STOP
+            items = drain(self._dsp_queue)
+            stopping = items[-1] is STOP
             closed = []
-            for block in merge_blocks([item for item in items if item is not _STOP]):
+            for block in merge_blocks([item for item in items if item is not STOP]):
                 filtered = bank.process(block.counts)
                 flags = detector.process(block.counts)
                 self.ring.write(block.first_index, filtered, flags)
@@ -529,7 +432,7 @@ class Recorder:
                 item = self._writer_queue.get(timeout=0.1)
             except queue.Empty:
                 item = None
-            if item is _STOP:
+            if item is STOP:
                 self._commit(batch)
                 return
             if isinstance(item, SampleBlock):
@@ -581,53 +484,6 @@ def _prediction_records(items: list[Prediction], model_id: str) -> list[Predicti
     return [
         PredictionRecord(model_id, p.sample_index, p.label, p.activation, p.probabilities)
         for p in items
-    ]
-
-
-def _send_stop(target: queue.Queue[Any], thread: threading.Thread) -> None:
-    """Deliver the stop sentinel to a consumer thread and wait for it, even if its queue is full."""
-    while thread.is_alive():
-        try:
-            target.put(_STOP, timeout=0.1)
-            break
-        except queue.Full:
-            continue
-    thread.join()
-
-
-def _drain(source: queue.Queue[Any]) -> list[Any]:
-    """The next item (waiting for it) and whatever else is already queued, up to DRAIN_ITEMS."""
-    items = [source.get()]
-    while items[-1] is not _STOP and len(items) < DRAIN_ITEMS:
-        try:
-            items.append(source.get_nowait())
-        except queue.Empty:
-            break
-    return items
-
-
-def merge_blocks(blocks: list[SampleBlock]) -> list[SampleBlock]:
-    """Contiguous sample blocks joined, so the filters run on a few large arrays."""
-    merged = merge_chunks([(block.first_index, block.counts) for block in blocks])
-    last_time_s = blocks[-1].receive_time_s if blocks else 0.0
-    return [SampleBlock(first, counts, last_time_s) for first, counts in merged]
-
-
-def merge_chunks(
-    chunks: list[tuple[int, np.ndarray]],
-) -> list[tuple[int, np.ndarray]]:
-    """Join contiguous blocks into as few chunks as possible (one BLOB per continuous run)."""
-    merged: list[tuple[int, list[np.ndarray], int]] = []
-    for first, counts in chunks:
-        if merged and merged[-1][2] == first:
-            start, parts, _ = merged[-1]
-            parts.append(counts)
-            merged[-1] = (start, parts, first + counts.shape[0])
-        else:
-            merged.append((first, [counts], first + counts.shape[0]))
-    return [
-        (start, parts[0] if len(parts) == 1 else np.concatenate(parts))
-        for start, parts, _ in merged
     ]
 
 
