@@ -9,9 +9,10 @@ from typing import Any
 
 from microexp_tui.domain import SEED_MONTAGE, SENSOR_KINDS, Muscle
 from microexp_tui.errors import InputError
+from microexp_tui.resources import resource_dir
 from microexp_tui.store.records import ChannelSpec
 
-MONTAGES_DIR = Path(__file__).resolve().parents[2] / "templates" / "montages"
+MONTAGES_DIR = resource_dir("templates", "montages")
 DEFAULT_PRESET = "seed8"
 MUSCLES: tuple[Muscle, ...] = SEED_MONTAGE
 """Muscles the editor offers (the seed article's eight)."""

@@ -15,9 +15,10 @@ from microexp_tui.domain import (
     stimulus_onset_code,
 )
 from microexp_tui.errors import InputError
+from microexp_tui.resources import resource_dir
 
 BLOCK_KINDS = ("instruction", "rest", "calibration", "stimulus")
-PROTOCOLS_DIR = Path(__file__).resolve().parents[2] / "templates" / "protocols"
+PROTOCOLS_DIR = resource_dir("templates", "protocols")
 
 
 @dataclass(frozen=True)

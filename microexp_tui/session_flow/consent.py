@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from microexp_tui.errors import InputError
+from microexp_tui.resources import resource_dir
 
-CONSENT_DIR = Path(__file__).resolve().parents[2] / "templates" / "consent"
+CONSENT_DIR = resource_dir("templates", "consent")
 DEFAULT_CONSENT = "default"
 
 

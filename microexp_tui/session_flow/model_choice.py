@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+from microexp_tui.resources import resource_dir
+
+MODELS_DIR = resource_dir("models")
 NO_MODEL = "none"
 
 
