@@ -59,7 +59,11 @@ def preferred_choice(choices: Sequence[BoardChoice]) -> BoardChoice:
 
 
 class Board:
-    """A chosen board: starts the simulator if needed and reads the board's identity."""
+    """A chosen board: starts the simulator if needed and reads the board's identity.
+
+    `sample_rate_hz` and `channels` are the operator's wish (None: the board's default); every
+    source opened on this board applies them, since a board resets when its port closes.
+    """
 
     def __init__(
         self, choice: BoardChoice, sim_args: Sequence[str] = (), baud: int = DEFAULT_BAUD
@@ -69,6 +73,8 @@ class Board:
         self.sim_args = list(sim_args)
         self.baud = baud
         self.identity: Identity | None = None
+        self.sample_rate_hz: int | None = None
+        self.channels: int | None = None
         self._simulator: SimulatorProcess | None = None
 
     @property
@@ -82,16 +88,29 @@ class Board:
         """Start the simulator when chosen, then handshake once to learn the identity (slow)."""
         if self.choice.simulated and self._simulator is None:
             self._simulator = start_simulator_process(self.sim_args)
-        source = FramedSource(self.port, self.baud)
+        source = self.source()
         try:
             self.identity = source.open()
         finally:
             source.close()
         return self.identity
 
+    def configure(self, sample_rate_hz: int | None, channels: int | None) -> Identity:
+        """Wish for this rate and channel count and reconnect to apply them (slow).
+
+        A refusal (a DeviceError saying why) keeps the previous wish and identity.
+        """
+        previous = self.sample_rate_hz, self.channels
+        self.sample_rate_hz, self.channels = sample_rate_hz, channels
+        try:
+            return self.connect()
+        except BaseException:
+            self.sample_rate_hz, self.channels = previous
+            raise
+
     def source(self) -> FramedSource:
-        """A fresh source for the recorder on this board's port."""
-        return FramedSource(self.port, self.baud)
+        """A fresh source for the recorder on this board's port, with the wished settings."""
+        return FramedSource(self.port, self.baud, self.sample_rate_hz, self.channels)
 
     def close(self) -> None:
         """Stop the simulator if this board started one (never raises)."""

@@ -28,7 +28,7 @@ from microexp_tui.acquisition.protocols import (
     protocol_duration_s,
 )
 from microexp_tui.acquisition.recorder import RecordingOptions
-from microexp_tui.device.protocol import Identity
+from microexp_tui.device.protocol import MAX_CHANNELS, MAX_RATE_HZ, MIN_RATE_HZ, Identity
 from microexp_tui.session_flow.board import Board, BoardChoice, board_choices, preferred_choice
 from microexp_tui.session_flow.live import LiveSession
 from microexp_tui.session_flow.model_choice import model_path_for
@@ -37,6 +37,11 @@ from microexp_tui.store.records import ChannelSpec
 from microexp_tui.tui.screens.base import FlowScreen
 
 SENSOR_KIND_NAMES = ("envelope", "raw")
+RATE_CHOICES_HZ = tuple(
+    rate for rate in (250, 500, 1000, 2000) if MIN_RATE_HZ <= rate <= MAX_RATE_HZ
+)
+CHANNEL_CHOICES = tuple(range(1, MAX_CHANNELS + 1))
+SETTINGS_GROUP = "change_the_board_settings"
 
 
 class BoardsFound(Message):
@@ -92,8 +97,9 @@ class DeviceScreen(FlowScreen):
         "Detected serial ports are listed with Arduino Mega 2560 boards first; the simulated "
         "board is always there (sessions from it are labelled SIMULATED). Connect to read the "
         "board's identity. The montage says which muscle each channel records: pick a preset "
-        "or edit a channel. Continue creates the session and starts recording for the "
-        "electrode check."
+        "or edit a channel. Rate and Ch change the board's sample rate and channel count (it "
+        "reconnects; the board refuses combinations its ADC cannot sample). Continue creates "
+        "the session and starts recording for the electrode check."
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "connect", "Connect"),
@@ -113,6 +119,7 @@ class DeviceScreen(FlowScreen):
         self.montage: list[ChannelSpec] = []
         self.protocol: Protocol | None = None
         self.starting = False
+        self.applying = False
 
     def compose(self) -> ComposeResult:
         """Board list and identity on the left, montage on the right, protocol below."""
@@ -124,6 +131,23 @@ class DeviceScreen(FlowScreen):
             with Vertical(id="device-left"):
                 yield Label("Board", classes="section-title")
                 yield OptionList(id="boards")
+                with Horizontal(id="board-settings", classes="field-row"):
+                    yield Label("Rate ", classes="field-label-tiny")
+                    yield Select(
+                        [(f"{rate} Hz", rate) for rate in RATE_CHOICES_HZ],
+                        id="rate",
+                        allow_blank=False,
+                        compact=True,
+                        disabled=True,
+                    )
+                    yield Label(" Ch ", classes="field-label-tiny")
+                    yield Select(
+                        [(str(count), count) for count in CHANNEL_CHOICES],
+                        id="channels",
+                        allow_blank=False,
+                        compact=True,
+                        disabled=True,
+                    )
                 yield Static(identity_text(None, ""), id="identity")
             with Vertical(id="device-right"):
                 with Horizontal(classes="field-row"):
@@ -202,6 +226,8 @@ class DeviceScreen(FlowScreen):
         if self.board is not None:
             self.board.close()
         self.board, self.identity = None, None
+        self.applying = False
+        self.show_settings(None)
         self.query_one("#identity", Static).update(Text(f"Connecting to {choice.label}…"))
         self.connect(Board(choice, self.mx.sim_args))
 
@@ -217,7 +243,9 @@ class DeviceScreen(FlowScreen):
 
     def on_board_connected(self, message: BoardConnected) -> None:
         """Show the identity and fit the montage to the board."""
+        self.applying = False
         self.board, self.identity = message.board, message.identity
+        self.show_settings(self.identity)
         self.mx.visit.board, self.mx.visit.identity = self.board, self.identity
         self.query_one("#identity", Static).update(identity_text(self.identity, self.board.port))
         visit = self.mx.visit
@@ -226,6 +254,43 @@ class DeviceScreen(FlowScreen):
             self.fill_montage()
         else:
             self.apply_preset(str(self.query_one("#preset", Select).value))
+
+    # -- rate and channels -------------------------------------------------------------------
+
+    def show_settings(self, identity: Identity | None) -> None:
+        """Prefill the rate and channel selects from the board (disabled while unconnected)."""
+        rate = self.query_one("#rate", Select)
+        channels = self.query_one("#channels", Select)
+        if identity is not None:
+            rates = sorted({*RATE_CHOICES_HZ, identity.sample_rate_hz})
+            if len(rates) != len(RATE_CHOICES_HZ):  # a board default outside the usual steps
+                rate.set_options([(f"{hz} Hz", hz) for hz in rates])
+            rate.value = identity.sample_rate_hz
+            channels.value = identity.channel_count
+        rate.disabled = channels.disabled = identity is None
+
+    @on(Select.Changed, "#rate")
+    @on(Select.Changed, "#channels")
+    def settings_changed(self) -> None:
+        """Reconnect with the chosen rate and channel count (unless they are the board's)."""
+        if self.board is None or self.identity is None or self.applying:
+            return
+        rate = self.query_one("#rate", Select).value
+        channels = self.query_one("#channels", Select).value
+        if not isinstance(rate, int) or not isinstance(channels, int):
+            return
+        if (rate, channels) == (self.identity.sample_rate_hz, self.identity.channel_count):
+            return
+        self.applying = True
+        self.query_one("#identity", Static).update(
+            Text(f"Setting {channels} channels at {rate} Hz…")
+        )
+        self.apply_settings(self.board, rate, channels)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group=SETTINGS_GROUP)
+    def apply_settings(self, board: Board, rate_hz: int, channels: int) -> None:
+        """Reconnect the board with a new rate and channel count (worker thread)."""
+        self.post_message(BoardConnected(board, board.configure(rate_hz, channels)))
 
     # -- montage -----------------------------------------------------------------------------
 
@@ -318,6 +383,9 @@ class DeviceScreen(FlowScreen):
         if self.board is None or self.identity is None:
             self.notify("Connect a board first (c).", severity="warning")
             return
+        if self.applying:
+            self.notify("Wait until the board has its new settings.", severity="warning")
+            return
         if self.protocol is None:
             self.notify("Choose a stimulus protocol first.", severity="warning")
             self.query_one("#protocol").focus()
@@ -372,8 +440,15 @@ class DeviceScreen(FlowScreen):
         self.post_message(SessionStarted(session_id))
 
     def worker_failed(self, group: str, error: BaseException) -> None:
-        """Let the operator try again after a failed start."""
+        """Let the operator try again after a failed start; a refused setting keeps the old."""
         self.starting = False
+        if group == SETTINGS_GROUP:
+            self.applying = False
+            if self.board is not None and self.identity is not None:
+                self.show_settings(self.identity)
+                self.query_one("#identity", Static).update(
+                    identity_text(self.identity, self.board.port)
+                )
         super().worker_failed(group, error)
 
     def on_session_started(self, message: SessionStarted) -> None:
