@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Footer, Header
 
 from microexp_tui.acquisition.electrode_check import guided_steps
 from microexp_tui.session_flow.checks import evaluate_calibration, norms_of
-from microexp_tui.session_flow.live import Feed, LiveView
+from microexp_tui.session_flow.live import Feed
 from microexp_tui.session_flow.steps import check_steps
 from microexp_tui.store import session_extras as extras
 from microexp_tui.store.records import ChannelSpec
@@ -93,13 +93,9 @@ class CalibrationScreen(LiveScreen):
         )
         super().on_mount()
 
-    def on_tick(self, view: LiveView) -> None:
-        """Advance the calibration steps."""
-        self.advance_steps(view)
-
     def action_start(self) -> None:
         """Start (or redo) the calibration."""
-        if (self.runner is not None and not self.runner.done) or self.saving:
+        if self.steps_running or self.saving:
             self.notify("The calibration is already running.")
             return
         prefs = self.mx.settings.checks

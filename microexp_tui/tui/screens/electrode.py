@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from microexp_tui.acquisition.electrode_check import guided_steps
 from microexp_tui.session_flow.checks import evaluate_checks, wait_for_stored_samples
-from microexp_tui.session_flow.live import Feed, LiveView
+from microexp_tui.session_flow.live import Feed
 from microexp_tui.session_flow.steps import check_steps
 from microexp_tui.store import session_extras as extras
 from microexp_tui.store.records import ChannelSpec
@@ -109,13 +109,9 @@ class ElectrodeCheckScreen(LiveScreen):
         )
         super().on_mount()
 
-    def on_tick(self, view: LiveView) -> None:
-        """Advance the check's steps."""
-        self.advance_steps(view)
-
     def action_start(self) -> None:
         """Start (or redo) the check."""
-        if (self.runner is not None and not self.runner.done) or self.evaluating:
+        if self.steps_running or self.evaluating:
             self.notify("The check is already running.")
             return
         settings = self.mx.settings.checks

@@ -100,12 +100,18 @@ class LiveScreen(FlowScreen):
             self.stop_session("interrupted")
 
     def on_tick(self, view: LiveView) -> None:
-        """What the concrete screen does each tick."""
+        """Each tick: advance the timed steps, if any run (screens with more to do override)."""
+        self.advance_steps(view)
 
     def on_link_changed(self, connected: bool) -> None:
         """Called when the board is lost or comes back."""
 
     # -- timed steps (electrode check, calibration) -------------------------------------------
+
+    @property
+    def steps_running(self) -> bool:
+        """Whether timed steps have started and not all finished."""
+        return self.runner is not None and not self.runner.done
 
     def begin_steps(self, steps: Sequence[Step]) -> None:
         """Run timed steps from now on the sample clock."""
