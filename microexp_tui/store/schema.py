@@ -13,7 +13,17 @@ from sqlite_utils import Database
 
 from microexp_tui.errors import StoreError
 from microexp_tui.store import audit
+from microexp_tui.store.au_validation import (
+    AU_VALIDATION_DESCRIPTION,
+    AU_VALIDATION_MIGRATION_SQL,
+    AU_VALIDATION_VERSION,
+)
 from microexp_tui.store.database import sqlite_errors, write_transaction
+from microexp_tui.store.expressions import (
+    EXPRESSIONS_DESCRIPTION,
+    EXPRESSIONS_MIGRATION_SQL,
+    EXPRESSIONS_VERSION,
+)
 from microexp_tui.store.extras_schema import (
     EXTRAS_DESCRIPTION,
     EXTRAS_MIGRATION_SQL,
@@ -167,6 +177,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "hash-chained append-only audit log", _V2_AUDIT),
     Migration(PREDICTIONS_VERSION, PREDICTIONS_DESCRIPTION, PREDICTIONS_MIGRATION_SQL),
     Migration(EXTRAS_VERSION, EXTRAS_DESCRIPTION, EXTRAS_MIGRATION_SQL),
+    Migration(EXPRESSIONS_VERSION, EXPRESSIONS_DESCRIPTION, EXPRESSIONS_MIGRATION_SQL),
+    Migration(AU_VALIDATION_VERSION, AU_VALIDATION_DESCRIPTION, AU_VALIDATION_MIGRATION_SQL),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version
