@@ -18,6 +18,7 @@ from microexp_tui.device.protocol import (
     MIN_RATE_HZ,
     adc_budget_allows,
 )
+from microexp_tui.device.simulator.au_csv import plan_au_events, write_openface_csv
 from microexp_tui.device.simulator.board import Board, BoardConfig
 from microexp_tui.device.simulator.faults import FAULT_KINDS, parse_fault_spec
 from microexp_tui.device.simulator.participant import ParticipantConfig
@@ -25,7 +26,7 @@ from microexp_tui.device.simulator.pty_server import ServeOptions, Server
 from microexp_tui.device.simulator.replay import REPLAY_CHANNELS, REPLAY_END_MODES, load_replay
 from microexp_tui.device.simulator.scenario import Scenario, load_scenario
 from microexp_tui.device.simulator.signals import warm_up
-from microexp_tui.domain import SENSOR_KINDS
+from microexp_tui.domain import SEED_MONTAGE, SENSOR_KINDS
 from microexp_tui.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="mean rate of motion artifacts (default: the scenario's, else 1)",
     )
     parser.add_argument(
+        "--au-csv",
+        type=Path,
+        metavar="FILE",
+        help="write the scenario's expressions as an OpenFace AU CSV (a video coder's view, "
+        "with jitter, misses and extra AU events) and exit; needs --scenario",
+    )
+    parser.add_argument(
+        "--au-video-start-s",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="--au-csv: session time of the video's first frame (default 0)",
+    )
+    parser.add_argument(
+        "--au-miss",
+        type=float,
+        default=0.1,
+        metavar="P",
+        help="--au-csv: probability the coder misses an AU of an expression (default 0.1)",
+    )
+    parser.add_argument(
+        "--au-extras-per-min",
+        type=float,
+        default=2.0,
+        metavar="N",
+        help="--au-csv: AU events per minute that no expression explains (default 2)",
+    )
+    parser.add_argument(
         "--tx-buffer-bytes",
         type=int,
         default=4096,
@@ -168,6 +197,8 @@ def _check_stream_options(rate_hz: int, channels: int) -> None:
 def run(args: argparse.Namespace) -> int:
     """Serve the simulated board until SIGINT/SIGTERM or --duration-s; returns 0."""
     config = build_board_config(args)
+    if args.au_csv is not None:
+        return _write_au_csv(args, config.scenario)
     if args.tx_buffer_bytes < 64:
         raise InputError(f"--tx-buffer-bytes must be at least 64, got {args.tx_buffer_bytes}")
     options = ServeOptions(
@@ -179,6 +210,34 @@ def run(args: argparse.Namespace) -> int:
     threading.Thread(target=warm_up, name="import-scipy", daemon=True).start()
     with _stop_on_signals() as stop:
         return Server(Board(config), options, sys.stdout, stop.is_set).run()
+
+
+def _write_au_csv(args: argparse.Namespace, scenario: Scenario) -> int:
+    """Write the scenario's AU CSV (see `au_csv`) and report what was planted."""
+    if args.scenario is None or not scenario.expressions:
+        raise InputError("--au-csv needs --scenario FILE with [[expression]] entries to code.")
+    if not 0.0 <= args.au_miss <= 1.0 or args.au_extras_per_min < 0:
+        raise InputError("--au-miss must be 0..1 and --au-extras-per-min 0 or more.")
+    last = max(x.onset_s + x.duration_s for x in scenario.expressions)
+    plan = plan_au_events(
+        scenario.expressions,
+        SEED_MONTAGE,
+        duration_s=max(1.0, last + 3.0 - args.au_video_start_s),
+        video_start_s=args.au_video_start_s,
+        miss_probability=args.au_miss,
+        extras_per_min=args.au_extras_per_min,
+        seed=args.seed,
+    )
+    try:
+        frames = write_openface_csv(plan, args.au_csv, seed=args.seed)
+    except OSError as err:
+        raise InputError(f"cannot write {args.au_csv}: {err.strerror or err}") from err
+    extras = sum(1 for event in plan.events if event.expression is None)
+    print(
+        f"wrote {args.au_csv}: {frames} frames at 30 fps, {len(plan.events) - extras} AU events "
+        f"of scripted expressions, {len(plan.missed)} missed, {extras} extra"
+    )
+    return 0
 
 
 @contextmanager
