@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from microexp_tui import __version__
+from microexp_tui.analysis import command as microexpressions_command
 from microexp_tui.errors import ExitCode, InputError, MicroexpError
+from microexp_tui.report import command as report_command
 
 log = logging.getLogger("microexp")
 
@@ -73,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_model_commands(sub)
     _add_export_command(sub)
+    report_command.add_command(sub)
+    microexpressions_command.add_command(sub)
 
     simulate = sub.add_parser(
         "simulate", help="run the simulated board on a pseudo-terminal (prints its path)"
@@ -166,6 +170,10 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         return _reprocess(args)
     if args.command == "export":
         return _export(args)
+    if args.command == "report":
+        return report_command.run(args)
+    if args.command == "microexpressions":
+        return microexpressions_command.run(args)
     if args.command == "simulate":
         from microexp_tui.device.simulator import cli as simulator_cli
 

@@ -18,6 +18,15 @@ FORBIDDEN_IMPORTS = {
     "acquisition": ("textual", "tensorflow"),
     "session_flow": ("textual", "tensorflow"),
     "export": ("textual", "tensorflow", "microexp_tui.acquisition"),
+    "expressions": (
+        "microexp_tui.device",
+        "microexp_tui.store",
+        "microexp_tui.acquisition",
+        "textual",
+        "tensorflow",
+    ),
+    "analysis": ("textual", "tensorflow", "microexp_tui.device"),
+    "report": ("textual", "tensorflow", "microexp_tui.acquisition", "microexp_tui.device"),
 }
 
 

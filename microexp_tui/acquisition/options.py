@@ -29,6 +29,8 @@ class PipelineCounters:
     """Markers sent to a board that was lost before it echoed them (their index is unknown)."""
     refused_commands: int = 0
     predictions: int = 0
+    expressions: int = 0
+    """Facial expressions detected live (stored as the session's live set)."""
 
 
 @dataclass

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from microexp_tui.acquisition.live_expressions import LiveExpressions, live_expressions
 from microexp_tui.acquisition.options import (
     PipelineCounters,
     RecordingOptions,
@@ -38,10 +39,13 @@ from microexp_tui.device.protocol import (
 )
 from microexp_tui.device.stream import FramedStream, LegacyStream, SampleBlock, StreamCounters
 from microexp_tui.domain import describe_marker
+from microexp_tui.dsp.activations import unsupported_rate
 from microexp_tui.dsp.artifacts import IntervalJoiner, StreamingArtifactDetector, flag_intervals
 from microexp_tui.dsp.filters import FilterSettings, StreamingFilterBank
 from microexp_tui.errors import DeviceError, MicroexpError, StoreError
+from microexp_tui.expressions.records import Expression
 from microexp_tui.inference.prediction import Prediction
+from microexp_tui.store.expressions import save_expressions
 from microexp_tui.store.sessions import Batch, ChannelSpec, PredictionRecord, SessionStore
 
 if TYPE_CHECKING:  # onnxruntime is imported only when a recording classifies live
@@ -63,6 +67,13 @@ class _Predictions:
     """Live predictions on their way from the DSP thread to the writer."""
 
     items: list[Prediction]
+
+
+@dataclass(frozen=True)
+class _Expressions:
+    """Live expressions on their way from the DSP thread to the writer."""
+
+    items: list[Expression]
 
 
 class Recorder:
@@ -95,6 +106,10 @@ class Recorder:
         self.latest_prediction: Prediction | None = None
         """Newest live prediction (the UI polls it like the ring buffer)."""
         self.classification_error: str | None = None
+        self.expressions: LiveExpressions | None = None
+        """Live expression detection (set by `start`); screens poll its feed."""
+        self._found: list[Expression] = []
+        self._expression_parameters: dict[str, Any] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -125,6 +140,14 @@ class Recorder:
         self.ring = RingBuffer(
             max(1, int(self.options.ring_s * identity.sample_rate_hz)), identity.channel_count
         )
+        problem = unsupported_rate([s.sensor_kind for s in montage], identity.sample_rate_hz)
+        if problem:
+            log.warning("no live expression detection: %s", problem)
+        else:
+            self.expressions = live_expressions(
+                montage, self._filter_settings(identity.sample_rate_hz), self.classifier
+            )
+            self._expression_parameters = self.expressions.parameters()
         if self.options.protocol is not None:
             self._schedule = marker_schedule(self.options.protocol)
         self._stream = self.source.new_stream(self.link_counters, 0)
@@ -155,6 +178,10 @@ class Recorder:
             hop_ms=self.options.hop_ms,
             calibration=self.options.calibration,
         )
+
+    def _filter_settings(self, sample_rate_hz: int) -> FilterSettings:
+        """The live filter chain's settings (the DSP thread and the detector share them)."""
+        return FilterSettings(sample_rate_hz=float(sample_rate_hz), mains_hz=self.options.mains_hz)
 
     def _start_prediction_run(self, classifier: LiveClassifier) -> None:
         """Register the live run so the writer's prediction rows have a home."""
@@ -376,9 +403,7 @@ class Recorder:
         """Filter each block into the ring buffer and report artifact intervals."""
         assert self.identity is not None and self.ring is not None
         kinds = ["raw" if kind == 1 else "envelope" for kind in self.identity.sensor_kinds]
-        settings = FilterSettings(
-            sample_rate_hz=float(self.identity.sample_rate_hz), mains_hz=self.options.mains_hz
-        )
+        settings = self._filter_settings(self.identity.sample_rate_hz)
         bank = StreamingFilterBank(kinds, settings)
         detector = StreamingArtifactDetector(
             float(self.identity.sample_rate_hz), self.identity.channel_count, sensor_kinds=kinds
@@ -394,12 +419,35 @@ class Recorder:
                 self.ring.write(block.first_index, filtered, flags)
                 closed += joiner.push(flag_intervals(flags, block.first_index), block.stop_index)
                 self._classify(block.first_index, filtered)
+                self._detect(block, filtered, flags)
             if stopping:
                 closed += joiner.flush()
+                self._detect(None, None, None)
             if closed:
                 self._offer(self._writer_queue, closed)
             if stopping:
                 return
+
+    def _detect(
+        self, block: SampleBlock | None, filtered: np.ndarray | None, flags: np.ndarray | None
+    ) -> None:
+        """Detect expressions in a filtered block (None: the recording ends, flush them)."""
+        if self.expressions is None:
+            return
+        try:
+            if block is None or filtered is None or flags is None:
+                found = self.expressions.flush()
+            else:
+                found = self.expressions.push(
+                    block.first_index, filtered, flags, block.receive_time_s
+                )
+        except Exception:  # the recording matters more than its live expression detection
+            log.exception("live expression detection failed; recording continues without it")
+            self.expressions = None
+            return
+        if found:
+            self.counters.expressions += len(found)
+            self._offer(self._writer_queue, _Expressions(found))
 
     def _classify(self, first_index: int, filtered: np.ndarray) -> None:
         """Classify due windows and queue the predictions; a failing model stops only itself."""
@@ -435,6 +483,8 @@ class Recorder:
             if item is STOP:
                 self._commit(batch)
                 return
+            if isinstance(item, _Expressions):
+                self._found.extend(item.items)
             if isinstance(item, SampleBlock):
                 if item.first_index > expected_index:
                     batch.gaps.append((expected_index, item.first_index - expected_index))
@@ -458,7 +508,7 @@ class Recorder:
                     (iv.channel, iv.flag.name.lower(), iv.start_index, iv.stop_index) for iv in item
                 )
             due = time.monotonic() - last_commit_s >= self.options.batch_s
-            events = batch.markers or batch.artifacts or batch.predictions
+            events = batch.markers or batch.artifacts or batch.predictions or self._found
             if pending >= batch_samples or (due and (pending or events)):
                 if not self._commit(batch):
                     return
@@ -476,6 +526,21 @@ class Recorder:
             self._stop.set()
             return False
         self._samples_written += sum(counts.shape[0] for _, counts in batch.chunks)
+        return self._save_expressions()
+
+    def _save_expressions(self) -> bool:
+        """Store the live expressions found since the last commit (writer thread)."""
+        if not self._found or self.session_id is None:
+            return True
+        found, self._found = self._found, []
+        try:
+            save_expressions(
+                self.store, self.session_id, found, "live", self._expression_parameters
+            )
+        except MicroexpError as err:
+            self.error = err
+            self._stop.set()
+            return False
         return True
 
 

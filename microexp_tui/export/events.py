@@ -1,4 +1,4 @@
-"""Session events as exported rows: stimuli with durations, markers, gaps, artifacts, bursts.
+"""Session events as exported rows: stimuli with durations, markers, gaps, artifacts, expressions.
 
 Onsets are seconds from the first sample (sample index / rate); host clock times are
 never exported (they are calendar times).
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from microexp_tui import domain
 from microexp_tui.export import extras
-from microexp_tui.export.extras import MuscleBurst
+from microexp_tui.expressions.records import Expression
 from microexp_tui.store.records import ArtifactRecord, GapRecord, MarkerRecord
 from microexp_tui.store.sessions import SessionStore
 
@@ -139,17 +139,27 @@ def artifact_rows(artifacts: Sequence[ArtifactRecord], names: Sequence[str]) -> 
     ]
 
 
-def burst_rows(bursts: Sequence[MuscleBurst], names: Sequence[str]) -> list[EventRow]:
-    """Rows for detected muscle bursts (micro-expressions flagged by their type)."""
+def expression_label(expression: Expression, names: Sequence[str]) -> str:
+    """Action units, likely emotion with confidence, and the channels of an expression."""
+    units = "+".join(expression.action_units) or "no AU"
+    emotion = expression.emotion or "unclear"
+    channels = ",".join(
+        names[c] if 0 <= c < len(names) else str(c + 1) for c in expression.channels
+    )
+    return f"{units} {emotion} ({expression.confidence:.2f}) on {channels}"
+
+
+def expression_rows(expressions: Sequence[Expression], names: Sequence[str]) -> list[EventRow]:
+    """Rows for detected facial expressions (micro_expression or macro_expression)."""
     return [
         EventRow(
-            b.start_index,
-            b.stop_index - b.start_index,
-            "micro_expression" if b.micro else "muscle_burst",
-            channel=names[b.channel_index] if 0 <= b.channel_index < len(names) else None,
-            source="muscle_event_detector",
+            x.onset_index,
+            x.offset_index - x.onset_index,
+            f"{x.kind}_expression",
+            source="expression_detector",
+            label=expression_label(x, names),
         )
-        for b in bursts
+        for x in expressions
     ]
 
 
@@ -157,7 +167,7 @@ def all_rows(
     markers: Sequence[MarkerRecord],
     gaps: Sequence[GapRecord],
     artifacts: Sequence[ArtifactRecord],
-    bursts: Sequence[MuscleBurst],
+    expressions: Sequence[Expression],
     names: Sequence[str],
     end_sample: int,
 ) -> list[EventRow]:
@@ -166,7 +176,7 @@ def all_rows(
         marker_rows(markers, end_sample)
         + gap_rows(gaps)
         + artifact_rows(artifacts, names)
-        + burst_rows(bursts, names)
+        + expression_rows(expressions, names)
     )
     return sorted(rows, key=lambda row: (row.sample, row.trial_type, row.channel or ""))
 
@@ -191,16 +201,16 @@ class SessionEvents:
     markers: list[MarkerRecord]
     gaps: list[GapRecord]
     rows: list[EventRow]
-    has_muscle_table: bool
+    has_expressions: bool
 
 
 def read_session_events(
     store: SessionStore, session_id: int, names: Sequence[str]
 ) -> SessionEvents:
-    """Markers, gaps, artifacts and muscle bursts of a session as event rows."""
+    """Markers, gaps, artifacts and detected expressions of a session as event rows."""
     end = store.session(session_id).samples_per_channel
     markers = store.markers(session_id)
     gaps = store.gaps(session_id)
-    bursts = extras.muscle_events(store, session_id)
-    rows = all_rows(markers, gaps, store.artifacts(session_id), bursts or [], names, end)
-    return SessionEvents(markers, gaps, rows, bursts is not None)
+    found = extras.expressions(store, session_id)
+    rows = all_rows(markers, gaps, store.artifacts(session_id), found or [], names, end)
+    return SessionEvents(markers, gaps, rows, found is not None)

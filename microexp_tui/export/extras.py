@@ -1,28 +1,18 @@
 """Optional session data kept by other parts of the program, read defensively.
 
-Muscle events and the settings snapshot (operator TUI, schema 4) and model predictions
-(schema 3) may be absent from an older database or a build without those parts; each
-reader returns "nothing" then, so an export never fails for lack of them.
+Detected expressions (schema 5), the settings snapshot (operator TUI, schema 4) and model
+predictions (schema 3) may be absent from an older database or a build without those parts;
+each reader returns "nothing" then, so an export never fails for lack of them.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
+from microexp_tui.expressions.records import Expression
+from microexp_tui.store import expressions as stored_expressions
 from microexp_tui.store.sessions import SessionStore
-
-
-@dataclass(frozen=True)
-class MuscleBurst:
-    """A detected burst of muscle activity on one channel over samples [start, stop)."""
-
-    channel_index: int
-    start_index: int
-    stop_index: int
-    peak: float
-    micro: bool
 
 
 def has_table(store: SessionStore, table: str) -> bool:
@@ -31,17 +21,11 @@ def has_table(store: SessionStore, table: str) -> bool:
         return table in db.table_names()
 
 
-def muscle_events(store: SessionStore, session_id: int) -> list[MuscleBurst] | None:
-    """A session's detected muscle events, or None when the database has no such table."""
-    if not has_table(store, "muscle_events"):
+def expressions(store: SessionStore, session_id: int) -> list[Expression] | None:
+    """A session's detected expressions (offline set if any, else live), None without the table."""
+    if not has_table(store, "expressions"):
         return None
-    with store.locked("read the muscle events") as db:
-        rows = db.execute(
-            "SELECT channel_index, start_index, stop_index, peak, micro FROM muscle_events "
-            "WHERE session_id = ? ORDER BY start_index, id",
-            [session_id],
-        ).fetchall()
-    return [MuscleBurst(int(c), int(a), int(b), float(p), bool(m)) for c, a, b, p, m in rows]
+    return stored_expressions.expressions(store, session_id)
 
 
 def power_line_hz(store: SessionStore, session_id: int) -> float | None:

@@ -170,15 +170,24 @@ EVENTS_SIDECAR: dict[str, Any] = {
             "artifact_clipping": "signal at the ADC rails on one channel",
             "artifact_flat_line": "flat line (electrode off?) on one channel",
             "artifact_motion": "motion artifact on one channel",
-            "muscle_burst": "burst of muscle activity (40 ms or longer) on one channel",
-            "micro_expression": "burst shorter than 500 ms on one channel",
+            "micro_expression": (
+                "facial micro-expression (500 ms or shorter): muscle activations grouped across "
+                "channels; label: action units, likely emotion (confidence) and channels"
+            ),
+            "macro_expression": (
+                "facial expression longer than 500 ms: muscle activations grouped across "
+                "channels; label: action units, likely emotion (confidence) and channels"
+            ),
         },
     },
     "value": {"Description": "Marker code (16-bit) for marker events."},
     "target_emotion": {"Description": "Emotion the stimulus is meant to elicit."},
     "channel": {"Description": "Channel of channel-specific events (channels.tsv name)."},
     "source": {"Description": "What produced the event (board, host, protocol, detector)."},
-    "label": {"Description": "Free-text label stored with a marker."},
+    "label": {
+        "Description": "Free-text label stored with a marker; for expressions, their action "
+        "units, likely emotion (confidence) and channels."
+    },
 }
 
 

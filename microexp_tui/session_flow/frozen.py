@@ -11,11 +11,13 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from microexp_tui.acquisition.live_expressions import LiveExpression
 from microexp_tui.acquisition.recorder import RecordingSummary
 from microexp_tui.dsp.artifacts import StreamingArtifactDetector
 from microexp_tui.dsp.filters import FilterSettings, StreamingFilterBank
 from microexp_tui.session_flow.live import LiveView
 from microexp_tui.session_flow.predictions import LivePrediction
+from microexp_tui.store import expressions as stored_expressions
 from microexp_tui.store.records import MISSING_COUNT
 from microexp_tui.store.sessions import SessionStore
 
@@ -51,6 +53,11 @@ class FrozenFeed:
         detector = StreamingArtifactDetector(float(self._rate_hz), len(kinds), sensor_kinds=kinds)
         self._flags = detector.process(counts)
         self._stop = stop
+        found = stored_expressions.expressions(store, session_id)
+        self._expressions = tuple(
+            LiveExpression(number, x, 0.0)
+            for number, x in enumerate((x for x in found if x.offset_index <= stop), start=1)
+        )
 
     @property
     def rate_hz(self) -> int:
@@ -94,6 +101,7 @@ class FrozenFeed:
             connected=self._connected,
             counters=self._counters,
             prediction=self._prediction,
+            expressions=self._expressions,
         )
 
     def set_calibration(self, rest: Sequence[float], maximum: Sequence[float]) -> None:

@@ -14,8 +14,10 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from microexp_tui.acquisition.live_expressions import LiveExpression
 from microexp_tui.acquisition.recorder import Recorder, RecordingOptions, RecordingSummary
 from microexp_tui.device.protocol import Identity
+from microexp_tui.dsp.activations import ChannelLevels
 from microexp_tui.errors import ModelError
 from microexp_tui.inference.model import EmotionModel
 from microexp_tui.session_flow.board import Board
@@ -48,6 +50,8 @@ class LiveView:
     model_problem: str | None = None
     """Why there are no live predictions although a model was chosen."""
     error: str | None = None
+    expressions: tuple[LiveExpression, ...] = ()
+    """The recording's latest detected expressions (numbered; screens show the new ones)."""
 
     @property
     def time_s(self) -> float:
@@ -157,6 +161,9 @@ class LiveSession:
             self.session_id = self._start_recorder()
         actor = self.options.operator or "operator"
         session_extras.set_montage(self.store, self.session_id, self.montage, actor)
+        if self.recorder is not None and self.recorder.expressions is not None:
+            units = [spec.action_units for spec in self.montage]
+            self.recorder.expressions.configure(channel_units=units)
         return self.session_id
 
     def _load_model(self) -> EmotionModel | None:
@@ -234,12 +241,18 @@ class LiveSession:
             prediction=latest_prediction(recorder),
             model_problem=self.model_problem or classification_problem(recorder),
             error=str(recorder.error) if recorder.error else None,
+            expressions=tuple(recorder.expressions.since(0)) if recorder.expressions else (),
         )
 
     def set_calibration(self, rest: Sequence[float], maximum: Sequence[float]) -> None:
         """Give the running classifier (if any) the participant's calibration."""
         if self.recorder is not None:
             apply_calibration(self.recorder, rest, maximum)
+
+    def set_expression_levels(self, levels: Sequence[ChannelLevels | None]) -> None:
+        """Detect expressions with the participant's calibration from now on."""
+        if self.recorder is not None and self.recorder.expressions is not None:
+            self.recorder.expressions.configure(levels=levels)
 
     def stop(self, status: str) -> RecordingSummary:
         """Stop the recorder, mark the session, close the board (slow; idempotent)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from microexp_tui.domain import (
     EMOTION_CHANNELS,
@@ -10,26 +10,34 @@ from microexp_tui.domain import (
     SEED_MONTAGE,
     emotion_of_marker,
 )
+from microexp_tui.expressions.records import Expression
+from microexp_tui.store import expressions as stored_expressions
 from microexp_tui.store import session_extras as extras
 from microexp_tui.store.records import MarkerRecord, SessionRecord
 from microexp_tui.store.sessions import SessionStore
 
 RESPONSE_WINDOW_S = 1.0
-"""Events up to this long after a stimulus offset still count as responses to it."""
+"""Expressions starting up to this long after a stimulus offset still count as responses to it."""
 
 
 @dataclass(frozen=True)
 class StimulusRow:
-    """One presented stimulus and the muscle activity that followed it."""
+    """One presented stimulus and the facial expressions that followed it."""
 
     number: int
     emotion: str
     onset_s: float
     duration_s: float | None
     events: int
+    """Expressions starting between the onset and the end of the response window."""
     micro_events: int
+    """How many of them were micro-expressions."""
     expected_hit: bool
-    """Whether an event occurred on a muscle the seed data ties to this emotion."""
+    """Whether one of them involved a muscle the seed data ties to this emotion."""
+    onset_index: int = 0
+    """Sample index of the stimulus onset marker."""
+    response_stop_index: int = 0
+    """One past the last sample that counts as a response (offset + RESPONSE_WINDOW_S)."""
 
 
 @dataclass(frozen=True)
@@ -45,7 +53,10 @@ class SessionReview:
     progress: extras.ProtocolProgress | None
     stimuli: list[StimulusRow]
     events: list[extras.MuscleEvent]
+    """Legacy per-channel bursts of sessions recorded before expression detection."""
     gaps_lost_samples: int
+    expressions: list[Expression] = field(default_factory=list)
+    """Detected expressions (the offline set when there is one, else the live one)."""
 
 
 def expected_channels(record: SessionRecord, emotion: str) -> set[int]:
@@ -57,10 +68,10 @@ def expected_channels(record: SessionRecord, emotion: str) -> set[int]:
 def stimulus_rows(
     record: SessionRecord,
     markers: list[MarkerRecord],
-    events: list[extras.MuscleEvent],
+    expressions: list[Expression],
     from_index: int,
 ) -> list[StimulusRow]:
-    """Per-stimulus table: onsets after `from_index`, their offsets and the events in between."""
+    """Per-stimulus table: onsets after `from_index`, offsets and the expressions in between."""
     rate = record.sample_rate_hz
     rows: list[StimulusRow] = []
     for position, marker in enumerate(markers):
@@ -74,7 +85,7 @@ def stimulus_rows(
         stop = (offset if offset is not None else marker.sample_index) + round(
             RESPONSE_WINDOW_S * rate
         )
-        inside = [e for e in events if marker.sample_index <= e.start_index < stop]
+        inside = [x for x in expressions if marker.sample_index <= x.onset_index < stop]
         wanted = expected_channels(record, emotion)
         rows.append(
             StimulusRow(
@@ -83,8 +94,10 @@ def stimulus_rows(
                 onset_s=marker.sample_index / rate,
                 duration_s=None if offset is None else (offset - marker.sample_index) / rate,
                 events=len(inside),
-                micro_events=sum(e.micro for e in inside),
-                expected_hit=any(e.channel_index in wanted for e in inside),
+                micro_events=sum(x.kind == "micro" for x in inside),
+                expected_hit=any(wanted.intersection(x.channels) for x in inside),
+                onset_index=marker.sample_index,
+                response_stop_index=stop,
             )
         )
     return rows
@@ -94,7 +107,7 @@ def load_review(store: SessionStore, session_id: int) -> SessionReview:
     """Gather a session's review from the store (slow-ish: run it in a worker)."""
     record = store.session(session_id)
     progress = extras.progress_of(store).get(session_id)
-    events = extras.muscle_events(store, session_id)
+    expressions = stored_expressions.expressions(store, session_id)
     from_index = progress.start_index if progress and progress.start_index is not None else 0
     return SessionReview(
         record=record,
@@ -104,7 +117,8 @@ def load_review(store: SessionStore, session_id: int) -> SessionReview:
         notes=extras.notes(store, session_id),
         overrides=extras.overrides(store, session_id),
         progress=progress,
-        stimuli=stimulus_rows(record, store.markers(session_id), events, from_index),
-        events=events,
+        stimuli=stimulus_rows(record, store.markers(session_id), expressions, from_index),
+        events=extras.muscle_events(store, session_id),
         gaps_lost_samples=sum(gap.n_lost for gap in store.gaps(session_id)),
+        expressions=expressions,
     )

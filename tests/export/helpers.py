@@ -13,6 +13,10 @@ from typing import Any
 import numpy as np
 
 from microexp_tui import domain
+from microexp_tui.domain import SEED_MONTAGE
+from microexp_tui.expressions.grouping import group_activations
+from microexp_tui.expressions.records import Activation
+from microexp_tui.store import expressions as stored_expressions
 from microexp_tui.store import session_extras as extras
 from microexp_tui.store.records import Batch, ChannelSpec, GapRecord, MarkerRecord
 from microexp_tui.store.sessions import SessionStore
@@ -218,7 +222,7 @@ def build_db(path: Path, *, duration_s: float = 12.0, marker_label: str | None =
 
 
 def _add_extras(store: SessionStore, sid: int) -> None:
-    """Operator notes, an override, muscle events and a settings snapshot (TUI tables)."""
+    """Operator notes, an override, expressions and a settings snapshot (TUI tables)."""
     extras.add_note(store, sid, "Participant mentioned her daughter Ophelia's wedding", OPERATOR)
     extras.add_override(
         store, sid, "electrode", "EMG3", "Gel ran out; Quillfeather agreed", OPERATOR
@@ -227,14 +231,13 @@ def _add_extras(store: SessionStore, sid: int) -> None:
         store,
         extras.SessionSetup(sid, settings=extras.settings_json({"filters": {"mains_hz": 60.0}})),
     )
-    extras.save_muscle_events(
-        store,
-        sid,
-        [
-            extras.MuscleEvent(0, RATE_HZ * 2, RATE_HZ * 2 + 50, 321.0, True),
-            extras.MuscleEvent(7, RATE_HZ * 5, RATE_HZ * 6, 250.0, False),
-        ],
-    )
+    activations = [
+        Activation(0, RATE_HZ * 2, RATE_HZ * 2 + 50, RATE_HZ * 2 + 20, 321.0, 52.0),
+        Activation(7, RATE_HZ * 5, RATE_HZ * 6, RATE_HZ * 5 + 100, 250.0, None),
+    ]
+    units = [muscle.action_units for muscle in SEED_MONTAGE]
+    found = group_activations(activations, RATE_HZ, units)
+    stored_expressions.save_expressions(store, sid, found, "offline")
 
 
 def validate_bids(root: Path, *extra: str) -> dict[str, Any]:

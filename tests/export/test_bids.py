@@ -148,7 +148,7 @@ def test_emg_sidecar_has_required_fields_and_the_stored_mains(
     assert first["SamplingFrequency"] == RATE_HZ and first["RecordingDuration"] == 12.0
 
 
-def test_events_have_durations_emotions_operator_markers_and_muscle_events(
+def test_events_have_durations_emotions_operator_markers_and_expressions(
     built: BuiltDb, bids_export: ExportReport
 ) -> None:
     rows = _tsv(Path(f"{_session_files(bids_export, built.session_ids[0])}_events.tsv"))
@@ -157,7 +157,9 @@ def test_events_have_durations_emotions_operator_markers_and_muscle_events(
     assert all(r["duration"] == "1.5" for r in stimuli)
     kinds = {r["trial_type"] for r in rows}
     assert {"operator_marker", "acquisition_gap", "artifact_clipping", "rest"} <= kinds
-    assert {"micro_expression", "muscle_burst"} <= kinds
+    assert {"micro_expression", "macro_expression"} <= kinds
+    micro = next(r for r in rows if r["trial_type"] == "micro_expression")
+    assert micro["label"].startswith("AU12 happy") and micro["label"].endswith("on EMG1")
     assert [float(r["onset"]) for r in rows] == sorted(float(r["onset"]) for r in rows)
 
 

@@ -1,7 +1,8 @@
-"""Stored expressions: migration 5 from a version-4 file, round trip, live appends, offline replace."""
+"""Stored expressions: migration 5 from version 4, round trip, live appends, offline replaces."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -78,8 +79,7 @@ def test_invalid_input_and_unknown_session_are_refused(tmp_path: Path) -> None:
         session_id = start_recording(store)
         with pytest.raises(InputError, match="source"):
             stored.save_expressions(store, session_id, [], "video")
-        bad = _expression(100, 200)
-        bad = Expression(**{**bad.__dict__, "apex_index": 400})
+        bad = replace(_expression(100, 200), apex_index=400)
         with pytest.raises(InputError, match="onset <= apex < offset"):
             stored.save_expressions(store, session_id, [bad], "offline")
         with pytest.raises(StoreError, match="Session 99 does not exist"):

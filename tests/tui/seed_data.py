@@ -14,6 +14,9 @@ from microexp_tui.domain import (
     MARKER_STIMULUS_OFFSET,
     stimulus_onset_code,
 )
+from microexp_tui.expressions.grouping import group_activations
+from microexp_tui.expressions.records import Activation
+from microexp_tui.store import expressions as stored_expressions
 from microexp_tui.store import session_extras as extras
 from microexp_tui.store.records import Batch
 from microexp_tui.store.sessions import SessionStore
@@ -106,12 +109,20 @@ def _completed_extras(store: SessionStore, session_id: int) -> None:
     ]
     extras.save_calibration(store, session_id, rows, "snap")
     extras.set_progress(store, session_id, extras.ProtocolProgress("demo", 8, 8, 500, "completed"))
-    events = [
-        extras.MuscleEvent(0, 760, 1240, 318.0, False),
-        extras.MuscleEvent(2, 2000, 2062, 210.0, True),
-        extras.MuscleEvent(1, 2260, 2740, 297.0, False),
+    activations = [
+        Activation(
+            channel,
+            round(start * RATE_HZ),
+            round(stop * RATE_HZ),
+            round((start + stop) / 2 * RATE_HZ),
+            level,
+            100 * level / 600,
+        )
+        for channel, start, stop, level in BURSTS
     ]
-    extras.save_muscle_events(store, session_id, events)
+    units = [spec.action_units for spec in montage_for_board(load_preset("seed8"), CHANNELS)]
+    expressions = group_activations(activations, RATE_HZ, units)
+    stored_expressions.save_expressions(store, session_id, expressions, "live")
     extras.add_note(store, session_id, "Participant calm; electrode 6 re-gelled.", "snap")
 
 

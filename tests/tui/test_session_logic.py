@@ -12,7 +12,6 @@ import pytest
 from microexp_tui.acquisition import electrode_check as ec
 from microexp_tui.acquisition.calibration import ChannelNorm, compute_norms, normalise
 from microexp_tui.acquisition.montages import available_presets, load_preset, montage_for_board
-from microexp_tui.acquisition.muscle_events import MuscleEventDetector, thresholds
 from microexp_tui.acquisition.protocols import load_protocol, marker_schedule, protocol_duration_s
 from microexp_tui.domain import MARKER_STIMULUS_OFFSET, emotion_of_marker, stimulus_onset_code
 from microexp_tui.errors import InputError
@@ -104,21 +103,6 @@ def test_calibration_normalises_to_the_participants_own_maximum() -> None:
     assert norms[0] == ChannelNorm(10.0, 0.0, 210.0, True)
     assert not norms[1].valid
     assert normalise(np.array([[110.0, 10.0]]), norms)[0, 0] == pytest.approx(0.5)
-
-
-def test_event_detector_finds_bursts_across_blocks_and_flags_micro_ones() -> None:
-    signal = np.zeros((3000, 1))
-    signal[500:700, 0] = 100.0  # 200 ms: micro
-    signal[1500:2500, 0] = 100.0  # 1 s
-    signal[2800:2810, 0] = 100.0  # 10 ms: too short
-    detector = MuscleEventDetector(RATE_HZ, thresholds(None, 1))
-    events = []
-    for start in range(0, 3000, 128):
-        events += detector.process(start, signal[start : start + 128])
-    assert [(e.start_index, e.stop_index, e.is_micro(RATE_HZ)) for e in events] == [
-        (500, 700, True),
-        (1500, 2500, False),
-    ]
 
 
 def test_protocol_run_pauses_mid_stimulus_and_restarts_it() -> None:

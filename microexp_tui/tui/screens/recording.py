@@ -1,4 +1,4 @@
-"""Recording: the stimulus protocol with live traces, probabilities, muscle events and counters."""
+"""Recording: the stimulus protocol with live traces, probabilities, expressions and counters."""
 
 from __future__ import annotations
 
@@ -14,16 +14,16 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Header
 
 from microexp_tui.acquisition.calibration import ChannelNorm, normalise
-from microexp_tui.acquisition.montages import short_muscle
-from microexp_tui.acquisition.muscle_events import DetectedEvent, MuscleEventDetector, thresholds
+from microexp_tui.acquisition.live_expressions import LiveExpression
 from microexp_tui.acquisition.protocols import Protocol
 from microexp_tui.domain import MARKER_OPERATOR_BASE
+from microexp_tui.dsp.activations import ChannelLevels
 from microexp_tui.session_flow.live import Feed, LiveView
 from microexp_tui.session_flow.media import open_media
 from microexp_tui.session_flow.protocol_run import ProtocolRun, RunStatus
 from microexp_tui.store import session_extras as extras
 from microexp_tui.store.records import ChannelSpec
-from microexp_tui.store.session_extras import ElectrodeCheck, MuscleEvent, ProtocolProgress
+from microexp_tui.store.session_extras import ElectrodeCheck, ProtocolProgress
 from microexp_tui.tui.screens.live_base import LiveScreen
 from microexp_tui.tui.widgets.panels import (
     InstructionPanel,
@@ -34,6 +34,7 @@ from microexp_tui.tui.widgets.panels import (
 from microexp_tui.tui.widgets.trace import TraceView
 
 EVENT_LINES = 12
+SHORT_EMOTIONS = {"surprise": "surpr", "sadness": "sad", "disgust": "disg"}
 PHASE_TITLES = {
     "ready": "READY",
     "show": "",
@@ -68,9 +69,10 @@ class RecordingScreen(LiveScreen):
         "Space starts the protocol, then pauses and resumes it; a stimulus interrupted by a "
         "pause starts again from its onset. Keys 1-9 put an operator marker at the current "
         "sample. The right panel shows the live emotion probabilities (when a model is loaded) "
-        "and short muscle events (micro: under 500 ms). If the board is lost, a red banner "
-        "shows, the protocol pauses, the program reconnects by itself and the gap is recorded. "
-        "Abort (esc) asks first and keeps everything recorded."
+        "and the facial expressions detected (µ: micro-expression, 500 ms or less; their action "
+        "units and likely emotion), each shown about 0.1-0.2 s after it ends. If the board is "
+        "lost, a red banner shows, the protocol pauses, the program reconnects by itself and "
+        "the gap is recorded. Abort (esc) asks first and keeps everything recorded."
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "start_pause", "Start/pause/resume"),
@@ -93,11 +95,9 @@ class RecordingScreen(LiveScreen):
         self.checks = list(checks)
         self.norms = list(norms) if len(norms) == len(montage) else []
         self.run = ProtocolRun(protocol, feed.rate_hz, start_block)
-        self.detector = MuscleEventDetector(
-            feed.rate_hz, thresholds(self.norms or None, len(self.montage))
-        )
+        self.last_expression: int | None = None
+        """Number of the newest expression shown (None until the first tick)."""
         self.log_lines: deque[str] = deque(maxlen=EVENT_LINES)
-        self.pending_events: list[MuscleEvent] = []
         self.auto_paused = False
         self.saved_blocks = -1
 
@@ -117,8 +117,16 @@ class RecordingScreen(LiveScreen):
     def on_mount(self) -> None:
         """Titles, then the timer."""
         self.query_one("#probs").border_title = "Emotion"
-        self.query_one("#events").border_title = "Muscle events"
+        self.query_one("#events").border_title = "Expressions"
         self.query_one("#events", LiveStatic).show("none yet")
+        set_levels = getattr(self.feed, "set_expression_levels", None)
+        if self.norms and set_levels is not None:
+            set_levels(
+                [
+                    ChannelLevels(n.baseline, n.rest_sd, n.max_value if n.valid else None)
+                    for n in self.norms
+                ]
+            )
         super().on_mount()
 
     # -- every tick --------------------------------------------------------------------------
@@ -159,33 +167,17 @@ class RecordingScreen(LiveScreen):
         self.query_one(InstructionPanel).show(kind, text, remaining, status.progress)
 
     def detect(self, view: LiveView) -> None:
-        """Run the event detector over the samples not seen yet."""
-        start = max(self.detector.next_index, view.first_index)
-        if start >= view.next_index:
-            return
-        block = view.traces[start - view.first_index :]
-        for event in self.detector.process(start, block):
-            self.log_event(event)
-
-    def log_event(self, event: DetectedEvent) -> None:
-        """Add a detected event to the log and to what will be saved."""
-        rate = self.feed.rate_hz
-        micro = event.is_micro(rate)
-        self.pending_events.append(
-            MuscleEvent(event.channel_index, event.start_index, event.stop_index, event.peak, micro)
-        )
-        spec = self.montage[event.channel_index]
-        if self.norms:
-            norm = self.norms[event.channel_index]
-            peak = f"{100 * (event.peak - norm.baseline) / norm.span:>4.0f}%"
+        """Show the expressions the recorder detected since the last tick (stored by it)."""
+        newest = max((item.number for item in view.expressions), default=0)
+        if self.last_expression is None:  # at first, those within the traces shown
+            fresh = [x for x in view.expressions if x.expression.onset_index >= view.first_index]
         else:
-            peak = f"{event.peak:>4.0f}c"
-        line = (
-            f"{event.start_index / rate:6.1f}s {short_muscle(spec.muscle, 8):<8} "
-            f"{event.duration_ms(rate):>4.0f}ms{'µ' if micro else ' '}{peak}"
-        )
-        self.log_lines.appendleft(line)
-        self.query_one("#events", LiveStatic).show("\n".join(self.log_lines))
+            fresh = [x for x in view.expressions if x.number > self.last_expression]
+        for item in fresh:
+            self.log_lines.appendleft(expression_line(item))
+        self.last_expression = newest
+        if fresh:
+            self.query_one("#events", LiveStatic).show("\n".join(self.log_lines))
 
     def block_started(self) -> None:
         """A new block is on: open its media when it has some."""
@@ -257,22 +249,30 @@ class RecordingScreen(LiveScreen):
             return
         self.saved_blocks = self.run.blocks_done
         state = "running" if self.run.running or self.run.done else "paused"
-        events, self.pending_events = self.pending_events, []
-        self.save_progress(self.progress(state), events)
+        self.save_progress(self.progress(state))
 
     @work(thread=True, exit_on_error=False, group="save_the_protocol_progress")
-    def save_progress(self, progress: ProtocolProgress, events: list[MuscleEvent]) -> None:
-        """Store progress and detected events (worker thread)."""
+    def save_progress(self, progress: ProtocolProgress) -> None:
+        """Store the protocol's progress (worker thread; the recorder stores expressions)."""
         if self.feed.session_id is None:
             return
         extras.set_progress(self.mx.store, self.feed.session_id, progress)
-        extras.save_muscle_events(self.mx.store, self.feed.session_id, events)
 
     def before_stop(self, status: str) -> None:
-        """Save the final progress and the last events before the recorder stops."""
+        """Save the final progress before the recorder stops."""
         if self.feed.session_id is None or not self.run.started:
             return
         state = "completed" if self.run.done else "aborted"
         extras.set_progress(self.mx.store, self.feed.session_id, self.progress(state))
-        extras.save_muscle_events(self.mx.store, self.feed.session_id, self.pending_events)
-        self.pending_events = []
+
+
+def expression_line(item: LiveExpression) -> str:
+    """One log line (30 columns): onset, µ for micro, duration, action units, emotion."""
+    x = item.expression
+    units = "+".join(unit.removeprefix("AU") for unit in x.action_units) or "-"
+    units = units if len(units) <= 10 else units[:9] + "…"
+    emotion = SHORT_EMOTIONS.get(x.emotion or "", x.emotion or "?")
+    return (
+        f"{x.onset_s:5.1f}s{'µ' if x.kind == 'micro' else ' '}{x.duration_ms:>4.0f}ms "
+        f"{units:<10} {emotion[:5]}"
+    )

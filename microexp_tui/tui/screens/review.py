@@ -17,7 +17,6 @@ from microexp_tui.acquisition.montages import short_muscle
 from microexp_tui.export import ExportCancelled, export_sessions
 from microexp_tui.session_flow.review import SessionReview, load_review
 from microexp_tui.store import session_extras as extras
-from microexp_tui.tui.screens.base import FlowScreen
 from microexp_tui.tui.screens.export_dialog import (
     ExportChoice,
     ExportDialog,
@@ -26,6 +25,8 @@ from microexp_tui.tui.screens.export_dialog import (
     ExportProgressDialog,
     ExportSummaryDialog,
 )
+from microexp_tui.tui.screens.report_dialog import ReportActions
+from microexp_tui.tui.widgets.expressions import ExpressionsPanel
 
 EXPORT_GROUP = "export_the_session"
 
@@ -70,7 +71,7 @@ def summary_text(review: SessionReview) -> Text:
     text.append(
         f"\nframes {c.get('frames', 0)} · CRC errors {c.get('crc_errors', 0)} · gaps "
         f"{c.get('sequence_gaps', 0)} · lost samples {review.gaps_lost_samples} · reconnects "
-        f"{c.get('reconnects', 0)} · muscle events {len(review.events)}"
+        f"{c.get('reconnects', 0)} · expressions {len(review.expressions)}"
     )
     return text
 
@@ -105,21 +106,24 @@ def notes_text(review: SessionReview) -> str:
     return "\n".join(f"{n.at[:16].replace('T', ' ')} {n.author}: {n.text}" for n in review.notes)
 
 
-class ReviewScreen(FlowScreen):
+class ReviewScreen(ReportActions):
     """A finished (or interrupted) session at a glance, with notes."""
 
     TITLE = "Review"
     HELP = (
         "The session's summary, data-quality counters, electrode and calibration results, "
-        "and one row per presented stimulus with the muscle events that followed it (✓ when "
-        "an event hit a muscle the seed data ties to that emotion). Add notes at the bottom. "
+        "and one row per presented stimulus with the expressions that followed it (✓ when "
+        "one involved a muscle the seed data ties to that emotion), then every detected "
+        "expression (micro or macro, muscles, action units, likely emotion and confidence). "
+        "Add notes at the bottom. "
         "x exports this session anonymised (BIDS, Parquet or CSV) into a new folder, by "
-        "default under the data directory; Escape cancels a running export. The PDF report "
-        "comes with its own issue."
+        "default under the data directory; Escape cancels a running export. p writes a PDF "
+        "report (template, paper, file; by default data directory/reports/session-<id>.pdf)."
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "note", "Add note"),
         Binding("x", "export", "Export"),
+        Binding("p", "report", "PDF report"),
         Binding("escape", "home", "Home"),
         Binding("f5", "reload", "Reload", show=False),
     ]
@@ -138,12 +142,13 @@ class ReviewScreen(FlowScreen):
             yield Static("Loading…", id="summary")
             yield Label("Stimuli", classes="section-title")
             yield DataTable(id="stimuli", cursor_type="row", zebra_stripes=True)
+            yield ExpressionsPanel()
             yield Static("", id="checks")
             yield Label("Notes", classes="section-title")
             yield Static("", id="notes")
             yield Input(placeholder="Type a note and press enter", id="note")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("PDF report: not available yet", disabled=True, id="report")
+                yield Button("PDF report [p]", id="report")
                 yield Button("Anonymised export [x]", variant="primary", id="export")
         yield Footer(compact=True)
 
@@ -180,6 +185,7 @@ class ReviewScreen(FlowScreen):
             )
         if not review.stimuli:
             table.add_row("-", "no stimuli presented", "", "", "", "", "")
+        self.query_one(ExpressionsPanel).show(review.expressions, review.record.channels)
 
     def action_note(self) -> None:
         """Focus the note box."""

@@ -1,0 +1,198 @@
+"""`generate_report`: check the output, read the session, lay out the sections, write atomically.
+
+The PDF is written to a hidden temporary file in the target folder and renamed over the
+target only when complete, so a failure or Ctrl-C never leaves half a report. Each report
+written is recorded in the database's audit log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from reportlab.platypus import Flowable
+
+from microexp_tui import __version__
+from microexp_tui.errors import InputError
+from microexp_tui.report import sections_models as models_part
+from microexp_tui.report import sections_results as results_part
+from microexp_tui.report import sections_session as session_part
+from microexp_tui.report import sections_validation as validation_part
+from microexp_tui.report.charts import plot_width
+from microexp_tui.report.document import PageFrame, build_pdf, frame_width_pt
+from microexp_tui.report.gather import ReportData, gather
+from microexp_tui.report.template import PAPERS, ReportTemplate, load_template
+from microexp_tui.store.sessions import SessionStore
+
+ProgressCallback = Callable[[int, int, str], None]
+"""`progress(done, total, message)` after each step."""
+
+STEPS = 6
+NOTICE = "Research tool, not a diagnostic device"
+
+SECTION_BUILDERS: dict[str, Callable[[session_part.Context], list[Flowable]]] = {
+    "cover": session_part.cover,
+    "quality": session_part.quality,
+    "stimuli": results_part.stimuli,
+    "timeline": results_part.timeline,
+    "confusion": results_part.confusion_section,
+    "events": results_part.events,
+    "validation": validation_part.validation_section,
+    "models": models_part.models,
+    "longitudinal": models_part.longitudinal,
+    "caveats": models_part.caveats,
+    "signoff": models_part.signoff,
+}
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """A written report: where, how big, how long it took, with which template and paper."""
+
+    path: Path
+    pages: int
+    bytes: int
+    sha256: str
+    elapsed_s: float
+    template: str
+    paper: str
+    session_id: int
+
+
+def check_output(path: Path) -> Path:
+    """The resolved target file; InputError (before any work) when it cannot be written there."""
+    target = path.expanduser().resolve()
+    if target.is_dir():
+        raise InputError(
+            f"{target} is a folder; give the report a file name, e.g. -o {target / 'report.pdf'}."
+        )
+    folder = target.parent
+    if not folder.is_dir():
+        raise InputError(
+            f"Cannot write the report to {target}: the folder {folder} does not exist (or is not "
+            "a folder). Create it first or choose another output path."
+        )
+    try:
+        handle, probe = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".probe", dir=folder)
+    except OSError as err:
+        raise InputError(
+            f"Cannot write the report to {target}: {err.strerror or err} in {folder}. Choose a "
+            "folder you can write to."
+        ) from err
+    os.close(handle)
+    os.unlink(probe)
+    return target
+
+
+def story(data: ReportData, template: ReportTemplate, width_pt: float) -> list[Flowable]:
+    """The flowables of every section the template asks for, in its order."""
+    ctx = session_part.Context(data, template, width_pt)
+    flowables: list[Flowable] = []
+    for name in template.sections:
+        flowables += SECTION_BUILDERS[name](ctx)
+    if not template.sections or template.sections[0] != "cover":
+        flowables = session_part.status_banners(ctx) + flowables
+    return flowables
+
+
+def page_frame(data: ReportData, template: ReportTemplate) -> PageFrame:
+    """Header and footer texts of every page."""
+    record = data.record
+    flags = []
+    if record.status != "completed":
+        flags.append(record.status.upper())
+    if record.simulated:
+        flags.append("SIMULATED")
+    return PageFrame(
+        title=template.title,
+        subtitle=f"{template.study} · {template.site}",
+        participant_code=record.participant_code,
+        session_id=record.id,
+        flags=tuple(flags),
+        generated=data.generated_at.strftime("%Y-%m-%d %H:%M %Z").strip(),
+        version=f"microexp-tui {__version__}",
+        notice=NOTICE,
+    )
+
+
+def _write_atomically(target: Path, write: Callable[[Path], int]) -> int:
+    """Run `write(temp)` on a hidden temp file beside `target`, then rename it into place."""
+    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    os.close(handle)
+    temp = Path(name)
+    try:
+        pages = write(temp)
+        with temp.open("rb") as written:
+            os.fsync(written.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return pages
+
+
+def generate_report(
+    store: SessionStore,
+    session_id: int,
+    out_path: Path,
+    template: str | Path | None = None,
+    paper: str | None = None,
+    progress: ProgressCallback | None = None,
+    now: datetime | None = None,
+) -> ReportResult:
+    """Write the PDF report of `session_id` to `out_path` and audit-log it."""
+    started = time.perf_counter()
+    done = 0
+
+    def step(message: str) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, STEPS, message)
+
+    if paper is not None and paper not in PAPERS:
+        raise InputError(f"Paper {paper!r} is unknown: use one of {', '.join(PAPERS)}.")
+    target = check_output(out_path)
+    chosen = load_template(template)
+    paper = paper or chosen.paper
+    step(f"template {chosen.name} checked")
+    width = frame_width_pt(paper)
+    data = gather(
+        store, session_id, plot_width(width), chosen.timeline_minutes_per_row, step, now=now
+    )
+    flowables = story(data, chosen, width)
+    step("report laid out")
+    pages = _write_atomically(
+        target,
+        lambda temp: build_pdf(
+            temp,
+            paper,
+            page_frame(data, chosen),
+            flowables,
+            f"{chosen.title}: session {session_id}",
+        ),
+    )
+    digest = hashlib.sha256(target.read_bytes()).hexdigest()
+    size = target.stat().st_size
+    store.audit(
+        "report",
+        {
+            "file": str(target),
+            "pages": pages,
+            "bytes": size,
+            "sha256": digest,
+            "template": chosen.name,
+            "paper": paper,
+        },
+        session_id,
+    )
+    step("report written")
+    return ReportResult(
+        target, pages, size, digest, time.perf_counter() - started, chosen.name, paper, session_id
+    )

@@ -1,0 +1,397 @@
+"""Sections about what was found: per-stimulus table, timeline, confusion, events, AU validation."""
+
+from __future__ import annotations
+
+import numpy as np
+from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Paragraph, Spacer
+
+from microexp_tui.domain import MARKER_OPERATOR_BASE, NEUTRAL
+from microexp_tui.report.analysis import column_means, confusion, strip_count
+from microexp_tui.report.charts import (
+    Band,
+    StripData,
+    Tick,
+    confusion_chart,
+    legend,
+    plot_width,
+    timeline_strip,
+)
+from microexp_tui.report.gather import Envelope
+from microexp_tui.report.labels import channel_name, clock, short_muscle
+from microexp_tui.report.sections_session import Context, agreement
+from microexp_tui.report.styles import (
+    ALERT,
+    BODY,
+    CELL,
+    H1,
+    H2,
+    MUTED_TEXT,
+    OK,
+    fmt,
+    not_available,
+    para,
+    table,
+)
+from microexp_tui.store.records import SessionRecord
+
+MIN_LANE_SPAN_COUNTS = 100.0
+"""Smallest count range a timeline lane spans (a tenth of the 10-bit ADC)."""
+NO_PREDICTIONS = (
+    "No emotion model classified this session (record with --model, or run "
+    "`microexp reprocess SESSION --model FILE.onnx`)."
+)
+
+
+def stimuli(ctx: Context) -> list[Flowable]:
+    """One row per stimulus: target, the model's dominant emotion, muscle latency and strength."""
+    figures = ctx.figures
+    record = figures.record
+    out: list[Flowable] = [CondPageBreak(120), para("Stimuli and responses", H1)]
+    if not figures.review.stimuli:
+        return [
+            *out,
+            not_available(
+                "Per-stimulus results",
+                "No stimulus was presented in this session (it was recorded without a stimulus "
+                "protocol, or stopped before the first stimulus).",
+            ),
+        ]
+    primary = figures.primary
+    model = f"Predictions of model {primary.run.model_id} ({primary.run.kind})" if primary else None
+    explain = (
+        "Each stimulus counts from its onset to 1 s after its offset. Predicted: the emotion the "
+        "model named in most windows of that span (neutral only when it named nothing else); "
+        "confidence: its mean probability in those windows; windows: how many named it of all. "
+        "Latency: onset of the first muscle activation after the stimulus onset; most active: "
+        "the activation with the highest peak (% of the calibrated range, else ADC counts)."
+    )
+    out.append(para(explain, MUTED_TEXT))
+    out.append(para(f"{model}." if model else NO_PREDICTIONS, MUTED_TEXT if model else BODY))
+    out.append(Spacer(1, 4))
+    rows = []
+    for o in figures.outcomes:
+        match = {True: ("yes", OK), False: ("no", ALERT), None: ("n/a", None)}[o.matches]
+        colour = match[1].hexval() if match[1] is not None else "#5f6368"
+        peak = (
+            ""
+            if o.most_active_peak is None
+            else f" ({fmt(o.most_active_peak, 0, ' %' if o.peak_is_pct else ' ct')})"
+        )
+        rows.append(
+            [
+                str(o.row.number),
+                clock(o.row.onset_s),
+                o.row.emotion,
+                o.predicted or "n/a",
+                fmt(o.confidence, 2),
+                f"{o.agreeing_windows}/{o.windows}" if o.windows else "n/a",
+                fmt(o.latency_ms, 0),
+                (
+                    channel_name(record, o.most_active_channel) + peak
+                    if o.most_active_channel is not None
+                    else "none"
+                ),
+                Paragraph(f'<font color="{colour}"><b>{match[0]}</b></font>', CELL),
+            ]
+        )
+    header = [
+        "#",
+        "Onset",
+        "Target",
+        "Predicted",
+        "Conf.",
+        "Windows",
+        "Latency (ms)",
+        "Most active muscle",
+        "Match",
+    ]
+    w = ctx.width
+    widths = [24, 44, 52, 52, 36, 50, 46, w - 24 - 44 - 52 - 52 - 36 - 50 - 46 - 34, 34]
+    out.append(table(header, rows, widths))
+    right, total = agreement(figures)
+    if total:
+        out.append(
+            para(
+                f"{right} of {total} stimuli were predicted as their target "
+                f"({100 * right / total:.0f} %).",
+                BODY,
+            )
+        )
+    return out
+
+
+def _strip_envelope(
+    envelope: Envelope | None, k: int, per_strip: int
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The columns of strip `k` of the session envelope."""
+    if envelope is None:
+        return None, None
+    cols = slice(k * per_strip, (k + 1) * per_strip)
+    return envelope.minimum[cols], envelope.maximum[cols]
+
+
+def lane_ranges(
+    envelope: Envelope | None, channels: int, calibrated_max: dict[int, float]
+) -> tuple[tuple[float, float], ...]:
+    """Counts each lane spans: the channel's lowest value up to its highest or calibrated maximum.
+
+    A span of at least MIN_LANE_SPAN_COUNTS keeps a quiet channel's noise small instead of
+    stretching it over the whole lane.
+    """
+    out = []
+    for c in range(channels):
+        if envelope is None or not np.isfinite(envelope.minimum[:, c]).any():
+            out.append((0.0, 1023.0))
+            continue
+        low = float(np.nanmin(envelope.minimum[:, c]))
+        high = max(
+            float(np.nanmax(envelope.maximum[:, c])),
+            calibrated_max.get(c, low),
+            low + MIN_LANE_SPAN_COUNTS,
+        )
+        out.append((low, high))
+    return tuple(out)
+
+
+def timeline(ctx: Context) -> list[Flowable]:
+    """Probability and envelope strips over the whole session, with stimuli and events marked."""
+    data, figures = ctx.data, ctx.figures
+    record = figures.record
+    rate = record.sample_rate_hz
+    duration = record.duration_s
+    out: list[Flowable] = [CondPageBreak(300), para("Timeline", H1)]
+    if duration <= 0:
+        return [*out, not_available("Timeline", "The session holds no samples.")]
+    strips = strip_count(duration, ctx.template.timeline_minutes_per_row)
+    per_strip = plot_width(ctx.width)
+    primary = figures.primary
+    probs = None
+    if primary is not None and len(primary.end_index):
+        probs = column_means(
+            primary.end_index,
+            primary.probabilities.astype(np.float64),
+            record.samples_per_channel,
+            strips * per_strip,
+        )
+    classes = primary.run.classes if primary else ()
+    lead = (
+        f"Emotion probabilities of model {primary.run.model_id} over the stimuli (shaded in "
+        "the target's colour), then the signal of each channel as its min/max band per "
+        "point, with muscle onsets marked."
+        if primary
+        else f"{NO_PREDICTIONS} Below: the signal of each channel as its min/max band per point, "
+        "with stimuli shaded and muscle onsets marked."
+    )
+    out.append(para(lead, MUTED_TEXT))
+    out.append(legend(classes or (NEUTRAL,) if primary else (), ctx.width))
+    bands = tuple(
+        Band(
+            r.onset_s,
+            r.response_stop_index / rate if r.duration_s is None else r.onset_s + r.duration_s,
+            r.emotion,
+        )
+        for r in figures.review.stimuli
+    )
+    ticks = _onset_ticks(ctx)
+    markers = tuple(
+        (m.sample_index / rate, f"M{m.code - MARKER_OPERATOR_BASE}")
+        for m in figures.markers
+        if MARKER_OPERATOR_BASE < m.code <= MARKER_OPERATOR_BASE + 0xFF
+    )
+    gaps = tuple(
+        (g.first_missing_index / rate, (g.first_missing_index + g.n_lost) / rate)
+        for g in figures.gaps
+    )
+    labels = tuple(channel_name(record, c) for c in range(record.channel_count))
+    calibrated = {c.channel_index: c.max_value for c in figures.review.calibration if c.valid}
+    ranges = lane_ranges(data.envelope, record.channel_count, calibrated)
+    strip_s = duration / strips
+    for k in range(strips):
+        env_min, env_max = _strip_envelope(data.envelope, k, per_strip)
+        strip = StripData(
+            t0_s=k * strip_s,
+            t1_s=(k + 1) * strip_s,
+            classes=classes,
+            probabilities=None if probs is None else probs[k * per_strip : (k + 1) * per_strip],
+            env_min=env_min,
+            env_max=env_max,
+            lane_labels=labels,
+            lane_ranges=ranges,
+            bands=bands,
+            onsets=ticks,
+            markers=markers,
+            gaps=gaps,
+        )
+        title = para(
+            f"{clock(strip.t0_s)} to {clock(strip.t1_s)}"
+            + (f" (row {k + 1} of {strips})" if strips > 1 else ""),
+            H2,
+        )
+        drawing = timeline_strip(strip, ctx.width)
+        if k == 0:  # keep the section's title, lead and legend with the first row
+            out[0] = CondPageBreak(drawing.height + 110)
+        out.append(KeepTogether([title, drawing]))
+    return out
+
+
+def _onset_ticks(ctx: Context) -> tuple[Tick, ...]:
+    """Muscle onsets to mark on the lanes: expression activations, else recorder events."""
+    figures = ctx.figures
+    rate = figures.record.sample_rate_hz
+    found = figures.expressions.expressions
+    if found:
+        return tuple(
+            Tick(a.onset_index / rate, a.channel_index, e.kind == "micro")
+            for e in found
+            for a in e.activations
+        )
+    return tuple(
+        Tick(e.start_index / rate, e.channel_index, e.micro) for e in figures.review.events
+    )
+
+
+def confusion_section(ctx: Context) -> list[Flowable]:
+    """Target versus predicted emotion over the session's stimuli."""
+    figures = ctx.figures
+    out: list[Flowable] = [CondPageBreak(220), para("Target versus predicted emotion", H1)]
+    if figures.primary is None:
+        return [*out, not_available("Confusion matrix", NO_PREDICTIONS)]
+    matrix = confusion(figures.outcomes)
+    if matrix.total == 0:
+        return [
+            *out,
+            not_available("Confusion matrix", "No stimulus had a classified window in its span."),
+        ]
+    out.append(
+        para(
+            f"{matrix.correct} of {matrix.total} stimuli predicted as their target "
+            f"({100 * matrix.correct / matrix.total:.0f} %), model {figures.primary.run.model_id}. "
+            "One stimulus is one count; a single session is a small sample.",
+            BODY,
+        )
+    )
+    out.append(Spacer(1, 4))
+    out.append(confusion_chart(matrix, ctx.width))
+    return out
+
+
+def events(ctx: Context) -> list[Flowable]:
+    """Detected expressions (micro and macro), or the recorder's muscle bursts, or why none."""
+    figures = ctx.figures
+    record = figures.record
+    found = figures.expressions
+    out: list[Flowable] = [
+        CondPageBreak(120),
+        para("Short muscle events and micro-expressions", H1),
+    ]
+    limit = ctx.template.max_event_rows
+    if found.analysed:
+        if not found.expressions:
+            return [
+                *out,
+                para(
+                    f"Expression detection ran ({found.source}) and found no expression in this "
+                    "session.",
+                    BODY,
+                ),
+            ]
+        micro = sum(e.kind == "micro" for e in found.expressions)
+        out.append(
+            para(
+                f"{len(found.expressions)} expressions ({micro} micro-expressions of at most "
+                f"500 ms, {len(found.expressions) - micro} longer), from the {found.source} "
+                "detection. Muscles: channels taking part; peak: highest activation as % of "
+                "the calibrated range (counts without calibration).",
+                MUTED_TEXT,
+            )
+        )
+        rows = []
+        for number, e in enumerate(found.expressions[:limit], start=1):
+            peak = max(e.activations, key=lambda a: a.peak_pct_mvc or a.peak_counts, default=None)
+            peak_text = (
+                "n/a"
+                if peak is None
+                else fmt(peak.peak_pct_mvc, 0, " %")
+                if peak.peak_pct_mvc is not None
+                else fmt(peak.peak_counts, 0, " ct")
+            )
+            rows.append(
+                [
+                    str(number),
+                    clock(e.onset_s),
+                    fmt(e.duration_ms, 0),
+                    e.kind,
+                    ", ".join(short_muscle(_muscle(record, c)) for c in e.channels) or "-",
+                    " ".join(e.action_units) or "-",
+                    e.emotion or "unclear",
+                    fmt(e.confidence, 2),
+                    peak_text,
+                ]
+            )
+        header = [
+            "#",
+            "Onset",
+            "Duration (ms)",
+            "Kind",
+            "Muscles",
+            "Action units",
+            "Emotion",
+            "Conf.",
+            "Peak",
+        ]
+        w = ctx.width
+        widths = [26, 44, 44, 34, w - 26 - 44 - 44 - 34 - 96 - 46 - 32 - 40, 96, 46, 32, 40]
+        out.append(table(header, rows, widths))
+        total = len(found.expressions)
+    else:
+        bursts = figures.review.events
+        if not bursts:
+            return [
+                *out,
+                not_available(
+                    "Muscle events",
+                    "Expressions were not analysed for this session and the recording stored no "
+                    "muscle bursts (run the micro-expression detection to fill this section).",
+                ),
+            ]
+        out.append(
+            para(
+                "Expressions were not analysed for this session; these are the recorder's "
+                "per-channel muscle bursts (micro: at most 500 ms).",
+                MUTED_TEXT,
+            )
+        )
+        rate = record.sample_rate_hz
+        rows = [
+            [
+                str(n),
+                clock(b.start_index / rate),
+                fmt(1000 * (b.stop_index - b.start_index) / rate, 0),
+                "micro" if b.micro else "burst",
+                channel_name(record, b.channel_index, short=False),
+                fmt(b.peak, 0),
+            ]
+            for n, b in enumerate(bursts[:limit], start=1)
+        ]
+        w = ctx.width
+        out.append(
+            table(
+                ["#", "Onset", "Duration (ms)", "Kind", "Muscle", "Peak (counts)"],
+                rows,
+                [26, 50, 60, 44, w - 26 - 50 - 60 - 44 - 60, 60],
+            )
+        )
+        total = len(bursts)
+    if total > limit:
+        out.append(
+            para(
+                f"First {limit} of {total} events shown (the template's max_event_rows).",
+                MUTED_TEXT,
+            )
+        )
+    return out
+
+
+def _muscle(record: SessionRecord, channel: int) -> str | None:
+    """The muscle of a channel of the session's montage."""
+    return record.channels[channel].muscle if 0 <= channel < len(record.channels) else None

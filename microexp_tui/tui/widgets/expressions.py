@@ -1,0 +1,93 @@
+"""Review panel of a session's detected expressions: counts by kind and emotion, then a table."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import DataTable, Label, Static
+
+from microexp_tui.acquisition.montages import short_muscle
+from microexp_tui.expressions.records import Expression
+from microexp_tui.store.records import ChannelSpec
+
+MAX_ROWS = 200
+"""Rows shown in the table (the CLI and the export list every expression)."""
+
+
+def counts_text(expressions: Sequence[Expression]) -> Text:
+    """One line: how many micro- and macro-expressions, and of which emotion."""
+    if not expressions:
+        return Text(
+            "No expressions detected. `microexp microexpressions SESSION` analyses a session "
+            "recorded before detection existed.",
+            style="dim",
+        )
+    micro = sum(1 for x in expressions if x.kind == "micro")
+    text = Text()
+    text.append(f"{micro} micro", style="bold")
+    text.append(f" · {len(expressions) - micro} macro · ")
+    emotions = Counter(x.emotion or "unclear" for x in expressions)
+    text.append(", ".join(f"{name} {count}" for name, count in sorted(emotions.items())))
+    return text
+
+
+def row_cells(expression: Expression, channels: Sequence[ChannelSpec]) -> tuple[str, ...]:
+    """Table cells of one expression (muscles last: the widest column)."""
+    muscles = ", ".join(
+        short_muscle(channels[c].muscle if c < len(channels) else None, 10)
+        for c in expression.channels
+    )
+    units = "+".join(unit.removeprefix("AU") for unit in expression.action_units)
+    return (
+        f"{expression.onset_s:.2f}",
+        f"{expression.duration_ms:.0f}",
+        "µ micro" if expression.kind == "micro" else "macro",
+        f"AU{units}" if units else "-",
+        expression.emotion or "?",
+        f"{expression.confidence:.2f}",
+        muscles,
+    )
+
+
+class ExpressionsPanel(Vertical):
+    """Title, counts and a table of the session's expressions (onset order)."""
+
+    DEFAULT_CSS = """
+    ExpressionsPanel {
+        height: auto;
+    }
+    ExpressionsPanel #expression-counts {
+        margin: 0 1;
+        height: auto;
+    }
+    ExpressionsPanel DataTable {
+        height: auto;
+        max-height: 10;
+        margin: 0 1;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        """Title, counts line, table."""
+        yield Label("Micro-expressions", classes="section-title")
+        yield Static("", id="expression-counts")
+        yield DataTable(id="expression-table", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        """The table's columns."""
+        self.query_one(DataTable).add_columns(
+            "Onset s", "ms", "Kind", "AUs", "Emotion", "Conf", "Muscles"
+        )
+
+    def show(self, expressions: Sequence[Expression], channels: Sequence[ChannelSpec]) -> None:
+        """Fill the counts and the table."""
+        self.query_one("#expression-counts", Static).update(counts_text(expressions))
+        table = self.query_one(DataTable)
+        table.clear()
+        for expression in expressions[:MAX_ROWS]:
+            table.add_row(*row_cells(expression, channels))
+        table.display = bool(expressions)
