@@ -10,7 +10,8 @@ from microexp_tui.domain import (
     SEED_MONTAGE,
     emotion_of_marker,
 )
-from microexp_tui.expressions.records import Expression
+from microexp_tui.expressions.records import Expression, ValidationReport
+from microexp_tui.store import au_validation as stored_validations
 from microexp_tui.store import expressions as stored_expressions
 from microexp_tui.store import session_extras as extras
 from microexp_tui.store.records import MarkerRecord, SessionRecord
@@ -57,6 +58,8 @@ class SessionReview:
     gaps_lost_samples: int
     expressions: list[Expression] = field(default_factory=list)
     """Detected expressions (the offline set when there is one, else the live one)."""
+    validation: ValidationReport | None = None
+    """The latest validation of the expressions against video-coded action units."""
 
 
 def expected_channels(record: SessionRecord, emotion: str) -> set[int]:
@@ -121,4 +124,5 @@ def load_review(store: SessionStore, session_id: int) -> SessionReview:
         events=extras.muscle_events(store, session_id),
         gaps_lost_samples=sum(gap.n_lost for gap in store.gaps(session_id)),
         expressions=expressions,
+        validation=stored_validations.latest_validation(store, session_id),
     )

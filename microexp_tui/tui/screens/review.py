@@ -185,7 +185,9 @@ class ReviewScreen(ReportActions):
             )
         if not review.stimuli:
             table.add_row("-", "no stimuli presented", "", "", "", "", "")
-        self.query_one(ExpressionsPanel).show(review.expressions, review.record.channels)
+        self.query_one(ExpressionsPanel).show(
+            review.expressions, review.record.channels, review.validation
+        )
 
     def action_note(self) -> None:
         """Focus the note box."""

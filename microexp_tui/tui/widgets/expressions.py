@@ -11,7 +11,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Label, Static
 
 from microexp_tui.acquisition.montages import short_muscle
-from microexp_tui.expressions.records import Expression
+from microexp_tui.expressions.records import AuScore, Expression, ValidationReport
 from microexp_tui.store.records import ChannelSpec
 
 MAX_ROWS = 200
@@ -53,6 +53,42 @@ def row_cells(expression: Expression, channels: Sequence[ChannelSpec]) -> tuple[
     )
 
 
+def _score_text(score: AuScore) -> str:
+    """`F1 0.93 (P 0.90, R 0.96), 12 of 13, +15 ms` for one AU or overall."""
+
+    def number(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.2f}"
+
+    latency = score.median_onset_latency_ms
+    lag = "" if latency is None else f", {latency:+.0f} ms"
+    return (
+        f"F1 {number(score.f1)} (P {number(score.precision)}, R {number(score.recall)}), "
+        f"{score.matched} of {score.au_events} AU events{lag}"
+    )
+
+
+def validation_text(report: ValidationReport | None) -> Text:
+    """The latest AU validation in a few lines, or how to make one."""
+    if report is None:
+        return Text(
+            "AU validation: none. `microexp microexpressions SESSION --aus FILE.csv` scores "
+            "the expressions against an OpenFace / py-feat file.",
+            style="dim",
+        )
+    text = Text()
+    text.append("AU validation ", style="bold")
+    text.append(f"({report.alignment}, ±{report.tolerance_ms:.0f} ms): ")
+    text.append(_score_text(report.overall), style="bold")
+    confirmed = len(report.confirmed_micro)
+    plural = "" if confirmed == 1 else "s"
+    text.append(f"\n{confirmed} micro-expression{plural} confirmed by EMG and video")
+    for score in report.per_action_unit:
+        text.append(f"\n  {score.action_unit:<5} {_score_text(score)}")
+    if report.ignored_action_units:
+        text.append(f"\n  not scored: {', '.join(report.ignored_action_units)}", style="dim")
+    return text
+
+
 class ExpressionsPanel(Vertical):
     """Title, counts and a table of the session's expressions (onset order)."""
 
@@ -61,6 +97,10 @@ class ExpressionsPanel(Vertical):
         height: auto;
     }
     ExpressionsPanel #expression-counts {
+        margin: 0 1;
+        height: auto;
+    }
+    ExpressionsPanel #expression-validation {
         margin: 0 1;
         height: auto;
     }
@@ -76,6 +116,7 @@ class ExpressionsPanel(Vertical):
         yield Label("Micro-expressions", classes="section-title")
         yield Static("", id="expression-counts")
         yield DataTable(id="expression-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="expression-validation")
 
     def on_mount(self) -> None:
         """The table's columns."""
@@ -83,11 +124,17 @@ class ExpressionsPanel(Vertical):
             "Onset s", "ms", "Kind", "AUs", "Emotion", "Conf", "Muscles"
         )
 
-    def show(self, expressions: Sequence[Expression], channels: Sequence[ChannelSpec]) -> None:
-        """Fill the counts and the table."""
+    def show(
+        self,
+        expressions: Sequence[Expression],
+        channels: Sequence[ChannelSpec],
+        validation: ValidationReport | None = None,
+    ) -> None:
+        """Fill the counts, the table and the AU validation summary."""
         self.query_one("#expression-counts", Static).update(counts_text(expressions))
         table = self.query_one(DataTable)
         table.clear()
         for expression in expressions[:MAX_ROWS]:
             table.add_row(*row_cells(expression, channels))
         table.display = bool(expressions)
+        self.query_one("#expression-validation", Static).update(validation_text(validation))

@@ -1,0 +1,66 @@
+"""The Review screen shows the latest AU validation of the session, or how to make one."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from textual.widgets import Static
+
+from microexp_tui.expressions.records import AuScore, ConfirmedMicroExpression, ValidationReport
+from microexp_tui.settings import Settings
+from microexp_tui.store import au_validation
+from microexp_tui.store.sessions import SessionStore
+from microexp_tui.tui.app import MicroexpApp, make_app
+from tests.tui.helpers import wait_for
+from tests.tui.test_report_from_review import SIZE, open_review, seeded
+
+__all__ = ["seeded"]
+
+
+def _report() -> ValidationReport:
+    """A validation with two scored AUs, one confirmed micro-expression and ignored AUs."""
+    au12 = AuScore("AU12", 4, 5, 4, 1.0, 0.8, 8 / 9, 21.0)
+    au6 = AuScore("AU6", 4, 4, 3, 0.75, 0.75, 0.75, -4.0)
+    overall = AuScore("overall", 8, 9, 7, 7 / 8, 7 / 9, 0.8235, 12.0)
+    return ValidationReport(
+        au_file="/videos/p-alpha1.csv",
+        au_file_sha256="cd" * 32,
+        offset_s=3.25,
+        alignment="explicit offset +3.250 s",
+        tolerance_ms=200.0,
+        overall=overall,
+        per_action_unit=(au6, au12),
+        confirmed_micro=(ConfirmedMicroExpression(5.0, 120.0, ("AU6", "AU12"), "happy", 9.0),),
+        ignored_action_units=("AU25", "AU45"),
+    )
+
+
+async def _validation_text(app: MicroexpApp, session_id: int) -> str:
+    """Open Review and return the plain text of the validation summary."""
+    async with app.run_test(size=SIZE) as pilot:
+        review = await open_review(app, session_id)
+        await wait_for(pilot, lambda: review.review is not None, "review loaded")
+        return str(review.query_one("#expression-validation", Static).render())
+
+
+@pytest.mark.parametrize("validated", [False, True])
+def test_review_shows_the_latest_validation(seeded: tuple[Path, int], validated: bool) -> None:
+    db_path, session_id = seeded
+    if validated:
+        with SessionStore.open(db_path) as store:
+            au_validation.save_validation(store, session_id, _report(), "offline")
+    app = make_app(db_path, settings=Settings(operator="tester"))
+    try:
+        text = asyncio.run(_validation_text(app, session_id))
+    finally:
+        app.shutdown()
+    if not validated:
+        assert "AU validation: none" in text and "--aus FILE.csv" in text
+        return
+    assert "explicit offset +3.250 s" in text
+    assert "F1 0.82 (P 0.88, R 0.78), 7 of 9 AU events, +12 ms" in text
+    assert "AU12  F1 0.89" in text and "AU6   F1 0.75" in text
+    assert "1 micro-expression confirmed by EMG and video" in text
+    assert "not scored: AU25, AU45" in text
