@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from microexp_tui.expressions.records import Expression, ValidationReport
+from microexp_tui.expressions.validation import DEFAULT_TOLERANCE_MS
 
 if TYPE_CHECKING:  # imported when the command runs, so `microexp --help` stays light
     from microexp_tui.store.records import ChannelSpec
@@ -37,8 +38,15 @@ def add_command(sub: Any) -> None:
         help="session time (s) of the AU file's time 0 (default: align on the sync marker)",
     )
     command.add_argument(
+        "--tolerance-ms",
+        type=float,
+        default=DEFAULT_TOLERANCE_MS,
+        help=f"largest EMG-to-AU onset distance that counts as a match (default "
+        f"{DEFAULT_TOLERANCE_MS:.0f})",
+    )
+    command.add_argument(
         "--sync-marker",
-        type=lambda text: int(text, 0),
+        type=marker_code,
         help="marker code to align the AU file on (default 0x0400, the trigger input)",
     )
     command.add_argument(
@@ -56,12 +64,20 @@ def add_command(sub: Any) -> None:
     command.add_argument("--json", action="store_true", help="print one JSON object")
 
 
+def marker_code(text: str) -> int:
+    """A marker code given in decimal or 0x hex (argparse names the option when it fails)."""
+    return int(text, 0)
+
+
 def run(args: argparse.Namespace) -> int:
     """Analyse, store, validate if asked, and print."""
     from microexp_tui.analysis.microexpressions import analyse_session, load_classifier
+    from microexp_tui.expressions.au_import import read_au_csv
     from microexp_tui.paths import default_database_path
     from microexp_tui.store.sessions import SessionStore
 
+    if args.aus is not None:
+        read_au_csv(args.aus)  # a malformed AU file stops before the analysis is replaced
     with SessionStore.open(args.db or default_database_path()) as store:
         record = store.session(args.session)
         classifier = load_classifier(args.model, record, store) if args.model else None
@@ -84,7 +100,9 @@ def _validate(store: Any, session_id: int, args: argparse.Namespace) -> Validati
     request = AuAlignmentRequest(offset_s=args.offset_s, au_sync_s=args.au_sync_s)
     if args.sync_marker is not None:
         request = AuAlignmentRequest(args.offset_s, args.sync_marker, args.au_sync_s)
-    return validate_session_aus(store, session_id, args.aus, request, source="offline")
+    return validate_session_aus(
+        store, session_id, args.aus, request, tolerance_ms=args.tolerance_ms, source="offline"
+    )
 
 
 def _channel_name(channels: Sequence[ChannelSpec], index: int) -> str:

@@ -158,6 +158,29 @@ def test_aus_validates_the_offline_expressions_against_a_video_coded_file(
     assert code == 0 and "AU validation (explicit offset" in out
     code, _, err = run(capsys, *argv)
     assert code == 7 and "no sync marker" in err
+    code, out, _ = run(capsys, *argv, "--offset-s", "0", "--tolerance-ms", "1", "--json")
+    tight = json.loads(out)["validation"]
+    assert tight["tolerance_ms"] == 1.0
+    assert tight["overall"]["matched"] < validation["overall"]["matched"]
+
+
+def test_a_malformed_au_file_stops_before_the_offline_set_is_replaced(
+    database: tuple[Path, int], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, session_id = database
+    with SessionStore.open(path) as store:
+        before = stored.expression_runs(store, session_id)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("timestamp,AU12_r\n0.0,0.1\n0.033,oops\n", encoding="utf-8")
+    argv = ["microexpressions", str(session_id), "--db", str(path), "--aus", str(bad)]
+    code, _, err = run(capsys, *argv, "--offset-s", "0")
+    assert code == 7 and "line 3, column `AU12_r`" in err and "Traceback" not in err
+    with SessionStore.open(path) as store:
+        assert stored.expression_runs(store, session_id) == before
+    with pytest.raises(SystemExit) as usage:
+        run(capsys, *argv, "--sync-marker", "trigger")
+    assert usage.value.code == 2
+    assert "--sync-marker: invalid marker_code value: 'trigger'" in capsys.readouterr().err
 
 
 def test_record_detects_live_and_the_offline_analysis_agrees(
