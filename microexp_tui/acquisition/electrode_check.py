@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from microexp_tui.domain import EMOTION_CHANNELS, EMOTIONS
 from microexp_tui.store.records import MISSING_COUNT, ChannelSpec
 
 GRADE_ORDER = ("green", "amber", "red")
@@ -174,11 +173,3 @@ def guided_steps(montage: Sequence[ChannelSpec]) -> list[GuidedStep]:
             prompt = PROMPTS.get(spec.muscle, f"Contract the {spec.muscle}")
             steps.append(GuidedStep(spec.index, spec.muscle, prompt))
     return steps
-
-
-def simulated_cue(channel_index: int) -> str | None:
-    """Emotion whose stimulus marker makes the simulated participant contract this channel."""
-    for emotion in EMOTIONS:
-        if channel_index in EMOTION_CHANNELS[emotion]:
-            return emotion
-    return None

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from microexp_tui.acquisition.electrode_check import GuidedStep, simulated_cue
+from microexp_tui.acquisition.electrode_check import GuidedStep
+from microexp_tui.domain import guided_contraction_code
 
 RELAX_GAP_S = 1.0
 """Pause between two contractions so the previous one ends before the next window opens."""
@@ -23,8 +24,9 @@ class Step:
     duration_s: float
     prompt: str
     channel_index: int | None = None
-    cue_emotion: str | None = None
-    """Simulated board only: the stimulus whose marker makes the simulated participant move."""
+    cue_code: int | None = None
+    """Marker sent when the step starts (a guided contraction's channel; the simulated
+    participant contracts that muscle on it)."""
 
 
 @dataclass(frozen=True)
@@ -36,15 +38,13 @@ class StepWindow:
     stop_index: int
 
 
-def check_steps(
-    guided: Sequence[GuidedStep], rest_s: float, contraction_s: float, simulated: bool
-) -> list[Step]:
+def check_steps(guided: Sequence[GuidedStep], rest_s: float, contraction_s: float) -> list[Step]:
     """Rest first, then one contraction per muscle with a short relax between them."""
     steps = [Step("rest", rest_s, "Relax your face completely and keep still")]
     for number, item in enumerate(guided):
         if number:
             steps.append(Step("relax", RELAX_GAP_S, "Relax"))
-        cue = simulated_cue(item.channel_index) if simulated else None
+        cue = guided_contraction_code(item.channel_index)
         steps.append(Step("contract", contraction_s, item.prompt, item.channel_index, cue))
     return steps
 

@@ -13,7 +13,12 @@ from microexp_tui.acquisition import electrode_check as ec
 from microexp_tui.acquisition.calibration import ChannelNorm, compute_norms, normalise
 from microexp_tui.acquisition.montages import available_presets, load_preset, montage_for_board
 from microexp_tui.acquisition.protocols import load_protocol, marker_schedule, protocol_duration_s
-from microexp_tui.domain import MARKER_STIMULUS_OFFSET, emotion_of_marker, stimulus_onset_code
+from microexp_tui.domain import (
+    MARKER_STIMULUS_OFFSET,
+    describe_marker,
+    emotion_of_marker,
+    stimulus_onset_code,
+)
 from microexp_tui.errors import InputError
 from microexp_tui.session_flow import participant_form as form
 from microexp_tui.session_flow.predictions import coerce_prediction
@@ -66,20 +71,19 @@ def test_a_guided_contraction_must_lift_its_channel() -> None:
     assert ec.contraction_grade(float(rise[1]), 1.0, "envelope") == ("red", False)
 
 
-def test_guided_steps_follow_the_montage_and_cue_the_simulated_participant() -> None:
+def test_guided_steps_follow_the_montage_and_mark_each_contraction() -> None:
     montage = montage_for_board(load_preset("seed8"), 4)
-    steps = check_steps(ec.guided_steps(montage), 2.0, 3.0, simulated=True)
+    steps = check_steps(ec.guided_steps(montage), 2.0, 3.0)
     contractions = [step for step in steps if step.kind == "contract"]
     assert [step.channel_index for step in contractions] == [0, 1, 2, 3]
-    assert contractions[0].prompt == "Smile broadly" and contractions[0].cue_emotion == "happy"
-    assert all(
-        step.cue_emotion is None for step in check_steps(ec.guided_steps(montage), 2, 3, False)
-    )
+    assert contractions[0].prompt == "Smile broadly"
+    assert [step.cue_code for step in contractions] == [0x0500, 0x0501, 0x0502, 0x0503]
+    assert describe_marker(0x0503) == "guided contraction: channel 4"
 
 
 def test_step_runner_finishes_windows_on_the_sample_clock() -> None:
     montage = montage_for_board(load_preset("seed8"), 2)
-    runner = StepRunner(check_steps(ec.guided_steps(montage), 1.0, 2.0, False), 100.0)
+    runner = StepRunner(check_steps(ec.guided_steps(montage), 1.0, 2.0), 100.0)
     runner.begin(1000)
     finished, started = runner.tick(1099)
     assert finished == [] and started is None

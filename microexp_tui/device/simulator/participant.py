@@ -12,7 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from microexp_tui.device.simulator.signals import MAX_ACTIVE_COUNTS, ChannelActivation
-from microexp_tui.domain import EMOTION_CHANNELS, EMOTIONS, emotion_of_marker
+from microexp_tui.domain import (
+    EMOTION_CHANNELS,
+    EMOTIONS,
+    MARKER_REST_ONSET,
+    channel_of_guided_marker,
+    emotion_of_marker,
+)
 
 PATTERNS = ("both", "first", "second", "mixed")
 """Which muscles of an emotion's pair contract: `mixed` re-draws first/second/both
@@ -20,6 +26,11 @@ PATTERNS = ("both", "first", "second", "mixed")
 MICRO_MAX_S = 0.5
 MIXED_SEGMENT_S = (0.15, 0.4)
 DEFAULT_LEVEL_COUNTS = (250.0, 480.0)
+GUIDED_LATENCY_S = (0.3, 0.6)
+GUIDED_HOLD_S = (1.8, 2.5)
+"""A guided contraction: the asked muscle alone, a little after the cue, held about 2 s."""
+STILL_AFTER_REST_S = 8.0
+"""After a rest-onset marker the participant, asked to relax, makes no spontaneous expression."""
 _TAG_REACTIONS = 11
 _TAG_SPONTANEOUS = 12
 
@@ -127,12 +138,19 @@ class Participant:
         self._reaction_rng = np.random.default_rng([seed, _TAG_REACTIONS, stream])
         self._spontaneous_rng = np.random.default_rng([seed, _TAG_SPONTANEOUS, stream])
         self._spontaneous_until_s = 0.0
+        self._pending_spontaneous: list[tuple[float, list[ChannelActivation]]] = []
         self._activations: list[ChannelActivation] = []
         for expression in self.expressions:
             self._add(expression)
 
     def on_marker(self, code: int, time_s: float) -> list[Expression]:
         """React to a stimulus-onset marker applied at `time_s`; returns what was scheduled."""
+        if code == MARKER_REST_ONSET:
+            self._keep_still(time_s, time_s + STILL_AFTER_REST_S)
+            return []
+        channel = channel_of_guided_marker(code)
+        if channel is not None and self.config.react_to_markers:
+            return [self._contract(channel, time_s)]
         emotion = emotion_of_marker(code)
         if emotion is None or not self.config.react_to_markers:
             return []
@@ -161,13 +179,43 @@ class Participant:
     def forget_before(self, time_s: float) -> None:
         """Drop activations that ended before `time_s` (keeps long streams cheap)."""
         self._activations = [a for a in self._activations if a.end_s >= time_s]
+        self._pending_spontaneous = [p for p in self._pending_spontaneous if p[0] >= time_s]
 
-    def _add(self, expression: Expression) -> None:
-        """Record an expression and its activations."""
+    def _contract(self, channel: int, cue_s: float) -> Expression:
+        """The asked muscle alone, strongly, as in an electrode check or an MVC."""
+        rng = self._reaction_rng
+        onset_s = cue_s + rng.uniform(*GUIDED_LATENCY_S)
+        level = rng.uniform(DEFAULT_LEVEL_COUNTS[1], MAX_ACTIVE_COUNTS)
+        hold_s = rng.uniform(*GUIDED_HOLD_S)
+        guided = Expression(onset_s, hold_s, level, None, (channel,), source="guided")
+        self._add(guided)
+        return guided
+
+    def _keep_still(self, from_s: float, until_s: float) -> None:
+        """Cancel spontaneous expressions not yet started before `until_s`; draw none before it."""
+        cancelled = {
+            id(activation)
+            for onset_s, activations in self._pending_spontaneous
+            if from_s <= onset_s < until_s
+            for activation in activations
+        }
+        self._activations = [a for a in self._activations if id(a) not in cancelled]
+        self.expressions = [
+            e
+            for e in self.expressions
+            if not (e.source == "spontaneous" and from_s <= e.onset_s < until_s)
+        ]
+        self._pending_spontaneous = [p for p in self._pending_spontaneous if p[0] >= until_s]
+        self._spontaneous_until_s = max(self._spontaneous_until_s, until_s)
+
+    def _add(self, expression: Expression) -> list[ChannelActivation]:
+        """Record an expression and its activations; returns the activations."""
         if expression.source != "scenario":
             self.expressions.append(expression)
         rng = np.random.default_rng([self._seed, self._stream, round(expression.onset_s * 1e6)])
-        self._activations.extend(expression.activations(rng))
+        activations = expression.activations(rng)
+        self._activations.extend(activations)
+        return activations
 
     def _extend_spontaneous(self, until_s: float) -> None:
         """Draw spontaneous expressions (a fifth of them micro) until past `until_s`."""
@@ -181,7 +229,10 @@ class Participant:
                 pattern = str(rng.choice(["both", "first", "second"], p=[0.5, 0.25, 0.25]))
             else:
                 duration_s, pattern = rng.uniform(0.8, 3.0), "mixed"
-            self._add(Expression(onset_s, duration_s, level, emotion, (), pattern, "spontaneous"))
+            spontaneous = Expression(
+                onset_s, duration_s, level, emotion, (), pattern, "spontaneous"
+            )
+            self._pending_spontaneous.append((onset_s, self._add(spontaneous)))
             self._spontaneous_until_s = onset_s + duration_s
 
 

@@ -99,9 +99,7 @@ class CalibrationScreen(LiveScreen):
             self.notify("The calibration is already running.")
             return
         prefs = self.mx.settings.checks
-        steps = check_steps(
-            guided_steps(self.montage), prefs.calibration_rest_s, prefs.mvc_s, self.feed.simulated
-        )
+        steps = check_steps(guided_steps(self.montage), prefs.calibration_rest_s, prefs.mvc_s)
         steps = [
             replace(step, prompt=step.prompt + MVC_SUFFIX) if step.kind == "contract" else step
             for step in steps

@@ -115,9 +115,7 @@ class ElectrodeCheckScreen(LiveScreen):
             self.notify("The check is already running.")
             return
         settings = self.mx.settings.checks
-        steps = check_steps(
-            guided_steps(self.montage), settings.rest_s, settings.contraction_s, self.feed.simulated
-        )
+        steps = check_steps(guided_steps(self.montage), settings.rest_s, settings.contraction_s)
         self.checks, self.overridden = [], set()
         self.fill_results()
         self.begin_steps(steps)

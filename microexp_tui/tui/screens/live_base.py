@@ -10,7 +10,7 @@ from textual import work
 from textual.message import Message
 
 from microexp_tui.acquisition.montages import short_muscle
-from microexp_tui.domain import MARKER_STIMULUS_OFFSET, stimulus_onset_code
+from microexp_tui.domain import MARKER_REST_ONSET
 from microexp_tui.session_flow.live import Feed, LiveView
 from microexp_tui.session_flow.steps import Step, StepRunner, StepWindow
 from microexp_tui.store.records import ChannelSpec
@@ -133,8 +133,6 @@ class LiveScreen(FlowScreen):
                 self.rest = (window, envelope)
             elif window.step.kind == "contract" and window.step.channel_index is not None:
                 self.captured[window.step.channel_index] = (window, envelope)
-            if window.step.cue_emotion:
-                self.feed.mark(MARKER_STIMULUS_OFFSET)
         self._cue(started)
         step = runner.current
         panel = self.query_one(InstructionPanel)
@@ -145,9 +143,11 @@ class LiveScreen(FlowScreen):
             self.steps_finished()
 
     def _cue(self, step: Step | None) -> None:
-        """Simulated board: send the marker that makes the simulated participant contract."""
-        if step is not None and step.cue_emotion:
-            self.feed.mark(stimulus_onset_code(step.cue_emotion))
+        """Mark a step's start: rest onset, or the guided contraction it asks for."""
+        if step is not None and step.kind == "rest":
+            self.feed.mark(MARKER_REST_ONSET)
+        if step is not None and step.cue_code is not None:
+            self.feed.mark(step.cue_code)
 
     def steps_finished(self) -> None:
         """Called once when the last step has finished."""

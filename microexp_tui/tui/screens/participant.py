@@ -173,6 +173,7 @@ class ParticipantScreen(FlowScreen):
         bad = self._errors()
         if bad:
             self.query_one(f"#{bad[0]}").focus()
+            self.query_one(f"#{bad[0]}-error").scroll_visible()  # the message, not just the field
             self.notify("Fix the fields marked in red.", severity="warning")
             return
         if self.consent is None:
