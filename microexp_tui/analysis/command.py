@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from microexp_tui.expressions.guided import guided_expressions
 from microexp_tui.expressions.records import Expression, ValidationReport
 from microexp_tui.expressions.validation import DEFAULT_TOLERANCE_MS
 
@@ -83,12 +84,14 @@ def run(args: argparse.Namespace) -> int:
         classifier = load_classifier(args.model, record, store) if args.model else None
         analysis = analyse_session(store, record.id, mains_hz=args.mains_hz, classifier=classifier)
         report = _validate(store, record.id, args) if args.aus else None
-    out = as_json(analysis.expressions, record.channels, analysis.parameters, report)
+        cues = [(m.sample_index, m.code) for m in store.markers(record.id)]
+    guided = guided_expressions(analysis.expressions, cues, record.sample_rate_hz)
+    out = as_json(analysis.expressions, record.channels, analysis.parameters, report, guided)
     out = {"session_id": record.id, "simulated": record.simulated, **out}
     if args.json:
         print(json.dumps(out))
     else:
-        print(render(analysis.expressions, record.channels, record.id, report))
+        print(render(analysis.expressions, record.channels, record.id, report, guided))
     return 0
 
 
@@ -112,9 +115,12 @@ def _channel_name(channels: Sequence[ChannelSpec], index: int) -> str:
     return f"channel {index + 1}"
 
 
-def expression_json(expression: Expression, channels: Sequence[ChannelSpec]) -> dict[str, Any]:
+def expression_json(
+    expression: Expression, channels: Sequence[ChannelSpec], guided: bool = False
+) -> dict[str, Any]:
     """One expression as plain JSON (times in seconds and ms, channels by muscle)."""
     return {
+        "guided": guided,
         "onset_s": round(expression.onset_s, 4),
         "offset_s": round(expression.offset_s, 4),
         "apex_s": round(expression.apex_s, 4),
@@ -139,11 +145,14 @@ def expression_json(expression: Expression, channels: Sequence[ChannelSpec]) -> 
     }
 
 
-def counts(expressions: Sequence[Expression]) -> dict[str, Any]:
-    """How many expressions of each kind and emotion."""
+def counts(
+    expressions: Sequence[Expression], guided: frozenset[int] = frozenset()
+) -> dict[str, Any]:
+    """How many expressions of each kind and emotion, and how many answered a guided cue."""
     emotions = Counter(x.emotion or "unclear" for x in expressions)
     return {
         "expressions": len(expressions),
+        "guided": len(guided),
         "micro": sum(1 for x in expressions if x.kind == "micro"),
         "macro": sum(1 for x in expressions if x.kind == "macro"),
         "by_emotion": dict(sorted(emotions.items())),
@@ -155,13 +164,17 @@ def as_json(
     channels: Sequence[ChannelSpec],
     parameters: dict[str, Any],
     report: ValidationReport | None,
+    guided: frozenset[int] = frozenset(),
 ) -> dict[str, Any]:
     """The command's JSON object (without the session id)."""
     out: dict[str, Any] = {
         "source": "offline",
-        "counts": counts(expressions),
+        "counts": counts(expressions, guided),
         "detector": parameters,
-        "expressions": [expression_json(x, channels) for x in expressions],
+        "expressions": [
+            expression_json(x, channels, position in guided)
+            for position, x in enumerate(expressions)
+        ],
     }
     if report is not None:
         from microexp_tui.expressions.validation import report_as_dict
@@ -175,6 +188,7 @@ def render(
     channels: Sequence[ChannelSpec],
     session_id: int,
     report: ValidationReport | None,
+    guided: frozenset[int] = frozenset(),
 ) -> str:
     """Human-readable table, summary and (with --aus) the validation's overall line."""
     from microexp_tui.acquisition.montages import short_muscle
@@ -182,20 +196,25 @@ def render(
     lines = [
         f"{'onset s':>9} {'dur ms':>7} {'kind':<5} {'AUs':<20} {'emotion':<9} {'conf':>4} muscles"
     ]
-    for x in expressions:
+    for position, x in enumerate(expressions):
         muscles = ", ".join(short_muscle(_channel_name(channels, c)) for c in x.channels)
+        muscles += " (guided contraction)" if position in guided else ""
         units = "+".join(unit.removeprefix("AU") for unit in x.action_units)
         lines.append(
             f"{x.onset_s:9.3f} {x.duration_ms:7.0f} {x.kind:<5} "
             f"{('AU' + units if units else '-'):<20} {(x.emotion or '?'):<9} "
             f"{x.confidence:4.2f} {muscles}"
         )
-    summary = counts(expressions)
+    summary = counts(expressions, guided)
     emotions = ", ".join(f"{k} {v}" for k, v in summary["by_emotion"].items()) or "none"
     lines.append(
         f"session {session_id}: {summary['expressions']} expressions ({summary['micro']} micro, "
         f"{summary['macro']} macro; {emotions}); stored as the offline set"
     )
+    if guided:
+        lines.append(
+            f"{len(guided)} of them answered a guided contraction (electrode check, calibration)"
+        )
     if report is not None:
         overall = report.overall
         f1 = "n/a" if overall.f1 is None else f"{overall.f1:.2f}"

@@ -296,12 +296,19 @@ def events(ctx: Context) -> list[Flowable]:
                 ),
             ]
         micro = sum(e.kind == "micro" for e in found.expressions)
+        guided = figures.review.guided
+        guided_note = (
+            f" {len(guided)} answered a guided contraction of the electrode check or "
+            "calibration (kind marked 'guided'): the participant doing as asked."
+            if guided
+            else ""
+        )
         out.append(
             para(
                 f"{len(found.expressions)} expressions ({micro} micro-expressions of at most "
                 f"500 ms, {len(found.expressions) - micro} longer), from the {found.source} "
                 "detection. Muscles: channels taking part; peak: highest activation as % of "
-                "the calibrated range (counts without calibration).",
+                "the calibrated range (counts without calibration)." + guided_note,
                 MUTED_TEXT,
             )
         )
@@ -320,7 +327,7 @@ def events(ctx: Context) -> list[Flowable]:
                     str(number),
                     clock(e.onset_s),
                     fmt(e.duration_ms, 0),
-                    e.kind,
+                    f"{e.kind}, guided" if number - 1 in guided else e.kind,
                     ", ".join(short_muscle(_muscle(record, c)) for c in e.channels) or "-",
                     " ".join(e.action_units) or "-",
                     e.emotion or "unclear",

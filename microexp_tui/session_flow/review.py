@@ -10,6 +10,7 @@ from microexp_tui.domain import (
     SEED_MONTAGE,
     emotion_of_marker,
 )
+from microexp_tui.expressions.guided import guided_expressions
 from microexp_tui.expressions.records import Expression, ValidationReport
 from microexp_tui.store import au_validation as stored_validations
 from microexp_tui.store import expressions as stored_expressions
@@ -58,6 +59,8 @@ class SessionReview:
     gaps_lost_samples: int
     expressions: list[Expression] = field(default_factory=list)
     """Detected expressions (the offline set when there is one, else the live one)."""
+    guided: frozenset[int] = frozenset()
+    """Positions in `expressions` answering a guided contraction of the check or calibration."""
     validation: ValidationReport | None = None
     """The latest validation of the expressions against video-coded action units."""
 
@@ -112,6 +115,10 @@ def load_review(store: SessionStore, session_id: int) -> SessionReview:
     progress = extras.progress_of(store).get(session_id)
     expressions = stored_expressions.expressions(store, session_id)
     from_index = progress.start_index if progress and progress.start_index is not None else 0
+    markers = store.markers(session_id)
+    guided = guided_expressions(
+        expressions, ((m.sample_index, m.code) for m in markers), record.sample_rate_hz
+    )
     return SessionReview(
         record=record,
         setup=extras.setup(store, session_id),
@@ -120,9 +127,10 @@ def load_review(store: SessionStore, session_id: int) -> SessionReview:
         notes=extras.notes(store, session_id),
         overrides=extras.overrides(store, session_id),
         progress=progress,
-        stimuli=stimulus_rows(record, store.markers(session_id), expressions, from_index),
+        stimuli=stimulus_rows(record, markers, expressions, from_index),
         events=extras.muscle_events(store, session_id),
         gaps_lost_samples=sum(gap.n_lost for gap in store.gaps(session_id)),
         expressions=expressions,
+        guided=guided,
         validation=stored_validations.latest_validation(store, session_id),
     )

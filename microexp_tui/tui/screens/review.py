@@ -186,7 +186,7 @@ class ReviewScreen(ReportActions):
         if not review.stimuli:
             table.add_row("-", "no stimuli presented", "", "", "", "", "")
         self.query_one(ExpressionsPanel).show(
-            review.expressions, review.record.channels, review.validation
+            review.expressions, review.record.channels, review.validation, review.guided
         )
 
     def action_note(self) -> None:

@@ -18,7 +18,7 @@ MAX_ROWS = 200
 """Rows shown in the table (the CLI and the export list every expression)."""
 
 
-def counts_text(expressions: Sequence[Expression]) -> Text:
+def counts_text(expressions: Sequence[Expression], guided: frozenset[int] = frozenset()) -> Text:
     """One line: how many micro- and macro-expressions, and of which emotion."""
     if not expressions:
         return Text(
@@ -32,10 +32,14 @@ def counts_text(expressions: Sequence[Expression]) -> Text:
     text.append(f" · {len(expressions) - micro} macro · ")
     emotions = Counter(x.emotion or "unclear" for x in expressions)
     text.append(", ".join(f"{name} {count}" for name, count in sorted(emotions.items())))
+    if guided:
+        text.append(f" · {len(guided)} answering a guided contraction", style="dim")
     return text
 
 
-def row_cells(expression: Expression, channels: Sequence[ChannelSpec]) -> tuple[str, ...]:
+def row_cells(
+    expression: Expression, channels: Sequence[ChannelSpec], guided: bool = False
+) -> tuple[str, ...]:
     """Table cells of one expression (muscles last: the widest column)."""
     muscles = ", ".join(
         short_muscle(channels[c].muscle if c < len(channels) else None, 10)
@@ -45,7 +49,7 @@ def row_cells(expression: Expression, channels: Sequence[ChannelSpec]) -> tuple[
     return (
         f"{expression.onset_s:.2f}",
         f"{expression.duration_ms:.0f}",
-        "µ micro" if expression.kind == "micro" else "macro",
+        ("µ micro" if expression.kind == "micro" else "macro") + (" guided" if guided else ""),
         f"AU{units}" if units else "-",
         expression.emotion or "?",
         f"{expression.confidence:.2f}",
@@ -129,12 +133,13 @@ class ExpressionsPanel(Vertical):
         expressions: Sequence[Expression],
         channels: Sequence[ChannelSpec],
         validation: ValidationReport | None = None,
+        guided: frozenset[int] = frozenset(),
     ) -> None:
         """Fill the counts, the table and the AU validation summary."""
-        self.query_one("#expression-counts", Static).update(counts_text(expressions))
+        self.query_one("#expression-counts", Static).update(counts_text(expressions, guided))
         table = self.query_one(DataTable)
         table.clear()
-        for expression in expressions[:MAX_ROWS]:
-            table.add_row(*row_cells(expression, channels))
+        for position, expression in enumerate(expressions[:MAX_ROWS]):
+            table.add_row(*row_cells(expression, channels, position in guided))
         table.display = bool(expressions)
         self.query_one("#expression-validation", Static).update(validation_text(validation))
