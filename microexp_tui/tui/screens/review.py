@@ -15,7 +15,9 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Sta
 
 from microexp_tui.acquisition.montages import short_muscle
 from microexp_tui.export import ExportCancelled, export_sessions
-from microexp_tui.session_flow.review import SessionReview, load_review
+from microexp_tui.report.analysis import StimulusOutcome
+from microexp_tui.report.gather import session_figures
+from microexp_tui.session_flow.review import SessionReview
 from microexp_tui.store import session_extras as extras
 from microexp_tui.tui.screens.export_dialog import (
     ExportChoice,
@@ -41,10 +43,11 @@ STATUS_STYLES = {
 class ReviewLoaded(Message):
     """The worker read the session's review."""
 
-    def __init__(self, review: SessionReview) -> None:
-        """Carry the review."""
+    def __init__(self, review: SessionReview, outcomes: list[StimulusOutcome]) -> None:
+        """Carry the review and what the model predicted for each stimulus."""
         super().__init__()
         self.review = review
+        self.outcomes = outcomes
 
 
 def summary_text(review: SessionReview) -> Text:
@@ -155,7 +158,7 @@ class ReviewScreen(ReportActions):
     def on_mount(self) -> None:
         """Columns, then load."""
         self.query_one("#stimuli", DataTable).add_columns(
-            "#", "Emotion", "Onset", "Length", "Events", "Micro", "Expected"
+            "#", "Emotion", "Onset", "Length", "Events", "Micro", "Expected", "Predicted", "Conf"
         )
         self.sub_title = f"session {self.session_id}"
         self.load()
@@ -163,7 +166,8 @@ class ReviewScreen(ReportActions):
     @work(thread=True, exclusive=True, exit_on_error=False, group="read_the_session")
     def load(self) -> None:
         """Read everything about the session (worker thread)."""
-        self.post_message(ReviewLoaded(load_review(self.mx.store, self.session_id)))
+        figures = session_figures(self.mx.store, self.session_id)
+        self.post_message(ReviewLoaded(figures.review, figures.outcomes))
 
     def on_review_loaded(self, message: ReviewLoaded) -> None:
         """Fill the screen."""
@@ -173,7 +177,11 @@ class ReviewScreen(ReportActions):
         self.query_one("#notes", Static).update(notes_text(review))
         table = self.query_one("#stimuli", DataTable)
         table.clear()
+        predicted = {outcome.row.number: outcome for outcome in message.outcomes}
         for row in review.stimuli:
+            outcome = predicted.get(row.number)
+            guess = outcome.predicted if outcome and outcome.predicted else "-"
+            confidence = outcome.confidence if outcome else None
             table.add_row(
                 str(row.number),
                 row.emotion,
@@ -182,9 +190,11 @@ class ReviewScreen(ReportActions):
                 str(row.events),
                 str(row.micro_events),
                 "✓" if row.expected_hit else "-",
+                guess,
+                "-" if confidence is None else f"{confidence:.2f}",
             )
         if not review.stimuli:
-            table.add_row("-", "no stimuli presented", "", "", "", "", "")
+            table.add_row("-", "no stimuli presented", "", "", "", "", "", "", "")
         self.query_one(ExpressionsPanel).show(
             review.expressions, review.record.channels, review.validation, review.guided
         )
@@ -208,7 +218,7 @@ class ReviewScreen(ReportActions):
         """Append the note (worker thread), then reload."""
         author = self.mx.settings.operator or "operator"
         extras.add_note(self.mx.store, self.session_id, text, author)
-        self.post_message(ReviewLoaded(load_review(self.mx.store, self.session_id)))
+        self.load()  # re-read in the worker: the notes and everything else stay consistent
 
     # -- anonymised export -------------------------------------------------------------------
 

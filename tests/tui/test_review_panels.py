@@ -1,4 +1,4 @@
-"""The Review screen shows the latest AU validation of the session, or how to make one."""
+"""Review screen panels: the latest AU validation, and the model's emotion per stimulus."""
 
 from __future__ import annotations
 
@@ -64,3 +64,34 @@ def test_review_shows_the_latest_validation(seeded: tuple[Path, int], validated:
     assert "AU12  F1 0.89" in text and "AU6   F1 0.75" in text
     assert "1 micro-expression confirmed by EMG and video" in text
     assert "not scored: AU25, AU45" in text
+
+
+async def _stimulus_rows(app: MicroexpApp, session_id: int) -> list[list[str]]:
+    """Open Review and return the stimuli table's cells as text."""
+    from textual.widgets import DataTable
+
+    async with app.run_test(size=SIZE) as pilot:
+        review = await open_review(app, session_id)
+        await wait_for(pilot, lambda: review.review is not None, "review loaded")
+        table = review.query_one("#stimuli", DataTable)
+        return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def test_stimuli_table_shows_the_models_dominant_emotion(tmp_path: Path) -> None:
+    from microexp_tui.report.gather import session_figures
+    from tests.report.helpers import build_report_db
+
+    db = build_report_db(tmp_path / "sessions.sqlite")
+    with SessionStore.open(db.path) as store:
+        outcomes = session_figures(store, db.main).outcomes
+    app = make_app(db.path, settings=Settings(operator="tester"))
+    try:
+        rows = asyncio.run(_stimulus_rows(app, db.main))
+    finally:
+        app.shutdown()
+    assert len(rows) == len(outcomes) > 3
+    for row, outcome in zip(rows, outcomes, strict=True):
+        assert row[1] == outcome.row.emotion
+        assert row[7] == (outcome.predicted or "-")
+        assert row[8] == ("-" if outcome.confidence is None else f"{outcome.confidence:.2f}")
+    assert any(row[7] != row[1] for row in rows) and any(row[7] == row[1] for row in rows)
