@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from microexp_tui.dsp.activations import robust_levels
+
 MVC_PERCENTILE = 95.0
 """The maximal contraction level is this percentile of the window (robust to one spike)."""
 MIN_SPAN_COUNTS = 10.0
@@ -35,20 +37,13 @@ class ChannelNorm:
         return max(1.0, self.max_value - self.baseline)
 
 
-MAD_TO_SD = 1.4826
-"""Scales a median absolute deviation to a standard deviation for Gaussian noise."""
-
-
 def rest_levels(rest: npt.NDArray[np.floating]) -> tuple[npt.NDArray, npt.NDArray]:
-    """Per-channel median and robust spread (scaled MAD) of a rest window.
-
-    Robust, so a brief involuntary expression during the rest does not inflate the spread.
-    """
-    if rest.size == 0:
+    """Per-channel median and robust spread (scaled MAD) of a rest window; zeros when empty."""
+    levels = robust_levels(np.asarray(rest, dtype=np.float64))
+    if levels is None:
         channels = rest.shape[1] if rest.ndim == 2 else 0
         return np.zeros(channels), np.zeros(channels)
-    median = np.median(rest, axis=0)
-    return median, MAD_TO_SD * np.median(np.abs(rest - median), axis=0)
+    return levels
 
 
 def compute_norms(

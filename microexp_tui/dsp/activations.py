@@ -189,10 +189,13 @@ class _LevelTracker:
         """Finish the current block's statistics and update the levels."""
         if not self.parts:
             return
-        median, spread = _robust_levels(np.concatenate(self.parts))
+        levels = robust_levels(np.concatenate(self.parts))
+        self.parts = []
+        if levels is None:
+            return  # only short pieces arrived (a gap): no statistics rather than NaN levels
+        median, spread = levels
         self.medians.append(median)
         self.spreads.append(spread)
-        self.parts = []
         self._levels = (
             np.median(np.array(self.medians), axis=0),
             np.median(np.array(self.spreads), axis=0),
@@ -336,7 +339,12 @@ class ActivationDetector:
             end = self._bootstrap_end()
             self._waiting = []
             rows = [values[: max(0, end - first)] for first, values, _ in waiting]
-            self._bootstrap = _robust_levels(np.concatenate(rows))
+            levels = robust_levels(np.concatenate(rows))
+            if levels is None:  # the bootstrap stretch was lost: learn from what did arrive
+                levels = robust_levels(np.concatenate([values for _, values, _ in waiting]))
+            if levels is None:
+                return []
+            self._bootstrap = levels
         found: list[Activation] = []
         for first, values, marks in waiting:
             found += self._process(first, values, marks)
@@ -443,8 +451,13 @@ class ActivationDetector:
         return [Activation(channel, onset_index, offset_index, apex_index, peak, pct)]
 
 
-def _robust_levels(values: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Per-channel median and scaled MAD of `(samples, channels)` values."""
+def robust_levels(values: FloatArray) -> tuple[FloatArray, FloatArray] | None:
+    """Per-channel median and scaled MAD of `(samples, channels)` values; None without rows.
+
+    Robust, so a brief contraction inside a rest stretch does not inflate the spread.
+    """
+    if values.ndim != 2 or values.shape[0] == 0:
+        return None
     median = np.median(values, axis=0)
     return median, MAD_TO_SD * np.median(np.abs(values - median), axis=0)
 

@@ -169,3 +169,17 @@ def test_results_are_identical_for_any_chunking(sizes: list[int], mode: str) -> 
     levels: list[ChannelLevels | None] | None = [REST, REST, None] if mode == "calibrated" else None
     assert len(WHOLE[mode]) >= 4
     assert _in_chunks(sizes, levels) == WHOLE[mode]
+
+
+def test_a_block_with_only_a_sliver_of_samples_keeps_the_learned_levels() -> None:
+    import warnings
+
+    rng = np.random.default_rng(4)
+    detector = ActivationDetector(RATE_HZ, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a NaN level used to come with "Mean of empty slice"
+        detector.push(0, (20 + rng.normal(0, 2.0, 5000))[:, None])
+        detector.push(5001, np.array([[20.0]]))  # one sample after a lost one, then the board goes
+        after = 20 + rng.normal(0, 2.0, 6000) + bump(6000, 2000, 300, 150.0)
+        found = detector.push(7000, after[:, None]) + detector.flush()
+    assert [abs(a.onset_index - 9000) <= 5 for a in found] == [True]
