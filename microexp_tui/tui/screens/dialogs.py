@@ -1,4 +1,5 @@
-"""Modal dialogs: an error a person can act on, a yes/no confirmation, a required reason."""
+"""Modal dialogs: a message (an error a person can act on, a finished job's summary), a
+yes/no confirmation, a required reason; and the progress message workers post."""
 
 from __future__ import annotations
 
@@ -7,16 +8,27 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from microexp_tui.tui.screens.base import set_error
 
 
-class ErrorDialog(ModalScreen[None]):
-    """An error message with what to do about it; Enter or Escape closes it."""
+class StepProgress(Message):
+    """A worker finished a step of a longer job (posted from the worker thread)."""
+
+    def __init__(self, done: int, total: int, message: str) -> None:
+        """Carry the step count and what was done."""
+        super().__init__()
+        self.done, self.total, self.message = done, total, message
+
+
+class MessageDialog(ModalScreen[None]):
+    """A titled message with one OK button; Enter or Escape closes it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,enter", "close", "Close")]
+    BOX_CLASSES = "dialog"
 
     def __init__(self, title: str, message: str) -> None:
         """Keep the texts."""
@@ -26,7 +38,7 @@ class ErrorDialog(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         """Title, message, one button."""
-        with Vertical(classes="dialog error-dialog"):
+        with Vertical(classes=self.BOX_CLASSES):
             yield Label(self.title_text, classes="dialog-title")
             yield Static(self.message, classes="dialog-body", markup=False)
             with Horizontal(classes="dialog-buttons"):
@@ -39,6 +51,12 @@ class ErrorDialog(ModalScreen[None]):
     def action_close(self) -> None:
         """Close."""
         self.dismiss(None)
+
+
+class ErrorDialog(MessageDialog):
+    """An error message with what to do about it; Enter or Escape closes it."""
+
+    BOX_CLASSES = "dialog error-dialog"
 
 
 class ConfirmDialog(ModalScreen[bool]):

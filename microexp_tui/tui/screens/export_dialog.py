@@ -19,6 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, ProgressBar, RadioButton, RadioSet, Static
 
 from microexp_tui.export import FORMATS, ExportReport
+from microexp_tui.tui.screens.dialogs import MessageDialog, StepProgress
 
 EXPORTS_FOLDER = "exports"
 FORMAT_LABELS = {
@@ -51,13 +52,8 @@ class ExportChoice:
     out_dir: Path
 
 
-class ExportProgress(Message):
-    """The export worker finished a step (posted from the worker thread)."""
-
-    def __init__(self, done: int, total: int, message: str) -> None:
-        """Carry the step count and what was done."""
-        super().__init__()
-        self.done, self.total, self.message = done, total, message
+class ExportProgress(StepProgress):
+    """The export worker finished a step."""
 
 
 class ExportFinished(Message):
@@ -206,28 +202,10 @@ def summary_lines(report: ExportReport) -> str:
     return "\n".join(lines)
 
 
-class ExportSummaryDialog(ModalScreen[None]):
+class ExportSummaryDialog(MessageDialog):
     """The finished export; Enter or Escape closes it."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,enter", "close", "Close")]
-
     def __init__(self, report: ExportReport) -> None:
-        """Keep the report."""
-        super().__init__(classes="dialog-screen")
+        """Keep the report and show its summary."""
+        super().__init__("Export written", summary_lines(report))
         self.report = report
-
-    def compose(self) -> ComposeResult:
-        """Title, summary, one button."""
-        with Vertical(classes="dialog"):
-            yield Label("Export written", classes="dialog-title")
-            yield Static(summary_lines(self.report), classes="dialog-body", markup=False)
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("OK", variant="primary", id="ok")
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        """Close on OK."""
-        self.dismiss(None)
-
-    def action_close(self) -> None:
-        """Close."""
-        self.dismiss(None)

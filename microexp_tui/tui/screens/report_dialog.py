@@ -24,6 +24,7 @@ from microexp_tui.errors import MicroexpError
 from microexp_tui.report.generate import ReportResult, check_output
 from microexp_tui.report.template import PAPERS, available_templates, load_template
 from microexp_tui.tui.screens.base import FlowScreen, set_error
+from microexp_tui.tui.screens.dialogs import MessageDialog, StepProgress
 
 REPORTS_FOLDER = "reports"
 REPORT_GROUP = "write_the_PDF_report"
@@ -43,13 +44,8 @@ class ReportChoice:
     paper: str
 
 
-class ReportProgress(Message):
-    """The report worker finished a step (posted from the worker thread)."""
-
-    def __init__(self, done: int, total: int, message: str) -> None:
-        """Carry the step count and what was done."""
-        super().__init__()
-        self.done, self.total, self.message = done, total, message
+class ReportProgress(StepProgress):
+    """The report worker finished a step."""
 
 
 class ReportFinished(Message):
@@ -193,31 +189,13 @@ def summary_lines(result: ReportResult) -> str:
     )
 
 
-class ReportSummaryDialog(ModalScreen[None]):
+class ReportSummaryDialog(MessageDialog):
     """The written report; Enter or Escape closes it."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,enter", "close", "Close")]
-
     def __init__(self, result: ReportResult) -> None:
-        """Keep the result."""
-        super().__init__(classes="dialog-screen")
+        """Keep the result and show where it went."""
+        super().__init__("PDF report written", summary_lines(result))
         self.result = result
-
-    def compose(self) -> ComposeResult:
-        """Title, summary, one button."""
-        with Vertical(classes="dialog"):
-            yield Label("PDF report written", classes="dialog-title")
-            yield Static(summary_lines(self.result), classes="dialog-body", markup=False)
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("OK", variant="primary", id="ok")
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        """Close on OK."""
-        self.dismiss(None)
-
-    def action_close(self) -> None:
-        """Close."""
-        self.dismiss(None)
 
 
 class ReportActions(FlowScreen):
