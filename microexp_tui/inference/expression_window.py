@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 from microexp_tui.inference.model import EmotionModel
 from microexp_tui.inference.normalisation import Calibration, normalise
+from microexp_tui.inference.windows import block_means
 
 
 class ModelWindowClassifier:
@@ -54,8 +55,7 @@ class ModelWindowClassifier:
     def probabilities(self, envelope: npt.NDArray[np.floating]) -> dict[str, float]:
         """Probability of each of the model's emotions for a `(window_samples, channels)` window."""
         rows = self.model.card.window_rows
-        values = np.asarray(envelope, dtype=np.float32)[: rows * self.factor]
-        means = values.reshape(rows, self.factor, values.shape[1]).mean(axis=1)
+        _, means = block_means(np.asarray(envelope)[: rows * self.factor], 0, self.factor)
         calibration = self.calibration_of() if self.calibration_of else self.calibration
         window = normalise(means, calibration)[None, :, :]
         output = self.model.model_probabilities(window)[0]
