@@ -28,9 +28,16 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from microexp_tui import domain
+from microexp_tui.domain.channels import ChannelSpec
+from microexp_tui.domain.emotions import EMOTIONS
+from microexp_tui.domain.markers import (
+    MARKER_REST_ONSET,
+    MARKER_STIMULUS_OFFSET,
+    stimulus_onset_code,
+)
+from microexp_tui.domain.muscles import SEED_MONTAGE
+from microexp_tui.domain.recording import Batch, GapRecord, MarkerRecord
 from microexp_tui.export import export_sessions
-from microexp_tui.store.records import Batch, ChannelSpec, GapRecord, MarkerRecord
 from microexp_tui.store.sessions import SessionStore
 
 RATE_HZ = 1000
@@ -41,7 +48,7 @@ def montage() -> list[ChannelSpec]:
     """The seed montage, envelope sensors."""
     return [
         ChannelSpec(i, f"EMG{i + 1}", m.name, "envelope", m.action_units)
-        for i, m in enumerate(domain.SEED_MONTAGE)
+        for i, m in enumerate(SEED_MONTAGE)
     ]
 
 
@@ -57,12 +64,12 @@ def markers_for(second: int) -> list[MarkerRecord]:
     """A stimulus block every 10 s: onset, offset and rest."""
     if second % 10:
         return []
-    emotion = domain.EMOTIONS[(second // 10) % len(domain.EMOTIONS)]
+    emotion = EMOTIONS[(second // 10) % len(EMOTIONS)]
     at = second * RATE_HZ
     return [
-        MarkerRecord(at, domain.stimulus_onset_code(emotion), "protocol", emotion),
-        MarkerRecord(at + 4 * RATE_HZ, domain.MARKER_STIMULUS_OFFSET, "protocol"),
-        MarkerRecord(at + 4 * RATE_HZ, domain.MARKER_REST_ONSET, "protocol"),
+        MarkerRecord(at, stimulus_onset_code(emotion), "protocol", emotion),
+        MarkerRecord(at + 4 * RATE_HZ, MARKER_STIMULUS_OFFSET, "protocol"),
+        MarkerRecord(at + 4 * RATE_HZ, MARKER_REST_ONSET, "protocol"),
     ]
 
 

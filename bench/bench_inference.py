@@ -36,11 +36,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from microexp_tui.cli import main as microexp  # noqa: E402
-from microexp_tui.datasets import seed_dataset_dir  # noqa: E402
-from microexp_tui.domain import SEED_MONTAGE  # noqa: E402
+from microexp_tui.domain.muscles import SEED_MONTAGE  # noqa: E402
 from microexp_tui.inference.live import LiveClassifier  # noqa: E402
 from microexp_tui.inference.model import EmotionModel  # noqa: E402
 from microexp_tui.inference.offline import classify_recording  # noqa: E402
+from microexp_tui.paths import seed_dataset_dir  # noqa: E402
 from microexp_tui.training.dataset import cut_windows  # noqa: E402
 from microexp_tui.training.seed import load_seed_folder  # noqa: E402
 
@@ -114,9 +114,9 @@ def live_steps(model: EmotionModel, repeats: int) -> np.ndarray:
 
 def recording(minutes: float) -> list[tuple[int, np.ndarray]]:
     """One-second int16 chunks of a simulated envelope recording (8 channels, 1 kHz)."""
-    from microexp_tui.device.simulator.board import EmgSource
-    from microexp_tui.device.simulator.participant import Participant, ParticipantConfig
-    from microexp_tui.device.simulator.signals import SignalConfig, SignalGenerator
+    from microexp_tui.simulator.board import EmgSource
+    from microexp_tui.simulator.participant import Participant, ParticipantConfig
+    from microexp_tui.simulator.signals import SignalConfig, SignalGenerator
 
     participant = Participant(ParticipantConfig(spontaneous=True), (), 1, 0)
     source = EmgSource(SignalGenerator(SignalConfig("envelope", 1000, 8, 1)), participant)
@@ -153,7 +153,8 @@ def throughput(minutes: float, repeats: int) -> dict[str, Any]:
 
 def reprocess_timing(chunks: list[tuple[int, np.ndarray]], minutes: float) -> dict[str, Any]:
     """`microexp reprocess` on a database holding the recording (read, filter, classify, store)."""
-    from microexp_tui.store import Batch, SessionStore
+    from microexp_tui.domain.recording import Batch
+    from microexp_tui.store import SessionStore
     from tests.store import seed_channels
 
     with tempfile.TemporaryDirectory() as folder:

@@ -51,16 +51,16 @@ sys.path.insert(0, str(ROOT))
 
 from bench.make_micro_macro_long import scenario_entries  # noqa: E402
 from microexp_tui.analysis.microexpressions import analyse_session, detect_in_counts  # noqa: E402
-from microexp_tui.device.simulator.render import render_scenario  # noqa: E402
-from microexp_tui.device.simulator.scenario import Scenario, load_scenario, parse_scenario  # noqa: E402
-from microexp_tui.domain import SEED_MONTAGE  # noqa: E402
+from microexp_tui.domain.expressions import Activation, Expression  # noqa: E402
+from microexp_tui.domain.muscles import SEED_MONTAGE  # noqa: E402
 from microexp_tui.dsp.activations import MAD_TO_SD, ActivationSettings, envelope_delay_samples  # noqa: E402
 from microexp_tui.dsp.artifacts import StreamingArtifactDetector  # noqa: E402
 from microexp_tui.dsp.filters import FilterSettings, StreamingFilterBank  # noqa: E402
 from microexp_tui.expressions.detector import ExpressionDetector  # noqa: E402
 from microexp_tui.expressions.grouping import group_activations  # noqa: E402
-from microexp_tui.expressions.records import Activation, Expression  # noqa: E402
 from microexp_tui.expressions.truth import KnownExpression, score_detections  # noqa: E402
+from microexp_tui.simulator.render import render_scenario  # noqa: E402
+from microexp_tui.simulator.scenario import Scenario, load_scenario, parse_scenario  # noqa: E402
 
 RATE_HZ = 1000
 UNITS = [muscle.action_units for muscle in SEED_MONTAGE]
@@ -296,7 +296,8 @@ def peer(
 
 def cli_on_database(counts: np.ndarray, repeats: int) -> float:
     """Best time of `analyse_session` (what `microexp microexpressions` runs) on a stored hour."""
-    from microexp_tui.store.records import Batch, ChannelSpec
+    from microexp_tui.domain.channels import ChannelSpec
+    from microexp_tui.domain.recording import Batch
     from microexp_tui.store.sessions import SessionStore
 
     with tempfile.TemporaryDirectory() as folder, SessionStore.open(Path(folder) / "h.db") as store:
@@ -325,7 +326,7 @@ def live_latency() -> dict[str, Any]:
     from microexp_tui.acquisition.recorder import Recorder, RecordingOptions
     from microexp_tui.acquisition.sources import FramedSource
     from microexp_tui.device.protocol import DEFAULT_BAUD
-    from microexp_tui.device.simulator.process import start_simulator_process
+    from microexp_tui.simulator.process import start_simulator_process
     from microexp_tui.store.sessions import SessionStore
 
     scenario_path = SCENARIOS / "micro_macro.toml"

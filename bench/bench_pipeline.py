@@ -17,7 +17,7 @@ from pathlib import Path
 from microexp_tui.acquisition.recorder import Recorder, RecordingOptions, record_for
 from microexp_tui.acquisition.sources import FramedSource
 from microexp_tui.device.protocol import DEFAULT_BAUD
-from microexp_tui.device.simulator.process import start_simulator_process
+from microexp_tui.simulator.process import start_simulator_process
 from microexp_tui.store.sessions import SessionStore
 
 RATE_HZ = 1000

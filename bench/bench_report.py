@@ -32,12 +32,13 @@ sys.path.insert(0, str(HERE.parent))
 
 import bench_export  # noqa: E402  (the export benchmark's session builder)
 
-from microexp_tui import domain  # noqa: E402
-from microexp_tui.expressions.records import Activation, Expression  # noqa: E402
+from microexp_tui.domain.emotions import EMOTIONS  # noqa: E402
+from microexp_tui.domain.expressions import Activation, Expression  # noqa: E402
+from microexp_tui.domain.muscles import EMOTION_CHANNELS, SEED_MONTAGE  # noqa: E402
+from microexp_tui.domain.recording import PredictionRecord  # noqa: E402
 from microexp_tui.report.generate import generate_report  # noqa: E402
 from microexp_tui.store import expressions as expression_store  # noqa: E402
 from microexp_tui.store import session_extras as extras  # noqa: E402
-from microexp_tui.store.records import PredictionRecord  # noqa: E402
 from microexp_tui.store.sessions import SessionStore  # noqa: E402
 
 RATE_HZ = bench_export.RATE_HZ
@@ -53,7 +54,7 @@ def add_results(store: SessionStore, session_id: int, seconds: int) -> None:
     for end in range(500, seconds * RATE_HZ + 1, RATE_HZ // 10):
         second = end // RATE_HZ
         in_stimulus = second % 10 < 4
-        emotion = domain.EMOTIONS[(second // 10) % len(domain.EMOTIONS)]
+        emotion = EMOTIONS[(second // 10) % len(EMOTIONS)]
         probs = rng.dirichlet(np.ones(len(classes)) * 0.5)
         probs[classes.index(emotion if in_stimulus else "neutral")] += 2.0
         probs /= probs.sum()
@@ -71,18 +72,14 @@ def add_results(store: SessionStore, session_id: int, seconds: int) -> None:
     )
     found = []
     for second in range(0, seconds, 10):
-        emotion = domain.EMOTIONS[(second // 10) % len(domain.EMOTIONS)]
+        emotion = EMOTIONS[(second // 10) % len(EMOTIONS)]
         onset = second * RATE_HZ + 350
         length = 300 if second % 20 == 0 else 1200
         acts = tuple(
             Activation(ch, onset, onset + length, onset + length // 2, 360.0, 55.0)
-            for ch in domain.EMOTION_CHANNELS[emotion]
+            for ch in EMOTION_CHANNELS[emotion]
         )
-        units = tuple(
-            u
-            for ch in domain.EMOTION_CHANNELS[emotion]
-            for u in domain.SEED_MONTAGE[ch].action_units
-        )
+        units = tuple(u for ch in EMOTION_CHANNELS[emotion] for u in SEED_MONTAGE[ch].action_units)
         found.append(
             Expression(
                 float(RATE_HZ),

@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from microexp_tui.device.simulator.process import start_simulator_process  # noqa: E402
+from microexp_tui.simulator.process import start_simulator_process  # noqa: E402
 
 READY_TEXT = b"block "
 PAUSED_TEXT = b"PAUSED"
@@ -175,14 +175,14 @@ def recording_counters(db: Path) -> dict[str, object]:
 
 def run_child(port: str, db: Path, model: str) -> None:
     """The real app, opened straight onto a running recording with the protocol started."""
-    from microexp_tui.acquisition.montages import load_preset, montage_for_board
-    from microexp_tui.acquisition.protocols import load_protocol
     from microexp_tui.acquisition.recorder import RecordingOptions
+    from microexp_tui.inference.catalog import model_path_for
     from microexp_tui.session_flow.board import Board, BoardChoice
-    from microexp_tui.session_flow.consent import load_consent
     from microexp_tui.session_flow.live import LiveSession
-    from microexp_tui.session_flow.model_choice import model_path_for
     from microexp_tui.settings import Settings
+    from microexp_tui.study.consent import load_consent
+    from microexp_tui.study.montages import load_preset, montage_for_board
+    from microexp_tui.study.protocols import load_protocol
     from microexp_tui.tui.app import MicroexpApp, make_app
 
     settings = Settings(model=model, open_media=False, default_protocol="six_emotions")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from microexp_tui.domain import EMOTIONS
+from microexp_tui.domain.emotions import EMOTIONS
 
 OUT = Path(__file__).resolve().parents[1] / "templates" / "scenarios" / "micro_macro_long.toml"
 SEED = 20261125

@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     simulate = sub.add_parser(
         "simulate", help="run the simulated board on a pseudo-terminal (prints its path)"
     )
-    from microexp_tui.device.simulator import cli as simulator_cli
+    from microexp_tui.simulator import cli as simulator_cli
 
     simulator_cli.add_arguments(simulate)
     return parser
@@ -175,7 +175,7 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.command == "microexpressions":
         return microexpressions_command.run(args)
     if args.command == "simulate":
-        from microexp_tui.device.simulator import cli as simulator_cli
+        from microexp_tui.simulator import cli as simulator_cli
 
         return simulator_cli.run(args)
     if args.command == "tui":
@@ -218,7 +218,7 @@ def _database_path(arg: Path | None) -> Path:
 
 def _record(args: argparse.Namespace) -> int:
     """`microexp record`: run a headless recording and print its summary."""
-    from microexp_tui.acquisition.recording import run_recording
+    from microexp_tui.session_flow.headless import run_recording
 
     if args.duration_s <= 0:
         raise InputError("--duration-s must be greater than 0 seconds.")
@@ -379,10 +379,11 @@ def _reprocess(args: argparse.Namespace) -> int:
     """`microexp reprocess`: filter and classify a stored session again with a model."""
     from collections import Counter
 
+    from microexp_tui.domain.recording import PredictionRecord
     from microexp_tui.errors import StoreError
     from microexp_tui.inference.model import EmotionModel
     from microexp_tui.inference.offline import classify_recording
-    from microexp_tui.store.sessions import PredictionRecord, SessionStore
+    from microexp_tui.store.sessions import SessionStore
 
     model = EmotionModel.load(args.model)
     with SessionStore.open(_database_path(args.db)) as store:

@@ -1,8 +1,9 @@
-"""Where the program keeps its data: the user data directory unless overridden."""
+"""Where things are: the data directory, the shipped templates and models, the seed dataset."""
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from platformdirs import user_data_dir
@@ -23,3 +24,27 @@ def default_database_path() -> Path:
     directory = data_dir()
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     return directory / DATABASE_NAME
+
+
+_CHECKOUT_ROOT = Path(__file__).resolve().parents[1]
+_INSTALLED_ROOT = Path(sys.prefix) / "share" / "microexp-tui"
+
+
+def resource_dir(*parts: str) -> Path:
+    """A shipped folder: beside the package in a checkout or editable install, else installed."""
+    in_checkout = _CHECKOUT_ROOT.joinpath(*parts)
+    if in_checkout.is_dir():
+        return in_checkout
+    return _INSTALLED_ROOT.joinpath(*parts)
+
+
+SEED_DIR_ENV = "MICROEXP_SEED_DIR"
+_DEFAULT_SEED_DIR = (
+    Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "seed-microexpressions"
+)
+
+
+def seed_dataset_dir() -> Path:
+    """$MICROEXP_SEED_DIR, else ../shared/datasets/seed-microexpressions beside the checkout."""
+    override = os.environ.get(SEED_DIR_ENV)
+    return Path(override) if override else _DEFAULT_SEED_DIR

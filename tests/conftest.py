@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from microexp_tui.datasets import seed_dataset_dir
+from microexp_tui.paths import seed_dataset_dir
 
 
 @pytest.fixture(scope="session")

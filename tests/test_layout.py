@@ -67,7 +67,7 @@ def test_only_tui_imports_textual_and_only_training_imports_tensorflow() -> None
 
 def test_headless_commands_do_not_load_textual() -> None:
     code = (
-        "import sys, microexp_tui.cli, microexp_tui.acquisition.recording;"
+        "import sys, microexp_tui.cli, microexp_tui.session_flow.headless;"
         "print('textual' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from microexp_tui.domain.channels import ChannelSpec
+from microexp_tui.domain.expressions import Expression
 from microexp_tui.dsp.activations import ChannelLevels, envelope_delay_samples
 from microexp_tui.dsp.filters import FilterSettings
 from microexp_tui.expressions.detector import ExpressionDetector, WindowClassifier
-from microexp_tui.expressions.records import Expression
-from microexp_tui.store.records import ChannelSpec
 
 if TYPE_CHECKING:  # onnxruntime is imported only when a recording classifies live
     from microexp_tui.inference.live import LiveClassifier

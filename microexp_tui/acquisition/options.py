@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from microexp_tui.acquisition.protocols import Protocol
 from microexp_tui.acquisition.sources import Source
 from microexp_tui.device.protocol import Identity
-from microexp_tui.domain import SEED_MONTAGE
+from microexp_tui.domain.channels import ChannelSpec
+from microexp_tui.domain.muscles import SEED_MONTAGE
 from microexp_tui.inference.prediction import DEFAULT_HOP_MS
-from microexp_tui.store.sessions import ChannelSpec
+from microexp_tui.study.protocols import Protocol
 
 if TYPE_CHECKING:  # onnxruntime is imported only when a recording classifies live
     from microexp_tui.inference.model import EmotionModel

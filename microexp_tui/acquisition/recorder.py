@@ -25,9 +25,9 @@ from microexp_tui.acquisition.options import (
     device_description,
     montage_for,
 )
-from microexp_tui.acquisition.protocols import ScheduledMarker, marker_schedule
 from microexp_tui.acquisition.queues import STOP, drain, merge_blocks, merge_chunks, send_stop
 from microexp_tui.acquisition.ring_buffer import RingBuffer
+from microexp_tui.acquisition.sink import SessionSink
 from microexp_tui.acquisition.sources import Source
 from microexp_tui.device.protocol import (
     OVERHEAD_BYTES,
@@ -38,15 +38,16 @@ from microexp_tui.device.protocol import (
     MarkerSource,
 )
 from microexp_tui.device.stream import FramedStream, LegacyStream, SampleBlock, StreamCounters
-from microexp_tui.domain import describe_marker
+from microexp_tui.domain.channels import ChannelSpec
+from microexp_tui.domain.expressions import Expression
+from microexp_tui.domain.markers import describe_marker
+from microexp_tui.domain.recording import Batch, PredictionRecord
 from microexp_tui.dsp.activations import unsupported_rate
 from microexp_tui.dsp.artifacts import IntervalJoiner, StreamingArtifactDetector, flag_intervals
 from microexp_tui.dsp.filters import FilterSettings, StreamingFilterBank
 from microexp_tui.errors import DeviceError, MicroexpError, StoreError
-from microexp_tui.expressions.records import Expression
 from microexp_tui.inference.prediction import Prediction
-from microexp_tui.store.expressions import save_expressions
-from microexp_tui.store.sessions import Batch, ChannelSpec, PredictionRecord, SessionStore
+from microexp_tui.study.protocols import ScheduledMarker, marker_schedule
 
 if TYPE_CHECKING:  # onnxruntime is imported only when a recording classifies live
     from microexp_tui.inference.live import LiveClassifier
@@ -77,9 +78,9 @@ class _Expressions:
 
 
 class Recorder:
-    """One recording session from a board into a SessionStore, with a live ring buffer."""
+    """One recording from a board into a session sink (the store), with a live ring buffer."""
 
-    def __init__(self, source: Source, store: SessionStore, options: RecordingOptions) -> None:
+    def __init__(self, source: Source, store: SessionSink, options: RecordingOptions) -> None:
         """Prepare; nothing is opened until `start`."""
         self.source = source
         self.store = store
@@ -534,9 +535,7 @@ class Recorder:
             return True
         found, self._found = self._found, []
         try:
-            save_expressions(
-                self.store, self.session_id, found, "live", self._expression_parameters
-            )
+            self.store.save_expressions(self.session_id, found, "live", self._expression_parameters)
         except MicroexpError as err:
             self.error = err
             self._stop.set()

@@ -14,12 +14,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from microexp_tui.domain.expressions import Expression, ValidationReport
 from microexp_tui.expressions.guided import guided_expressions
-from microexp_tui.expressions.records import Expression, ValidationReport
 from microexp_tui.expressions.validation import DEFAULT_TOLERANCE_MS
 
 if TYPE_CHECKING:  # imported when the command runs, so `microexp --help` stays light
-    from microexp_tui.store.records import ChannelSpec
+    from microexp_tui.domain.channels import ChannelSpec
 
 
 def add_command(sub: Any) -> None:
@@ -97,8 +97,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _validate(store: Any, session_id: int, args: argparse.Namespace) -> ValidationReport:
     """AU validation of the offline expressions just stored (the lead's validation module)."""
-    # --- AU validation call site (microexp_tui.session_flow.au_validation, issue 8 part 2) ---
-    from microexp_tui.session_flow.au_validation import AuAlignmentRequest, validate_session_aus
+    # --- AU validation call site (microexp_tui.analysis.au_validation, issue 8 part 2) ---
+    from microexp_tui.analysis.au_validation import AuAlignmentRequest, validate_session_aus
 
     request = AuAlignmentRequest(offset_s=args.offset_s, au_sync_s=args.au_sync_s)
     if args.sync_marker is not None:
@@ -191,7 +191,7 @@ def render(
     guided: frozenset[int] = frozenset(),
 ) -> str:
     """Human-readable table, summary and (with --aus) the validation's overall line."""
-    from microexp_tui.acquisition.montages import short_muscle
+    from microexp_tui.study.montages import short_muscle
 
     lines = [
         f"{'onset s':>9} {'dur ms':>7} {'kind':<5} {'AUs':<20} {'emotion':<9} {'conf':>4} muscles"

@@ -17,6 +17,11 @@ from typing import Any
 
 import numpy as np
 
+from microexp_tui.domain.calibration import ChannelCalibration
+from microexp_tui.domain.channels import ChannelSpec
+from microexp_tui.domain.expressions import Expression
+from microexp_tui.domain.recording import ArtifactRecord
+from microexp_tui.domain.sessions import SessionRecord
 from microexp_tui.dsp.activations import (
     ChannelLevels,
     envelope_delay_samples,
@@ -26,11 +31,9 @@ from microexp_tui.dsp.artifacts import ArtifactFlag, StreamingArtifactDetector
 from microexp_tui.dsp.filters import FilterSettings, StreamingFilterBank
 from microexp_tui.errors import InputError, StoreError
 from microexp_tui.expressions.detector import ExpressionDetector, WindowClassifier
-from microexp_tui.expressions.records import Expression
 from microexp_tui.inference.offline import join_contiguous
 from microexp_tui.store import expressions as stored
 from microexp_tui.store import session_extras
-from microexp_tui.store.records import ArtifactRecord, ChannelSpec, SessionRecord
 from microexp_tui.store.sessions import SessionStore
 
 PIECE_S = 60.0
@@ -48,7 +51,7 @@ class Analysis:
 
 
 def calibration_levels(
-    calibration: Sequence[session_extras.ChannelCalibration], channels: int
+    calibration: Sequence[ChannelCalibration], channels: int
 ) -> list[ChannelLevels | None] | None:
     """Detector levels from a stored calibration (None per channel it lacks; None if empty)."""
     if not calibration:

@@ -40,6 +40,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.signal
 
+from microexp_tui.domain.expressions import MIN_ACTIVATION_MS, Activation
 from microexp_tui.dsp.artifacts import ArtifactFlag
 from microexp_tui.dsp.filters import (
     RAW,
@@ -49,7 +50,6 @@ from microexp_tui.dsp.filters import (
     envelope_prefilter_sos,
 )
 from microexp_tui.errors import InputError
-from microexp_tui.expressions.records import MIN_ACTIVATION_MS, Activation
 
 DETECTOR_VERSION = "activations-1"
 MIN_RAW_RATE_HZ = 1000.0

@@ -25,9 +25,9 @@ from typing import Any
 
 import numpy as np
 
+from microexp_tui.domain.recording import MISSING_COUNT
 from microexp_tui.errors import InputError
 from microexp_tui.export.plan import SessionPlan
-from microexp_tui.store.records import MISSING_COUNT
 from microexp_tui.store.sessions import SessionStore
 
 PHYSICAL_UNIT = "mV"

@@ -9,10 +9,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from microexp_tui import domain
+from microexp_tui.domain.expressions import Expression
+from microexp_tui.domain.markers import (
+    MARKER_OPERATOR_BASE,
+    MARKER_REST_ONSET,
+    MARKER_STIMULUS_OFFSET,
+    MARKER_TRIGGER_INPUT,
+    describe_marker,
+    emotion_of_marker,
+)
+from microexp_tui.domain.recording import ArtifactRecord, GapRecord, MarkerRecord
 from microexp_tui.export import extras
-from microexp_tui.expressions.records import Expression
-from microexp_tui.store.records import ArtifactRecord, GapRecord, MarkerRecord
 from microexp_tui.store.sessions import SessionStore
 
 GAP_TRIAL_TYPE = "acquisition_gap"
@@ -54,29 +61,29 @@ class Condition:
 
 def marker_trial_type(code: int) -> str:
     """Category of a marker code for the events table."""
-    if domain.emotion_of_marker(code) is not None:
+    if emotion_of_marker(code) is not None:
         return "stimulus"
-    if code == domain.MARKER_STIMULUS_OFFSET:
+    if code == MARKER_STIMULUS_OFFSET:
         return "stimulus_offset"
-    if code == domain.MARKER_REST_ONSET:
+    if code == MARKER_REST_ONSET:
         return "rest"
-    if code == domain.MARKER_TRIGGER_INPUT:
+    if code == MARKER_TRIGGER_INPUT:
         return "trigger"
-    if domain.MARKER_OPERATOR_BASE < code <= domain.MARKER_OPERATOR_BASE + 0xFF:
+    if MARKER_OPERATOR_BASE < code <= MARKER_OPERATOR_BASE + 0xFF:
         return "operator_marker"
     return "marker"
 
 
 def _is_block_start(code: int) -> bool:
     """Whether a marker opens a stimulus or rest block."""
-    return domain.emotion_of_marker(code) is not None or code == domain.MARKER_REST_ONSET
+    return emotion_of_marker(code) is not None or code == MARKER_REST_ONSET
 
 
 def _block_end(markers: Sequence[MarkerRecord], position: int, end_sample: int) -> int | None:
     """Where the block opened by markers[position] ends, or None if a stimulus has no offset."""
-    stimulus = domain.emotion_of_marker(markers[position].code) is not None
+    stimulus = emotion_of_marker(markers[position].code) is not None
     for later in markers[position + 1 :]:
-        if stimulus and later.code == domain.MARKER_STIMULUS_OFFSET:
+        if stimulus and later.code == MARKER_STIMULUS_OFFSET:
             return int(later.sample_index)
         if _is_block_start(later.code):
             return None if stimulus else int(later.sample_index)
@@ -95,7 +102,7 @@ def marker_rows(markers: Sequence[MarkerRecord], end_sample: int) -> list[EventR
                 duration_samples=None if end is None else max(0, end - start),
                 trial_type=marker_trial_type(marker.code),
                 value=int(marker.code),
-                target_emotion=domain.emotion_of_marker(marker.code),
+                target_emotion=emotion_of_marker(marker.code),
                 source=marker.source or None,
                 label=marker.label or None,
             )
@@ -112,7 +119,7 @@ def conditions(markers: Sequence[MarkerRecord], end_sample: int) -> list[Conditi
         end = _block_end(markers, position, end_sample)
         start = int(marker.sample_index)
         if end is not None and end > start:
-            name = domain.emotion_of_marker(marker.code) or "rest"
+            name = emotion_of_marker(marker.code) or "rest"
             spans.append(Condition(start, min(end, end_sample), name))
     return spans
 
@@ -185,9 +192,7 @@ def edf_annotations(
     markers: Sequence[MarkerRecord], gaps: Sequence[GapRecord], rate_hz: int
 ) -> list[tuple[float, float, str]]:
     """(onset s, duration s or -1, text of at most 40 ASCII characters) for the EDF+ file."""
-    notes = [
-        (m.sample_index / rate_hz, -1.0, domain.describe_marker(int(m.code))[:40]) for m in markers
-    ]
+    notes = [(m.sample_index / rate_hz, -1.0, describe_marker(int(m.code))[:40]) for m in markers]
     notes += [
         (g.first_missing_index / rate_hz, g.n_lost / rate_hz, EDF_GAP_ANNOTATION) for g in gaps
     ]

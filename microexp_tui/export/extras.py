@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from microexp_tui.expressions.records import Expression
+from microexp_tui.domain.expressions import Expression
 from microexp_tui.store import expressions as stored_expressions
 from microexp_tui.store.sessions import SessionStore
 

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePath
 
+from microexp_tui.domain.channels import ChannelSpec
+from microexp_tui.domain.sessions import Participant, SessionRecord
 from microexp_tui.errors import InputError
 from microexp_tui.export import extras
 from microexp_tui.export.demographics import age_band, bids_handedness, bids_sex
 from microexp_tui.export.pseudonym import SiteSecret
-from microexp_tui.store.records import ChannelSpec, Participant, SessionRecord
 from microexp_tui.store.sessions import SessionStore
 
 EDF_LABEL_CHARS = 16

@@ -15,17 +15,17 @@ from typing import Any
 
 import numpy as np
 
-from microexp_tui import domain
+from microexp_tui.domain.emotions import EMOTIONS
+from microexp_tui.domain.recording import MISSING_COUNT
 from microexp_tui.export import events, predictions
 from microexp_tui.export.edf import adc_scale
 from microexp_tui.export.files import write_json, write_text
 from microexp_tui.export.plan import SessionPlan
 from microexp_tui.export.readme import tabular_readme
-from microexp_tui.store.records import MISSING_COUNT
 from microexp_tui.store.sessions import SessionStore
 
 WINDOW_S = 60
-CONDITIONS: tuple[str, ...] = (*domain.EMOTIONS, "rest")
+CONDITIONS: tuple[str, ...] = (*EMOTIONS, "rest")
 """Values of the per-sample `condition` column: a stimulus's target emotion, or rest."""
 
 

@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from microexp_tui.domain.expressions import AuEvent
 from microexp_tui.errors import InputError
-from microexp_tui.expressions.records import AuEvent
 
 INTENSITY_ON = 1.0
 """OpenFace intensity (0-5 scale) from which an AU counts as present without a `_c` column."""

@@ -20,9 +20,9 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from microexp_tui.domain.expressions import Activation, Expression
 from microexp_tui.dsp.activations import ActivationDetector, ActivationSettings, ChannelLevels
 from microexp_tui.expressions.grouping import ExpressionGrouper, GroupingSettings
-from microexp_tui.expressions.records import Activation, Expression
 
 
 class WindowClassifier(Protocol):

@@ -28,7 +28,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from microexp_tui.domain import EMOTIONS
+from microexp_tui.domain.emotions import EMOTIONS
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from microexp_tui.domain.expressions import Activation, Expression, kind_of
 from microexp_tui.errors import InputError
 from microexp_tui.expressions.emotions import hypothesis, sorted_units
-from microexp_tui.expressions.records import Activation, Expression, kind_of
 
 GROUPING_VERSION = "grouping-1"
 

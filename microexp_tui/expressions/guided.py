@@ -10,8 +10,8 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 
-from microexp_tui.domain import channel_of_guided_marker
-from microexp_tui.expressions.records import Expression
+from microexp_tui.domain.expressions import Expression
+from microexp_tui.domain.markers import channel_of_guided_marker
 
 GUIDED_RESPONSE_S = 4.0
 """Cue to the end of the answer: the 3 s contraction window plus the reaction latency."""

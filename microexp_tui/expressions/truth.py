@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import median
 
-from microexp_tui.expressions.records import Expression, kind_of
+from microexp_tui.domain.expressions import Expression, kind_of
 
 
 @dataclass(frozen=True)

@@ -16,14 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from microexp_tui.expressions.au_import import au_number
-from microexp_tui.expressions.records import (
+from microexp_tui.domain.expressions import (
     AuEvent,
     AuScore,
     ConfirmedMicroExpression,
     Expression,
     ValidationReport,
 )
+from microexp_tui.expressions.au_import import au_number
 
 DEFAULT_TOLERANCE_MS = 200.0
 """Onset tolerance: a few video frames plus the lag of video AU detectors behind the EMG."""

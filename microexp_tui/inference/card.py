@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from microexp_tui.domain import EMOTIONS, NEUTRAL, SENSOR_KINDS
+from microexp_tui.domain.channels import SENSOR_KINDS
+from microexp_tui.domain.emotions import EMOTIONS, NEUTRAL
 from microexp_tui.errors import InputError, ModelError
 from microexp_tui.inference.gate import NeutralGate
 from microexp_tui.inference.normalisation import Calibration

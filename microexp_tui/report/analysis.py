@@ -13,15 +13,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from microexp_tui.domain import EMOTIONS, NEUTRAL
-from microexp_tui.expressions.records import Expression
-from microexp_tui.session_flow.review import StimulusRow
-from microexp_tui.store.records import (
+from microexp_tui.domain.emotions import EMOTIONS, NEUTRAL
+from microexp_tui.domain.expressions import Expression
+from microexp_tui.domain.recording import (
     MISSING_COUNT,
     ArtifactRecord,
     PredictionRecord,
     PredictionRun,
 )
+from microexp_tui.readmodels.review import StimulusRow
 from microexp_tui.store.session_extras import MuscleEvent
 
 

@@ -13,8 +13,11 @@ from datetime import datetime
 
 import numpy as np
 
+from microexp_tui.domain.expressions import Expression, ValidationReport
+from microexp_tui.domain.recording import ArtifactRecord, GapRecord, MarkerRecord
+from microexp_tui.domain.sessions import SessionRecord
 from microexp_tui.errors import InputError
-from microexp_tui.expressions.records import Expression, ValidationReport
+from microexp_tui.readmodels.review import SessionReview, load_review
 from microexp_tui.report.analysis import (
     EnvelopeAccumulator,
     PredictionSeries,
@@ -24,10 +27,8 @@ from microexp_tui.report.analysis import (
     stimulus_outcomes,
     strip_count,
 )
-from microexp_tui.session_flow.review import SessionReview, load_review
 from microexp_tui.store import au_validation
 from microexp_tui.store import expressions as expression_store
-from microexp_tui.store.records import ArtifactRecord, GapRecord, MarkerRecord, SessionRecord
 from microexp_tui.store.sessions import SessionStore
 
 HISTORY_SESSIONS = 5

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from microexp_tui.store.records import SessionRecord
+from microexp_tui.domain.sessions import SessionRecord
 
 MUSCLE_ABBREVIATIONS = {
     "Zygomaticus major": "Zyg. major",

@@ -11,6 +11,7 @@ from typing import Any
 
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Spacer, Table, TableStyle
 
+from microexp_tui.paths import resource_dir
 from microexp_tui.report.analysis import PredictionSeries, dominant_label
 from microexp_tui.report.fonts import REGULAR
 from microexp_tui.report.gather import SessionFigures
@@ -35,7 +36,6 @@ from microexp_tui.report.styles import (
     para,
     table,
 )
-from microexp_tui.resources import resource_dir
 
 MAX_TEXT_CHARS = 320
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Paragraph, Spacer
 
-from microexp_tui.domain import MARKER_OPERATOR_BASE, NEUTRAL
+from microexp_tui.domain.emotions import NEUTRAL
+from microexp_tui.domain.markers import MARKER_OPERATOR_BASE
+from microexp_tui.domain.sessions import SessionRecord
 from microexp_tui.report.analysis import column_means, confusion, strip_count
 from microexp_tui.report.charts import (
     Band,
@@ -32,7 +34,6 @@ from microexp_tui.report.styles import (
     para,
     table,
 )
-from microexp_tui.store.records import SessionRecord
 
 MIN_LANE_SPAN_COUNTS = 100.0
 """Smallest count range a timeline lane spans (a tenth of the 10-bit ADC)."""

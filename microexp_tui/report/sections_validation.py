@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reportlab.platypus import CondPageBreak, Flowable, Spacer
 
-from microexp_tui.expressions.records import ValidationReport
+from microexp_tui.domain.expressions import ValidationReport
 from microexp_tui.report.labels import clock
 from microexp_tui.report.sections_session import Context
 from microexp_tui.report.styles import (

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from microexp_tui.errors import InputError
-from microexp_tui.resources import resource_dir
+from microexp_tui.paths import resource_dir
 
 TEMPLATES_DIR = resource_dir("templates", "report")
 DEFAULT_NAME = "default"

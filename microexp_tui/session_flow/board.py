@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from microexp_tui.acquisition.sources import FramedSource
 from microexp_tui.device.protocol import DEFAULT_BAUD, Identity
-from microexp_tui.device.simulator.process import SimulatorProcess, start_simulator_process
 from microexp_tui.device.transport import PortInfo, list_serial_ports
+from microexp_tui.simulator.process import SimulatorProcess, start_simulator_process
 
 log = logging.getLogger(__name__)
 

@@ -8,12 +8,13 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from microexp_tui.acquisition import electrode_check as ec
-from microexp_tui.acquisition.calibration import ChannelNorm, compute_norms, rest_levels
+from microexp_tui.domain.calibration import ChannelCalibration
+from microexp_tui.domain.channels import ChannelSpec
+from microexp_tui.domain.electrodes import ElectrodeCheck
+from microexp_tui.dsp import electrode_metrics as ec
+from microexp_tui.dsp.calibration import ChannelNorm, compute_norms, rest_levels
 from microexp_tui.errors import StoreError
 from microexp_tui.session_flow.steps import StepWindow
-from microexp_tui.store.records import ChannelSpec
-from microexp_tui.store.session_extras import ChannelCalibration, ElectrodeCheck
 from microexp_tui.store.sessions import SessionStore
 
 STORED_WAIT_S = 10.0

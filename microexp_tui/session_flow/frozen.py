@@ -13,12 +13,12 @@ import numpy.typing as npt
 
 from microexp_tui.acquisition.live_expressions import LiveExpression
 from microexp_tui.acquisition.recorder import RecordingSummary
+from microexp_tui.domain.recording import MISSING_COUNT
 from microexp_tui.dsp.artifacts import StreamingArtifactDetector
 from microexp_tui.dsp.filters import FilterSettings, StreamingFilterBank
 from microexp_tui.session_flow.live import LiveView
 from microexp_tui.session_flow.predictions import LivePrediction
 from microexp_tui.store import expressions as stored_expressions
-from microexp_tui.store.records import MISSING_COUNT
 from microexp_tui.store.sessions import SessionStore
 
 

@@ -17,6 +17,7 @@ import numpy.typing as npt
 from microexp_tui.acquisition.live_expressions import LiveExpression
 from microexp_tui.acquisition.recorder import Recorder, RecordingOptions, RecordingSummary
 from microexp_tui.device.protocol import Identity
+from microexp_tui.domain.channels import ChannelSpec
 from microexp_tui.dsp.activations import ChannelLevels
 from microexp_tui.errors import ModelError
 from microexp_tui.inference.model import EmotionModel
@@ -28,7 +29,6 @@ from microexp_tui.session_flow.predictions import (
     latest_prediction,
 )
 from microexp_tui.store import session_extras
-from microexp_tui.store.records import ChannelSpec
 from microexp_tui.store.sessions import SessionStore
 
 RING_S = 30.0

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from microexp_tui.domain import EMOTIONS, NEUTRAL
+from microexp_tui.domain.emotions import EMOTIONS, NEUTRAL
 
 LABELS: tuple[str, ...] = (NEUTRAL, *EMOTIONS)
 """Display order of the probability bars."""

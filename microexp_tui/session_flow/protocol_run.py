@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from microexp_tui.acquisition.protocols import (
+from microexp_tui.domain.markers import MARKER_STIMULUS_OFFSET
+from microexp_tui.study.protocols import (
     Block,
     Protocol,
     ScheduledMarker,
@@ -17,7 +18,6 @@ from microexp_tui.acquisition.protocols import (
     block_markers,
     timeline,
 )
-from microexp_tui.domain import MARKER_STIMULUS_OFFSET
 
 
 @dataclass(frozen=True)

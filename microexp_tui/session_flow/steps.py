@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from microexp_tui.acquisition.electrode_check import GuidedStep
-from microexp_tui.domain import guided_contraction_code
+from microexp_tui.domain.markers import guided_contraction_code
+from microexp_tui.dsp.electrode_metrics import GuidedStep
 
 RELAX_GAP_S = 1.0
 """Pause between two contractions so the previous one ends before the next window opens."""

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from microexp_tui.acquisition.calibration import ChannelNorm
-from microexp_tui.acquisition.protocols import Protocol
 from microexp_tui.device.protocol import Identity
+from microexp_tui.domain.channels import ChannelSpec
+from microexp_tui.domain.electrodes import ElectrodeCheck
+from microexp_tui.domain.sessions import Participant
+from microexp_tui.dsp.calibration import ChannelNorm
 from microexp_tui.session_flow.board import Board
-from microexp_tui.session_flow.consent import ConsentText
 from microexp_tui.session_flow.live import LiveSession
-from microexp_tui.store.records import ChannelSpec, Participant
-from microexp_tui.store.session_extras import ElectrodeCheck
+from microexp_tui.study.consent import ConsentText
+from microexp_tui.study.protocols import Protocol
 
 
 @dataclass

@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from microexp_tui.expressions.records import ValidationReport
+from microexp_tui.domain.expressions import ValidationReport
+from microexp_tui.domain.sessions import utc_now_iso
 from microexp_tui.expressions.validation import report_as_dict, report_from_dict
 from microexp_tui.store import audit, session_rows
 from microexp_tui.store.database import write_transaction
-from microexp_tui.store.records import utc_now_iso
 
 if TYPE_CHECKING:  # schema.py imports this module for the migration; sessions imports schema
     from microexp_tui.store.sessions import SessionStore

@@ -15,9 +15,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from microexp_tui.domain.sessions import utc_now_iso
 from microexp_tui.errors import InputError
 from microexp_tui.store.database import write_transaction
-from microexp_tui.store.records import utc_now_iso
 
 GENESIS_HASH = "0" * 64
 """`prev_hash` of the first row."""

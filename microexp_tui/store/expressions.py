@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 
+from microexp_tui.domain.expressions import Activation, Expression
+from microexp_tui.domain.sessions import utc_now_iso
 from microexp_tui.errors import InputError
-from microexp_tui.expressions.records import Activation, Expression
 from microexp_tui.store import audit, session_rows
 from microexp_tui.store.database import write_transaction
-from microexp_tui.store.records import utc_now_iso
 
 if TYPE_CHECKING:  # schema.py imports this module for the migration; sessions imports schema
     from microexp_tui.store.sessions import SessionStore

@@ -9,16 +9,16 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from microexp_tui.errors import InputError
-from microexp_tui.store import audit
-from microexp_tui.store.database import write_transaction
-from microexp_tui.store.records import (
+from microexp_tui.domain.sessions import (
     HANDEDNESS_VALUES,
     SEX_VALUES,
     Participant,
     ParticipantIdentity,
     utc_now_iso,
 )
+from microexp_tui.errors import InputError
+from microexp_tui.store import audit
+from microexp_tui.store.database import write_transaction
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 """Characters of generated codes: no 0/O, 1/I/L or U, so codes survive being read aloud."""

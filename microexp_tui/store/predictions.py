@@ -17,14 +17,10 @@ from typing import Any
 import numpy as np
 from sqlite_utils import Database
 
+from microexp_tui.domain.recording import PREDICTION_RUN_KINDS, PredictionRecord, PredictionRun
+from microexp_tui.domain.sessions import utc_now_iso
 from microexp_tui.errors import InputError, StoreError
 from microexp_tui.store import audit
-from microexp_tui.store.records import (
-    PREDICTION_RUN_KINDS,
-    PredictionRecord,
-    PredictionRun,
-    utc_now_iso,
-)
 
 PROBABILITY_DTYPE = np.dtype("<f4")
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 from sqlite_utils import Database
 
+from microexp_tui.domain.recording import MISSING_COUNT
 from microexp_tui.errors import InputError
-from microexp_tui.store.records import MISSING_COUNT
 
 _INT16_MIN = int(np.iinfo(np.int16).min)
 _INT16_MAX = int(np.iinfo(np.int16).max)

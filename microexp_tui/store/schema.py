@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from microexp_tui.domain.sessions import utc_now_iso
 from microexp_tui.errors import StoreError
 from microexp_tui.store import audit
 from microexp_tui.store.au_validation import (
@@ -34,7 +35,6 @@ from microexp_tui.store.predictions import (
     PREDICTIONS_MIGRATION_SQL,
     PREDICTIONS_VERSION,
 )
-from microexp_tui.store.records import utc_now_iso
 
 APPLICATION_ID = 0x4D455850
 """`PRAGMA application_id` of our files ("MEXP"), so `file(1)` and we can recognise them."""

@@ -11,95 +11,22 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from microexp_tui.domain.calibration import ChannelCalibration
+from microexp_tui.domain.channels import ChannelSpec
+from microexp_tui.domain.electrodes import GRADES, ElectrodeCheck
+from microexp_tui.domain.sessions import (
+    PROGRESS_STATES,
+    Note,
+    Override,
+    ProtocolProgress,
+    SessionSetup,
+    utc_now_iso,
+)
 from microexp_tui.errors import InputError
 from microexp_tui.store import audit
 from microexp_tui.store.database import write_transaction
-from microexp_tui.store.records import ChannelSpec, utc_now_iso
 from microexp_tui.store.sessions import SessionStore
 from microexp_tui.store.validation import check_channels
-
-GRADES: tuple[str, ...] = ("green", "amber", "red")
-PROGRESS_STATES: tuple[str, ...] = ("running", "paused", "completed", "aborted")
-
-
-@dataclass(frozen=True)
-class SessionSetup:
-    """How a session was set up: presets, protocol, consent and what it resumes."""
-
-    session_id: int
-    montage_preset: str | None = None
-    protocol_path: str | None = None
-    protocol_seed: int | None = None
-    consent_template: str | None = None
-    consent_sha256: str | None = None
-    consent_confirmed_at: str | None = None
-    resumed_from_session_id: int | None = None
-    start_block: int = 0
-    settings: str = "{}"
-
-
-@dataclass(frozen=True)
-class ElectrodeCheck:
-    """One channel's electrode-check result (rest metrics, guided contraction, grade)."""
-
-    channel_index: int
-    grade: str
-    rest_level_counts: float | None
-    noise_counts: float | None
-    mains_fraction: float | None
-    clipping_fraction: float | None
-    flat_line: bool
-    contraction_rise: float | None
-    contraction_lit: bool | None
-    reasons: str = ""
-    rest_start_index: int | None = None
-    rest_stop_index: int | None = None
-
-
-@dataclass(frozen=True)
-class ChannelCalibration:
-    """A channel's normalisation for one session: rest baseline and maximal contraction."""
-
-    channel_index: int
-    baseline: float
-    rest_sd: float
-    max_value: float
-    valid: bool
-    rest_start_index: int
-    rest_stop_index: int
-    mvc_start_index: int | None = None
-    mvc_stop_index: int | None = None
-
-
-@dataclass(frozen=True)
-class Note:
-    """A free-text note an operator wrote about a session."""
-
-    at: str
-    author: str
-    text: str
-
-
-@dataclass(frozen=True)
-class Override:
-    """An operator decision against the program's advice, with the reason given."""
-
-    kind: str
-    target: str
-    reason: str
-    actor: str
-    at: str
-
-
-@dataclass(frozen=True)
-class ProtocolProgress:
-    """How far a session's stimulus protocol got (for resuming an interrupted one)."""
-
-    protocol: str
-    blocks_total: int
-    blocks_done: int
-    start_index: int | None
-    state: str
 
 
 @dataclass(frozen=True)

@@ -10,17 +10,17 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from microexp_tui.errors import InputError, StoreError
-from microexp_tui.store import audit, locks, predictions
-from microexp_tui.store.database import write_transaction
-from microexp_tui.store.records import (
+from microexp_tui.domain.channels import ChannelSpec
+from microexp_tui.domain.recording import Batch
+from microexp_tui.domain.sessions import (
     FINAL_STATUSES,
     QUALITY_COUNTERS,
-    Batch,
-    ChannelSpec,
     SessionRecord,
     utc_now_iso,
 )
+from microexp_tui.errors import InputError, StoreError
+from microexp_tui.store import audit, locks, predictions
+from microexp_tui.store.database import write_transaction
 from microexp_tui.store.validation import (
     check_channels,
     device_json,

@@ -19,22 +19,21 @@ from typing import Any
 import numpy as np
 from sqlite_utils import Database
 
+from microexp_tui.domain.channels import ChannelSpec
+from microexp_tui.domain.expressions import Expression
+from microexp_tui.domain.recording import (
+    ArtifactRecord,
+    Batch,
+    GapRecord,
+    MarkerRecord,
+    PredictionRecord,
+    PredictionRun,
+)
+from microexp_tui.domain.sessions import Participant, ParticipantIdentity, SessionRecord
 from microexp_tui.errors import InputError, StoreError
 from microexp_tui.store import audit as audit_log
 from microexp_tui.store import participants, predictions, samples, schema, session_rows
 from microexp_tui.store.database import connect, enable_wal, sqlite_errors, write_transaction
-from microexp_tui.store.records import (
-    ArtifactRecord,
-    Batch,
-    ChannelSpec,
-    GapRecord,
-    MarkerRecord,
-    Participant,
-    ParticipantIdentity,
-    PredictionRecord,
-    PredictionRun,
-    SessionRecord,
-)
 
 __all__ = [
     "ArtifactRecord",
@@ -174,6 +173,18 @@ class SessionStore:
         """Store a batch in one transaction; StoreFullError when the disk is full."""
         with self._lock, sqlite_errors(self.path, f"save a batch of session {session_id}"):
             session_rows.write_batch(self.db, self.path, session_id, batch)
+
+    def save_expressions(
+        self,
+        session_id: int,
+        expressions: Sequence[Expression],
+        source: str,
+        detector: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Store detected expressions: `offline` replaces the offline set, `live` appends."""
+        from microexp_tui.store.expressions import save_expressions
+
+        save_expressions(self, session_id, expressions, source, detector)
 
     def finish_session(self, session_id: int, status: str, actor: str = "system") -> None:
         """Set the final status (completed, aborted, interrupted) and release the lock."""

@@ -11,15 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from microexp_tui.domain import SENSOR_KINDS
+from microexp_tui.domain.channels import SENSOR_KINDS, ChannelSpec
+from microexp_tui.domain.recording import ArtifactRecord, Batch, GapRecord, MarkerRecord
 from microexp_tui.errors import InputError
-from microexp_tui.store.records import (
-    ArtifactRecord,
-    Batch,
-    ChannelSpec,
-    GapRecord,
-    MarkerRecord,
-)
 from microexp_tui.store.samples import to_wire
 
 _COUNTER_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from microexp_tui.domain import EMOTIONS, NEUTRAL
+from microexp_tui.domain.emotions import EMOTIONS, NEUTRAL
 from microexp_tui.errors import InputError
 from microexp_tui.inference.model import EmotionModel
 from microexp_tui.inference.normalisation import pooled_calibration

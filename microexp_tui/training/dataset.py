@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
-from microexp_tui.domain import EMOTIONS, NEUTRAL
+from microexp_tui.domain.emotions import EMOTIONS, NEUTRAL
 from microexp_tui.errors import InputError
 from microexp_tui.inference.card import ChannelInfo
 from microexp_tui.inference.gate import DEFAULT_HIGH, window_activation

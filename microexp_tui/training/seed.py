@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from microexp_tui.domain import SEED_MONTAGE
+from microexp_tui.domain.muscles import SEED_MONTAGE
 from microexp_tui.errors import InputError
 from microexp_tui.inference.card import ChannelInfo
 from microexp_tui.inference.normalisation import estimate_calibration

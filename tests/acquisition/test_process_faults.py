@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from microexp_tui.device.simulator.process import start_simulator_process
+from microexp_tui.simulator.process import start_simulator_process
 from microexp_tui.store.sessions import SessionStore
 from tests.acquisition.helpers import wait_until
 

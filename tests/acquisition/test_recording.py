@@ -10,9 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from microexp_tui.acquisition.protocols import load_protocol, marker_schedule
 from microexp_tui.acquisition.recorder import Recorder, RecordingOptions, record_for
-from microexp_tui.acquisition.recording import run_recording
 from microexp_tui.acquisition.sources import FramedSource
 from microexp_tui.device.protocol import (
     PROTOCOL_VERSION,
@@ -22,10 +20,12 @@ from microexp_tui.device.protocol import (
     encode_frame,
     identity_payload,
 )
-from microexp_tui.device.simulator.process import start_simulator_process
 from microexp_tui.device.transport import BoardLink
 from microexp_tui.errors import DeviceError, ProtocolError, StoreError
+from microexp_tui.session_flow.headless import run_recording
+from microexp_tui.simulator.process import start_simulator_process
 from microexp_tui.store.sessions import SessionStore
+from microexp_tui.study.protocols import load_protocol, marker_schedule
 from tests.acquisition.helpers import pty_peer, read_seed_rows
 
 

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from microexp_tui.domain.expressions import Activation
 from microexp_tui.dsp.activations import (
     ActivationDetector,
     ActivationSettings,
@@ -16,7 +17,6 @@ from microexp_tui.dsp.activations import (
 from microexp_tui.dsp.artifacts import ArtifactFlag
 from microexp_tui.dsp.filters import FilterSettings
 from microexp_tui.errors import InputError
-from microexp_tui.expressions.records import Activation
 
 RATE_HZ = 1000.0
 REST = ChannelLevels(baseline=10.0, rest_sd=2.0, max_value=410.0)

@@ -12,13 +12,21 @@ from typing import Any
 
 import numpy as np
 
-from microexp_tui import domain
-from microexp_tui.domain import SEED_MONTAGE
+from microexp_tui.domain.channels import ChannelSpec
+from microexp_tui.domain.emotions import EMOTIONS
+from microexp_tui.domain.expressions import Activation
+from microexp_tui.domain.markers import (
+    MARKER_OPERATOR_BASE,
+    MARKER_REST_ONSET,
+    MARKER_STIMULUS_OFFSET,
+    stimulus_onset_code,
+)
+from microexp_tui.domain.muscles import SEED_MONTAGE
+from microexp_tui.domain.recording import Batch, GapRecord, MarkerRecord
+from microexp_tui.domain.sessions import SessionSetup
 from microexp_tui.expressions.grouping import group_activations
-from microexp_tui.expressions.records import Activation
 from microexp_tui.store import expressions as stored_expressions
 from microexp_tui.store import session_extras as extras
-from microexp_tui.store.records import Batch, ChannelSpec, GapRecord, MarkerRecord
 from microexp_tui.store.sessions import SessionStore
 
 RATE_HZ = 250
@@ -77,7 +85,7 @@ def montage(kinds: tuple[str, ...] | None = None) -> list[ChannelSpec]:
     kinds = kinds or ("envelope",) * CHANNELS
     return [
         ChannelSpec(i, f"EMG{i + 1}", m.name, kinds[i], m.action_units)
-        for i, m in enumerate(domain.SEED_MONTAGE[:CHANNELS])
+        for i, m in enumerate(SEED_MONTAGE[:CHANNELS])
     ]
 
 
@@ -98,21 +106,17 @@ def signal(n_samples: int, seed: int, kinds: tuple[str, ...]) -> np.ndarray:
 def protocol_markers(duration_s: float) -> list[MarkerRecord]:
     """Stimulus blocks (onset, offset), rest blocks and an operator marker with a label."""
     markers = []
-    for block, emotion in enumerate(domain.EMOTIONS):
+    for block, emotion in enumerate(EMOTIONS):
         onset_s = 2.0 + block * 3.0
         if onset_s + 2.0 >= duration_s:
             break
-        code = domain.stimulus_onset_code(emotion)
+        code = stimulus_onset_code(emotion)
         markers.append(MarkerRecord(int(onset_s * RATE_HZ), code, "protocol", emotion))
         markers.append(
-            MarkerRecord(int((onset_s + 1.5) * RATE_HZ), domain.MARKER_STIMULUS_OFFSET, "protocol")
+            MarkerRecord(int((onset_s + 1.5) * RATE_HZ), MARKER_STIMULUS_OFFSET, "protocol")
         )
-        markers.append(
-            MarkerRecord(int((onset_s + 1.5) * RATE_HZ), domain.MARKER_REST_ONSET, "protocol")
-        )
-    markers.append(
-        MarkerRecord(int(1.0 * RATE_HZ), domain.MARKER_OPERATOR_BASE + 3, "host", "blink")
-    )
+        markers.append(MarkerRecord(int((onset_s + 1.5) * RATE_HZ), MARKER_REST_ONSET, "protocol"))
+    markers.append(MarkerRecord(int(1.0 * RATE_HZ), MARKER_OPERATOR_BASE + 3, "host", "blink"))
     return sorted(markers)
 
 
@@ -151,9 +155,7 @@ def add_session(
     data = signal(n, seed, kinds)
     markers = protocol_markers(duration_s)
     if marker_label:
-        markers.append(
-            MarkerRecord(RATE_HZ // 2, domain.MARKER_OPERATOR_BASE + 1, "host", marker_label)
-        )
+        markers.append(MarkerRecord(RATE_HZ // 2, MARKER_OPERATOR_BASE + 1, "host", marker_label))
     for first in range(0, n, RATE_HZ):
         stop = min(n, first + RATE_HZ)
         batch = Batch(markers=[m for m in markers if first <= m.sample_index < stop])
@@ -229,7 +231,7 @@ def _add_extras(store: SessionStore, sid: int) -> None:
     )
     extras.save_setup(
         store,
-        extras.SessionSetup(sid, settings=extras.settings_json({"filters": {"mains_hz": 60.0}})),
+        SessionSetup(sid, settings=extras.settings_json({"filters": {"mains_hz": 60.0}})),
     )
     activations = [
         Activation(0, RATE_HZ * 2, RATE_HZ * 2 + 50, RATE_HZ * 2 + 20, 321.0, 52.0),

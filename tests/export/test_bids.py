@@ -12,9 +12,9 @@ import numpy as np
 import pyedflib
 import pytest
 
+from microexp_tui.domain.recording import MISSING_COUNT
 from microexp_tui.export import ExportReport
 from microexp_tui.export.demographics import age_band
-from microexp_tui.store.records import MISSING_COUNT
 from microexp_tui.store.sessions import SessionStore
 from tests.export.helpers import PEOPLE, RATE_HZ, BuiltDb, validate_bids, validator_errors
 

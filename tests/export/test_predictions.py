@@ -9,8 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from microexp_tui.domain.recording import PredictionRecord
 from microexp_tui.export import ExportReport, export_sessions, verify
-from microexp_tui.store.sessions import PredictionRecord, SessionStore
+from microexp_tui.store.sessions import SessionStore
 from tests.export.helpers import PEOPLE, RATE_HZ, build_db, validate_bids, validator_errors
 
 MODEL = "cnn-window-10x8-0123456789ab"

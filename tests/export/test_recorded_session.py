@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pyedflib
 
-from microexp_tui.acquisition.recording import run_recording
-from microexp_tui.device.simulator.process import start_simulator_process
+from microexp_tui.domain.recording import MISSING_COUNT
 from microexp_tui.export import export_sessions, verify
-from microexp_tui.store.records import MISSING_COUNT
+from microexp_tui.session_flow.headless import run_recording
+from microexp_tui.simulator.process import start_simulator_process
 from microexp_tui.store.sessions import SessionStore
 
 

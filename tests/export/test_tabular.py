@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from microexp_tui.domain.recording import MISSING_COUNT
 from microexp_tui.export import ExportReport
-from microexp_tui.store.records import MISSING_COUNT
 from tests.export.helpers import RATE_HZ, BuiltDb
 
 MV_PER_COUNT = 5000 / 1024

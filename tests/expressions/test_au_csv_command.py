@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from microexp_tui.cli import main
-from microexp_tui.device.simulator.scenario import load_scenario
 from microexp_tui.expressions.au_import import au_events, read_au_csv
-from microexp_tui.resources import resource_dir
+from microexp_tui.paths import resource_dir
+from microexp_tui.simulator.scenario import load_scenario
 
 SCENARIO = resource_dir("templates") / "scenarios" / "micro_macro.toml"
 

@@ -6,17 +6,17 @@ import numpy as np
 import pytest
 
 from microexp_tui.acquisition.live_expressions import live_expressions
-from microexp_tui.acquisition.montages import load_preset
 from microexp_tui.analysis.microexpressions import detect_in_counts
-from microexp_tui.domain import SEED_MONTAGE
+from microexp_tui.domain.channels import ChannelSpec
+from microexp_tui.domain.muscles import SEED_MONTAGE
 from microexp_tui.dsp.filters import FilterSettings, StreamingFilterBank
 from microexp_tui.errors import ModelError
 from microexp_tui.expressions.truth import score_detections
 from microexp_tui.inference.expression_window import ModelWindowClassifier
 from microexp_tui.inference.live import LiveClassifier
 from microexp_tui.inference.model import EmotionModel
-from microexp_tui.resources import resource_dir
-from microexp_tui.store.records import ChannelSpec
+from microexp_tui.paths import resource_dir
+from microexp_tui.study.montages import load_preset
 from tests.expressions.test_detection import RATE_HZ, SEED_UNITS, counts, known
 
 MODEL = resource_dir("models") / "cnn_window.onnx"

@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 
 from microexp_tui.analysis.microexpressions import detect_in_counts
-from microexp_tui.device.simulator.render import render_scenario
-from microexp_tui.device.simulator.scenario import Scenario, load_scenario
-from microexp_tui.domain import SEED_MONTAGE
+from microexp_tui.domain.expressions import Expression
+from microexp_tui.domain.muscles import SEED_MONTAGE
 from microexp_tui.dsp.activations import ChannelLevels
-from microexp_tui.expressions.records import Expression
 from microexp_tui.expressions.truth import DetectionScore, KnownExpression, score_detections
-from microexp_tui.resources import resource_dir
+from microexp_tui.paths import resource_dir
+from microexp_tui.simulator.render import render_scenario
+from microexp_tui.simulator.scenario import Scenario, load_scenario
 
 SCENARIOS = resource_dir("templates") / "scenarios"
 RATE_HZ = 1000

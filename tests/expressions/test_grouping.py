@@ -6,11 +6,11 @@ import itertools
 
 import pytest
 
-from microexp_tui.acquisition.montages import load_preset
-from microexp_tui.domain import EMOTION_CHANNELS, SEED_MONTAGE
+from microexp_tui.domain.expressions import MICRO_MAX_MS, Activation
+from microexp_tui.domain.muscles import EMOTION_CHANNELS, SEED_MONTAGE
 from microexp_tui.expressions.emotions import au_scores, hypothesis
 from microexp_tui.expressions.grouping import ExpressionGrouper, GroupingSettings, group_activations
-from microexp_tui.expressions.records import MICRO_MAX_MS, Activation
+from microexp_tui.study.montages import load_preset
 
 RATE_HZ = 1000.0
 SEED_UNITS = [muscle.action_units for muscle in SEED_MONTAGE]

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from microexp_tui.device.simulator.participant import Expression as Scripted
-from microexp_tui.domain import MARKER_REST_ONSET, guided_contraction_code, stimulus_onset_code
+from microexp_tui.domain.markers import (
+    MARKER_REST_ONSET,
+    guided_contraction_code,
+    stimulus_onset_code,
+)
+from microexp_tui.domain.recording import Batch, MarkerRecord
 from microexp_tui.expressions.guided import guided_expressions
+from microexp_tui.readmodels.review import load_review
 from microexp_tui.report.generate import generate_report
-from microexp_tui.session_flow.review import load_review
-from microexp_tui.store import Batch, MarkerRecord, SessionStore
+from microexp_tui.simulator.participant import Expression as Scripted
+from microexp_tui.store import SessionStore
 from microexp_tui.store import expressions as stored
 from tests.expressions.test_validation import as_detected
 from tests.report.conftest import read_pdf

@@ -15,13 +15,14 @@ import pytest
 
 from microexp_tui.analysis.microexpressions import StoredFlags
 from microexp_tui.cli import main
-from microexp_tui.device.simulator import start_simulator_process
-from microexp_tui.device.simulator.au_csv import plan_au_events, write_openface_csv
-from microexp_tui.domain import SEED_MONTAGE
+from microexp_tui.domain.channels import ChannelSpec
+from microexp_tui.domain.muscles import SEED_MONTAGE
+from microexp_tui.domain.recording import Batch
 from microexp_tui.dsp.artifacts import ArtifactFlag, StreamingArtifactDetector
 from microexp_tui.expressions.truth import score_detections
+from microexp_tui.simulator import start_simulator_process
+from microexp_tui.simulator.au_csv import plan_au_events, write_openface_csv
 from microexp_tui.store import expressions as stored
-from microexp_tui.store.records import Batch, ChannelSpec
 from microexp_tui.store.sessions import SessionStore
 from tests.expressions.test_detection import SCENARIOS, counts, known, scenario
 

@@ -6,11 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from microexp_tui.device.simulator.au_csv import plan_au_events, write_openface_csv
-from microexp_tui.domain import MARKER_TRIGGER_INPUT, SEED_MONTAGE
+from microexp_tui.analysis.au_validation import AuAlignmentRequest, validate_session_aus
+from microexp_tui.domain.markers import MARKER_TRIGGER_INPUT
+from microexp_tui.domain.muscles import SEED_MONTAGE
+from microexp_tui.domain.recording import Batch, MarkerRecord
 from microexp_tui.errors import InputError
-from microexp_tui.session_flow.au_validation import AuAlignmentRequest, validate_session_aus
-from microexp_tui.store import Batch, MarkerRecord, SessionStore
+from microexp_tui.simulator.au_csv import plan_au_events, write_openface_csv
+from microexp_tui.store import SessionStore
 from microexp_tui.store import au_validation as stored_validations
 from microexp_tui.store import expressions as stored_expressions
 from tests.expressions.test_validation import as_detected, many_expressions

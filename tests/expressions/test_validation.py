@@ -7,17 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from microexp_tui.device.simulator.au_csv import (
-    AuPlan,
-    expression_action_units,
-    plan_au_events,
-    write_openface_csv,
-)
-from microexp_tui.device.simulator.participant import Expression as ScriptedExpression
-from microexp_tui.device.simulator.scenario import load_scenario
-from microexp_tui.domain import SEED_MONTAGE
+from microexp_tui.domain.expressions import Activation, Expression, kind_of
+from microexp_tui.domain.muscles import SEED_MONTAGE
 from microexp_tui.expressions.au_import import au_events, read_au_csv
-from microexp_tui.expressions.records import Activation, Expression, kind_of
 from microexp_tui.expressions.validation import (
     explicit_alignment,
     marker_alignment,
@@ -26,7 +18,15 @@ from microexp_tui.expressions.validation import (
     report_from_dict,
     validate,
 )
-from microexp_tui.resources import resource_dir
+from microexp_tui.paths import resource_dir
+from microexp_tui.simulator.au_csv import (
+    AuPlan,
+    expression_action_units,
+    plan_au_events,
+    write_openface_csv,
+)
+from microexp_tui.simulator.participant import Expression as ScriptedExpression
+from microexp_tui.simulator.scenario import load_scenario
 
 RATE_HZ = 1000.0
 OBSERVABLE = {au for muscle in SEED_MONTAGE for au in muscle.action_units}

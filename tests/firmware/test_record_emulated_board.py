@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from microexp_tui.acquisition.protocols import load_protocol, marker_schedule
-from microexp_tui.acquisition.recording import run_recording
 from microexp_tui.device.protocol import Command, MarkerSource
+from microexp_tui.session_flow.headless import run_recording
 from microexp_tui.store.sessions import SessionStore
+from microexp_tui.study.protocols import load_protocol, marker_schedule
 from tests.firmware import ROOT, Events, adc_counts, emulated_board, expected_ramp, marker_window
 
 TRIGGER_TICKS = (300, 1234, 2500)

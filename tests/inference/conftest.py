@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from microexp_tui.domain import EMOTION_CHANNELS
+from microexp_tui.domain.muscles import EMOTION_CHANNELS
 from microexp_tui.inference.card import card_path_for
 from microexp_tui.inference.model import EmotionModel
 

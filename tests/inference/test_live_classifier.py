@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from microexp_tui.domain import NEUTRAL
+from microexp_tui.domain.emotions import NEUTRAL
 from microexp_tui.errors import InputError, ModelError
 from microexp_tui.inference.live import LiveClassifier, Prediction
 from microexp_tui.inference.model import EmotionModel

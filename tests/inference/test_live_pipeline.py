@@ -20,13 +20,14 @@ from microexp_tui.acquisition.recorder import Recorder, RecordingOptions
 from microexp_tui.acquisition.sources import FramedSource
 from microexp_tui.cli import main
 from microexp_tui.device.protocol import DEFAULT_BAUD
-from microexp_tui.device.simulator.process import start_simulator_process
-from microexp_tui.device.simulator.scenario import Expression, load_scenario
-from microexp_tui.domain import NEUTRAL
+from microexp_tui.domain.emotions import NEUTRAL
+from microexp_tui.domain.recording import PredictionRecord
 from microexp_tui.errors import ExitCode, ModelError
 from microexp_tui.inference.model import EmotionModel
 from microexp_tui.inference.offline import classify_recording
-from microexp_tui.store import PredictionRecord, SessionStore
+from microexp_tui.simulator.process import start_simulator_process
+from microexp_tui.simulator.scenario import Expression, load_scenario
+from microexp_tui.store import SessionStore
 from tests.inference.conftest import MODELS_DIR
 
 SCENARIO = Path(__file__).resolve().parents[2] / "templates" / "scenarios" / "emotion_check.toml"

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from microexp_tui.domain.recording import Batch, PredictionRecord
 from microexp_tui.errors import InputError, StoreError
-from microexp_tui.store import Batch, PredictionRecord, SessionStore, schema
+from microexp_tui.store import SessionStore, schema
 from microexp_tui.store.database import connect
 from tests.store import one_second, start_recording
 

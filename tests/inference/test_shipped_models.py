@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from microexp_tui.domain import EMOTIONS, SEED_MONTAGE
+from microexp_tui.domain.emotions import EMOTIONS
+from microexp_tui.domain.muscles import SEED_MONTAGE
 from microexp_tui.inference.card import card_path_for
 from microexp_tui.inference.model import EmotionModel
 from microexp_tui.training.evaluate import evaluate_model

@@ -14,18 +14,27 @@ from pathlib import Path
 
 import numpy as np
 
-from microexp_tui import domain
-from microexp_tui.expressions.records import (
+from microexp_tui.domain.calibration import ChannelCalibration
+from microexp_tui.domain.electrodes import ElectrodeCheck
+from microexp_tui.domain.emotions import EMOTIONS
+from microexp_tui.domain.expressions import (
     Activation,
     AuScore,
     ConfirmedMicroExpression,
     Expression,
     ValidationReport,
 )
+from microexp_tui.domain.markers import (
+    MARKER_OPERATOR_BASE,
+    MARKER_STIMULUS_OFFSET,
+    stimulus_onset_code,
+)
+from microexp_tui.domain.muscles import EMOTION_CHANNELS, SEED_MONTAGE
+from microexp_tui.domain.recording import Batch, GapRecord, MarkerRecord, PredictionRecord
+from microexp_tui.domain.sessions import ProtocolProgress
 from microexp_tui.store import au_validation
 from microexp_tui.store import expressions as expression_store
 from microexp_tui.store import session_extras as extras
-from microexp_tui.store.records import Batch, GapRecord, MarkerRecord, PredictionRecord
 from microexp_tui.store.sessions import SessionStore
 from tests.export.helpers import RATE_HZ, add_session, montage, signal
 
@@ -61,7 +70,7 @@ def stimulus_plan(duration_s: float) -> list[tuple[int, int, str]]:
     plan = []
     onset_s, k = 1.0, 0
     while onset_s + STIMULUS_LENGTH_S < duration_s - 1.0:
-        emotion = domain.EMOTIONS[k % len(domain.EMOTIONS)]
+        emotion = EMOTIONS[k % len(EMOTIONS)]
         onset = int(onset_s * RATE_HZ)
         plan.append((onset, onset + int(STIMULUS_LENGTH_S * RATE_HZ), emotion))
         onset_s += STIMULUS_EVERY_S
@@ -72,7 +81,7 @@ def stimulus_plan(duration_s: float) -> list[tuple[int, int, str]]:
 def predicted_emotion(number: int, target: str) -> str:
     """What the stored predictions say during stimulus `number` (0-based)."""
     if number in MISSES:
-        return domain.EMOTIONS[(domain.EMOTIONS.index(target) + 1) % len(domain.EMOTIONS)]
+        return EMOTIONS[(EMOTIONS.index(target) + 1) % len(EMOTIONS)]
     return target
 
 
@@ -99,7 +108,7 @@ def stimulus_expressions(plan: list[tuple[int, int, str]]) -> list[Expression]:
     for number, (onset, _offset, emotion) in enumerate(plan):
         start = onset + int(0.3 * RATE_HZ)
         length = int(0.3 * RATE_HZ) if number % 3 == 0 else int(1.2 * RATE_HZ)
-        channels = domain.EMOTION_CHANNELS[emotion]
+        channels = EMOTION_CHANNELS[emotion]
         acts = tuple(
             Activation(
                 ch,
@@ -111,7 +120,7 @@ def stimulus_expressions(plan: list[tuple[int, int, str]]) -> list[Expression]:
             )
             for i, ch in enumerate(channels)
         )
-        units = tuple(u for ch in channels for u in domain.SEED_MONTAGE[ch].action_units)
+        units = tuple(u for ch in channels for u in SEED_MONTAGE[ch].action_units)
         found.append(
             Expression(
                 float(RATE_HZ),
@@ -166,9 +175,9 @@ def _record_main(store: SessionStore, participant_id: int) -> int:
     n = int(MAIN_DURATION_S * RATE_HZ)
     data = signal(n, 11, ("envelope",) * 8)
     plan = stimulus_plan(MAIN_DURATION_S)
-    markers = [MarkerRecord(a, domain.stimulus_onset_code(e), "protocol", e) for a, _b, e in plan]
-    markers += [MarkerRecord(b, domain.MARKER_STIMULUS_OFFSET, "protocol") for _a, b, _e in plan]
-    markers.append(MarkerRecord(10 * RATE_HZ, domain.MARKER_OPERATOR_BASE + 2, "host", "key 2"))
+    markers = [MarkerRecord(a, stimulus_onset_code(e), "protocol", e) for a, _b, e in plan]
+    markers += [MarkerRecord(b, MARKER_STIMULUS_OFFSET, "protocol") for _a, b, _e in plan]
+    markers.append(MarkerRecord(10 * RATE_HZ, MARKER_OPERATOR_BASE + 2, "host", "key 2"))
     for first in range(0, n, RATE_HZ):
         stop = min(n, first + RATE_HZ)
         batch = Batch(markers=[m for m in markers if first <= m.sample_index < stop])
@@ -208,27 +217,21 @@ def _record_main(store: SessionStore, participant_id: int) -> int:
     )
     au_validation.save_validation(store, sid, validation_report(), "offline")
     checks = [
-        extras.ElectrodeCheck(c, "green", 30.0, 4.0, 0.02, 0.0, False, 240.0, True)
-        for c in range(8)
+        ElectrodeCheck(c, "green", 30.0, 4.0, 0.02, 0.0, False, 240.0, True) for c in range(8)
     ]
-    checks[2] = extras.ElectrodeCheck(
-        2, "amber", 31.0, 40.0, 0.3, 0.0, False, 150.0, True, "mains 30 %"
-    )
-    checks[5] = extras.ElectrodeCheck(
+    checks[2] = ElectrodeCheck(2, "amber", 31.0, 40.0, 0.3, 0.0, False, 150.0, True, "mains 30 %")
+    checks[5] = ElectrodeCheck(
         5, "red", 0.0, 0.0, 0.0, 0.0, True, 1.0, False, "flat line: electrode off"
     )
     extras.save_electrode_checks(store, sid, checks, OPERATOR)
     extras.save_calibration(
         store,
         sid,
-        [
-            extras.ChannelCalibration(c, 60.0, 8.0, 360.0, c != 5, 0, 250, 300, 800)
-            for c in range(8)
-        ],
+        [ChannelCalibration(c, 60.0, 8.0, 360.0, c != 5, 0, 250, 300, 800) for c in range(8)],
         OPERATOR,
     )
     extras.set_progress(
-        store, sid, extras.ProtocolProgress("six_emotions", len(plan), len(plan), 0, "completed")
+        store, sid, ProtocolProgress("six_emotions", len(plan), len(plan), 0, "completed")
     )
     return sid
 

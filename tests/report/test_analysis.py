@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from microexp_tui.domain.recording import MISSING_COUNT, PredictionRun
 from microexp_tui.report.analysis import (
     EnvelopeAccumulator,
     PredictionSeries,
@@ -13,7 +14,6 @@ from microexp_tui.report.analysis import (
     flagged_samples,
     strip_count,
 )
-from microexp_tui.store.records import MISSING_COUNT, PredictionRun
 
 CLASSES = ("neutral", "happy", "surprise", "disgust", "sadness", "fear", "anger")
 

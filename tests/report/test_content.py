@@ -6,7 +6,7 @@ import hashlib
 import re
 from pathlib import Path
 
-from microexp_tui.domain import EMOTIONS
+from microexp_tui.domain.emotions import EMOTIONS
 from microexp_tui.store import expressions as expression_store
 from microexp_tui.store.sessions import SessionStore
 from tests.export.helpers import add_session

@@ -19,12 +19,12 @@ from microexp_tui.device.protocol import (
     parse_marker,
     parse_status,
 )
-from microexp_tui.device.simulator.board import Board, BoardConfig, OutChunk
-from microexp_tui.device.simulator.faults import Fault
-from microexp_tui.device.simulator.participant import Expression
-from microexp_tui.device.simulator.replay import load_replay
-from microexp_tui.device.simulator.scenario import Scenario
-from microexp_tui.domain import stimulus_onset_code
+from microexp_tui.domain.markers import stimulus_onset_code
+from microexp_tui.simulator.board import Board, BoardConfig, OutChunk
+from microexp_tui.simulator.faults import Fault
+from microexp_tui.simulator.participant import Expression
+from microexp_tui.simulator.replay import load_replay
+from microexp_tui.simulator.scenario import Scenario
 from tests.simulator import FrameDecoder
 
 

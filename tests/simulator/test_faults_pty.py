@@ -10,7 +10,7 @@ import pytest
 import serial
 
 from microexp_tui.device.protocol import Command, FrameType, parse_identity
-from microexp_tui.device.simulator import start_simulator_process
+from microexp_tui.simulator import start_simulator_process
 from tests.simulator import Host
 
 

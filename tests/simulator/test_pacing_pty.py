@@ -6,7 +6,7 @@ import os
 import time
 
 from microexp_tui.device.protocol import Command, FrameType, encode_command, parse_status
-from microexp_tui.device.simulator import start_simulator_process
+from microexp_tui.simulator import start_simulator_process
 from tests.simulator import Decoded, FrameDecoder, Host
 
 FRAME_BYTES_8CH = 24

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from microexp_tui.device.simulator.participant import (
+from microexp_tui.domain.markers import MARKER_REST_ONSET, guided_contraction_code
+from microexp_tui.simulator.participant import (
     STILL_AFTER_REST_S,
     Participant,
     ParticipantConfig,
 )
-from microexp_tui.domain import MARKER_REST_ONSET, guided_contraction_code
 
 CONFIG = ParticipantConfig(
     react_to_markers=True, spontaneous=True, spontaneous_interval_s=(0.5, 1.5)

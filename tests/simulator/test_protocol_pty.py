@@ -20,7 +20,7 @@ from microexp_tui.device.protocol import (
     parse_marker,
     parse_status,
 )
-from microexp_tui.device.simulator import SimulatorProcess, start_simulator_process
+from microexp_tui.simulator import SimulatorProcess, start_simulator_process
 from tests.simulator import Host
 
 

@@ -7,13 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from microexp_tui.datasets import seed_dataset_dir
 from microexp_tui.device.protocol import Command
-from microexp_tui.device.simulator import start_simulator_process
-from microexp_tui.device.simulator.faults import parse_fault_spec
-from microexp_tui.device.simulator.replay import load_replay
-from microexp_tui.device.simulator.scenario import load_scenario
 from microexp_tui.errors import DeviceError, InputError
+from microexp_tui.paths import seed_dataset_dir
+from microexp_tui.simulator import start_simulator_process
+from microexp_tui.simulator.faults import parse_fault_spec
+from microexp_tui.simulator.replay import load_replay
+from microexp_tui.simulator.scenario import load_scenario
 from tests.simulator import Host
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "scenarios"

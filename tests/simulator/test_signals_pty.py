@@ -9,8 +9,9 @@ import numpy.typing as npt
 from scipy import signal as sps
 
 from microexp_tui.device.protocol import Command, FrameType, parse_marker
-from microexp_tui.device.simulator import start_simulator_process
-from microexp_tui.domain import EMOTION_CHANNELS, stimulus_onset_code
+from microexp_tui.domain.markers import stimulus_onset_code
+from microexp_tui.domain.muscles import EMOTION_CHANNELS
+from microexp_tui.simulator import start_simulator_process
 from tests.simulator import Decoded, Host
 
 SCRIPTED = """

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
-from microexp_tui.domain import SEED_MONTAGE
-from microexp_tui.store import Batch, ChannelSpec, SessionStore
+from microexp_tui.domain.channels import ChannelSpec
+from microexp_tui.domain.muscles import SEED_MONTAGE
+from microexp_tui.domain.recording import Batch
+from microexp_tui.store import SessionStore
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from microexp_tui.domain.expressions import AuScore, ConfirmedMicroExpression, ValidationReport
 from microexp_tui.errors import StoreError
-from microexp_tui.expressions.records import AuScore, ConfirmedMicroExpression, ValidationReport
 from microexp_tui.store import SessionStore, schema
 from microexp_tui.store import au_validation as stored
 from microexp_tui.store.database import connect

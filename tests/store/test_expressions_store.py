@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from microexp_tui.domain.expressions import Activation, Expression
 from microexp_tui.errors import InputError, StoreError
-from microexp_tui.expressions.records import Activation, Expression
 from microexp_tui.store import SessionStore, schema
 from microexp_tui.store import expressions as stored
 from microexp_tui.store.database import connect

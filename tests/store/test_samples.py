@@ -8,8 +8,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from microexp_tui.domain.recording import MISSING_COUNT, Batch, GapRecord
 from microexp_tui.errors import InputError
-from microexp_tui.store import MISSING_COUNT, Batch, GapRecord, SessionStore
+from microexp_tui.store import SessionStore
 from microexp_tui.store.database import PAGE_SIZE_BYTES
 from tests.store import counts, one_second, start_recording
 

@@ -11,14 +11,10 @@ from typing import Any
 import numpy as np
 import pytest
 
+from microexp_tui.domain.recording import ArtifactRecord, Batch, MarkerRecord
+from microexp_tui.domain.sessions import QUALITY_COUNTERS
 from microexp_tui.errors import InputError, StoreError
-from microexp_tui.store import (
-    QUALITY_COUNTERS,
-    ArtifactRecord,
-    Batch,
-    MarkerRecord,
-    SessionStore,
-)
+from microexp_tui.store import SessionStore
 from tests.store import counts, one_second, seed_channels, start_recording
 
 

@@ -30,7 +30,7 @@ def test_train_without_tensorflow_says_how_to_install_it(tmp_path: Path, seed_di
 def test_record_evaluate_and_live_inference_never_import_tensorflow(seed_dir: Path) -> None:
     code = (
         "import sys, json, io, contextlib\n"
-        "import microexp_tui.cli, microexp_tui.acquisition.recording\n"
+        "import microexp_tui.cli, microexp_tui.session_flow.headless\n"
         "import microexp_tui.acquisition.recorder, microexp_tui.inference.live\n"
         "from microexp_tui.cli import main\n"
         "out = io.StringIO()\n"

@@ -13,17 +13,18 @@ import numpy as np
 import pytest
 
 from microexp_tui.cli import main
-from microexp_tui.device.simulator.board import EmgSource
-from microexp_tui.device.simulator.participant import Participant, ParticipantConfig
-from microexp_tui.device.simulator.signals import SignalConfig, SignalGenerator
-from microexp_tui.domain import (
-    EMOTIONS,
+from microexp_tui.domain.emotions import EMOTIONS
+from microexp_tui.domain.markers import (
     MARKER_REST_ONSET,
     MARKER_STIMULUS_OFFSET,
     stimulus_onset_code,
 )
+from microexp_tui.domain.recording import Batch
 from microexp_tui.inference.model import EmotionModel
-from microexp_tui.store import Batch, SessionStore
+from microexp_tui.simulator.board import EmgSource
+from microexp_tui.simulator.participant import Participant, ParticipantConfig
+from microexp_tui.simulator.signals import SignalConfig, SignalGenerator
+from microexp_tui.store import SessionStore
 from microexp_tui.training.commands import TrainOptions, train
 from microexp_tui.training.dataset import LABELS, UNLABELLED, cut_windows
 from microexp_tui.training.progress import Progress

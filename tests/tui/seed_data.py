@@ -7,19 +7,22 @@ from pathlib import Path
 
 import numpy as np
 
-from microexp_tui.acquisition.montages import load_preset, montage_for_board
-from microexp_tui.domain import (
+from microexp_tui.domain.calibration import ChannelCalibration
+from microexp_tui.domain.electrodes import ElectrodeCheck
+from microexp_tui.domain.expressions import Activation
+from microexp_tui.domain.markers import (
     MARKER_OPERATOR_BASE,
     MARKER_REST_ONSET,
     MARKER_STIMULUS_OFFSET,
     stimulus_onset_code,
 )
+from microexp_tui.domain.recording import Batch
+from microexp_tui.domain.sessions import ProtocolProgress
 from microexp_tui.expressions.grouping import group_activations
-from microexp_tui.expressions.records import Activation
 from microexp_tui.store import expressions as stored_expressions
 from microexp_tui.store import session_extras as extras
-from microexp_tui.store.records import Batch
 from microexp_tui.store.sessions import SessionStore
+from microexp_tui.study.montages import load_preset, montage_for_board
 
 RATE_HZ = 250
 SECONDS = 12
@@ -92,23 +95,23 @@ def _completed_session(store: SessionStore, participant_id: int) -> int:
 def _completed_extras(store: SessionStore, session_id: int) -> None:
     """Checks, calibration, progress, events, an override and a note of the completed session."""
     checks = [
-        extras.ElectrodeCheck(ch, "green", 30.0, 4.1, 0.02, 0.0, False, 250.0, True, "", 0, 250)
+        ElectrodeCheck(ch, "green", 30.0, 4.1, 0.02, 0.0, False, 250.0, True, "", 0, 250)
         for ch in range(CHANNELS)
     ]
-    checks[3] = extras.ElectrodeCheck(
+    checks[3] = ElectrodeCheck(
         3, "amber", 31.0, 44.0, 0.05, 0.0, False, 180.0, True, "noise 44", 0, 250
     )
-    checks[5] = extras.ElectrodeCheck(
+    checks[5] = ElectrodeCheck(
         5, "red", 0.0, 0.0, 0.0, 0.0, True, 2.0, False, "flat line: electrode off", 0, 250
     )
     extras.save_electrode_checks(store, session_id, checks, "snap")
     extras.add_override(store, session_id, "electrode_check", "channel 6", "gel refreshed", "snap")
     rows = [
-        extras.ChannelCalibration(ch, 2.0, 1.5, 300.0 - 10 * ch, ch != 5, 0, 250, 300, 800)
+        ChannelCalibration(ch, 2.0, 1.5, 300.0 - 10 * ch, ch != 5, 0, 250, 300, 800)
         for ch in range(CHANNELS)
     ]
     extras.save_calibration(store, session_id, rows, "snap")
-    extras.set_progress(store, session_id, extras.ProtocolProgress("demo", 8, 8, 500, "completed"))
+    extras.set_progress(store, session_id, ProtocolProgress("demo", 8, 8, 500, "completed"))
     activations = [
         Activation(
             channel,
@@ -140,7 +143,7 @@ def _short_session(store: SessionStore, participant_id: int, status: str, simula
     counts = synthetic_counts(seed=9)[: RATE_HZ * 4]
     store.write_batch(session_id, Batch(chunks=[(0, counts)]))
     store.finish_session(session_id, status)
-    progress = extras.ProtocolProgress("six_emotions", 24, 3, 0, "paused")
+    progress = ProtocolProgress("six_emotions", 24, 3, 0, "paused")
     extras.set_progress(store, session_id, progress)
     return session_id
 

@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from microexp_tui.acquisition.montages import load_preset, montage_for_board
-from microexp_tui.acquisition.protocols import load_protocol
 from microexp_tui.acquisition.recorder import RecordingOptions
-from microexp_tui.device.simulator.process import start_simulator_process
-from microexp_tui.domain import MARKER_STIMULUS_OFFSET, emotion_of_marker
+from microexp_tui.domain.markers import MARKER_STIMULUS_OFFSET, emotion_of_marker
 from microexp_tui.session_flow.board import Board, BoardChoice
-from microexp_tui.session_flow.consent import load_consent
 from microexp_tui.session_flow.live import LiveSession
+from microexp_tui.simulator.process import start_simulator_process
 from microexp_tui.store import session_extras as extras
 from microexp_tui.store.sessions import SessionStore
+from microexp_tui.study.consent import load_consent
+from microexp_tui.study.montages import load_preset, montage_for_board
+from microexp_tui.study.protocols import load_protocol
 from microexp_tui.tui.app import make_app
 from microexp_tui.tui.screens.home import HomeScreen
 from microexp_tui.tui.screens.recording import RecordingScreen

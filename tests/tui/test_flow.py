@@ -8,7 +8,11 @@ from pathlib import Path
 import pytest
 from textual.widgets import Checkbox, DataTable, Input, Static
 
-from microexp_tui.domain import MARKER_OPERATOR_BASE, MARKER_STIMULUS_OFFSET, stimulus_onset_code
+from microexp_tui.domain.markers import (
+    MARKER_OPERATOR_BASE,
+    MARKER_STIMULUS_OFFSET,
+    stimulus_onset_code,
+)
 from microexp_tui.store import session_extras as extras
 from microexp_tui.store.sessions import SessionStore
 from microexp_tui.tui.app import MicroexpApp, make_app

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from microexp_tui.session_flow.media import open_media
+from microexp_tui.study.media import open_media
 
 
 def _install_viewer(bin_dir: Path, log: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Static
 
-from microexp_tui.expressions.records import AuScore, ConfirmedMicroExpression, ValidationReport
+from microexp_tui.domain.expressions import AuScore, ConfirmedMicroExpression, ValidationReport
 from microexp_tui.settings import Settings
 from microexp_tui.store import au_validation
 from microexp_tui.store.sessions import SessionStore

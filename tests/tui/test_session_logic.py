@@ -9,24 +9,25 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from microexp_tui.acquisition import electrode_check as ec
-from microexp_tui.acquisition.calibration import ChannelNorm, compute_norms, normalise
-from microexp_tui.acquisition.montages import available_presets, load_preset, montage_for_board
-from microexp_tui.acquisition.protocols import load_protocol, marker_schedule, protocol_duration_s
-from microexp_tui.domain import (
+from microexp_tui.domain.electrodes import ElectrodeCheck
+from microexp_tui.domain.markers import (
     MARKER_STIMULUS_OFFSET,
     describe_marker,
     emotion_of_marker,
     stimulus_onset_code,
 )
+from microexp_tui.dsp import electrode_metrics as ec
+from microexp_tui.dsp.calibration import ChannelNorm, compute_norms, normalise
 from microexp_tui.errors import InputError
-from microexp_tui.session_flow import participant_form as form
 from microexp_tui.session_flow.predictions import coerce_prediction
 from microexp_tui.session_flow.protocol_run import ProtocolRun
 from microexp_tui.session_flow.steps import StepRunner, check_steps
 from microexp_tui.settings import Settings, load_settings, save_settings
 from microexp_tui.store import session_extras as extras
 from microexp_tui.store.sessions import SessionStore
+from microexp_tui.study import participant_form as form
+from microexp_tui.study.montages import available_presets, load_preset, montage_for_board
+from microexp_tui.study.protocols import load_protocol, marker_schedule, protocol_duration_s
 from tests.tui.helpers import FAST_PROTOCOL
 
 RATE_HZ = 1000.0
@@ -202,7 +203,7 @@ def test_session_extras_round_trip_and_audit(tmp_path: Path) -> None:
         )
         extras.set_montage(store, session_id, montage, "ana")
         assert store.session(session_id).channels[1].muscle == "Corrugator supercilii"
-        check = extras.ElectrodeCheck(0, "red", 0, 0, 0, 0, True, None, None, "flat")
+        check = ElectrodeCheck(0, "red", 0, 0, 0, 0, True, None, None, "flat")
         extras.save_electrode_checks(store, session_id, [check], "ana")
         assert extras.electrode_checks(store, session_id) == [check]
         with pytest.raises(InputError):
@@ -217,7 +218,7 @@ def test_session_extras_round_trip_and_audit(tmp_path: Path) -> None:
 
 def test_headless_session_modules_do_not_load_textual() -> None:
     code = (
-        "import sys, microexp_tui.session_flow.live, microexp_tui.session_flow.review,"
+        "import sys, microexp_tui.session_flow.live, microexp_tui.readmodels.review,"
         "microexp_tui.session_flow.frozen, microexp_tui.session_flow.checks, microexp_tui.settings;"
         "print('textual' in sys.modules)"
     )

@@ -9,7 +9,6 @@ import pytest
 from textual.pilot import Pilot
 from textual.screen import Screen
 
-from microexp_tui.acquisition.protocols import load_protocol
 from microexp_tui.device.protocol import BoardId, Identity, SensorKind
 from microexp_tui.session_flow.board import SIMULATED_LABEL, Board, BoardChoice
 from microexp_tui.session_flow.checks import norms_of
@@ -17,6 +16,7 @@ from microexp_tui.session_flow.frozen import FrozenFeed
 from microexp_tui.session_flow.predictions import LivePrediction
 from microexp_tui.settings import Settings
 from microexp_tui.store import session_extras as extras
+from microexp_tui.study.protocols import load_protocol
 from microexp_tui.tui.app import MicroexpApp, make_app
 from microexp_tui.tui.screens.calibration import CalibrationScreen
 from microexp_tui.tui.screens.device import BoardConnected, DeviceScreen

@@ -14,26 +14,27 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
-from microexp_tui.acquisition.montages import (
+from microexp_tui.acquisition.recorder import RecordingOptions
+from microexp_tui.device.protocol import MAX_CHANNELS, MAX_RATE_HZ, MIN_RATE_HZ, Identity
+from microexp_tui.domain.channels import ChannelSpec
+from microexp_tui.domain.sessions import SessionSetup
+from microexp_tui.inference.catalog import model_path_for
+from microexp_tui.session_flow.board import Board, BoardChoice, board_choices, preferred_choice
+from microexp_tui.session_flow.live import LiveSession
+from microexp_tui.store import session_extras as extras
+from microexp_tui.study.montages import (
     DEFAULT_PRESET,
     available_presets,
     load_preset,
     montage_for_board,
     short_muscle,
 )
-from microexp_tui.acquisition.protocols import (
+from microexp_tui.study.protocols import (
     Protocol,
     available_protocols,
     load_protocol,
     protocol_duration_s,
 )
-from microexp_tui.acquisition.recorder import RecordingOptions
-from microexp_tui.device.protocol import MAX_CHANNELS, MAX_RATE_HZ, MIN_RATE_HZ, Identity
-from microexp_tui.session_flow.board import Board, BoardChoice, board_choices, preferred_choice
-from microexp_tui.session_flow.live import LiveSession
-from microexp_tui.session_flow.model_choice import model_path_for
-from microexp_tui.store import session_extras as extras
-from microexp_tui.store.records import ChannelSpec
 from microexp_tui.tui.screens.base import FlowScreen
 
 SENSOR_KIND_NAMES = ("envelope", "raw")
@@ -423,7 +424,7 @@ class DeviceScreen(FlowScreen):
         extras.set_protocol(store, session_id, visit.protocol.name, actor)
         extras.save_setup(
             store,
-            extras.SessionSetup(
+            SessionSetup(
                 session_id=session_id,
                 montage_preset=visit.montage_preset,
                 protocol_path=str(visit.protocol.path) if visit.protocol.path else None,

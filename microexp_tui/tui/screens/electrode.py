@@ -13,13 +13,13 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Static
 
-from microexp_tui.acquisition.electrode_check import guided_steps
+from microexp_tui.domain.channels import ChannelSpec
+from microexp_tui.domain.electrodes import ElectrodeCheck
+from microexp_tui.dsp.electrode_metrics import guided_steps
 from microexp_tui.session_flow.checks import evaluate_checks, wait_for_stored_samples
 from microexp_tui.session_flow.live import Feed
 from microexp_tui.session_flow.steps import check_steps
 from microexp_tui.store import session_extras as extras
-from microexp_tui.store.records import ChannelSpec
-from microexp_tui.store.session_extras import ElectrodeCheck
 from microexp_tui.tui.screens.live_base import LiveScreen
 from microexp_tui.tui.widgets.panels import InstructionPanel, LinkBanner, LiveStatic
 from microexp_tui.tui.widgets.trace import TraceView

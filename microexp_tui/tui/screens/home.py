@@ -12,8 +12,8 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
+from microexp_tui.domain.sessions import Participant, ProtocolProgress, SessionRecord
 from microexp_tui.store import session_extras as extras
-from microexp_tui.store.records import Participant, SessionRecord
 from microexp_tui.tui.screens.base import FlowScreen
 
 SESSION_COLUMNS = (
@@ -35,7 +35,7 @@ class HomeData:
 
     sessions: list[SessionRecord]
     participants: list[Participant]
-    progress: dict[int, extras.ProtocolProgress]
+    progress: dict[int, ProtocolProgress]
     database: str
 
 
@@ -58,14 +58,14 @@ def display_path(path: Path) -> str:
     return str(path)
 
 
-def progress_text(progress: extras.ProtocolProgress | None) -> str:
+def progress_text(progress: ProtocolProgress | None) -> str:
     """`5/8` blocks done, or `-` when the session ran no protocol."""
     if progress is None:
         return "-"
     return f"{progress.blocks_done}/{progress.blocks_total}"
 
 
-def can_resume(record: SessionRecord, progress: extras.ProtocolProgress | None) -> bool:
+def can_resume(record: SessionRecord, progress: ProtocolProgress | None) -> bool:
     """An interrupted or aborted session whose protocol did not finish can be resumed."""
     return (
         record.status in ("interrupted", "aborted")
@@ -74,9 +74,7 @@ def can_resume(record: SessionRecord, progress: extras.ProtocolProgress | None) 
     )
 
 
-def session_cells(
-    record: SessionRecord, progress: extras.ProtocolProgress | None
-) -> tuple[str, ...]:
+def session_cells(record: SessionRecord, progress: ProtocolProgress | None) -> tuple[str, ...]:
     """One row of the sessions table."""
     started = record.started_at[:16].replace("T", " ")[2:]
     return (

@@ -9,12 +9,12 @@ import numpy.typing as npt
 from textual import work
 from textual.message import Message
 
-from microexp_tui.acquisition.montages import short_muscle
-from microexp_tui.domain import MARKER_REST_ONSET
+from microexp_tui.domain.channels import ChannelSpec
+from microexp_tui.domain.electrodes import ElectrodeCheck
+from microexp_tui.domain.markers import MARKER_REST_ONSET
 from microexp_tui.session_flow.live import Feed, LiveView
 from microexp_tui.session_flow.steps import Step, StepRunner, StepWindow
-from microexp_tui.store.records import ChannelSpec
-from microexp_tui.store.session_extras import ElectrodeCheck
+from microexp_tui.study.montages import short_muscle
 from microexp_tui.tui.screens.base import FlowScreen
 from microexp_tui.tui.widgets.panels import (
     InstructionPanel,

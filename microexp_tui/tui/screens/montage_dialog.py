@@ -11,9 +11,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from microexp_tui.acquisition.montages import MUSCLES, muscle_named
-from microexp_tui.domain import SENSOR_KINDS
-from microexp_tui.store.records import ChannelSpec
+from microexp_tui.domain.channels import SENSOR_KINDS, ChannelSpec
+from microexp_tui.study.montages import MUSCLES, muscle_named
 from microexp_tui.tui.screens.base import set_error
 
 UNASSIGNED = "(unassigned)"

@@ -11,11 +11,11 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Checkbox, Footer, Header, Input, Label, Markdown, Select, Static
 
+from microexp_tui.domain.sessions import HANDEDNESS_VALUES, SEX_VALUES, Participant, utc_now_iso
 from microexp_tui.errors import InputError
-from microexp_tui.session_flow import participant_form as form
-from microexp_tui.session_flow.consent import ConsentText, load_consent
 from microexp_tui.store.participants import generate_code
-from microexp_tui.store.records import HANDEDNESS_VALUES, SEX_VALUES, Participant, utc_now_iso
+from microexp_tui.study import participant_form as form
+from microexp_tui.study.consent import ConsentText, load_consent
 from microexp_tui.tui.screens.base import FlowScreen, set_error
 
 TEXT_FIELDS = ("name", "contact", "notes")

@@ -13,17 +13,18 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Header
 
-from microexp_tui.acquisition.calibration import ChannelNorm, normalise
 from microexp_tui.acquisition.live_expressions import LiveExpression
-from microexp_tui.acquisition.protocols import Protocol
-from microexp_tui.domain import MARKER_OPERATOR_BASE
+from microexp_tui.domain.channels import ChannelSpec
+from microexp_tui.domain.electrodes import ElectrodeCheck
+from microexp_tui.domain.markers import MARKER_OPERATOR_BASE
+from microexp_tui.domain.sessions import ProtocolProgress
 from microexp_tui.dsp.activations import ChannelLevels
+from microexp_tui.dsp.calibration import ChannelNorm, normalise
 from microexp_tui.session_flow.live import Feed, LiveView
-from microexp_tui.session_flow.media import open_media
 from microexp_tui.session_flow.protocol_run import ProtocolRun, RunStatus
 from microexp_tui.store import session_extras as extras
-from microexp_tui.store.records import ChannelSpec
-from microexp_tui.store.session_extras import ElectrodeCheck, ProtocolProgress
+from microexp_tui.study.media import open_media
+from microexp_tui.study.protocols import Protocol
 from microexp_tui.tui.screens.live_base import LiveScreen
 from microexp_tui.tui.widgets.panels import (
     InstructionPanel,

@@ -13,12 +13,12 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Static
 
-from microexp_tui.acquisition.montages import short_muscle
 from microexp_tui.export import ExportCancelled, export_sessions
+from microexp_tui.readmodels.review import SessionReview
 from microexp_tui.report.analysis import StimulusOutcome
 from microexp_tui.report.gather import session_figures
-from microexp_tui.session_flow.review import SessionReview
 from microexp_tui.store import session_extras as extras
+from microexp_tui.study.montages import short_muscle
 from microexp_tui.tui.screens.export_dialog import (
     ExportChoice,
     ExportDialog,

@@ -13,11 +13,11 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Checkbox, Footer, Header, Input, Label, Select, Static
 
-from microexp_tui.acquisition.montages import available_presets
-from microexp_tui.acquisition.protocols import available_protocols
 from microexp_tui.errors import InputError
-from microexp_tui.session_flow.model_choice import available_models
+from microexp_tui.inference.catalog import available_models
 from microexp_tui.settings import Settings, save_settings, validate
+from microexp_tui.study.montages import available_presets
+from microexp_tui.study.protocols import available_protocols
 from microexp_tui.tui.screens.base import FlowScreen, set_error
 
 NUMBER_FIELDS: tuple[tuple[str, str, str], ...] = (

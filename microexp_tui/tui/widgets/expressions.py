@@ -10,9 +10,9 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Label, Static
 
-from microexp_tui.acquisition.montages import short_muscle
-from microexp_tui.expressions.records import AuScore, Expression, ValidationReport
-from microexp_tui.store.records import ChannelSpec
+from microexp_tui.domain.channels import ChannelSpec
+from microexp_tui.domain.expressions import AuScore, Expression, ValidationReport
+from microexp_tui.study.montages import short_muscle
 
 MAX_ROWS = 200
 """Rows shown in the table (the CLI and the export list every expression)."""

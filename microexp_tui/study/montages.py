@@ -7,10 +7,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from microexp_tui.domain import SEED_MONTAGE, SENSOR_KINDS, Muscle
+from microexp_tui.domain.channels import SENSOR_KINDS, ChannelSpec
+from microexp_tui.domain.muscles import SEED_MONTAGE, Muscle
 from microexp_tui.errors import InputError
-from microexp_tui.resources import resource_dir
-from microexp_tui.store.records import ChannelSpec
+from microexp_tui.paths import resource_dir
 
 MONTAGES_DIR = resource_dir("templates", "montages")
 DEFAULT_PRESET = "seed8"

@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from microexp_tui.domain import (
-    EMOTIONS,
+from microexp_tui.domain.emotions import EMOTIONS
+from microexp_tui.domain.markers import (
     MARKER_REST_ONSET,
     MARKER_STIMULUS_OFFSET,
     stimulus_onset_code,
 )
 from microexp_tui.errors import InputError
-from microexp_tui.resources import resource_dir
+from microexp_tui.paths import resource_dir
 
 BLOCK_KINDS = ("instruction", "rest", "calibration", "stimulus")
 PROTOCOLS_DIR = resource_dir("templates", "protocols")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from microexp_tui.errors import InputError
-from microexp_tui.resources import resource_dir
+from microexp_tui.paths import resource_dir
 
 CONSENT_DIR = resource_dir("templates", "consent")
 DEFAULT_CONSENT = "default"

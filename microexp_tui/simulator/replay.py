@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from microexp_tui.device.simulator.signals import ADC_MAX_COUNTS
 from microexp_tui.errors import InputError
+from microexp_tui.simulator.signals import ADC_MAX_COUNTS
 
 SEED_COLUMNS = ("timestamp", "emotion_label", *(f"s{i}" for i in range(1, 9)), "muscle_name")
 REPLAY_CHANNELS = 8

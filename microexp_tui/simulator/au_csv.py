@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from microexp_tui.device.simulator.participant import Expression
-from microexp_tui.domain import Muscle
+from microexp_tui.domain.muscles import Muscle
+from microexp_tui.simulator.participant import Expression
 
 OPENFACE_AUS: tuple[int, ...] = (1, 2, 4, 5, 6, 7, 9, 10, 12, 14, 15, 17, 20, 23, 25, 26, 45)
 """The AUs OpenFace 2.x writes as `AUxx_r` and `AUxx_c` columns (no AU24: it cannot code it)."""

@@ -6,7 +6,6 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from microexp_tui.acquisition.protocols import load_protocol
 from microexp_tui.acquisition.recorder import (
     Recorder,
     RecordingOptions,
@@ -16,12 +15,13 @@ from microexp_tui.acquisition.recorder import (
 from microexp_tui.acquisition.sources import FramedSource, LegacySource, Source
 from microexp_tui.device.protocol import DEFAULT_BAUD
 from microexp_tui.store.sessions import SessionStore
+from microexp_tui.study.protocols import load_protocol
 
 
 @contextlib.contextmanager
 def simulated_port(sim_args: list[str]) -> Iterator[str]:
     """A simulated board (paced in real time) running in a child process; yields its port."""
-    from microexp_tui.device.simulator.process import start_simulator_process
+    from microexp_tui.simulator.process import start_simulator_process
 
     with start_simulator_process(sim_args) as simulator:
         yield simulator.port

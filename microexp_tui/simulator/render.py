@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from microexp_tui.device.simulator.board import EmgSource
-from microexp_tui.device.simulator.participant import Participant
-from microexp_tui.device.simulator.scenario import Scenario
-from microexp_tui.device.simulator.signals import SignalConfig, SignalGenerator
+from microexp_tui.simulator.board import EmgSource
+from microexp_tui.simulator.participant import Participant
+from microexp_tui.simulator.scenario import Scenario
+from microexp_tui.simulator.signals import SignalConfig, SignalGenerator
 
 DEFAULT_MOTION_ARTIFACTS_PER_MIN = 1.0
 """The board's rate when neither the caller nor the scenario sets one."""

@@ -13,8 +13,8 @@ import numpy as np
 import numpy.typing as npt
 
 from microexp_tui.device.protocol import HEADER_BYTES, MAX_CHANNELS
-from microexp_tui.device.simulator.signals import ADC_MAX_COUNTS
 from microexp_tui.errors import InputError
+from microexp_tui.simulator.signals import ADC_MAX_COUNTS
 
 FAULT_KINDS = ("electrode_off", "clipping", "corrupt", "drop", "disconnect")
 DEFAULT_DURATION_S = {

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from microexp_tui.domain import (
-    EMOTION_CHANNELS,
-    MARKER_STIMULUS_OFFSET,
-    SEED_MONTAGE,
-    emotion_of_marker,
+from microexp_tui.domain.calibration import ChannelCalibration
+from microexp_tui.domain.electrodes import ElectrodeCheck
+from microexp_tui.domain.expressions import Expression, ValidationReport
+from microexp_tui.domain.markers import MARKER_STIMULUS_OFFSET, emotion_of_marker
+from microexp_tui.domain.muscles import EMOTION_CHANNELS, SEED_MONTAGE
+from microexp_tui.domain.recording import MarkerRecord
+from microexp_tui.domain.sessions import (
+    Note,
+    Override,
+    ProtocolProgress,
+    SessionRecord,
+    SessionSetup,
 )
 from microexp_tui.expressions.guided import guided_expressions
-from microexp_tui.expressions.records import Expression, ValidationReport
 from microexp_tui.store import au_validation as stored_validations
 from microexp_tui.store import expressions as stored_expressions
 from microexp_tui.store import session_extras as extras
-from microexp_tui.store.records import MarkerRecord, SessionRecord
 from microexp_tui.store.sessions import SessionStore
 
 RESPONSE_WINDOW_S = 1.0
@@ -47,12 +52,12 @@ class SessionReview:
     """Everything the Review screen shows about one session."""
 
     record: SessionRecord
-    setup: extras.SessionSetup | None
-    checks: list[extras.ElectrodeCheck]
-    calibration: list[extras.ChannelCalibration]
-    notes: list[extras.Note]
-    overrides: list[extras.Override]
-    progress: extras.ProtocolProgress | None
+    setup: SessionSetup | None
+    checks: list[ElectrodeCheck]
+    calibration: list[ChannelCalibration]
+    notes: list[Note]
+    overrides: list[Override]
+    progress: ProtocolProgress | None
     stimuli: list[StimulusRow]
     events: list[extras.MuscleEvent]
     """Legacy per-channel bursts of sessions recorded before expression detection."""

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from microexp_tui.device.simulator.board import Board, OutChunk
-from microexp_tui.device.simulator.openwatch import OpenWatcher
 from microexp_tui.errors import DeviceError, InputError
+from microexp_tui.simulator.board import Board, OutChunk
+from microexp_tui.simulator.openwatch import OpenWatcher
 
 log = logging.getLogger(__name__)
 

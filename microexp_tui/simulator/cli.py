@@ -18,16 +18,17 @@ from microexp_tui.device.protocol import (
     MIN_RATE_HZ,
     adc_budget_allows,
 )
-from microexp_tui.device.simulator.au_csv import plan_au_events, write_openface_csv
-from microexp_tui.device.simulator.board import Board, BoardConfig
-from microexp_tui.device.simulator.faults import FAULT_KINDS, parse_fault_spec
-from microexp_tui.device.simulator.participant import ParticipantConfig
-from microexp_tui.device.simulator.pty_server import ServeOptions, Server
-from microexp_tui.device.simulator.replay import REPLAY_CHANNELS, REPLAY_END_MODES, load_replay
-from microexp_tui.device.simulator.scenario import Scenario, load_scenario
-from microexp_tui.device.simulator.signals import warm_up
-from microexp_tui.domain import SEED_MONTAGE, SENSOR_KINDS
+from microexp_tui.domain.channels import SENSOR_KINDS
+from microexp_tui.domain.muscles import SEED_MONTAGE
 from microexp_tui.errors import InputError
+from microexp_tui.simulator.au_csv import plan_au_events, write_openface_csv
+from microexp_tui.simulator.board import Board, BoardConfig
+from microexp_tui.simulator.faults import FAULT_KINDS, parse_fault_spec
+from microexp_tui.simulator.participant import ParticipantConfig
+from microexp_tui.simulator.pty_server import ServeOptions, Server
+from microexp_tui.simulator.replay import REPLAY_CHANNELS, REPLAY_END_MODES, load_replay
+from microexp_tui.simulator.scenario import Scenario, load_scenario
+from microexp_tui.simulator.signals import warm_up
 
 log = logging.getLogger(__name__)
 

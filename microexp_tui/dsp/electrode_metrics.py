@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from microexp_tui.store.records import MISSING_COUNT, ChannelSpec
+from microexp_tui.domain.channels import ChannelSpec
+from microexp_tui.domain.recording import MISSING_COUNT
 
 GRADE_ORDER = ("green", "amber", "red")
 ADC_MAX_COUNTS = 1023

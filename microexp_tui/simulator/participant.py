@@ -11,14 +11,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from microexp_tui.device.simulator.signals import MAX_ACTIVE_COUNTS, ChannelActivation
-from microexp_tui.domain import (
-    EMOTION_CHANNELS,
-    EMOTIONS,
+from microexp_tui.domain.emotions import EMOTIONS
+from microexp_tui.domain.markers import (
     MARKER_REST_ONSET,
     channel_of_guided_marker,
     emotion_of_marker,
 )
+from microexp_tui.domain.muscles import EMOTION_CHANNELS
+from microexp_tui.simulator.signals import MAX_ACTIVE_COUNTS, ChannelActivation
 
 PATTERNS = ("both", "first", "second", "mixed")
 """Which muscles of an emotion's pair contract: `mixed` re-draws first/second/both

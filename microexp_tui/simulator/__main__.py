@@ -1,4 +1,4 @@
-"""`python -m microexp_tui.device.simulator`: the simulated board as a standalone process."""
+"""`python -m microexp_tui.simulator`: the simulated board as a standalone process."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ import argparse
 import logging
 import sys
 
-from microexp_tui.device.simulator import cli
 from microexp_tui.errors import MicroexpError
+from microexp_tui.simulator import cli
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse options, serve the board, turn errors into a message and an exit code."""
     parser = argparse.ArgumentParser(
-        prog="python -m microexp_tui.device.simulator",
+        prog="python -m microexp_tui.simulator",
         description="Simulated microexp board on a pseudo-terminal (prints its path first).",
     )
     cli.add_arguments(parser)

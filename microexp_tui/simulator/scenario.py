@@ -12,16 +12,16 @@ from pathlib import Path
 from typing import Any
 
 from microexp_tui.device.protocol import MAX_CHANNELS
-from microexp_tui.device.simulator.faults import DEFAULT_DURATION_S, FAULT_KINDS, Fault
-from microexp_tui.device.simulator.participant import (
+from microexp_tui.domain.emotions import EMOTIONS
+from microexp_tui.errors import InputError
+from microexp_tui.simulator.faults import DEFAULT_DURATION_S, FAULT_KINDS, Fault
+from microexp_tui.simulator.participant import (
     PATTERNS,
     Expression,
     ParticipantConfig,
     amplitude_to_counts,
 )
-from microexp_tui.device.simulator.signals import ADC_MAX_COUNTS
-from microexp_tui.domain import EMOTIONS
-from microexp_tui.errors import InputError
+from microexp_tui.simulator.signals import ADC_MAX_COUNTS
 
 DEFAULT_AMPLITUDE = 0.6
 """Default apex as a fraction of the maximum: 360 counts, the seed data's active mean."""

@@ -20,7 +20,7 @@ DEFAULT_STARTUP_TIMEOUT_S = 15.0
 
 
 class SimulatorProcess:
-    """A running `python -m microexp_tui.device.simulator`; `.port` is the latest announced path."""
+    """A running `python -m microexp_tui.simulator`; `.port` is the latest announced path."""
 
     def __init__(self, process: subprocess.Popen[bytes], stderr: IO[bytes]) -> None:
         """Wrap a started process; call `wait_for_port` before using `.port`."""
@@ -96,7 +96,7 @@ def start_simulator_process(
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_PACKAGE_PARENT), env.get("PYTHONPATH")]))
     stderr = tempfile.TemporaryFile()  # noqa: SIM115 (owned and closed by SimulatorProcess)
     process = subprocess.Popen(
-        [sys.executable, "-m", "microexp_tui.device.simulator", *args],
+        [sys.executable, "-m", "microexp_tui.simulator", *args],
         stdout=subprocess.PIPE,
         stderr=stderr,
         stdin=subprocess.DEVNULL,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from microexp_tui.resources import resource_dir
+from microexp_tui.paths import resource_dir
 
 MODELS_DIR = resource_dir("models")
 NO_MODEL = "none"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from microexp_tui.store.records import HANDEDNESS_VALUES, SEX_VALUES
+from microexp_tui.domain.sessions import HANDEDNESS_VALUES, SEX_VALUES
 
 CODE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
 MAX_AGE_YEARS = 120

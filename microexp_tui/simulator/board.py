@@ -40,16 +40,16 @@ from microexp_tui.device.protocol import (
     marker_payload,
     status_payload,
 )
-from microexp_tui.device.simulator.faults import (
+from microexp_tui.simulator.faults import (
     Fault,
     apply_level_faults,
     corrupt_frames,
     kept_runs,
 )
-from microexp_tui.device.simulator.participant import Participant
-from microexp_tui.device.simulator.replay import REPLAY_CHANNELS, ReplayData
-from microexp_tui.device.simulator.scenario import Scenario
-from microexp_tui.device.simulator.signals import SignalConfig, SignalGenerator, to_counts
+from microexp_tui.simulator.participant import Participant
+from microexp_tui.simulator.replay import REPLAY_CHANNELS, ReplayData
+from microexp_tui.simulator.scenario import Scenario
+from microexp_tui.simulator.signals import SignalConfig, SignalGenerator, to_counts
 
 FIRMWARE_VERSION = (1, 0, 0)
 BOARD_NAME = "microexp simulator"

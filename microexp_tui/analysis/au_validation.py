@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from microexp_tui.domain import MARKER_TRIGGER_INPUT, describe_marker
+from microexp_tui.domain.expressions import ValidationReport
+from microexp_tui.domain.markers import MARKER_TRIGGER_INPUT, describe_marker
 from microexp_tui.errors import InputError
 from microexp_tui.expressions.au_import import au_events, read_au_csv
-from microexp_tui.expressions.records import ValidationReport
 from microexp_tui.expressions.validation import (
     DEFAULT_TOLERANCE_MS,
     Alignment,

@@ -1,0 +1,149 @@
+"""Participants and sessions as every layer sees them: codes, statuses, setup, notes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from microexp_tui.domain.channels import ChannelSpec
+
+SESSION_STATUSES: tuple[str, ...] = ("recording", "completed", "interrupted", "aborted")
+"""Every status a session row can have; only `recording` is not final."""
+
+FINAL_STATUSES: tuple[str, ...] = ("completed", "aborted", "interrupted")
+"""Statuses `finish_session` accepts."""
+
+QUALITY_COUNTERS: tuple[str, ...] = (
+    "frames",
+    "crc_errors",
+    "malformed",
+    "sequence_gaps",
+    "lost_samples",
+    "queue_overflows",
+    "garbage_bytes",
+    "device_tx_overflows",
+    "reconnects",
+)
+"""Data-quality counters kept as columns of `session_quality` (always present in records).
+
+Counters with other names (e.g. pipeline counters) are accepted too and kept, by name,
+in the table's `extra` JSON column; `SessionRecord.counters` holds both kinds.
+"""
+
+SEX_VALUES: tuple[str, ...] = ("female", "male", "other", "undisclosed")
+
+HANDEDNESS_VALUES: tuple[str, ...] = ("right", "left", "ambidextrous")
+
+
+def utc_now_iso() -> str:
+    """Current time as a UTC ISO-8601 string with milliseconds, the store's timestamp format."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class Participant:
+    """A pseudonymous participant: code and minimal demographics, never identity."""
+
+    id: int
+    code: str
+    birth_year: int | None
+    sex: str | None
+    handedness: str | None
+    created_at: str
+
+
+@dataclass(frozen=True)
+class ParticipantIdentity:
+    """Identifying data, kept in its own table so exports never pick it up by accident."""
+
+    participant_id: int
+    name: str | None
+    contact: str | None
+    notes: str | None
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """A session row with its participant code, montage, counters and sample extent.
+
+    `samples_per_channel` is one past the highest stored sample index (lost samples
+    inside the recording count, so it measures time); `stored_samples` counts the
+    samples per channel actually stored.
+    """
+
+    id: int
+    uuid: str
+    participant_id: int
+    participant_code: str
+    status: str
+    started_at: str
+    ended_at: str | None
+    heartbeat_at: str | None
+    protocol: str | None
+    operator: str | None
+    sample_rate_hz: int
+    channel_count: int
+    device: Mapping[str, Any]
+    simulated: bool
+    notes: str | None
+    samples_per_channel: int
+    stored_samples: int
+    counters: Mapping[str, int]
+    channels: tuple[ChannelSpec, ...]
+
+    @property
+    def duration_s(self) -> float:
+        """Recorded duration in seconds, from the sample count and the sample rate."""
+        return self.samples_per_channel / self.sample_rate_hz
+
+
+PROGRESS_STATES: tuple[str, ...] = ("running", "paused", "completed", "aborted")
+
+
+@dataclass(frozen=True)
+class SessionSetup:
+    """How a session was set up: presets, protocol, consent and what it resumes."""
+
+    session_id: int
+    montage_preset: str | None = None
+    protocol_path: str | None = None
+    protocol_seed: int | None = None
+    consent_template: str | None = None
+    consent_sha256: str | None = None
+    consent_confirmed_at: str | None = None
+    resumed_from_session_id: int | None = None
+    start_block: int = 0
+    settings: str = "{}"
+
+
+@dataclass(frozen=True)
+class Note:
+    """A free-text note an operator wrote about a session."""
+
+    at: str
+    author: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Override:
+    """An operator decision against the program's advice, with the reason given."""
+
+    kind: str
+    target: str
+    reason: str
+    actor: str
+    at: str
+
+
+@dataclass(frozen=True)
+class ProtocolProgress:
+    """How far a session's stimulus protocol got (for resuming an interrupted one)."""
+
+    protocol: str
+    blocks_total: int
+    blocks_done: int
+    start_index: int | None
+    state: str
