@@ -154,7 +154,7 @@ def throughput(minutes: float, repeats: int) -> dict[str, Any]:
 def reprocess_timing(chunks: list[tuple[int, np.ndarray]], minutes: float) -> dict[str, Any]:
     """`microexp reprocess` on a database holding the recording (read, filter, classify, store)."""
     from microexp_tui.domain.recording import Batch
-    from microexp_tui.store import SessionStore
+    from microexp_tui.store.sessions import SessionStore
     from tests.store import seed_channels
 
     with tempfile.TemporaryDirectory() as folder:

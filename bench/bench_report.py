@@ -32,13 +32,13 @@ sys.path.insert(0, str(HERE.parent))
 
 import bench_export  # noqa: E402  (the export benchmark's session builder)
 
+from microexp_tui.domain.calibration import ChannelCalibration  # noqa: E402
+from microexp_tui.domain.electrodes import ElectrodeCheck  # noqa: E402
 from microexp_tui.domain.emotions import EMOTIONS  # noqa: E402
 from microexp_tui.domain.expressions import Activation, Expression  # noqa: E402
 from microexp_tui.domain.muscles import EMOTION_CHANNELS, SEED_MONTAGE  # noqa: E402
 from microexp_tui.domain.recording import PredictionRecord  # noqa: E402
 from microexp_tui.report.generate import generate_report  # noqa: E402
-from microexp_tui.store import expressions as expression_store  # noqa: E402
-from microexp_tui.store import session_extras as extras  # noqa: E402
 from microexp_tui.store.sessions import SessionStore  # noqa: E402
 
 RATE_HZ = bench_export.RATE_HZ
@@ -93,20 +93,18 @@ def add_results(store: SessionStore, session_id: int, seconds: int) -> None:
                 0.7,
             )
         )
-    expression_store.save_expressions(store, session_id, found, "offline")
-    extras.save_electrode_checks(
-        store,
+    store.save_expressions(session_id, found, "offline")
+    store.save_electrode_checks(
         session_id,
         [
-            extras.ElectrodeCheck(c, "green", 60.0, 8.0, 0.02, 0.0, False, 300.0, True)
+            ElectrodeCheck(c, "green", 60.0, 8.0, 0.02, 0.0, False, 300.0, True)
             for c in range(bench_export.CHANNELS)
         ],
     )
-    extras.save_calibration(
-        store,
+    store.save_calibration(
         session_id,
         [
-            extras.ChannelCalibration(c, 60.0, 8.0, 360.0, True, 0, 1000)
+            ChannelCalibration(c, 60.0, 8.0, 360.0, True, 0, 1000)
             for c in range(bench_export.CHANNELS)
         ],
     )

@@ -21,8 +21,6 @@ from microexp_tui.expressions.validation import (
     marker_alignment,
     validate,
 )
-from microexp_tui.store import au_validation as stored_validations
-from microexp_tui.store import expressions as stored_expressions
 from microexp_tui.store.sessions import SessionStore
 
 
@@ -75,7 +73,7 @@ def validate_session_aus(
             f"Session {session_id}'s montage names no action units, so nothing can be compared "
             "with the AU file; set the muscles of its channels (montage) first."
         )
-    expressions = stored_expressions.expressions(store, session_id, source)
+    expressions = store.expressions(session_id, source)
     alignment = session_alignment(store, session_id, request or AuAlignmentRequest())
     report = validate(
         expressions,
@@ -89,12 +87,12 @@ def validate_session_aus(
         tolerance_ms=tolerance_ms,
     )
     used_source = source or _used_source(store, session_id)
-    stored_validations.save_validation(store, session_id, report, used_source, actor)
+    store.save_validation(session_id, report, used_source, actor)
     return report
 
 
 def _used_source(store: SessionStore, session_id: int) -> str:
     """Which expression set `expressions(store, id)` returned: offline when present, else live."""
-    runs = stored_expressions.expression_runs(store, session_id)
+    runs = store.expression_runs(session_id)
     sources = {run.source for run in runs}
     return "offline" if "offline" in sources else "live"

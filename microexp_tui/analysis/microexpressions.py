@@ -9,7 +9,6 @@ the session has one). The result replaces the session's previous offline set.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ from microexp_tui.domain.calibration import ChannelCalibration
 from microexp_tui.domain.channels import ChannelSpec
 from microexp_tui.domain.expressions import Expression
 from microexp_tui.domain.recording import ArtifactRecord
-from microexp_tui.domain.sessions import SessionRecord
+from microexp_tui.domain.sessions import SessionRecord, mains_hz_of
 from microexp_tui.dsp.activations import (
     ChannelLevels,
     envelope_delay_samples,
@@ -32,8 +31,6 @@ from microexp_tui.dsp.filters import FilterSettings, StreamingFilterBank
 from microexp_tui.errors import InputError, StoreError
 from microexp_tui.expressions.detector import ExpressionDetector, WindowClassifier
 from microexp_tui.inference.offline import join_contiguous
-from microexp_tui.store import expressions as stored
-from microexp_tui.store import session_extras
 from microexp_tui.store.sessions import SessionStore
 
 PIECE_S = 60.0
@@ -62,24 +59,6 @@ def calibration_levels(
             top = row.max_value if row.valid else None
             levels[row.channel_index] = ChannelLevels(row.baseline, row.rest_sd, top)
     return levels
-
-
-def session_mains_hz(store: SessionStore, session_id: int) -> float | None:
-    """The mains frequency in the session's settings snapshot, or None when it has none."""
-    setup = session_extras.setup(store, session_id)
-    if setup is None:
-        return None
-    try:
-        pending: list[Any] = [json.loads(setup.settings or "{}")]
-    except ValueError:
-        return None
-    while pending:  # the snapshot nests settings by section: find "mains_hz" anywhere
-        data = pending.pop()
-        if isinstance(data, dict):
-            if data.get("mains_hz") in (50, 60):
-                return float(data["mains_hz"])
-            pending.extend(data.values())
-    return None
 
 
 def check_analysable(record: SessionRecord) -> None:
@@ -183,7 +162,7 @@ def analyse_session(
     """Detect a stored session's expressions offline and (by default) store them as `offline`."""
     record = store.session(session_id)
     check_analysable(record)
-    mains = mains_hz or session_mains_hz(store, session_id) or DEFAULT_MAINS_HZ
+    mains = mains_hz or mains_hz_of(store.settings_snapshot(session_id)) or DEFAULT_MAINS_HZ
     kinds = [spec.sensor_kind for spec in record.channels]
     piece = int(PIECE_S * record.sample_rate_hz)
     found, parameters = detect_in_counts(
@@ -192,12 +171,12 @@ def analyse_session(
         channel_units=[spec.action_units for spec in record.channels],
         sensor_kinds=kinds,
         mains_hz=mains,
-        levels=calibration_levels(session_extras.calibration(store, session_id), len(kinds)),
+        levels=calibration_levels(store.calibration(session_id), len(kinds)),
         classifier=classifier,
         stored_flags=StoredFlags(store.artifacts(session_id), record.channel_count),
     )
     if save:
-        stored.save_expressions(store, session_id, found, "offline", parameters)
+        store.save_expressions(session_id, found, "offline", parameters)
     return Analysis(record, found, parameters)
 
 
@@ -209,7 +188,7 @@ def load_classifier(
     from microexp_tui.inference.model import EmotionModel
     from microexp_tui.inference.normalisation import MIN_RANGE_COUNTS, Calibration
 
-    rows = session_extras.calibration(store, record.id)
+    rows = store.calibration(record.id)
     calibration = None
     if len(rows) == record.channel_count:
         rest = np.array([row.baseline for row in rows])

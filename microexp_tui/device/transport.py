@@ -277,11 +277,6 @@ class BoardLink:
                 self._serial.close()
             self._serial = None
 
-    @property
-    def is_open(self) -> bool:
-        """Whether the port is currently open."""
-        return self._serial is not None
-
 
 def check_identity(identity: Identity, port: str) -> Identity:
     """Refuse a board whose protocol version this host does not speak."""

@@ -1,4 +1,4 @@
-"""What a recording produces: sample batches, markers, gaps, artifact flags, predictions."""
+"""What a recording produces: sample batches, markers, gaps, artifact flags, predictions, runs."""
 
 from __future__ import annotations
 
@@ -68,6 +68,21 @@ class PredictionRun:
 
 
 PREDICTION_RUN_KINDS: tuple[str, ...] = ("live", "reprocess")
+
+EXPRESSION_SOURCES: tuple[str, ...] = ("live", "offline")
+"""Where stored expressions come from: detected while recording, or a re-analysis afterwards."""
+
+
+@dataclass(frozen=True)
+class ExpressionRun:
+    """One expression-detection run of a session: its source, detector parameters and count."""
+
+    session_id: int
+    source: str
+    detector: Mapping[str, Any]
+    created_at: str
+    updated_at: str
+    expressions: int
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -100,6 +101,29 @@ class SessionRecord:
 
 
 PROGRESS_STATES: tuple[str, ...] = ("running", "paused", "completed", "aborted")
+
+
+def settings_json(values: Mapping[str, Any]) -> str:
+    """The program settings as stored with a session's setup: key-sorted JSON."""
+    return json.dumps(values, sort_keys=True, default=str)
+
+
+MAINS_FREQUENCIES_HZ: tuple[float, ...] = (50.0, 60.0)
+
+
+def mains_hz_of(settings: str | None) -> float | None:
+    """The mains frequency (50 or 60 Hz) named anywhere in a settings snapshot, else None."""
+    try:
+        pending: list[Any] = [json.loads(settings or "{}")]
+    except ValueError:
+        return None
+    while pending:  # the snapshot nests settings by section: find "mains_hz" anywhere
+        data = pending.pop()
+        if isinstance(data, dict):
+            if data.get("mains_hz") in MAINS_FREQUENCIES_HZ:
+                return float(data["mains_hz"])
+            pending.extend(data.values())
+    return None
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ from microexp_tui.domain.markers import (
     emotion_of_marker,
 )
 from microexp_tui.domain.recording import ArtifactRecord, GapRecord, MarkerRecord
-from microexp_tui.export import extras
 from microexp_tui.store.sessions import SessionStore
 
 GAP_TRIAL_TYPE = "acquisition_gap"
@@ -206,7 +205,6 @@ class SessionEvents:
     markers: list[MarkerRecord]
     gaps: list[GapRecord]
     rows: list[EventRow]
-    has_expressions: bool
 
 
 def read_session_events(
@@ -216,6 +214,6 @@ def read_session_events(
     end = store.session(session_id).samples_per_channel
     markers = store.markers(session_id)
     gaps = store.gaps(session_id)
-    found = extras.expressions(store, session_id)
-    rows = all_rows(markers, gaps, store.artifacts(session_id), found or [], names, end)
-    return SessionEvents(markers, gaps, rows, found is not None)
+    found = store.expressions(session_id)
+    rows = all_rows(markers, gaps, store.artifacts(session_id), found, names, end)
+    return SessionEvents(markers, gaps, rows)

@@ -24,12 +24,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlite_utils import Database
-
 from microexp_tui.store.sessions import SessionStore
 
-SKIPPED_TABLES = frozenset({"sample_chunks", "schema_version", "predictions"})
-"""Tables holding only samples, schema history or model outputs (no person's data)."""
 NAME_COLUMNS = re.compile(r"^(name|operator|author|actor|technician|experimenter)$")
 CONTACT_COLUMNS = re.compile(r"contact|email|phone|address")
 TEXT_COLUMNS = re.compile(r"^(notes?|text|reason|comments?)$")
@@ -122,14 +118,11 @@ class Needle:
 def collect(store: SessionStore, extra: Sequence[Sensitive] = ()) -> list[Sensitive]:
     """Every identifying value in the database (plus `extra`, such as the site secret)."""
     items = list(extra)
-    with store.locked("collect identifying values for the export check") as db:
-        for table in sorted(set(db.table_names()) - SKIPPED_TABLES, key=_table_order):
-            if table.startswith("sqlite_"):
-                continue
-            columns = [row[1] for row in db.execute(f"PRAGMA table_info([{table}])")]
-            owner = _owner_expression(table, columns)
-            for column in columns:
-                items.extend(_column_values(db, table, column, owner))
+    stored = sorted(store.identifying_values(), key=lambda text: _table_order(text.table))
+    for table, column, owner, value in stored:
+        source = f"{table}.{column} ({owner})"
+        items.extend(_by_column(table, column, value.strip(), source))
+        items.extend(_dates(value, source))
     return list(dict.fromkeys(items))
 
 
@@ -137,30 +130,6 @@ def _table_order(table: str) -> tuple[int, str]:
     """Identity and session tables first, so findings name the most telling source."""
     first = ("participant_identity", "participants", "sessions")
     return (first.index(table) if table in first else len(first), table)
-
-
-def _owner_expression(table: str, columns: Sequence[str]) -> str:
-    """SQL for a row's owner (participant or session id), for messages."""
-    if table in ("participants", "sessions"):
-        return f"'{table[:-1]} ' || [id]"
-    for key, word in (("participant_id", "participant"), ("session_id", "session")):
-        if key in columns:
-            return f"'{word} ' || COALESCE([{key}], '?')"
-    return "'database'"
-
-
-def _column_values(db: Database, table: str, column: str, owner: str) -> list[Sensitive]:
-    """The sensitive values of one column: by its name, plus any dates it holds."""
-    rows = db.execute(
-        f"SELECT DISTINCT [{column}], {owner} FROM [{table}] "
-        f"WHERE typeof([{column}]) = 'text' AND length(trim([{column}])) > 0"
-    ).fetchall()
-    items: list[Sensitive] = []
-    for value, who in rows:
-        source = f"{table}.{column} ({who})"
-        items.extend(_by_column(table, column, value.strip(), source))
-        items.extend(_dates(value, source))
-    return items
 
 
 def _by_column(table: str, column: str, value: str, source: str) -> list[Sensitive]:

@@ -13,9 +13,8 @@ from datetime import datetime
 from pathlib import PurePath
 
 from microexp_tui.domain.channels import ChannelSpec
-from microexp_tui.domain.sessions import Participant, SessionRecord
+from microexp_tui.domain.sessions import Participant, SessionRecord, mains_hz_of
 from microexp_tui.errors import InputError
-from microexp_tui.export import extras
 from microexp_tui.export.demographics import age_band, bids_handedness, bids_sex
 from microexp_tui.export.pseudonym import SiteSecret
 from microexp_tui.store.sessions import SessionStore
@@ -190,7 +189,8 @@ def build_plans(
                 session_label=ordinals[record.id],
                 task_label=task_label(record.protocol),
                 acq_time=shifted.strftime("%Y-%m-%dT%H:%M:%S"),
-                power_line_hz=extras.power_line_hz(store, record.id) or default_power_line_hz,
+                power_line_hz=mains_hz_of(store.settings_snapshot(record.id))
+                or default_power_line_hz,
                 channel_names=channel_names(record.channels),
             )
         )

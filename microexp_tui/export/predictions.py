@@ -14,7 +14,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from microexp_tui.export import extras
 from microexp_tui.export.plan import SessionPlan
 from microexp_tui.store.sessions import SessionStore
 
@@ -54,10 +53,10 @@ def desc_label(model_id: str) -> str:
 
 
 def session_tables(store: SessionStore, plan: SessionPlan) -> list[PredictionTable]:
-    """Every prediction run of a session (none without the predictions feature)."""
+    """Every prediction run of a session as a table of its windows."""
     tables = []
-    for run in extras.prediction_runs(store, plan.record.id):
-        records = extras.predictions(store, plan.record.id, run.model_id)
+    for run in store.prediction_runs(plan.record.id):
+        records = store.predictions(plan.record.id, run.model_id)
         rate = plan.rate_hz
         rows = [
             (
@@ -88,7 +87,7 @@ def model_cards(store: SessionStore, plans: Sequence[SessionPlan]) -> dict[str, 
     """The raw model card of every model that classified an exported session."""
     cards: dict[str, Mapping[str, Any]] = {}
     for plan in plans:
-        for run in extras.prediction_runs(store, plan.record.id):
+        for run in store.prediction_runs(plan.record.id):
             cards.setdefault(run.model_id, run.model_card)
     return cards
 

@@ -51,7 +51,7 @@ def bids_readme(plans: Sequence[SessionPlan]) -> str:
             "in transit are filled with the sensor's resting level and annotated `BAD_ACQ_SKIP`",
             "(MNE skips `BAD_` spans); the last 1 s data record is completed the same way and",
             "annotated `BAD_END_PADDING`. Events (stimuli with target emotion and duration,",
-            "operator markers, gaps, artifact flags, detected muscle bursts) are in",
+            "operator markers, gaps, artifact flags, detected expressions) are in",
             "`*_events.tsv`. Model predictions, if any, are in `derivatives/` with their model",
             "cards.",
             "",

@@ -18,9 +18,6 @@ from microexp_tui.domain.sessions import (
     SessionSetup,
 )
 from microexp_tui.expressions.guided import guided_expressions
-from microexp_tui.store import au_validation as stored_validations
-from microexp_tui.store import expressions as stored_expressions
-from microexp_tui.store import session_extras as extras
 from microexp_tui.store.sessions import SessionStore
 
 RESPONSE_WINDOW_S = 1.0
@@ -59,8 +56,6 @@ class SessionReview:
     overrides: list[Override]
     progress: ProtocolProgress | None
     stimuli: list[StimulusRow]
-    events: list[extras.MuscleEvent]
-    """Legacy per-channel bursts of sessions recorded before expression detection."""
     gaps_lost_samples: int
     expressions: list[Expression] = field(default_factory=list)
     """Detected expressions (the offline set when there is one, else the live one)."""
@@ -117,8 +112,8 @@ def stimulus_rows(
 def load_review(store: SessionStore, session_id: int) -> SessionReview:
     """Gather a session's review from the store (slow-ish: run it in a worker)."""
     record = store.session(session_id)
-    progress = extras.progress_of(store).get(session_id)
-    expressions = stored_expressions.expressions(store, session_id)
+    progress = store.protocol_progress().get(session_id)
+    expressions = store.expressions(session_id)
     from_index = progress.start_index if progress and progress.start_index is not None else 0
     markers = store.markers(session_id)
     guided = guided_expressions(
@@ -126,16 +121,15 @@ def load_review(store: SessionStore, session_id: int) -> SessionReview:
     )
     return SessionReview(
         record=record,
-        setup=extras.setup(store, session_id),
-        checks=extras.electrode_checks(store, session_id),
-        calibration=extras.calibration(store, session_id),
-        notes=extras.notes(store, session_id),
-        overrides=extras.overrides(store, session_id),
+        setup=store.setup(session_id),
+        checks=store.electrode_checks(session_id),
+        calibration=store.calibration(session_id),
+        notes=store.notes(session_id),
+        overrides=store.overrides(session_id),
         progress=progress,
         stimuli=stimulus_rows(record, markers, expressions, from_index),
-        events=extras.muscle_events(store, session_id),
         gaps_lost_samples=sum(gap.n_lost for gap in store.gaps(session_id)),
         expressions=expressions,
         guided=guided,
-        validation=stored_validations.latest_validation(store, session_id),
+        validation=store.latest_validation(session_id),
     )

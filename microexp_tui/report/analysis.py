@@ -22,7 +22,6 @@ from microexp_tui.domain.recording import (
     PredictionRun,
 )
 from microexp_tui.readmodels.review import StimulusRow
-from microexp_tui.store.session_extras import MuscleEvent
 
 
 def strip_count(duration_s: float, minutes_per_row: float) -> int:
@@ -57,7 +56,7 @@ class PredictionSeries:
 
 @dataclass(frozen=True)
 class MuscleOnset:
-    """The start of a muscle activation on one channel, from an expression or a muscle event."""
+    """The start of a muscle activation on one channel, from a detected expression."""
 
     channel_index: int
     onset_index: int
@@ -89,19 +88,14 @@ class StimulusOutcome:
         return None if self.predicted is None else self.predicted == self.row.emotion
 
 
-def muscle_onsets(
-    expressions: Sequence[Expression] | None, events: Sequence[MuscleEvent]
-) -> list[MuscleOnset]:
-    """Activations of the detected expressions, else the recorder's muscle events, by onset."""
+def muscle_onsets(expressions: Sequence[Expression]) -> list[MuscleOnset]:
+    """Activations of the detected expressions, by onset."""
     onsets: list[MuscleOnset] = []
-    if expressions:
-        for expression in expressions:
-            for act in expression.activations:
-                pct = act.peak_pct_mvc is not None
-                peak = act.peak_pct_mvc if act.peak_pct_mvc is not None else act.peak_counts
-                onsets.append(MuscleOnset(act.channel_index, act.onset_index, float(peak), pct))
-    else:
-        onsets = [MuscleOnset(e.channel_index, e.start_index, float(e.peak), False) for e in events]
+    for expression in expressions:
+        for act in expression.activations:
+            pct = act.peak_pct_mvc is not None
+            peak = act.peak_pct_mvc if act.peak_pct_mvc is not None else act.peak_counts
+            onsets.append(MuscleOnset(act.channel_index, act.onset_index, float(peak), pct))
     return sorted(onsets, key=lambda o: (o.onset_index, o.channel_index))
 
 

@@ -27,8 +27,6 @@ from microexp_tui.report.analysis import (
     stimulus_outcomes,
     strip_count,
 )
-from microexp_tui.store import au_validation
-from microexp_tui.store import expressions as expression_store
 from microexp_tui.store.sessions import SessionStore
 
 HISTORY_SESSIONS = 5
@@ -132,11 +130,11 @@ def session_figures(store: SessionStore, session_id: int) -> SessionFigures:
         PredictionSeries.from_records(run, store.predictions(session_id, run.model_id))
         for run in store.prediction_runs(session_id)
     ]
-    runs = expression_store.expression_runs(store, session_id)
+    runs = store.expression_runs(session_id)
     found = review.expressions
     source = "offline" if any(r.source == "offline" for r in runs) else ("live" if runs else None)
     expressions = ExpressionData(bool(runs), source, found)
-    onsets = muscle_onsets(found, review.events)
+    onsets = muscle_onsets(found)
     primary = primary_series(series)
     outcomes = stimulus_outcomes(review.stimuli, primary, onsets, record.sample_rate_hz)
     return SessionFigures(
@@ -193,7 +191,7 @@ def gather(
     return ReportData(
         figures=figures,
         envelope=envelope,
-        validation=au_validation.latest_validation(store, session_id),
+        validation=store.latest_validation(session_id),
         history=history,
         earlier_sessions=len(earlier),
         generated_at=now or datetime.now().astimezone(),

@@ -236,18 +236,13 @@ def timeline(ctx: Context) -> list[Flowable]:
 
 
 def _onset_ticks(ctx: Context) -> tuple[Tick, ...]:
-    """Muscle onsets to mark on the lanes: expression activations, else recorder events."""
+    """Muscle onsets to mark on the lanes: the activations of the detected expressions."""
     figures = ctx.figures
     rate = figures.record.sample_rate_hz
-    found = figures.expressions.expressions
-    if found:
-        return tuple(
-            Tick(a.onset_index / rate, a.channel_index, e.kind == "micro")
-            for e in found
-            for a in e.activations
-        )
     return tuple(
-        Tick(e.start_index / rate, e.channel_index, e.micro) for e in figures.review.events
+        Tick(a.onset_index / rate, a.channel_index, e.kind == "micro")
+        for e in figures.expressions.expressions
+        for a in e.activations
     )
 
 
@@ -277,119 +272,48 @@ def confusion_section(ctx: Context) -> list[Flowable]:
 
 
 def events(ctx: Context) -> list[Flowable]:
-    """Detected expressions (micro and macro), or the recorder's muscle bursts, or why none."""
+    """Detected expressions (micro and macro), or why there are none."""
     figures = ctx.figures
-    record = figures.record
     found = figures.expressions
     out: list[Flowable] = [
         CondPageBreak(120),
         para("Short muscle events and micro-expressions", H1),
     ]
+    if not found.analysed:
+        why = (
+            "Expressions were not analysed for this session (run the micro-expression "
+            "detection to fill this section)."
+        )
+        return [*out, not_available("Expressions", why)]
+    if not found.expressions:
+        return [
+            *out,
+            para(
+                f"Expression detection ran ({found.source}) and found no expression in this "
+                "session.",
+                BODY,
+            ),
+        ]
+    micro = sum(e.kind == "micro" for e in found.expressions)
+    guided = figures.review.guided
+    guided_note = (
+        f" {len(guided)} answered a guided contraction of the electrode check or "
+        "calibration (kind marked 'guided'): the participant doing as asked."
+        if guided
+        else ""
+    )
+    out.append(
+        para(
+            f"{len(found.expressions)} expressions ({micro} micro-expressions of at most "
+            f"500 ms, {len(found.expressions) - micro} longer), from the {found.source} "
+            "detection. Muscles: channels taking part; peak: highest activation as % of "
+            "the calibrated range (counts without calibration)." + guided_note,
+            MUTED_TEXT,
+        )
+    )
     limit = ctx.template.max_event_rows
-    if found.analysed:
-        if not found.expressions:
-            return [
-                *out,
-                para(
-                    f"Expression detection ran ({found.source}) and found no expression in this "
-                    "session.",
-                    BODY,
-                ),
-            ]
-        micro = sum(e.kind == "micro" for e in found.expressions)
-        guided = figures.review.guided
-        guided_note = (
-            f" {len(guided)} answered a guided contraction of the electrode check or "
-            "calibration (kind marked 'guided'): the participant doing as asked."
-            if guided
-            else ""
-        )
-        out.append(
-            para(
-                f"{len(found.expressions)} expressions ({micro} micro-expressions of at most "
-                f"500 ms, {len(found.expressions) - micro} longer), from the {found.source} "
-                "detection. Muscles: channels taking part; peak: highest activation as % of "
-                "the calibrated range (counts without calibration)." + guided_note,
-                MUTED_TEXT,
-            )
-        )
-        rows = []
-        for number, e in enumerate(found.expressions[:limit], start=1):
-            peak = max(e.activations, key=lambda a: a.peak_pct_mvc or a.peak_counts, default=None)
-            peak_text = (
-                "n/a"
-                if peak is None
-                else fmt(peak.peak_pct_mvc, 0, " %")
-                if peak.peak_pct_mvc is not None
-                else fmt(peak.peak_counts, 0, " ct")
-            )
-            rows.append(
-                [
-                    str(number),
-                    clock(e.onset_s),
-                    fmt(e.duration_ms, 0),
-                    f"{e.kind}, guided" if number - 1 in guided else e.kind,
-                    ", ".join(short_muscle(_muscle(record, c)) for c in e.channels) or "-",
-                    " ".join(e.action_units) or "-",
-                    e.emotion or "unclear",
-                    fmt(e.confidence, 2),
-                    peak_text,
-                ]
-            )
-        header = [
-            "#",
-            "Onset",
-            "Duration (ms)",
-            "Kind",
-            "Muscles",
-            "Action units",
-            "Emotion",
-            "Conf.",
-            "Peak",
-        ]
-        w = ctx.width
-        widths = [26, 44, 44, 34, w - 26 - 44 - 44 - 34 - 96 - 46 - 32 - 40, 96, 46, 32, 40]
-        out.append(table(header, rows, widths))
-        total = len(found.expressions)
-    else:
-        bursts = figures.review.events
-        if not bursts:
-            return [
-                *out,
-                not_available(
-                    "Muscle events",
-                    "Expressions were not analysed for this session and the recording stored no "
-                    "muscle bursts (run the micro-expression detection to fill this section).",
-                ),
-            ]
-        out.append(
-            para(
-                "Expressions were not analysed for this session; these are the recorder's "
-                "per-channel muscle bursts (micro: at most 500 ms).",
-                MUTED_TEXT,
-            )
-        )
-        rate = record.sample_rate_hz
-        rows = [
-            [
-                str(n),
-                clock(b.start_index / rate),
-                fmt(1000 * (b.stop_index - b.start_index) / rate, 0),
-                "micro" if b.micro else "burst",
-                channel_name(record, b.channel_index, short=False),
-                fmt(b.peak, 0),
-            ]
-            for n, b in enumerate(bursts[:limit], start=1)
-        ]
-        w = ctx.width
-        out.append(
-            table(
-                ["#", "Onset", "Duration (ms)", "Kind", "Muscle", "Peak (counts)"],
-                rows,
-                [26, 50, 60, 44, w - 26 - 50 - 60 - 44 - 60, 60],
-            )
-        )
-        total = len(bursts)
+    out.append(_expression_table(ctx, limit))
+    total = len(found.expressions)
     if total > limit:
         out.append(
             para(
@@ -398,6 +322,49 @@ def events(ctx: Context) -> list[Flowable]:
             )
         )
     return out
+
+
+def _expression_table(ctx: Context, limit: int) -> Flowable:
+    """The first `limit` detected expressions as a table: timing, muscles, AUs, emotion, peak."""
+    record = ctx.figures.record
+    guided = ctx.figures.review.guided
+    rows = []
+    for number, e in enumerate(ctx.figures.expressions.expressions[:limit], start=1):
+        peak = max(e.activations, key=lambda a: a.peak_pct_mvc or a.peak_counts, default=None)
+        peak_text = (
+            "n/a"
+            if peak is None
+            else fmt(peak.peak_pct_mvc, 0, " %")
+            if peak.peak_pct_mvc is not None
+            else fmt(peak.peak_counts, 0, " ct")
+        )
+        rows.append(
+            [
+                str(number),
+                clock(e.onset_s),
+                fmt(e.duration_ms, 0),
+                f"{e.kind}, guided" if number - 1 in guided else e.kind,
+                ", ".join(short_muscle(_muscle(record, c)) for c in e.channels) or "-",
+                " ".join(e.action_units) or "-",
+                e.emotion or "unclear",
+                fmt(e.confidence, 2),
+                peak_text,
+            ]
+        )
+    header = [
+        "#",
+        "Onset",
+        "Duration (ms)",
+        "Kind",
+        "Muscles",
+        "Action units",
+        "Emotion",
+        "Conf.",
+        "Peak",
+    ]
+    w = ctx.width
+    widths = [26, 44, 44, 34, w - 26 - 44 - 44 - 34 - 96 - 46 - 32 - 40, 96, 46, 32, 40]
+    return table(header, rows, widths)
 
 
 def _muscle(record: SessionRecord, channel: int) -> str | None:

@@ -18,7 +18,6 @@ from microexp_tui.dsp.artifacts import StreamingArtifactDetector
 from microexp_tui.dsp.filters import FilterSettings, StreamingFilterBank
 from microexp_tui.session_flow.live import LiveView
 from microexp_tui.session_flow.predictions import LivePrediction
-from microexp_tui.store import expressions as stored_expressions
 from microexp_tui.store.sessions import SessionStore
 
 
@@ -53,7 +52,7 @@ class FrozenFeed:
         detector = StreamingArtifactDetector(float(self._rate_hz), len(kinds), sensor_kinds=kinds)
         self._flags = detector.process(counts)
         self._stop = stop
-        found = stored_expressions.expressions(store, session_id)
+        found = store.expressions(session_id)
         self._expressions = tuple(
             LiveExpression(number, x, 0.0)
             for number, x in enumerate((x for x in found if x.offset_index <= stop), start=1)

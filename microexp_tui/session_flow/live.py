@@ -28,7 +28,6 @@ from microexp_tui.session_flow.predictions import (
     classification_problem,
     latest_prediction,
 )
-from microexp_tui.store import session_extras
 from microexp_tui.store.sessions import SessionStore
 
 RING_S = 30.0
@@ -160,7 +159,7 @@ class LiveSession:
             self.options.model = None
             self.session_id = self._start_recorder()
         actor = self.options.operator or "operator"
-        session_extras.set_montage(self.store, self.session_id, self.montage, actor)
+        self.store.set_montage(self.session_id, self.montage, actor)
         if self.recorder is not None and self.recorder.expressions is not None:
             units = [spec.action_units for spec in self.montage]
             self.recorder.expressions.configure(channel_units=units)

@@ -114,7 +114,3 @@ class StepRunner:
             started = self.current
         self.windows.extend(finished)
         return finished, started
-
-    def windows_of(self, kind: str) -> list[StepWindow]:
-        """Finished windows of one kind of step."""
-        return [window for window in self.windows if window.step.kind == kind]

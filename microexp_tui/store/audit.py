@@ -17,6 +17,7 @@ from sqlite_utils import Database
 
 from microexp_tui.domain.sessions import utc_now_iso
 from microexp_tui.errors import InputError
+from microexp_tui.store.connection import StoreConnection
 from microexp_tui.store.database import write_transaction
 
 GENESIS_HASH = "0" * 64
@@ -81,3 +82,37 @@ def verify_chain(db: Database) -> int | None:
             return int(row["id"])
         expected_prev = row["hash"]
     return None
+
+
+def entries(db: Database, session_id: int | None) -> list[dict[str, Any]]:
+    """Audit rows (all, or one session's) as dicts, oldest first."""
+    if session_id is None:
+        return list(db.query("SELECT * FROM audit_log ORDER BY id"))
+    return list(db.query("SELECT * FROM audit_log WHERE session_id = ? ORDER BY id", [session_id]))
+
+
+class AuditQueries(StoreConnection):
+    """Store methods for the hash-chained audit log."""
+
+    def audit(
+        self,
+        action: str,
+        detail: dict[str, Any],
+        session_id: int | None = None,
+        actor: str = "system",
+    ) -> None:
+        """Append an entry to the hash-chained audit log."""
+        if not action:
+            raise InputError("An audit entry needs a non-empty action name.")
+        with self._locked("write to the audit log") as db:
+            append(db, action, detail, session_id, actor)
+
+    def verify_audit_chain(self) -> int | None:
+        """Id of the first audit row whose hash chain is broken, or None if intact."""
+        with self._locked("verify the audit log") as db:
+            return verify_chain(db)
+
+    def audit_entries(self, session_id: int | None = None) -> list[dict[str, Any]]:
+        """Audit rows (all, or one session's) as dicts, oldest first."""
+        with self._locked("read the audit log") as db:
+            return entries(db, session_id)

@@ -1,4 +1,4 @@
-"""Detected expressions (migration 5): a run per session and source, expressions, activations.
+"""Detected expressions: a run per session and source, the expressions, their activations.
 
 A session has at most one `live` run (filled during the recording, batch by batch) and one
 `offline` run (a re-analysis of the stored samples, replaced whole and atomically by the next
@@ -12,75 +12,18 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
 from sqlite_utils import Database
 
 from microexp_tui.domain.expressions import Activation, Expression
+from microexp_tui.domain.recording import EXPRESSION_SOURCES, ExpressionRun
 from microexp_tui.domain.sessions import utc_now_iso
 from microexp_tui.errors import InputError
-from microexp_tui.store import audit, session_rows
+from microexp_tui.store import audit, session_records
+from microexp_tui.store.connection import StoreConnection
 from microexp_tui.store.database import write_transaction
-
-if TYPE_CHECKING:  # schema.py imports this module for the migration; sessions imports schema
-    from microexp_tui.store.sessions import SessionStore
-
-EXPRESSION_SOURCES: tuple[str, ...] = ("live", "offline")
-
-EXPRESSIONS_VERSION = 5
-EXPRESSIONS_DESCRIPTION = "detected facial expressions (live and offline) and their activations"
-EXPRESSIONS_MIGRATION_SQL = """
-CREATE TABLE expression_runs (
-    session_id INTEGER NOT NULL REFERENCES sessions(id),
-    source TEXT NOT NULL CHECK (source IN ('live', 'offline')),
-    detector TEXT NOT NULL DEFAULT '{}',
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    PRIMARY KEY (session_id, source)
-) WITHOUT ROWID;
-CREATE TABLE expressions (
-    id INTEGER PRIMARY KEY,
-    session_id INTEGER NOT NULL,
-    source TEXT NOT NULL,
-    onset_index INTEGER NOT NULL CHECK (onset_index >= 0),
-    offset_index INTEGER NOT NULL CHECK (offset_index > onset_index),
-    apex_index INTEGER NOT NULL CHECK (apex_index >= onset_index AND apex_index < offset_index),
-    rate_hz REAL NOT NULL CHECK (rate_hz > 0),
-    kind TEXT NOT NULL CHECK (kind IN ('micro', 'macro')),
-    action_units TEXT NOT NULL DEFAULT '',
-    emotion TEXT,
-    confidence REAL NOT NULL CHECK (confidence >= 0 AND confidence <= 1),
-    emotion_source TEXT NOT NULL,
-    FOREIGN KEY (session_id, source) REFERENCES expression_runs(session_id, source)
-);
-CREATE INDEX expressions_session ON expressions(session_id, source, onset_index);
-CREATE TABLE expression_activations (
-    expression_id INTEGER NOT NULL REFERENCES expressions(id) ON DELETE CASCADE,
-    channel_index INTEGER NOT NULL CHECK (channel_index >= 0),
-    onset_index INTEGER NOT NULL CHECK (onset_index >= 0),
-    offset_index INTEGER NOT NULL CHECK (offset_index > onset_index),
-    apex_index INTEGER NOT NULL,
-    peak_counts REAL NOT NULL,
-    peak_pct_mvc REAL
-);
-CREATE INDEX expression_activations_expression ON expression_activations(expression_id);
-"""
-"""Migration 5: `expression_runs` (one per session and source, detector parameters as JSON),
-`expressions` (sample indexes on the session's sample clock, action units comma-separated)
-and `expression_activations` (the per-channel activations of each expression)."""
-
-
-@dataclass(frozen=True)
-class ExpressionRun:
-    """One detection run of a session: its source, detector parameters and expression count."""
-
-    session_id: int
-    source: str
-    detector: dict[str, Any]
-    created_at: str
-    updated_at: str
-    expressions: int
 
 
 def _check(source: str, expressions: Sequence[Expression]) -> None:
@@ -142,8 +85,9 @@ def _insert(db: Database, session_id: int, source: str, expression: Expression) 
     )
 
 
-def save_expressions(
-    store: SessionStore,
+def save(
+    db: Database,
+    db_path: Path,
     session_id: int,
     expressions: Sequence[Expression],
     source: str,
@@ -157,8 +101,8 @@ def save_expressions(
     _check(source, expressions)
     detector_json = audit.canonical_detail("expressions.save", dict(detector or {}))
     now = utc_now_iso()
-    with store.locked(f"save expressions of session {session_id}") as db, write_transaction(db):
-        session_rows.one(db, store.path, session_id)
+    with write_transaction(db):
+        session_records.one(db, db_path, session_id)
         replaced = 0
         if source == "offline":
             replaced = db.execute(
@@ -195,16 +139,14 @@ def save_expressions(
         audit.append(db, "expressions.save", detail, session_id)
 
 
-def expression_runs(store: SessionStore, session_id: int) -> list[ExpressionRun]:
+def runs(db: Database, session_id: int) -> list[ExpressionRun]:
     """The session's detection runs (live first, then offline) with their expression counts."""
-    with store.locked(f"read expressions of session {session_id}") as db:
-        session_rows.one(db, store.path, session_id)
-        rows = db.execute(
-            "SELECT r.source, r.detector, r.created_at, r.updated_at, (SELECT COUNT(*) FROM "
-            "expressions e WHERE e.session_id = r.session_id AND e.source = r.source) "
-            "FROM expression_runs r WHERE r.session_id = ? ORDER BY r.source",
-            [session_id],
-        ).fetchall()
+    rows = db.execute(
+        "SELECT r.source, r.detector, r.created_at, r.updated_at, (SELECT COUNT(*) FROM "
+        "expressions e WHERE e.session_id = r.session_id AND e.source = r.source) "
+        "FROM expression_runs r WHERE r.session_id = ? ORDER BY r.source",
+        [session_id],
+    ).fetchall()
     return [
         ExpressionRun(session_id, source, json.loads(detector), created, updated, count)
         for source, detector, created, updated, count in rows
@@ -225,32 +167,28 @@ def _preferred_source(db: Database, session_id: int) -> str | None:
     return None
 
 
-def expressions(
-    store: SessionStore, session_id: int, source: str | None = None
-) -> list[Expression]:
+def read(db: Database, session_id: int, source: str | None) -> list[Expression]:
     """A session's expressions in onset order: of `source`, or (None) offline if any, else live."""
     if source is not None and source not in EXPRESSION_SOURCES:
         raise InputError(f"Expression source {source!r}: use one of {EXPRESSION_SOURCES}.")
-    with store.locked(f"read expressions of session {session_id}") as db:
-        session_rows.one(db, store.path, session_id)
-        chosen = source or _preferred_source(db, session_id)
-        if chosen is None:
-            return []
-        rows = db.execute(
-            "SELECT id, onset_index, offset_index, apex_index, rate_hz, kind, action_units, "
-            "emotion, confidence, emotion_source FROM expressions "
-            "WHERE session_id = ? AND source = ? ORDER BY onset_index, id",
-            [session_id, chosen],
-        ).fetchall()
-        activations: dict[int, list[Activation]] = {}
-        for expression_id, *values in db.execute(
-            "SELECT a.expression_id, a.channel_index, a.onset_index, a.offset_index, "
-            "a.apex_index, a.peak_counts, a.peak_pct_mvc FROM expression_activations a "
-            "JOIN expressions e ON e.id = a.expression_id WHERE e.session_id = ? AND "
-            "e.source = ? ORDER BY a.expression_id, a.onset_index, a.channel_index",
-            [session_id, chosen],
-        ):
-            activations.setdefault(expression_id, []).append(Activation(*values))
+    chosen = source or _preferred_source(db, session_id)
+    if chosen is None:
+        return []
+    rows = db.execute(
+        "SELECT id, onset_index, offset_index, apex_index, rate_hz, kind, action_units, "
+        "emotion, confidence, emotion_source FROM expressions "
+        "WHERE session_id = ? AND source = ? ORDER BY onset_index, id",
+        [session_id, chosen],
+    ).fetchall()
+    activations: dict[int, list[Activation]] = {}
+    for expression_id, *values in db.execute(
+        "SELECT a.expression_id, a.channel_index, a.onset_index, a.offset_index, "
+        "a.apex_index, a.peak_counts, a.peak_pct_mvc FROM expression_activations a "
+        "JOIN expressions e ON e.id = a.expression_id WHERE e.session_id = ? AND "
+        "e.source = ? ORDER BY a.expression_id, a.onset_index, a.channel_index",
+        [session_id, chosen],
+    ):
+        activations.setdefault(expression_id, []).append(Activation(*values))
     return [
         Expression(
             rate_hz=rate,
@@ -277,3 +215,30 @@ def expressions(
             emotion_source,
         ) in rows
     ]
+
+
+class ExpressionQueries(StoreConnection):
+    """Store methods for detected expressions (live and offline runs)."""
+
+    def save_expressions(
+        self,
+        session_id: int,
+        expressions: Sequence[Expression],
+        source: str,
+        detector: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Store detected expressions: `offline` replaces the offline set, `live` appends."""
+        with self._locked(f"save expressions of session {session_id}") as db:
+            save(db, self.path, session_id, expressions, source, detector)
+
+    def expression_runs(self, session_id: int) -> list[ExpressionRun]:
+        """The session's detection runs (live first, then offline) with their expression counts."""
+        with self._locked(f"read expressions of session {session_id}") as db:
+            session_records.one(db, self.path, session_id)
+            return runs(db, session_id)
+
+    def expressions(self, session_id: int, source: str | None = None) -> list[Expression]:
+        """A session's expressions in onset order: of `source`, else offline if any, else live."""
+        with self._locked(f"read expressions of session {session_id}") as db:
+            session_records.one(db, self.path, session_id)
+            return read(db, session_id, source)

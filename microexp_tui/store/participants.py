@@ -18,6 +18,7 @@ from microexp_tui.domain.sessions import (
 )
 from microexp_tui.errors import InputError
 from microexp_tui.store import audit
+from microexp_tui.store.connection import StoreConnection
 from microexp_tui.store.database import write_transaction
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -165,3 +166,48 @@ def erase_identity(db: Database, participant_id: int, actor: str) -> bool:
                 db, "participant.erase_identity", {"participant_id": participant_id}, actor=actor
             )
     return erased
+
+
+class ParticipantQueries(StoreConnection):
+    """Store methods for participants and their separately kept identity."""
+
+    def create_participant(
+        self,
+        code: str | None = None,
+        birth_year: int | None = None,
+        sex: str | None = None,
+        handedness: str | None = None,
+        name: str | None = None,
+        contact: str | None = None,
+        notes: str | None = None,
+    ) -> Participant:
+        """Add a participant (code generated if empty); identity goes to its own table."""
+        demographics = {"birth_year": birth_year, "sex": sex, "handedness": handedness}
+        identity_fields = {"name": name, "contact": contact, "notes": notes}
+        with self._locked("create the participant") as db:
+            return create(db, code, demographics, identity_fields)
+
+    def participant_by_code(self, code: str) -> Participant | None:
+        """The participant with this code (case-insensitive), or None."""
+        with self._locked("look up the participant") as db:
+            return by_code(db, code)
+
+    def participant(self, participant_id: int) -> Participant | None:
+        """The participant with this id, or None."""
+        with self._locked("look up the participant") as db:
+            return by_id(db, participant_id)
+
+    def list_participants(self) -> list[Participant]:
+        """Every participant, oldest first (no identifying fields)."""
+        with self._locked("list the participants") as db:
+            return list_all(db)
+
+    def participant_identity(self, participant_id: int) -> ParticipantIdentity | None:
+        """Identifying fields of a participant; never part of any other record."""
+        with self._locked("read the participant's identity") as db:
+            return identity(db, participant_id)
+
+    def erase_participant_identity(self, participant_id: int, actor: str = "system") -> bool:
+        """Delete a participant's identifying fields, keeping the pseudonymous data."""
+        with self._locked("erase the participant's identity") as db:
+            return erase_identity(db, participant_id, actor)

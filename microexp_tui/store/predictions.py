@@ -20,38 +20,11 @@ from sqlite_utils import Database
 from microexp_tui.domain.recording import PREDICTION_RUN_KINDS, PredictionRecord, PredictionRun
 from microexp_tui.domain.sessions import utc_now_iso
 from microexp_tui.errors import InputError, StoreError
-from microexp_tui.store import audit
+from microexp_tui.store import audit, session_records
+from microexp_tui.store.connection import StoreConnection
+from microexp_tui.store.database import write_transaction
 
 PROBABILITY_DTYPE = np.dtype("<f4")
-
-PREDICTIONS_VERSION = 3
-PREDICTIONS_DESCRIPTION = "emotion prediction runs and per-window predictions"
-PREDICTIONS_MIGRATION_SQL = """
-CREATE TABLE prediction_runs (
-    session_id INTEGER NOT NULL REFERENCES sessions(id),
-    model_id TEXT NOT NULL,
-    kind TEXT NOT NULL CHECK (kind IN ('live', 'reprocess')),
-    classes TEXT NOT NULL,
-    hop_ms REAL NOT NULL CHECK (hop_ms > 0),
-    window_samples INTEGER NOT NULL CHECK (window_samples > 0),
-    model_card TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    PRIMARY KEY (session_id, model_id)
-) WITHOUT ROWID;
-CREATE TABLE predictions (
-    session_id INTEGER NOT NULL,
-    model_id TEXT NOT NULL,
-    sample_index INTEGER NOT NULL CHECK (sample_index >= 0),
-    label TEXT NOT NULL,
-    activation REAL NOT NULL,
-    probabilities BLOB NOT NULL,
-    PRIMARY KEY (session_id, model_id, sample_index),
-    FOREIGN KEY (session_id, model_id) REFERENCES prediction_runs(session_id, model_id)
-) WITHOUT ROWID;
-"""
-"""Migration 3: one run per (session, model), then one row per classified window keyed by
-the sample index where the window ends; `probabilities` is little-endian float32, one per
-class of the run (`classes`, comma-separated, neutral first)."""
 
 
 def check_run(
@@ -149,6 +122,56 @@ def prediction_rows(
     return rows
 
 
+def start_run(
+    db: Database,
+    db_path: Path,
+    session_id: int,
+    model_id: str,
+    fields: dict[str, Any],
+    replace: bool,
+    records: Sequence[PredictionRecord],
+) -> None:
+    """Insert a run of an existing session and its first predictions in one transaction."""
+    with write_transaction(db):
+        session_records.one(db, db_path, session_id)
+        insert_run(db, db_path, session_id, model_id, fields, replace)
+        classes = tuple(fields["classes"].split(","))
+        insert_predictions(db, session_id, records, {model_id: classes})
+
+
+def insert_predictions(
+    db: Database,
+    session_id: int,
+    records: Iterable[PredictionRecord],
+    classes: Mapping[str, tuple[str, ...]],
+) -> int:
+    """Insert validated prediction rows (inside the caller's transaction); return how many."""
+    rows = prediction_rows(session_id, records, classes)
+    if rows:
+        db.table("predictions").insert_all(rows)
+    return len(rows)
+
+
+def add(
+    db: Database,
+    db_path: Path,
+    session_id: int,
+    model_id: str,
+    records: Sequence[PredictionRecord],
+) -> None:
+    """Append predictions of a registered run, with an audit entry, in one transaction."""
+    with write_transaction(db):
+        classes = run_classes(db, session_id)
+        if model_id not in classes:
+            raise StoreError(
+                f"Session {session_id} has no prediction run of model {model_id} in "
+                f"{db_path}; start the run first."
+            )
+        count = insert_predictions(db, session_id, records, classes)
+        detail = {"model_id": model_id, "predictions": count}
+        audit.append(db, "predictions.add", detail, session_id)
+
+
 def runs(db: Database, session_id: int) -> list[PredictionRun]:
     """Every prediction run of a session with its prediction count, oldest first."""
     cursor = db.execute(
@@ -191,3 +214,55 @@ def read(db: Database, session_id: int, model_id: str) -> list[PredictionRecord]
         )
         for index, label, activation, blob in cursor
     ]
+
+
+class PredictionQueries(StoreConnection):
+    """Store methods for emotion prediction runs and their per-window predictions."""
+
+    def start_prediction_run(
+        self,
+        session_id: int,
+        model_id: str,
+        *,
+        kind: str,
+        classes: Sequence[str],
+        hop_ms: float,
+        window_samples: int,
+        model_card: Mapping[str, Any],
+        replace: bool = False,
+        records: Sequence[PredictionRecord] = (),
+    ) -> None:
+        """Register a model's classification of a session, with `records` in the same transaction.
+
+        Live runs are registered at the start of a recording and their predictions follow in
+        the writer's batches; a reprocess stores its run and all its predictions at once.
+        """
+        card = check_run(kind, classes, hop_ms, window_samples, model_card)
+        fields = {
+            "kind": kind,
+            "classes": ",".join(classes),
+            "hop_ms": float(hop_ms),
+            "window_samples": int(window_samples),
+            "model_card": card,
+        }
+        with self._locked(f"start predictions of session {session_id}") as db:
+            start_run(db, self.path, session_id, model_id, fields, replace, records)
+
+    def add_predictions(
+        self, session_id: int, model_id: str, records: Sequence[PredictionRecord]
+    ) -> None:
+        """Store predictions of a registered run in one transaction (any session status)."""
+        with self._locked(f"save predictions of session {session_id}") as db:
+            add(db, self.path, session_id, model_id, records)
+
+    def prediction_runs(self, session_id: int) -> list[PredictionRun]:
+        """Every model's prediction run of a session, oldest first."""
+        with self._locked(f"read predictions of session {session_id}") as db:
+            session_records.one(db, self.path, session_id)
+            return runs(db, session_id)
+
+    def predictions(self, session_id: int, model_id: str) -> list[PredictionRecord]:
+        """One model's predictions of a session in sample order."""
+        with self._locked(f"read predictions of session {session_id}") as db:
+            session_records.one(db, self.path, session_id)
+            return read(db, session_id, model_id)

@@ -1,4 +1,4 @@
-"""Session rows: start, batched writes, finish, read back, and recovery of crashed recordings."""
+"""Session rows: start, batched writes, finish, and recovery of crashed recordings."""
 
 from __future__ import annotations
 
@@ -20,31 +20,15 @@ from microexp_tui.domain.sessions import (
 )
 from microexp_tui.errors import InputError, StoreError
 from microexp_tui.store import audit, locks, predictions
+from microexp_tui.store.connection import StoreConnection
 from microexp_tui.store.database import write_transaction
+from microexp_tui.store.session_records import one, records, unknown_session
 from microexp_tui.store.validation import (
     check_channels,
     device_json,
     normalise_counters,
     prepare_batch,
 )
-
-_SESSION_SELECT = (
-    "SELECT s.id, s.uuid, s.participant_id, p.code, s.status, s.started_at, s.ended_at, "
-    "s.heartbeat_at, s.protocol, s.operator, s.sample_rate_hz, s.channel_count, s.device, "
-    "s.simulated, s.notes, s.samples_per_channel, s.stored_samples, "
-    + ", ".join(f"q.{name}" for name in (*QUALITY_COUNTERS, "extra"))
-    + " FROM sessions s JOIN participants p ON p.id = s.participant_id "
-    "LEFT JOIN session_quality q ON q.session_id = s.id"
-)
-
-
-def unknown_session(db_path: Path, session_id: int) -> StoreError:
-    """StoreError for a session id that is not in the database."""
-    return StoreError(
-        f"Session {session_id} does not exist in {db_path}. List the sessions of this "
-        "database (the sessions screen, or SessionStore.list_sessions()) to find its id, "
-        "or check that --db points at the right database."
-    )
 
 
 def start(
@@ -238,63 +222,52 @@ def recover_stale(db: Database, db_path: Path) -> list[int]:
     return recovered
 
 
-def _montages(db: Database, where: str, params: list[Any]) -> dict[int, list[ChannelSpec]]:
-    """Montage of each session matching the WHERE clause on `s.` columns."""
-    result: dict[int, list[ChannelSpec]] = {}
-    for sid, index, label, muscle, kind, units in db.execute(
-        "SELECT session_id, channel_index, label, muscle, sensor_kind, action_units FROM channels "
-        f"WHERE session_id IN (SELECT s.id FROM sessions s {where}) "
-        "ORDER BY session_id, channel_index",
-        params,
-    ):
-        aus = tuple(unit for unit in units.split(",") if unit)
-        result.setdefault(sid, []).append(ChannelSpec(index, label, muscle, kind, aus))
-    return result
+class SessionQueries(StoreConnection):
+    """Store methods for session rows: start, batched writes, finish, read back."""
 
+    def start_session(
+        self,
+        participant_id: int,
+        *,
+        sample_rate_hz: int,
+        channels: Sequence[ChannelSpec],
+        device: dict[str, Any],
+        simulated: bool,
+        protocol: str | None = None,
+        operator: str | None = None,
+        notes: str | None = None,
+    ) -> int:
+        """Create a `recording` session, take its liveness lock, audit-log it; return its id."""
+        with self._locked("start the session") as db:
+            return start(
+                db,
+                self.path,
+                participant_id,
+                sample_rate_hz=sample_rate_hz,
+                channels=channels,
+                device=device,
+                simulated=simulated,
+                protocol=protocol,
+                operator=operator,
+                notes=notes,
+            )
 
-def _record(row: tuple[Any, ...], montage: list[ChannelSpec]) -> SessionRecord:
-    """Build a SessionRecord from a `_SESSION_SELECT` row and the session's montage."""
-    counter_values = row[17 : 17 + len(QUALITY_COUNTERS)]
-    extra_counters = json.loads(row[17 + len(QUALITY_COUNTERS)] or "{}")
-    return SessionRecord(
-        id=row[0],
-        uuid=row[1],
-        participant_id=row[2],
-        participant_code=row[3],
-        status=row[4],
-        started_at=row[5],
-        ended_at=row[6],
-        heartbeat_at=row[7],
-        protocol=row[8],
-        operator=row[9],
-        sample_rate_hz=row[10],
-        channel_count=row[11],
-        device=json.loads(row[12]),
-        simulated=bool(row[13]),
-        notes=row[14],
-        samples_per_channel=row[15],
-        stored_samples=row[16],
-        counters={
-            **{
-                name: int(value or 0)
-                for name, value in zip(QUALITY_COUNTERS, counter_values, strict=True)
-            },
-            **extra_counters,
-        },
-        channels=tuple(montage),
-    )
+    def write_batch(self, session_id: int, batch: Batch) -> None:
+        """Store a batch in one transaction; StoreFullError when the disk is full."""
+        with self._locked(f"save a batch of session {session_id}") as db:
+            write_batch(db, self.path, session_id, batch)
 
+    def finish_session(self, session_id: int, status: str, actor: str = "system") -> None:
+        """Set the final status (completed, aborted, interrupted) and release the lock."""
+        with self._locked(f"finish session {session_id}") as db:
+            finish(db, self.path, session_id, status, actor)
 
-def records(db: Database, where: str = "", params: Sequence[Any] = ()) -> list[SessionRecord]:
-    """Session records matching an optional WHERE clause on `s.` columns, oldest first."""
-    rows = db.execute(f"{_SESSION_SELECT} {where} ORDER BY s.id", list(params)).fetchall()
-    montages = _montages(db, where, list(params))
-    return [_record(tuple(row), montages.get(row[0], [])) for row in rows]
+    def session(self, session_id: int) -> SessionRecord:
+        """One session's record; StoreError if the id is unknown."""
+        with self._locked(f"read session {session_id}") as db:
+            return one(db, self.path, session_id)
 
-
-def one(db: Database, db_path: Path, session_id: int) -> SessionRecord:
-    """The record of one session; StoreError naming the id if it does not exist."""
-    found = records(db, "WHERE s.id = ?", [session_id])
-    if not found:
-        raise unknown_session(db_path, session_id)
-    return found[0]
+    def list_sessions(self) -> list[SessionRecord]:
+        """Every session with participant code, status, extent, counters, oldest first."""
+        with self._locked("list the sessions") as db:
+            return records(db)

@@ -23,10 +23,8 @@ from microexp_tui.domain.markers import (
 )
 from microexp_tui.domain.muscles import SEED_MONTAGE
 from microexp_tui.domain.recording import Batch, GapRecord, MarkerRecord
-from microexp_tui.domain.sessions import SessionSetup
+from microexp_tui.domain.sessions import SessionSetup, settings_json
 from microexp_tui.expressions.grouping import group_activations
-from microexp_tui.store import expressions as stored_expressions
-from microexp_tui.store import session_extras as extras
 from microexp_tui.store.sessions import SessionStore
 
 RATE_HZ = 250
@@ -225,13 +223,10 @@ def build_db(path: Path, *, duration_s: float = 12.0, marker_label: str | None =
 
 def _add_extras(store: SessionStore, sid: int) -> None:
     """Operator notes, an override, expressions and a settings snapshot (TUI tables)."""
-    extras.add_note(store, sid, "Participant mentioned her daughter Ophelia's wedding", OPERATOR)
-    extras.add_override(
-        store, sid, "electrode", "EMG3", "Gel ran out; Quillfeather agreed", OPERATOR
-    )
-    extras.save_setup(
-        store,
-        SessionSetup(sid, settings=extras.settings_json({"filters": {"mains_hz": 60.0}})),
+    store.add_note(sid, "Participant mentioned her daughter Ophelia's wedding", OPERATOR)
+    store.add_override(sid, "electrode", "EMG3", "Gel ran out; Quillfeather agreed", OPERATOR)
+    store.save_setup(
+        SessionSetup(sid, settings=settings_json({"filters": {"mains_hz": 60.0}})),
     )
     activations = [
         Activation(0, RATE_HZ * 2, RATE_HZ * 2 + 50, RATE_HZ * 2 + 20, 321.0, 52.0),
@@ -239,7 +234,7 @@ def _add_extras(store: SessionStore, sid: int) -> None:
     ]
     units = [muscle.action_units for muscle in SEED_MONTAGE]
     found = group_activations(activations, RATE_HZ, units)
-    stored_expressions.save_expressions(store, sid, found, "offline")
+    store.save_expressions(sid, found, "offline")
 
 
 def validate_bids(root: Path, *extra: str) -> dict[str, Any]:

@@ -19,7 +19,6 @@ from microexp_tui.export import ExportReport, IdentifyingDataError, export_sessi
 from microexp_tui.export.kanon import k_anonymity
 from microexp_tui.export.pii import Sensitive, date_spellings, needles
 from microexp_tui.export.scan import scan_tree
-from microexp_tui.store import session_extras as extras
 from microexp_tui.store.sessions import SessionStore
 from tests.export.helpers import OPERATOR, PEOPLE, BuiltDb, build_db
 
@@ -113,7 +112,7 @@ def test_a_name_given_to_a_channel_is_found_in_the_edf_header(tmp_path: Path) ->
     with SessionStore.open(built.path) as store:
         channels = list(store.session(sid).channels)
         channels[0] = replace(channels[0], label="Ironwood")
-        extras.set_montage(store, sid, channels)
+        store.set_montage(sid, channels)
     with pytest.raises(IdentifyingDataError) as caught:
         export_sessions(built.path, tmp_path / "out", [sid], "bids", tmp_path / "secret.key")
     message = str(caught.value)
@@ -123,7 +122,7 @@ def test_a_name_given_to_a_channel_is_found_in_the_edf_header(tmp_path: Path) ->
 def test_short_generic_notes_do_not_block_exports(tmp_path: Path) -> None:
     built = build_db(tmp_path / "db.sqlite", duration_s=2.0)
     with SessionStore.open(built.path) as store:
-        extras.add_note(store, built.session_ids[0], "stimulus offset", "system")
+        store.add_note(built.session_ids[0], "stimulus offset", "system")
     export_sessions(built.path, tmp_path / "out", None, "bids", tmp_path / "secret.key")
     assert (tmp_path / "out" / "MANIFEST.sha256").is_file()
 

@@ -14,8 +14,7 @@ from microexp_tui.expressions.guided import guided_expressions
 from microexp_tui.readmodels.review import load_review
 from microexp_tui.report.generate import generate_report
 from microexp_tui.simulator.participant import Expression as Scripted
-from microexp_tui.store import SessionStore
-from microexp_tui.store import expressions as stored
+from microexp_tui.store.sessions import SessionStore
 from tests.expressions.test_validation import as_detected
 from tests.report.conftest import read_pdf
 from tests.store import one_second, start_recording
@@ -51,7 +50,7 @@ def test_review_and_report_label_the_guided_contraction(tmp_path: Path) -> None:
         ]
         store.write_batch(session_id, Batch(markers=markers))
         store.finish_session(session_id, "completed")
-        stored.save_expressions(store, session_id, as_detected(scripted()), "live")
+        store.save_expressions(session_id, as_detected(scripted()), "live")
         review = load_review(store, session_id)
         assert review.guided == frozenset({0})
         pdf = read_pdf(generate_report(store, session_id, tmp_path / "r.pdf"))

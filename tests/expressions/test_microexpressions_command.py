@@ -22,7 +22,6 @@ from microexp_tui.dsp.artifacts import ArtifactFlag, StreamingArtifactDetector
 from microexp_tui.expressions.truth import score_detections
 from microexp_tui.simulator import start_simulator_process
 from microexp_tui.simulator.au_csv import plan_au_events, write_openface_csv
-from microexp_tui.store import expressions as stored
 from microexp_tui.store.sessions import SessionStore
 from tests.expressions.test_detection import SCENARIOS, counts, known, scenario
 
@@ -96,11 +95,11 @@ def test_json_lists_the_expressions_and_stores_them_as_the_offline_set(
     assert first["action_units"] == ["AU6", "AU7", "AU12"] and first["emotion"] == "happy"
     assert report["detector"]["activations"]["version"].startswith("activations-")
     with SessionStore.open(path) as store:
-        saved = stored.expressions(store, session_id, "offline")
+        saved = store.expressions(session_id, "offline")
         assert [round(x.onset_s, 4) for x in saved] == [x["onset_s"] for x in listed]
     assert run(capsys, "microexpressions", str(session_id), "--db", str(path), "--json")[0] == 0
     with SessionStore.open(path) as store:
-        assert len(stored.expressions(store, session_id)) == 11, "a re-run replaces, not adds"
+        assert len(store.expressions(session_id)) == 11, "a re-run replaces, not adds"
 
 
 def test_the_table_shows_times_kinds_muscles_units_and_emotions(
@@ -170,14 +169,14 @@ def test_a_malformed_au_file_stops_before_the_offline_set_is_replaced(
 ) -> None:
     path, session_id = database
     with SessionStore.open(path) as store:
-        before = stored.expression_runs(store, session_id)
+        before = store.expression_runs(session_id)
     bad = tmp_path / "bad.csv"
     bad.write_text("timestamp,AU12_r\n0.0,0.1\n0.033,oops\n", encoding="utf-8")
     argv = ["microexpressions", str(session_id), "--db", str(path), "--aus", str(bad)]
     code, _, err = run(capsys, *argv, "--offset-s", "0")
     assert code == 7 and "line 3, column `AU12_r`" in err and "Traceback" not in err
     with SessionStore.open(path) as store:
-        assert stored.expression_runs(store, session_id) == before
+        assert store.expression_runs(session_id) == before
     with pytest.raises(SystemExit) as usage:
         run(capsys, *argv, "--sync-marker", "trigger")
     assert usage.value.code == 2
@@ -202,8 +201,8 @@ def test_record_detects_live_and_the_offline_analysis_agrees(
     code, out, _ = run(capsys, "microexpressions", str(session_id), "--db", str(db), "--json")
     assert code == 0
     with SessionStore.open(db) as store:
-        live = stored.expressions(store, session_id, "live")
-        offline = stored.expressions(store, session_id, "offline")
+        live = store.expressions(session_id, "live")
+        offline = store.expressions(session_id, "offline")
         samples = store.read_samples(session_id)
         recorded = StoredFlags(store.artifacts(session_id), 8).flags(0, samples.shape[0])
     flagger = StreamingArtifactDetector(float(RATE_HZ), 8, sensor_kinds=["envelope"] * 8)

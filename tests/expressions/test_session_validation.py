@@ -12,9 +12,7 @@ from microexp_tui.domain.muscles import SEED_MONTAGE
 from microexp_tui.domain.recording import Batch, MarkerRecord
 from microexp_tui.errors import InputError
 from microexp_tui.simulator.au_csv import plan_au_events, write_openface_csv
-from microexp_tui.store import SessionStore
-from microexp_tui.store import au_validation as stored_validations
-from microexp_tui.store import expressions as stored_expressions
+from microexp_tui.store.sessions import SessionStore
 from tests.expressions.test_validation import as_detected, many_expressions
 from tests.store import one_second, start_recording
 
@@ -33,7 +31,7 @@ def session(tmp_path: Path) -> tuple[SessionStore, int, Path]:
         store.write_batch(session_id, one_second(second * 1000))
     trigger = MarkerRecord(int(VIDEO_START_S * 1000), MARKER_TRIGGER_INPUT, "board")
     store.write_batch(session_id, Batch(markers=[trigger]))
-    stored_expressions.save_expressions(store, session_id, as_detected(scripted), "offline")
+    store.save_expressions(session_id, as_detected(scripted), "offline")
     plan = plan_au_events(
         scripted,
         SEED_MONTAGE,
@@ -57,7 +55,7 @@ def test_sync_marker_alignment_validates_every_planted_event(
     assert "0x0400" in report.alignment
     assert report.overall.recall == pytest.approx(1.0)
     assert report.overall.precision == pytest.approx(1.0)
-    assert stored_validations.latest_validation(store, session_id) == report
+    assert store.latest_validation(session_id) == report
 
 
 def test_a_wrong_explicit_offset_scores_no_match(session: tuple[SessionStore, int, Path]) -> None:
@@ -71,7 +69,7 @@ def test_missing_sync_marker_says_how_to_align(session: tuple[SessionStore, int,
     store, session_id, au_path = session
     with pytest.raises(InputError, match="--offset-s SECONDS"):
         validate_session_aus(store, session_id, au_path, AuAlignmentRequest(sync_code=0x1009))
-    assert stored_validations.latest_validation(store, session_id) is None
+    assert store.latest_validation(session_id) is None
 
 
 def test_non_positive_tolerance_is_refused(session: tuple[SessionStore, int, Path]) -> None:

@@ -27,7 +27,7 @@ from microexp_tui.inference.model import EmotionModel
 from microexp_tui.inference.offline import classify_recording
 from microexp_tui.simulator.process import start_simulator_process
 from microexp_tui.simulator.scenario import Expression, load_scenario
-from microexp_tui.store import SessionStore
+from microexp_tui.store.sessions import SessionStore
 from tests.inference.conftest import MODELS_DIR
 
 SCENARIO = Path(__file__).resolve().parents[2] / "templates" / "scenarios" / "emotion_check.toml"

@@ -8,8 +8,9 @@ import pytest
 
 from microexp_tui.domain.recording import Batch, PredictionRecord
 from microexp_tui.errors import InputError, StoreError
-from microexp_tui.store import SessionStore, schema
+from microexp_tui.store import schema
 from microexp_tui.store.database import connect
+from microexp_tui.store.sessions import SessionStore
 from tests.store import one_second, start_recording
 
 CLASSES = ("neutral", "happy", "anger")

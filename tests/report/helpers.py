@@ -32,9 +32,6 @@ from microexp_tui.domain.markers import (
 from microexp_tui.domain.muscles import EMOTION_CHANNELS, SEED_MONTAGE
 from microexp_tui.domain.recording import Batch, GapRecord, MarkerRecord, PredictionRecord
 from microexp_tui.domain.sessions import ProtocolProgress
-from microexp_tui.store import au_validation
-from microexp_tui.store import expressions as expression_store
-from microexp_tui.store import session_extras as extras
 from microexp_tui.store.sessions import SessionStore
 from tests.export.helpers import RATE_HZ, add_session, montage, signal
 
@@ -212,10 +209,8 @@ def _record_main(store: SessionStore, participant_id: int) -> int:
         model_card=card,
         records=prediction_records(card["model_id"], classes, n),
     )
-    expression_store.save_expressions(
-        store, sid, stimulus_expressions(plan), "offline", {"detector": "test"}
-    )
-    au_validation.save_validation(store, sid, validation_report(), "offline")
+    store.save_expressions(sid, stimulus_expressions(plan), "offline", {"detector": "test"})
+    store.save_validation(sid, validation_report(), "offline")
     checks = [
         ElectrodeCheck(c, "green", 30.0, 4.0, 0.02, 0.0, False, 240.0, True) for c in range(8)
     ]
@@ -223,16 +218,13 @@ def _record_main(store: SessionStore, participant_id: int) -> int:
     checks[5] = ElectrodeCheck(
         5, "red", 0.0, 0.0, 0.0, 0.0, True, 1.0, False, "flat line: electrode off"
     )
-    extras.save_electrode_checks(store, sid, checks, OPERATOR)
-    extras.save_calibration(
-        store,
+    store.save_electrode_checks(sid, checks, OPERATOR)
+    store.save_calibration(
         sid,
         [ChannelCalibration(c, 60.0, 8.0, 360.0, c != 5, 0, 250, 300, 800) for c in range(8)],
         OPERATOR,
     )
-    extras.set_progress(
-        store, sid, ProtocolProgress("six_emotions", len(plan), len(plan), 0, "completed")
-    )
+    store.set_progress(sid, ProtocolProgress("six_emotions", len(plan), len(plan), 0, "completed"))
     return sid
 
 
@@ -255,16 +247,15 @@ def _record_interrupted(store: SessionStore, participant_id: int) -> int:
 
 def _backdate(store: SessionStore, order: list[int]) -> None:
     """Give the sessions distinct start dates in `order` (oldest first)."""
-    with store.locked("backdate") as db:
-        for day, sid in enumerate(order, start=1):
-            db.execute(
-                "UPDATE sessions SET started_at = ?, ended_at = ? WHERE id = ?",
-                [
-                    f"2026-02-{day:02d}T10:00:00.000+00:00",
-                    f"2026-02-{day:02d}T10:30:00.000+00:00",
-                    sid,
-                ],
-            )
+    for day, sid in enumerate(order, start=1):  # test fixture: no store method backdates
+        store.db.execute(
+            "UPDATE sessions SET started_at = ?, ended_at = ? WHERE id = ?",
+            [
+                f"2026-02-{day:02d}T10:00:00.000+00:00",
+                f"2026-02-{day:02d}T10:30:00.000+00:00",
+                sid,
+            ],
+        )
 
 
 def build_report_db(path: Path) -> ReportDb:

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from microexp_tui.domain.emotions import EMOTIONS
-from microexp_tui.store import expressions as expression_store
+from microexp_tui.domain.expressions import Activation, Expression
 from microexp_tui.store.sessions import SessionStore
 from tests.export.helpers import add_session
 from tests.report.conftest import Pdf, make_report
@@ -98,20 +98,33 @@ def test_longitudinal_page_only_when_there_are_earlier_sessions(
         assert "Longitudinal" not in pdf.text
 
 
-def test_recorder_bursts_and_an_empty_detection_are_reported_as_such(tmp_path: Path) -> None:
+def test_live_expressions_and_an_empty_detection_are_reported_as_such(tmp_path: Path) -> None:
     db = tmp_path / "s.sqlite"
+    burst = Activation(0, 500, 560, 530, 321.0, None)
+    expression = Expression(
+        rate_hz=float(RATE_HZ),
+        onset_index=500,
+        offset_index=560,
+        apex_index=530,
+        activations=(burst,),
+        action_units=("AU12",),
+        kind="micro",
+        emotion=None,
+        confidence=0.0,
+    )
     with SessionStore.open(db) as store:
         person = store.create_participant("P-BURSTS1")
         sid, _ = add_session(store, person.id, duration_s=8.0, seed=1, simulated=True)
-        from microexp_tui.store import session_extras as extras
-
-        extras.save_muscle_events(store, sid, [extras.MuscleEvent(0, 500, 560, 321.0, True)])
-    bursts = make_report(db, sid, tmp_path / "bursts.pdf")
-    assert "these are the recorder's per-channel muscle bursts" in bursts.text
-    assert "SIMULATED: this session was recorded from the simulated board" in bursts.pages[0]
-    assert all("SIMULATED" in page for page in bursts.pages)
+        store.save_expressions(sid, [expression], "live")
+    live = make_report(db, sid, tmp_path / "live.pdf")
+    assert "1 expressions (1 micro-expressions of at most 500 ms, 0 longer), from the live" in (
+        live.text
+    )
+    assert "321 ct" in live.text
+    assert "SIMULATED: this session was recorded from the simulated board" in live.pages[0]
+    assert all("SIMULATED" in page for page in live.pages)
     with SessionStore.open(db) as store:
-        expression_store.save_expressions(store, sid, [], "offline")
+        store.save_expressions(sid, [], "offline")
     empty = make_report(db, sid, tmp_path / "empty.pdf")
     assert "Expression detection ran (offline) and found no expression" in empty.text
 

@@ -8,10 +8,9 @@ import pytest
 
 from microexp_tui.domain.expressions import AuScore, ConfirmedMicroExpression, ValidationReport
 from microexp_tui.errors import StoreError
-from microexp_tui.store import SessionStore, schema
-from microexp_tui.store import au_validation as stored
-from microexp_tui.store.database import connect
-from tests.store import one_second, start_recording
+from microexp_tui.store import schema
+from microexp_tui.store.sessions import SessionStore
+from tests.store import database_at_version, start_recording
 
 
 def _report(f1: float, offset_s: float = 1.5) -> ValidationReport:
@@ -34,11 +33,11 @@ def _report(f1: float, offset_s: float = 1.5) -> ValidationReport:
 def test_round_trip_keeps_every_run_and_returns_the_latest(tmp_path: Path) -> None:
     with SessionStore.open(tmp_path / "s.db") as store:
         session_id = start_recording(store)
-        assert stored.latest_validation(store, session_id) is None
-        stored.save_validation(store, session_id, _report(0.5), "offline")
-        stored.save_validation(store, session_id, _report(0.9, offset_s=2.0), "live", actor="rev")
-        assert stored.latest_validation(store, session_id) == _report(0.9, offset_s=2.0)
-        assert stored.validation_count(store, session_id) == 2
+        assert store.latest_validation(session_id) is None
+        store.save_validation(session_id, _report(0.5), "offline")
+        store.save_validation(session_id, _report(0.9, offset_s=2.0), "live", actor="rev")
+        assert store.latest_validation(session_id) == _report(0.9, offset_s=2.0)
+        assert store.validation_count(session_id) == 2
         entries = [
             e for e in store.audit_entries(session_id) if e["action"] == "au_validation.save"
         ]
@@ -48,19 +47,14 @@ def test_round_trip_keeps_every_run_and_returns_the_latest(tmp_path: Path) -> No
 
 def test_unknown_session_is_refused_by_id(tmp_path: Path) -> None:
     with SessionStore.open(tmp_path / "s.db") as store, pytest.raises(StoreError, match="99"):
-        stored.save_validation(store, 99, _report(0.5), "offline")
+        store.save_validation(99, _report(0.5), "offline")
 
 
 def test_version_5_database_migrates_to_6(tmp_path: Path) -> None:
     path = tmp_path / "v5.db"
+    session_id = database_at_version(path, 5)
     with SessionStore.open(path) as store:
-        session_id = start_recording(store)
-        store.write_batch(session_id, one_second(0))
-    db = connect(path)
-    db.executescript("DROP TABLE au_validations; DELETE FROM schema_version WHERE version = 6;")
-    assert schema.current_version(db) == 5
-    db.close()
-    with SessionStore.open(path) as store:
-        assert schema.current_version(store.db) == stored.AU_VALIDATION_VERSION
-        stored.save_validation(store, session_id, _report(0.7), "offline")
-        assert stored.latest_validation(store, session_id) is not None
+        assert schema.current_version(store.db) == schema.SCHEMA_VERSION
+        assert "au_validations" in store.db.table_names()
+        store.save_validation(session_id, _report(0.7), "offline")
+        assert store.latest_validation(session_id) is not None

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from microexp_tui.errors import InputError
-from microexp_tui.store import SessionStore
 from microexp_tui.store.audit import GENESIS_HASH, row_hash
+from microexp_tui.store.sessions import SessionStore
 from tests.store import start_recording
 
 

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from microexp_tui.errors import ExitCode, StoreError
-from microexp_tui.store import SessionStore, StoreCorruptError, StoreFullError
+from microexp_tui.store.database import StoreCorruptError, StoreFullError
+from microexp_tui.store.sessions import SessionStore
 from tests.store import counts, one_second, start_recording
 
 NOBODY_UID = 65534

@@ -9,10 +9,9 @@ import pytest
 
 from microexp_tui.domain.expressions import Activation, Expression
 from microexp_tui.errors import InputError, StoreError
-from microexp_tui.store import SessionStore, schema
-from microexp_tui.store import expressions as stored
-from microexp_tui.store.database import connect
-from tests.store import one_second, start_recording
+from microexp_tui.store import schema
+from microexp_tui.store.sessions import SessionStore
+from tests.store import database_at_version, start_recording
 
 
 def _expression(onset: int, duration: int, units: tuple[str, ...] = ("AU6", "AU12")) -> Expression:
@@ -35,38 +34,28 @@ def _expression(onset: int, duration: int, units: tuple[str, ...] = ("AU6", "AU1
 
 def test_version_4_database_migrates_to_5_and_keeps_its_sessions(tmp_path: Path) -> None:
     path = tmp_path / "v4.db"
+    session_id = database_at_version(path, 4)  # as the release before expressions left it
     with SessionStore.open(path) as store:
-        session_id = start_recording(store)
-        store.write_batch(session_id, one_second(0))
-        store.finish_session(session_id, "completed")
-    db = connect(path)  # put the file back to version 4, as the previous release left it
-    db.executescript(
-        "DROP TABLE expression_activations; DROP TABLE expressions; DROP TABLE expression_runs;"
-        "DROP TABLE au_validations; DELETE FROM schema_version WHERE version >= 5;"
-    )
-    assert schema.current_version(db) == 4
-    db.close()
-    with SessionStore.open(path) as store:
-        assert schema.current_version(store.db) >= stored.EXPRESSIONS_VERSION
+        assert schema.current_version(store.db) == schema.SCHEMA_VERSION
         assert store.session(session_id).samples_per_channel == 1000
-        assert stored.expressions(store, session_id) == []
-        stored.save_expressions(store, session_id, [_expression(100, 200)], "live")
-        assert len(stored.expressions(store, session_id)) == 1
+        assert store.expressions(session_id) == []
+        store.save_expressions(session_id, [_expression(100, 200)], "live")
+        assert len(store.expressions(session_id)) == 1
 
 
 def test_round_trip_live_appends_and_offline_replaces_and_is_preferred(tmp_path: Path) -> None:
     with SessionStore.open(tmp_path / "s.db") as store:
         session_id = start_recording(store)
         first, second = _expression(100, 200), _expression(2000, 900, ("AU1", "AU2", "AU4"))
-        stored.save_expressions(store, session_id, [first], "live", {"version": 1})
-        stored.save_expressions(store, session_id, [second], "live", {"version": 1})
-        assert stored.expressions(store, session_id) == [first, second]
+        store.save_expressions(session_id, [first], "live", {"version": 1})
+        store.save_expressions(session_id, [second], "live", {"version": 1})
+        assert store.expressions(session_id) == [first, second]
         offline = [_expression(105, 190), _expression(5000, 300)]
-        stored.save_expressions(store, session_id, offline, "offline", {"on_fraction": 0.1})
-        stored.save_expressions(store, session_id, offline[:1], "offline", {"on_fraction": 0.2})
-        assert stored.expressions(store, session_id) == offline[:1]
-        assert stored.expressions(store, session_id, "live") == [first, second]
-        runs = {run.source: run for run in stored.expression_runs(store, session_id)}
+        store.save_expressions(session_id, offline, "offline", {"on_fraction": 0.1})
+        store.save_expressions(session_id, offline[:1], "offline", {"on_fraction": 0.2})
+        assert store.expressions(session_id) == offline[:1]
+        assert store.expressions(session_id, "live") == [first, second]
+        runs = {run.source: run for run in store.expression_runs(session_id)}
         assert runs["offline"].detector == {"on_fraction": 0.2}
         assert (runs["live"].expressions, runs["offline"].expressions) == (2, 1)
         saves = [e for e in store.audit_entries(session_id) if e["action"] == "expressions.save"]
@@ -78,10 +67,10 @@ def test_invalid_input_and_unknown_session_are_refused(tmp_path: Path) -> None:
     with SessionStore.open(tmp_path / "s.db") as store:
         session_id = start_recording(store)
         with pytest.raises(InputError, match="source"):
-            stored.save_expressions(store, session_id, [], "video")
+            store.save_expressions(session_id, [], "video")
         bad = replace(_expression(100, 200), apex_index=400)
         with pytest.raises(InputError, match="onset <= apex < offset"):
-            stored.save_expressions(store, session_id, [bad], "offline")
+            store.save_expressions(session_id, [bad], "offline")
         with pytest.raises(StoreError, match="Session 99 does not exist"):
-            stored.expressions(store, 99)
-        assert stored.expression_runs(store, session_id) == []
+            store.expressions(99)
+        assert store.expression_runs(session_id) == []

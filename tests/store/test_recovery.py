@@ -12,14 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from microexp_tui.store import SessionStore
 from microexp_tui.store.locks import lock_path
+from microexp_tui.store.sessions import SessionStore
 from tests.store import REPO_ROOT, counts, one_second, start_recording
 
 RECORDER = """
 import sys
 from tests.store import one_second, start_recording
-from microexp_tui.store import SessionStore
+from microexp_tui.store.sessions import SessionStore
 
 store = SessionStore.open(sys.argv[1])
 session_id = start_recording(store)

@@ -10,8 +10,8 @@ import pytest
 
 from microexp_tui.domain.recording import MISSING_COUNT, Batch, GapRecord
 from microexp_tui.errors import InputError
-from microexp_tui.store import SessionStore
 from microexp_tui.store.database import PAGE_SIZE_BYTES
+from microexp_tui.store.sessions import SessionStore
 from tests.store import counts, one_second, start_recording
 
 CHUNK_SIZES = (700, 1000, 333, 1)

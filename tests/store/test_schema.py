@@ -9,15 +9,26 @@ import stat
 import subprocess
 import sys
 from collections.abc import Iterator
+from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from microexp_tui.errors import StoreError
-from microexp_tui.store import SCHEMA_VERSION, SessionStore, schema
+from microexp_tui.store import schema
 from microexp_tui.store.database import PAGE_SIZE_BYTES, connect
 from microexp_tui.store.locks import lock_path
-from tests.store import REPO_ROOT, one_second, start_recording
+from microexp_tui.store.schema import SCHEMA_VERSION
+from microexp_tui.store.sessions import SessionStore
+from tests.store import (
+    REPO_ROOT,
+    counts,
+    database_at_version,
+    one_second,
+    seed_channels,
+    start_recording,
+)
 
 
 def _mode(path: Path) -> int:
@@ -151,3 +162,36 @@ def test_database_of_another_program_is_refused(tmp_path: Path) -> None:
 def test_store_is_headless() -> None:
     code = "import sys, microexp_tui.store; assert 'textual' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO_ROOT)
+
+
+def test_previous_schema_upgrades_and_keeps_its_data(tmp_path: Path) -> None:
+    path = tmp_path / "previous.db"
+    session_id = database_at_version(path, SCHEMA_VERSION - 1)
+    with SessionStore.open(path) as store:
+        assert schema.current_version(store.db) == SCHEMA_VERSION
+        record = store.session(session_id)
+        assert (record.participant_code, record.status, record.operator) == (
+            "P-OLD1",
+            "completed",
+            "op1",
+        )
+        assert record.samples_per_channel == 1000 and record.counters["frames"] == 125
+        assert [spec.muscle for spec in record.channels] == [
+            spec.muscle for spec in seed_channels()
+        ]
+        np.testing.assert_array_equal(store.read_samples(session_id), counts(0, 1000))
+        assert [(m.sample_index, m.code) for m in store.markers(session_id)] == [(250, 0x0101)]
+        assert store.verify_audit_chain() is None
+
+
+def test_migrations_are_numbered_files_whose_first_line_describes_them(tmp_path: Path) -> None:
+    shipped = sorted(
+        entry.name
+        for entry in resources.files("microexp_tui.store").joinpath("migrations").iterdir()
+        if entry.name.endswith(".sql")
+    )
+    assert [int(name[:4]) for name in shipped] == list(range(1, SCHEMA_VERSION + 1))
+    with SessionStore.open(tmp_path / "s.db") as store:
+        rows = store.db.execute("SELECT version, description FROM schema_version ORDER BY 1")
+        assert [(v, d) for v, d in rows] == [(m.version, m.description) for m in schema.MIGRATIONS]
+        assert "muscle_events" not in store.db.table_names()

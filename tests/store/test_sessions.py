@@ -14,7 +14,7 @@ import pytest
 from microexp_tui.domain.recording import ArtifactRecord, Batch, MarkerRecord
 from microexp_tui.domain.sessions import QUALITY_COUNTERS
 from microexp_tui.errors import InputError, StoreError
-from microexp_tui.store import SessionStore
+from microexp_tui.store.sessions import SessionStore
 from tests.store import counts, one_second, seed_channels, start_recording
 
 

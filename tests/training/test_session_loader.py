@@ -24,7 +24,7 @@ from microexp_tui.inference.model import EmotionModel
 from microexp_tui.simulator.board import EmgSource
 from microexp_tui.simulator.participant import Participant, ParticipantConfig
 from microexp_tui.simulator.signals import SignalConfig, SignalGenerator
-from microexp_tui.store import SessionStore
+from microexp_tui.store.sessions import SessionStore
 from microexp_tui.training.commands import TrainOptions, train
 from microexp_tui.training.dataset import LABELS, UNLABELLED, cut_windows
 from microexp_tui.training.progress import Progress

@@ -19,8 +19,6 @@ from microexp_tui.domain.markers import (
 from microexp_tui.domain.recording import Batch
 from microexp_tui.domain.sessions import ProtocolProgress
 from microexp_tui.expressions.grouping import group_activations
-from microexp_tui.store import expressions as stored_expressions
-from microexp_tui.store import session_extras as extras
 from microexp_tui.store.sessions import SessionStore
 from microexp_tui.study.montages import load_preset, montage_for_board
 
@@ -104,14 +102,14 @@ def _completed_extras(store: SessionStore, session_id: int) -> None:
     checks[5] = ElectrodeCheck(
         5, "red", 0.0, 0.0, 0.0, 0.0, True, 2.0, False, "flat line: electrode off", 0, 250
     )
-    extras.save_electrode_checks(store, session_id, checks, "snap")
-    extras.add_override(store, session_id, "electrode_check", "channel 6", "gel refreshed", "snap")
+    store.save_electrode_checks(session_id, checks, "snap")
+    store.add_override(session_id, "electrode_check", "channel 6", "gel refreshed", "snap")
     rows = [
         ChannelCalibration(ch, 2.0, 1.5, 300.0 - 10 * ch, ch != 5, 0, 250, 300, 800)
         for ch in range(CHANNELS)
     ]
-    extras.save_calibration(store, session_id, rows, "snap")
-    extras.set_progress(store, session_id, ProtocolProgress("demo", 8, 8, 500, "completed"))
+    store.save_calibration(session_id, rows, "snap")
+    store.set_progress(session_id, ProtocolProgress("demo", 8, 8, 500, "completed"))
     activations = [
         Activation(
             channel,
@@ -125,8 +123,8 @@ def _completed_extras(store: SessionStore, session_id: int) -> None:
     ]
     units = [spec.action_units for spec in montage_for_board(load_preset("seed8"), CHANNELS)]
     expressions = group_activations(activations, RATE_HZ, units)
-    stored_expressions.save_expressions(store, session_id, expressions, "live")
-    extras.add_note(store, session_id, "Participant calm; electrode 6 re-gelled.", "snap")
+    store.save_expressions(session_id, expressions, "live")
+    store.add_note(session_id, "Participant calm; electrode 6 re-gelled.", "snap")
 
 
 def _short_session(store: SessionStore, participant_id: int, status: str, simulated: bool) -> int:
@@ -144,20 +142,20 @@ def _short_session(store: SessionStore, participant_id: int, status: str, simula
     store.write_batch(session_id, Batch(chunks=[(0, counts)]))
     store.finish_session(session_id, status)
     progress = ProtocolProgress("six_emotions", 24, 3, 0, "paused")
-    extras.set_progress(store, session_id, progress)
+    store.set_progress(session_id, progress)
     return session_id
 
 
 def _fix_times(store: SessionStore) -> None:
     """Replace every clock reading shown on screen with fixed times."""
-    with store.locked("fix the times") as db:
-        db.execute(
-            "UPDATE sessions SET started_at = '2026-03-0' || id || 'T09:15:00.000+00:00', "
-            "ended_at = '2026-03-0' || id || 'T09:30:00.000+00:00', heartbeat_at = NULL"
-        )
-        db.execute("UPDATE participants SET created_at = '2026-03-01T08:00:00.000+00:00'")
-        db.execute("UPDATE session_notes SET at = '2026-03-01T09:31:00.000+00:00'")
-        db.execute("UPDATE operator_overrides SET at = '2026-03-01T09:20:00.000+00:00'")
+    db = store.db  # test fixture: rewrite timestamps directly, as no store method would
+    db.execute(
+        "UPDATE sessions SET started_at = '2026-03-0' || id || 'T09:15:00.000+00:00', "
+        "ended_at = '2026-03-0' || id || 'T09:30:00.000+00:00', heartbeat_at = NULL"
+    )
+    db.execute("UPDATE participants SET created_at = '2026-03-01T08:00:00.000+00:00'")
+    db.execute("UPDATE session_notes SET at = '2026-03-01T09:31:00.000+00:00'")
+    db.execute("UPDATE operator_overrides SET at = '2026-03-01T09:20:00.000+00:00'")
 
 
 def seed_database(path: Path) -> Seeded:

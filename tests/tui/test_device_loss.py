@@ -12,7 +12,6 @@ from microexp_tui.domain.markers import MARKER_STIMULUS_OFFSET, emotion_of_marke
 from microexp_tui.session_flow.board import Board, BoardChoice
 from microexp_tui.session_flow.live import LiveSession
 from microexp_tui.simulator.process import start_simulator_process
-from microexp_tui.store import session_extras as extras
 from microexp_tui.store.sessions import SessionStore
 from microexp_tui.study.consent import load_consent
 from microexp_tui.study.montages import load_preset, montage_for_board
@@ -81,5 +80,5 @@ def test_lost_board_shows_a_banner_reconnects_and_the_session_completes(tmp_path
         offsets = [m for m in markers if m.code == MARKER_STIMULUS_OFFSET]
         assert {emotion_of_marker(m.code) for m in onsets} == {"happy", "surprise"}
         assert len(offsets) == len(onsets), "every onset, even an interrupted one, has an offset"
-        progress = extras.progress_of(store)[session_id]
+        progress = store.protocol_progress()[session_id]
         assert progress.state == "completed"

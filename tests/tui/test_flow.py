@@ -13,7 +13,6 @@ from microexp_tui.domain.markers import (
     MARKER_STIMULUS_OFFSET,
     stimulus_onset_code,
 )
-from microexp_tui.store import session_extras as extras
 from microexp_tui.store.sessions import SessionStore
 from microexp_tui.tui.app import MicroexpApp, make_app
 from microexp_tui.tui.screens.calibration import CalibrationScreen
@@ -123,14 +122,14 @@ def _check_database(db: Path, session_id: int) -> None:
             assert stimulus_onset_code(emotion) in codes
         assert codes.count(MARKER_STIMULUS_OFFSET) >= 2
         assert MARKER_OPERATOR_BASE + 3 in codes
-        assert len(extras.electrode_checks(store, session_id)) == 4
-        calibration_rows = extras.calibration(store, session_id)
+        assert len(store.electrode_checks(session_id)) == 4
+        calibration_rows = store.calibration(session_id)
         assert len(calibration_rows) == 4 and any(row.valid for row in calibration_rows)
-        setup = extras.setup(store, session_id)
+        setup = store.setup(session_id)
         assert setup is not None and setup.consent_sha256 and setup.consent_confirmed_at
-        progress = extras.progress_of(store)[session_id]
+        progress = store.protocol_progress()[session_id]
         assert progress.state == "completed" and progress.blocks_done == progress.blocks_total
-        assert [note.text for note in extras.notes(store, session_id)] == ["calm participant"]
+        assert [note.text for note in store.notes(session_id)] == ["calm participant"]
         actions = {entry["action"] for entry in store.audit_entries(session_id)}
         assert {"consent.confirmed", "electrode_check", "calibration", "session.finish"} <= actions
         assert store.verify_audit_chain() is None

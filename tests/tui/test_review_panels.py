@@ -10,7 +10,6 @@ from textual.widgets import Static
 
 from microexp_tui.domain.expressions import AuScore, ConfirmedMicroExpression, ValidationReport
 from microexp_tui.settings import Settings
-from microexp_tui.store import au_validation
 from microexp_tui.store.sessions import SessionStore
 from microexp_tui.tui.app import MicroexpApp, make_app
 from tests.tui.helpers import wait_for
@@ -50,7 +49,7 @@ def test_review_shows_the_latest_validation(seeded: tuple[Path, int], validated:
     db_path, session_id = seeded
     if validated:
         with SessionStore.open(db_path) as store:
-            au_validation.save_validation(store, session_id, _report(), "offline")
+            store.save_validation(session_id, _report(), "offline")
     app = make_app(db_path, settings=Settings(operator="tester"))
     try:
         text = asyncio.run(_validation_text(app, session_id))

@@ -23,7 +23,6 @@ from microexp_tui.session_flow.predictions import coerce_prediction
 from microexp_tui.session_flow.protocol_run import ProtocolRun
 from microexp_tui.session_flow.steps import StepRunner, check_steps
 from microexp_tui.settings import Settings, load_settings, save_settings
-from microexp_tui.store import session_extras as extras
 from microexp_tui.store.sessions import SessionStore
 from microexp_tui.study import participant_form as form
 from microexp_tui.study.montages import available_presets, load_preset, montage_for_board
@@ -201,15 +200,15 @@ def test_session_extras_round_trip_and_audit(tmp_path: Path) -> None:
             device={},
             simulated=True,
         )
-        extras.set_montage(store, session_id, montage, "ana")
+        store.set_montage(session_id, montage, "ana")
         assert store.session(session_id).channels[1].muscle == "Corrugator supercilii"
         check = ElectrodeCheck(0, "red", 0, 0, 0, 0, True, None, None, "flat")
-        extras.save_electrode_checks(store, session_id, [check], "ana")
-        assert extras.electrode_checks(store, session_id) == [check]
+        store.save_electrode_checks(session_id, [check], "ana")
+        assert store.electrode_checks(session_id) == [check]
         with pytest.raises(InputError):
-            extras.add_override(store, session_id, "electrode_check", "channel 1", "  ", "ana")
-        extras.add_override(store, session_id, "electrode_check", "channel 1", "spare gel", "ana")
-        extras.add_note(store, session_id, "ok", "ana")
+            store.add_override(session_id, "electrode_check", "channel 1", "  ", "ana")
+        store.add_override(session_id, "electrode_check", "channel 1", "spare gel", "ana")
+        store.add_note(session_id, "ok", "ana")
         store.finish_session(session_id, "completed")
         actions = [entry["action"] for entry in store.audit_entries(session_id)]
         assert "operator.override" in actions and "session.montage" in actions

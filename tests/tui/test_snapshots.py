@@ -15,7 +15,6 @@ from microexp_tui.session_flow.checks import norms_of
 from microexp_tui.session_flow.frozen import FrozenFeed
 from microexp_tui.session_flow.predictions import LivePrediction
 from microexp_tui.settings import Settings
-from microexp_tui.store import session_extras as extras
 from microexp_tui.study.protocols import load_protocol
 from microexp_tui.tui.app import MicroexpApp, make_app
 from microexp_tui.tui.screens.calibration import CalibrationScreen
@@ -125,9 +124,7 @@ def test_electrode_check(snap_compare, seeded_app) -> None:  # type: ignore[no-u
 
     def make(a: MicroexpApp) -> Screen[None]:
         feed = frozen(a, seeded.completed)
-        return ElectrodeCheckScreen(
-            feed, feed.montage, extras.electrode_checks(a.store, seeded.completed)
-        )
+        return ElectrodeCheckScreen(feed, feed.montage, a.store.electrode_checks(seeded.completed))
 
     assert snap_compare(app, terminal_size=SIZE, run_before=with_screen(make))
 
@@ -137,8 +134,8 @@ def test_calibration(snap_compare, seeded_app) -> None:  # type: ignore[no-untyp
 
     def make(a: MicroexpApp) -> Screen[None]:
         feed = frozen(a, seeded.completed)
-        checks = extras.electrode_checks(a.store, seeded.completed)
-        rows = extras.calibration(a.store, seeded.completed)
+        checks = a.store.electrode_checks(seeded.completed)
+        rows = a.store.calibration(seeded.completed)
         return CalibrationScreen(feed, feed.montage, checks, rows)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=with_screen(make))
@@ -149,8 +146,8 @@ def test_recording_with_live_probabilities(snap_compare, seeded_app) -> None:  #
 
     def make(a: MicroexpApp) -> Screen[None]:
         feed = frozen(a, seeded.completed, prediction=PREDICTION)
-        norms = norms_of(extras.calibration(a.store, seeded.completed))
-        checks = extras.electrode_checks(a.store, seeded.completed)
+        norms = norms_of(a.store.calibration(seeded.completed))
+        checks = a.store.electrode_checks(seeded.completed)
         return RecordingScreen(feed, feed.montage, load_protocol("demo"), 0, norms, checks)
 
     async def run_before(pilot: Pilot[None]) -> None:

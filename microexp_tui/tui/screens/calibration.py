@@ -21,7 +21,6 @@ from microexp_tui.dsp.electrode_metrics import guided_steps
 from microexp_tui.session_flow.checks import evaluate_calibration, norms_of
 from microexp_tui.session_flow.live import Feed
 from microexp_tui.session_flow.steps import check_steps
-from microexp_tui.store import session_extras as extras
 from microexp_tui.tui.screens.live_base import LiveScreen
 from microexp_tui.tui.widgets.panels import InstructionPanel, LinkBanner, LiveStatic
 from microexp_tui.tui.widgets.trace import TraceView
@@ -122,7 +121,7 @@ class CalibrationScreen(LiveScreen):
         window, envelope = self.rest
         rows = evaluate_calibration(window, envelope, self.captured)
         actor = self.mx.settings.operator or "operator"
-        extras.save_calibration(self.mx.store, self.feed.session_id, rows, actor)
+        self.mx.store.save_calibration(self.feed.session_id, rows, actor)
         self.feed.set_calibration([r.baseline for r in rows], [r.max_value for r in rows])
         self.post_message(CalibrationSaved(rows))
 
@@ -188,8 +187,8 @@ class CalibrationScreen(LiveScreen):
         """Store the override (worker thread)."""
         assert self.feed.session_id is not None
         actor = self.mx.settings.operator or "operator"
-        extras.add_override(
-            self.mx.store, self.feed.session_id, "calibration", "all channels", reason, actor
+        self.mx.store.add_override(
+            self.feed.session_id, "calibration", "all channels", reason, actor
         )
         self.post_message(CalibrationSkipped())
 

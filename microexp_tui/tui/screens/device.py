@@ -17,11 +17,10 @@ from textual.widgets.option_list import Option
 from microexp_tui.acquisition.recorder import RecordingOptions
 from microexp_tui.device.protocol import MAX_CHANNELS, MAX_RATE_HZ, MIN_RATE_HZ, Identity
 from microexp_tui.domain.channels import ChannelSpec
-from microexp_tui.domain.sessions import SessionSetup
+from microexp_tui.domain.sessions import SessionSetup, settings_json
 from microexp_tui.inference.catalog import model_path_for
 from microexp_tui.session_flow.board import Board, BoardChoice, board_choices, preferred_choice
 from microexp_tui.session_flow.live import LiveSession
-from microexp_tui.store import session_extras as extras
 from microexp_tui.study.montages import (
     DEFAULT_PRESET,
     available_presets,
@@ -421,9 +420,8 @@ class DeviceScreen(FlowScreen):
         store = self.mx.store
         actor = self.mx.settings.operator or "operator"
         assert visit.protocol is not None and visit.consent is not None
-        extras.set_protocol(store, session_id, visit.protocol.name, actor)
-        extras.save_setup(
-            store,
+        store.set_protocol(session_id, visit.protocol.name, actor)
+        store.save_setup(
             SessionSetup(
                 session_id=session_id,
                 montage_preset=visit.montage_preset,
@@ -434,7 +432,7 @@ class DeviceScreen(FlowScreen):
                 consent_confirmed_at=visit.consent_confirmed_at,
                 resumed_from_session_id=visit.resumed_from,
                 start_block=visit.start_block,
-                settings=extras.settings_json(self.mx.settings.as_dict()),
+                settings=settings_json(self.mx.settings.as_dict()),
             ),
             actor,
         )

@@ -19,7 +19,6 @@ from microexp_tui.dsp.electrode_metrics import guided_steps
 from microexp_tui.session_flow.checks import evaluate_checks, wait_for_stored_samples
 from microexp_tui.session_flow.live import Feed
 from microexp_tui.session_flow.steps import check_steps
-from microexp_tui.store import session_extras as extras
 from microexp_tui.tui.screens.live_base import LiveScreen
 from microexp_tui.tui.widgets.panels import InstructionPanel, LinkBanner, LiveStatic
 from microexp_tui.tui.widgets.trace import TraceView
@@ -145,7 +144,7 @@ class ElectrodeCheckScreen(LiveScreen):
             {channel: env for channel, (_, env) in self.captured.items()},
         )
         actor = self.mx.settings.operator or "operator"
-        extras.save_electrode_checks(store, self.feed.session_id, results, actor)
+        store.save_electrode_checks(self.feed.session_id, results, actor)
         self.post_message(ChecksEvaluated(results))
 
     def worker_failed(self, group: str, error: BaseException) -> None:
@@ -219,9 +218,7 @@ class ElectrodeCheckScreen(LiveScreen):
         assert self.feed.session_id is not None
         actor = self.mx.settings.operator or "operator"
         target = f"channel {channel_index + 1}"
-        extras.add_override(
-            self.mx.store, self.feed.session_id, "electrode_check", target, reason, actor
-        )
+        self.mx.store.add_override(self.feed.session_id, "electrode_check", target, reason, actor)
         self.post_message(OverrideSaved(channel_index))
 
     def on_override_saved(self, message: OverrideSaved) -> None:

@@ -13,7 +13,6 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
 from microexp_tui.domain.sessions import Participant, ProtocolProgress, SessionRecord
-from microexp_tui.store import session_extras as extras
 from microexp_tui.tui.screens.base import FlowScreen
 
 SESSION_COLUMNS = (
@@ -158,7 +157,7 @@ class HomeScreen(FlowScreen):
         data = HomeData(
             store.list_sessions()[::-1],
             store.list_participants()[::-1],
-            extras.progress_of(store),
+            store.protocol_progress(),
             display_path(store.path),
         )
         self.post_message(HomeLoaded(data))

@@ -22,7 +22,6 @@ from microexp_tui.dsp.activations import ChannelLevels
 from microexp_tui.dsp.calibration import ChannelNorm, normalise
 from microexp_tui.session_flow.live import Feed, LiveView
 from microexp_tui.session_flow.protocol_run import ProtocolRun, RunStatus
-from microexp_tui.store import session_extras as extras
 from microexp_tui.study.media import open_media
 from microexp_tui.study.protocols import Protocol
 from microexp_tui.tui.screens.live_base import LiveScreen
@@ -257,14 +256,14 @@ class RecordingScreen(LiveScreen):
         """Store the protocol's progress (worker thread; the recorder stores expressions)."""
         if self.feed.session_id is None:
             return
-        extras.set_progress(self.mx.store, self.feed.session_id, progress)
+        self.mx.store.set_progress(self.feed.session_id, progress)
 
     def before_stop(self, status: str) -> None:
         """Save the final progress before the recorder stops."""
         if self.feed.session_id is None or not self.run.started:
             return
         state = "completed" if self.run.done else "aborted"
-        extras.set_progress(self.mx.store, self.feed.session_id, self.progress(state))
+        self.mx.store.set_progress(self.feed.session_id, self.progress(state))
 
 
 def expression_line(item: LiveExpression) -> str:

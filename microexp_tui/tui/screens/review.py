@@ -17,7 +17,6 @@ from microexp_tui.export import ExportCancelled, export_sessions
 from microexp_tui.readmodels.review import SessionReview
 from microexp_tui.report.analysis import StimulusOutcome
 from microexp_tui.report.gather import session_figures
-from microexp_tui.store import session_extras as extras
 from microexp_tui.study.montages import short_muscle
 from microexp_tui.tui.screens.export_dialog import (
     ExportChoice,
@@ -217,7 +216,7 @@ class ReviewScreen(ReportActions):
     def save_note(self, text: str) -> None:
         """Append the note (worker thread), then reload."""
         author = self.mx.settings.operator or "operator"
-        extras.add_note(self.mx.store, self.session_id, text, author)
+        self.mx.store.add_note(self.session_id, text, author)
         self.load()  # re-read in the worker: the notes and everything else stay consistent
 
     # -- anonymised export -------------------------------------------------------------------

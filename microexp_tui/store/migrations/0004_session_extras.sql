@@ -1,15 +1,4 @@
-"""Schema of the operator-session extras (migration 4): setup, checks, calibration, notes.
-
-Kept apart from `schema.py` so the tables of the operator TUI (issue 5) read as one unit;
-`schema.MIGRATIONS` appends `EXTRAS_MIGRATION_SQL` as version 4 (3 is reserved).
-"""
-
-from __future__ import annotations
-
-EXTRAS_VERSION = 4
-EXTRAS_DESCRIPTION = "session setup, electrode checks, calibration, notes, overrides, events"
-
-EXTRAS_MIGRATION_SQL = """
+-- session setup, electrode checks, calibration, notes, overrides, events
 CREATE TABLE session_setup (
     session_id INTEGER PRIMARY KEY REFERENCES sessions(id),
     montage_preset TEXT,
@@ -91,4 +80,3 @@ CREATE TABLE muscle_events (
     micro INTEGER NOT NULL CHECK (micro IN (0, 1))
 );
 CREATE INDEX muscle_events_session ON muscle_events(session_id, start_index);
-"""

@@ -1,0 +1,106 @@
+"""Per-channel results of the setup steps: electrode checks (every round kept) and calibration."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+
+from sqlite_utils import Database
+
+from microexp_tui.domain.calibration import ChannelCalibration
+from microexp_tui.domain.electrodes import GRADES, ElectrodeCheck
+from microexp_tui.domain.sessions import utc_now_iso
+from microexp_tui.errors import InputError
+from microexp_tui.store import audit
+from microexp_tui.store.connection import StoreConnection
+from microexp_tui.store.database import write_transaction
+
+
+def save_electrode_checks(
+    db: Database, session_id: int, checks: Sequence[ElectrodeCheck], actor: str
+) -> None:
+    """Store one round of electrode-check results (earlier rounds are kept)."""
+    now = utc_now_iso()
+    rows = []
+    for check in checks:
+        if check.grade not in GRADES:
+            raise InputError(f"Grade {check.grade!r} is invalid: use one of {', '.join(GRADES)}.")
+        rows.append({"session_id": session_id, "checked_at": now, **asdict(check)})
+    with write_transaction(db):
+        db.table("electrode_checks").insert_all(rows)
+        grades = {str(check.channel_index + 1): check.grade for check in checks}
+        audit.append(db, "electrode_check", {"grades": grades}, session_id, actor)
+
+
+def latest_electrode_checks(db: Database, session_id: int) -> list[ElectrodeCheck]:
+    """The latest electrode-check result of each channel of a session."""
+    rows = db.query(
+        "SELECT * FROM electrode_checks WHERE id IN (SELECT MAX(id) FROM electrode_checks "
+        "WHERE session_id = ? GROUP BY channel_index) ORDER BY channel_index",
+        [session_id],
+    )
+    fields = ElectrodeCheck.__dataclass_fields__
+    result = []
+    for row in rows:
+        values = {key: row[key] for key in fields}
+        values["flat_line"] = bool(values["flat_line"])
+        lit = values["contraction_lit"]
+        values["contraction_lit"] = None if lit is None else bool(lit)
+        result.append(ElectrodeCheck(**values))
+    return result
+
+
+def save_calibration(
+    db: Database, session_id: int, channels: Sequence[ChannelCalibration], actor: str
+) -> None:
+    """Store (replacing any earlier one) the session's per-channel normalisation."""
+    now = utc_now_iso()
+    rows = [{"session_id": session_id, "computed_at": now, **asdict(c)} for c in channels]
+    with write_transaction(db):
+        db.execute("DELETE FROM calibrations WHERE session_id = ?", [session_id])
+        db.table("calibrations").insert_all(rows)
+        detail = {
+            str(c.channel_index + 1): [round(c.baseline, 2), round(c.max_value, 2)]
+            for c in channels
+        }
+        audit.append(db, "calibration", detail, session_id, actor)
+
+
+def read_calibration(db: Database, session_id: int) -> list[ChannelCalibration]:
+    """A session's calibration, by channel (empty when none was made)."""
+    rows = db.query(
+        "SELECT * FROM calibrations WHERE session_id = ? ORDER BY channel_index", [session_id]
+    )
+    fields = ChannelCalibration.__dataclass_fields__
+    return [
+        ChannelCalibration(**{key: row[key] for key in fields} | {"valid": bool(row["valid"])})
+        for row in rows
+    ]
+
+
+class CheckQueries(StoreConnection):
+    """Store methods for electrode checks and the per-channel calibration."""
+
+    def save_electrode_checks(
+        self, session_id: int, checks: Sequence[ElectrodeCheck], actor: str = "system"
+    ) -> None:
+        """Store one round of electrode-check results (earlier rounds are kept)."""
+        with self._locked("save the electrode check") as db:
+            save_electrode_checks(db, session_id, checks, actor)
+
+    def electrode_checks(self, session_id: int) -> list[ElectrodeCheck]:
+        """The latest electrode-check result of each channel of a session."""
+        with self._locked("read the electrode checks") as db:
+            return latest_electrode_checks(db, session_id)
+
+    def save_calibration(
+        self, session_id: int, channels: Sequence[ChannelCalibration], actor: str = "system"
+    ) -> None:
+        """Store (replacing any earlier one) the session's per-channel normalisation."""
+        with self._locked("save the calibration") as db:
+            save_calibration(db, session_id, channels, actor)
+
+    def calibration(self, session_id: int) -> list[ChannelCalibration]:
+        """A session's calibration, by channel (empty when none was made)."""
+        with self._locked("read the calibration") as db:
+            return read_calibration(db, session_id)
