@@ -7,7 +7,6 @@ The options are `microexp_tui.simulator.options` (shared by `microexp simulate` 
 from __future__ import annotations
 
 import argparse
-import logging
 import signal
 import sys
 import threading
@@ -31,8 +30,6 @@ from microexp_tui.simulator.pty_server import ServeOptions, Server
 from microexp_tui.simulator.replay import REPLAY_CHANNELS, load_replay
 from microexp_tui.simulator.scenario import Scenario, load_scenario
 from microexp_tui.simulator.signals import warm_up
-
-log = logging.getLogger(__name__)
 
 DEFAULT_MOTION_ARTIFACTS_PER_MIN = 1.0
 DEFAULT_SCENARIO = Scenario(participant=ParticipantConfig(spontaneous=True))
