@@ -19,9 +19,8 @@ def data_dir() -> Path:
     return Path(override) if override else Path(user_data_dir(APP_NAME, appauthor=False))
 
 
-def default_database_path() -> Path:
-    """The embedded default session database, created with its directory on first use."""
-    directory = data_dir()
+def database_path_in(directory: Path) -> Path:
+    """The session database in a data folder, creating the folder (0700) on first use."""
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     return directory / DATABASE_NAME
 

@@ -7,7 +7,7 @@ import logging
 import sys
 
 from microexp_tui.errors import MicroexpError
-from microexp_tui.simulator import cli
+from microexp_tui.simulator.options import add_simulator_options
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -16,7 +16,7 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m microexp_tui.simulator",
         description="Simulated microexp board on a pseudo-terminal (prints its path first).",
     )
-    cli.add_arguments(parser)
+    add_simulator_options(parser)
     parser.add_argument("--log-level", default="WARNING", help="stderr log level")
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -24,8 +24,10 @@ def main(argv: list[str] | None = None) -> int:
         level=args.log_level.upper(),
         format="simulator %(levelname)s: %(message)s",
     )
+    from microexp_tui.simulator.serve import run_simulator  # after parsing: --help stays light
+
     try:
-        return cli.run(args)
+        return run_simulator(args)
     except MicroexpError as err:
         print(f"error: {err}", file=sys.stderr)
         return int(err.exit_code)

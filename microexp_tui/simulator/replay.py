@@ -14,7 +14,6 @@ from microexp_tui.simulator.signals import ADC_MAX_COUNTS
 
 SEED_COLUMNS = ("timestamp", "emotion_label", *(f"s{i}" for i in range(1, 9)), "muscle_name")
 REPLAY_CHANNELS = 8
-REPLAY_END_MODES = ("loop", "stop")
 
 
 @dataclass(frozen=True)

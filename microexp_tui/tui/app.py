@@ -17,7 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from microexp_tui.errors import MicroexpError
-from microexp_tui.paths import DATABASE_NAME
+from microexp_tui.paths import database_path_in
 from microexp_tui.session_flow.visit import Visit
 from microexp_tui.settings import Settings, load_settings
 from microexp_tui.store.sessions import SessionStore
@@ -201,11 +201,7 @@ class MicroexpApp(App[None]):
 
 def database_path(settings: Settings, db_path: Path | None) -> Path:
     """The --db path, else `sessions.sqlite` in the settings' data directory (created 0700)."""
-    if db_path is not None:
-        return db_path
-    directory = settings.database_dir()
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return directory / DATABASE_NAME
+    return db_path if db_path is not None else database_path_in(settings.database_dir())
 
 
 def make_app(

@@ -1,15 +1,17 @@
-"""`microexp simulate`: options and the run function that serves the board on a pty."""
+"""Run the simulated board from its options: serve it on a pty, or write a scenario's AU file.
+
+The options are `microexp_tui.simulator.options` (shared by `microexp simulate` and
+`python -m microexp_tui.simulator`); this module turns them into a board and serves it.
+"""
 
 from __future__ import annotations
 
 import argparse
-import logging
 import signal
 import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from microexp_tui.device.protocol import (
     ADC_BUDGET_SAMPLES_PER_S,
@@ -18,134 +20,20 @@ from microexp_tui.device.protocol import (
     MIN_RATE_HZ,
     adc_budget_allows,
 )
-from microexp_tui.domain.channels import SENSOR_KINDS
 from microexp_tui.domain.muscles import SEED_MONTAGE
 from microexp_tui.errors import InputError
 from microexp_tui.simulator.au_csv import plan_au_events, write_openface_csv
 from microexp_tui.simulator.board import Board, BoardConfig
-from microexp_tui.simulator.faults import FAULT_KINDS, parse_fault_spec
+from microexp_tui.simulator.faults import parse_fault_spec
 from microexp_tui.simulator.participant import ParticipantConfig
 from microexp_tui.simulator.pty_server import ServeOptions, Server
-from microexp_tui.simulator.replay import REPLAY_CHANNELS, REPLAY_END_MODES, load_replay
+from microexp_tui.simulator.replay import REPLAY_CHANNELS, load_replay
 from microexp_tui.simulator.scenario import Scenario, load_scenario
 from microexp_tui.simulator.signals import warm_up
-
-log = logging.getLogger(__name__)
 
 DEFAULT_MOTION_ARTIFACTS_PER_MIN = 1.0
 DEFAULT_SCENARIO = Scenario(participant=ParticipantConfig(spontaneous=True))
 """Without a scenario file the participant also makes occasional spontaneous expressions."""
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Define the options of `microexp simulate`."""
-    parser.add_argument(
-        "--mode",
-        choices=SENSOR_KINDS,
-        default="envelope",
-        help="sensor kind: envelope (Muscle Sensor V3 SIG) or raw (MyoWare RAW)",
-    )
-    parser.add_argument(
-        "--rate-hz",
-        type=int,
-        default=1000,
-        help=f"power-up sample rate, {MIN_RATE_HZ}..{MAX_RATE_HZ} (default 1000)",
-    )
-    parser.add_argument(
-        "--channels",
-        type=int,
-        default=8,
-        help=f"power-up channel count, 1..{MAX_CHANNELS} (default 8)",
-    )
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument(
-        "--scenario",
-        type=Path,
-        metavar="FILE",
-        help="TOML scenario: scripted expressions, faults, participant behaviour",
-    )
-    source.add_argument(
-        "--replay",
-        type=Path,
-        metavar="PATH",
-        help="stream the rows of a seed-format CSV, one row per sample (8 ch)",
-    )
-    parser.add_argument(
-        "--replay-end",
-        choices=REPLAY_END_MODES,
-        default="loop",
-        help="after the last replayed row: loop (default) or stop streaming",
-    )
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument(
-        "--fast",
-        action="store_true",
-        help="unpaced: stream as fast as the host reads (tests, benchmarks)",
-    )
-    parser.add_argument(
-        "--link",
-        type=Path,
-        metavar="PATH",
-        help="keep a symlink at PATH to the current pty and print PATH",
-    )
-    parser.add_argument(
-        "--duration-s", type=float, metavar="S", help="exit after S seconds of wall-clock time"
-    )
-    parser.add_argument(
-        "--fault",
-        action="append",
-        default=[],
-        metavar="SPEC",
-        help="KIND@START_S[:DURATION_S][:CHANNELS], repeatable; KIND one of "
-        f"{', '.join(FAULT_KINDS)}; CHANNELS 1-based, e.g. 1,3-4",
-    )
-    parser.add_argument(
-        "--mains-hz",
-        type=int,
-        choices=(50, 60),
-        default=50,
-        help="mains frequency of the interference (default 50)",
-    )
-    parser.add_argument(
-        "--motion-artifacts-per-min",
-        type=float,
-        metavar="N",
-        help="mean rate of motion artifacts (default: the scenario's, else 1)",
-    )
-    parser.add_argument(
-        "--au-csv",
-        type=Path,
-        metavar="FILE",
-        help="write the scenario's expressions as an OpenFace AU CSV (a video coder's view, "
-        "with jitter, misses and extra AU events) and exit; needs --scenario",
-    )
-    parser.add_argument(
-        "--au-video-start-s",
-        type=float,
-        default=0.0,
-        metavar="S",
-        help="--au-csv: session time of the video's first frame (default 0)",
-    )
-    parser.add_argument(
-        "--au-miss",
-        type=float,
-        default=0.1,
-        metavar="P",
-        help="--au-csv: probability the coder misses an AU of an expression (default 0.1)",
-    )
-    parser.add_argument(
-        "--au-extras-per-min",
-        type=float,
-        default=2.0,
-        metavar="N",
-        help="--au-csv: AU events per minute that no expression explains (default 2)",
-    )
-    parser.add_argument(
-        "--tx-buffer-bytes",
-        type=int,
-        default=4096,
-        help="paced mode: the board's transmit buffer (default 4096)",
-    )
 
 
 def build_board_config(args: argparse.Namespace) -> BoardConfig:
@@ -195,8 +83,8 @@ def _check_stream_options(rate_hz: int, channels: int) -> None:
         )
 
 
-def run(args: argparse.Namespace) -> int:
-    """Serve the simulated board until SIGINT/SIGTERM or --duration-s; returns 0."""
+def run_simulator(args: argparse.Namespace) -> int:
+    """Serve the board until SIGINT/SIGTERM or --duration-s, or write --au-csv; returns 0."""
     config = build_board_config(args)
     if args.au_csv is not None:
         return _write_au_csv(args, config.scenario)

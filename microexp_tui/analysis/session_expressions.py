@@ -1,0 +1,141 @@
+"""Detect a stored session's expressions offline, mark guided ones, validate against AUs if asked.
+
+The detection replaces the session's previous offline set in the database; an AU file
+(OpenFace / py-feat) is read before anything is replaced, then the expressions are scored
+against it and that validation is stored too. `SessionExpressions.as_json` is the JSON
+object `microexp microexpressions --json` prints.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from microexp_tui.analysis.au_validation import AuAlignmentRequest, validate_session_aus
+from microexp_tui.analysis.microexpressions import (
+    analyse_session,
+    channel_names,
+    load_classifier,
+)
+from microexp_tui.domain.expressions import Expression, ValidationReport
+from microexp_tui.domain.sessions import SessionRecord
+from microexp_tui.expressions.au_import import read_au_csv
+from microexp_tui.expressions.guided import guided_expressions
+from microexp_tui.expressions.validation import DEFAULT_TOLERANCE_MS, report_as_dict
+from microexp_tui.store.sessions import SessionStore
+
+
+@dataclass(frozen=True)
+class AuFileRequest:
+    """Validate against this AU file, aligned as asked, within `tolerance_ms` (None: default)."""
+
+    path: Path
+    alignment: AuAlignmentRequest
+    tolerance_ms: float | None = None
+
+
+@dataclass(frozen=True)
+class SessionExpressions:
+    """A session's offline expressions, which answered a guided cue, and the AU validation."""
+
+    record: SessionRecord
+    expressions: list[Expression]
+    parameters: dict[str, Any]
+    guided: frozenset[int]
+    validation: ValidationReport | None
+
+    def counts(self) -> dict[str, Any]:
+        """How many expressions of each kind and emotion, and how many answered a guided cue."""
+        emotions = Counter(x.emotion or "unclear" for x in self.expressions)
+        return {
+            "expressions": len(self.expressions),
+            "guided": len(self.guided),
+            "micro": sum(1 for x in self.expressions if x.kind == "micro"),
+            "macro": sum(1 for x in self.expressions if x.kind == "macro"),
+            "by_emotion": dict(sorted(emotions.items())),
+        }
+
+    def as_json(self) -> dict[str, Any]:
+        """The whole result as one JSON-ready object."""
+        names = channel_names(self.record.channels)
+        out: dict[str, Any] = {
+            "session_id": self.record.id,
+            "simulated": self.record.simulated,
+            "source": "offline",
+            "counts": self.counts(),
+            "detector": self.parameters,
+            "expressions": [
+                expression_json(x, names, position in self.guided)
+                for position, x in enumerate(self.expressions)
+            ],
+        }
+        if self.validation is not None:
+            out["validation"] = report_as_dict(self.validation)
+        return out
+
+
+def channel_name(names: Sequence[str], index: int) -> str:
+    """A channel's muscle (or label) by index, or `channel N` beyond the montage."""
+    return names[index] if 0 <= index < len(names) else f"channel {index + 1}"
+
+
+def expression_json(
+    expression: Expression, names: Sequence[str], guided: bool = False
+) -> dict[str, Any]:
+    """One expression as plain JSON (times in seconds and ms, channels by muscle)."""
+    return {
+        "guided": guided,
+        "onset_s": round(expression.onset_s, 4),
+        "offset_s": round(expression.offset_s, 4),
+        "apex_s": round(expression.apex_s, 4),
+        "duration_ms": round(expression.duration_ms, 1),
+        "kind": expression.kind,
+        "channels": [c + 1 for c in expression.channels],
+        "muscles": [channel_name(names, c) for c in expression.channels],
+        "action_units": list(expression.action_units),
+        "emotion": expression.emotion,
+        "confidence": expression.confidence,
+        "emotion_source": expression.emotion_source,
+        "activations": [
+            {
+                "channel": a.channel_index + 1,
+                "onset_s": round(a.onset_index / expression.rate_hz, 4),
+                "duration_ms": round(a.duration_ms(expression.rate_hz), 1),
+                "peak_counts": round(a.peak_counts, 1),
+                "peak_pct_mvc": None if a.peak_pct_mvc is None else round(a.peak_pct_mvc, 1),
+            }
+            for a in expression.activations
+        ],
+    }
+
+
+def detect_session_expressions(
+    database: Path,
+    session_id: int,
+    *,
+    model_path: Path | None = None,
+    mains_hz: float | None = None,
+    aus: AuFileRequest | None = None,
+) -> SessionExpressions:
+    """Detect (and classify with a model), store as the offline set, validate against AUs."""
+    if aus is not None:
+        read_au_csv(aus.path)  # a malformed AU file stops before the offline set is replaced
+    with SessionStore.open(database) as store:
+        record = store.session(session_id)
+        classifier = load_classifier(model_path, record, store) if model_path else None
+        analysis = analyse_session(store, record.id, mains_hz=mains_hz, classifier=classifier)
+        validation = _validate(store, record.id, aus) if aus is not None else None
+        cues = [(m.sample_index, m.code) for m in store.markers(record.id)]
+    guided = guided_expressions(analysis.expressions, cues, record.sample_rate_hz)
+    return SessionExpressions(record, analysis.expressions, analysis.parameters, guided, validation)
+
+
+def _validate(store: SessionStore, session_id: int, aus: AuFileRequest) -> ValidationReport:
+    """AU validation of the offline expressions just stored."""
+    tolerance_ms = DEFAULT_TOLERANCE_MS if aus.tolerance_ms is None else aus.tolerance_ms
+    return validate_session_aus(
+        store, session_id, aus.path, aus.alignment, tolerance_ms=tolerance_ms, source="offline"
+    )

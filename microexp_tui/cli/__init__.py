@@ -1,0 +1,55 @@
+"""The `microexp` command line: one parser built from the command registry, one error policy.
+
+`build_parser` imports only what argparse needs, so `microexp --help` and
+`microexp COMMAND --help` stay quick; a command imports its heavy modules when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from microexp_tui import __version__
+from microexp_tui.cli.commands import tui
+from microexp_tui.cli.registry import COMMANDS
+from microexp_tui.errors import ExitCode, MicroexpError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every registered command."""
+    parser = argparse.ArgumentParser(
+        prog="microexp",
+        description="Session manager for facial-EMG emotion and micro-expression studies. "
+        "Defaults (database folder, mains frequency, live model) come from the operator "
+        "settings the app edits; an option given here wins.",
+    )
+    parser.add_argument("--version", action="version", version=f"microexp-tui {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    subcommands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for command in COMMANDS:
+        command.add_parser(subcommands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `microexp` console script: parse, run the command, map errors."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        if args.command is None:
+            return tui.run_without_command(parser)
+        exit_code: int = args.run(args)
+        return exit_code
+    except MicroexpError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return int(err.exit_code)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return int(ExitCode.INTERRUPTED)

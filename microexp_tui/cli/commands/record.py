@@ -1,0 +1,124 @@
+"""`microexp record`: record a session headlessly into the database and print its summary."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+from microexp_tui.cli.defaults import OperatorDefaults
+from microexp_tui.cli.options import (
+    add_board_options,
+    add_database_option,
+    add_hop_option,
+    add_json_option,
+    add_mains_option,
+    add_model_option,
+)
+from microexp_tui.domain.channels import SENSOR_KINDS
+from microexp_tui.errors import ExitCode, InputError
+
+if TYPE_CHECKING:
+    from microexp_tui.cli.options import Subcommands
+
+
+def add_parser(subcommands: Subcommands) -> None:
+    """The `record` command and its options."""
+    parser = subcommands.add_parser("record", help="record a session headlessly into the database")
+    add_board_options(
+        parser,
+        port_help="serial device path or pyserial URL of the board "
+        "(default: the first Arduino Mega 2560 found, else the simulated board)",
+        simulate_help="record from the simulated board (real time)",
+    )
+    add_database_option(parser)
+    parser.add_argument("--duration-s", type=float, required=True, help="wall-clock seconds")
+    parser.add_argument("--participant", help="participant code (created when new)")
+    parser.add_argument("--protocol", help="stimulus protocol name or .toml file")
+    parser.add_argument("--operator", help="operator name (kept out of exports)")
+    add_mains_option(parser)
+    parser.add_argument("--baud", type=int, default=None, help="baud rate (default 500000)")
+    parser.add_argument("--rate-hz", type=int, help="set the board's sample rate (250-2000)")
+    parser.add_argument("--channels", type=int, help="set the board's channel count (1-16)")
+    parser.add_argument(
+        "--legacy", action="store_true", help="board runs the article's CSV sketch (9600 baud)"
+    )
+    parser.add_argument("--sim-mode", choices=SENSOR_KINDS, default="envelope")
+    parser.add_argument("--sim-seed", type=int, default=1)
+    add_model_option(
+        parser,
+        help="classify emotions live with this model (default: the operator settings' live "
+        "model; none unless set there)",
+    )
+    add_hop_option(parser)
+    add_json_option(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Record for --duration-s seconds; exit code 5 when the recording ended on a store error."""
+    from microexp_tui.session_flow.headless import run_recording
+
+    if args.duration_s <= 0:
+        raise InputError("--duration-s must be greater than 0 seconds.")
+    defaults = OperatorDefaults()
+    database = defaults.database_path(args.db)
+    mains_hz = defaults.mains_hz(args.mains_hz)
+    model_path = defaults.live_model_path(args.model)
+    port, simulate = _board(args.port, args.simulate)
+    summary = run_recording(
+        port=port,
+        simulate=simulate,
+        database=database,
+        duration_s=args.duration_s,
+        participant_code=args.participant,
+        protocol_name=args.protocol,
+        operator=args.operator,
+        mains_hz=mains_hz,
+        baud=args.baud,
+        legacy=args.legacy,
+        sim_args=["--mode", args.sim_mode, "--seed", str(args.sim_seed)],
+        model_path=model_path,
+        hop_ms=args.hop_ms,
+        sample_rate_hz=args.rate_hz,
+        channels=args.channels,
+    )
+    out = summary.as_json()
+    if args.json:
+        print(json.dumps(out))
+    else:
+        _print_summary(out)
+    return 0 if summary.error is None else int(ExitCode.STORE)
+
+
+def _board(port: str | None, simulate: bool) -> tuple[str | None, bool]:
+    """The port to record from: the given one, else the first board found, else the simulator."""
+    if port is not None or simulate:
+        return port, simulate
+    from microexp_tui.device.transport import find_board_port
+
+    found = find_board_port()
+    print(
+        f"recording from {found}"
+        if found
+        else "no board found: recording from the simulated board",
+        file=sys.stderr,
+    )
+    return found, found is None
+
+
+def _print_summary(out: dict[str, Any]) -> None:
+    """Human-readable recording summary."""
+    print(
+        f"session {out['session_id']} ({out['participant_code']}): {out['status']}, "
+        f"{out['samples_per_channel']} samples x {out['channels']} channels at "
+        f"{out['sample_rate_hz']} Hz{' [SIMULATED]' if out['simulated'] else ''}"
+    )
+    print(
+        f"frames {out['frames']}, CRC errors {out['crc_errors']}, gaps {out['sequence_gaps']}, "
+        f"lost samples {out['lost_samples']}, queue overflows {out['queue_overflows']}, "
+        f"reconnects {out['reconnects']}"
+    )
+    if out["error"]:
+        print(f"error: {out['error']}", file=sys.stderr)

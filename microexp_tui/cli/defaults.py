@@ -1,0 +1,41 @@
+"""Defaults of left-out options, taken from the operator settings the operator app also reads."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from microexp_tui.settings import Settings
+
+
+class OperatorDefaults:
+    """One command run's defaults: the settings are read on the first default needed, once."""
+
+    @cached_property
+    def settings(self) -> Settings:
+        """The operator settings (file, then environment); InputError when they do not load."""
+        from microexp_tui.settings import load_settings
+
+        return load_settings()
+
+    def database_path(self, explicit: Path | None) -> Path:
+        """`--db` when given, else sessions.sqlite in the settings' data folder (created 0700)."""
+        if explicit is not None:
+            return explicit
+        from microexp_tui.paths import database_path_in
+
+        return database_path_in(self.settings.database_dir())
+
+    def mains_hz(self, explicit: float | None) -> float:
+        """`--mains-hz` when given, else the settings' mains frequency."""
+        return explicit if explicit is not None else self.settings.filters.mains_hz
+
+    def live_model_path(self, explicit: Path | None) -> Path | None:
+        """`--model` when given, else the settings' live model (None when it is `none`)."""
+        if explicit is not None:
+            return explicit
+        from microexp_tui.inference.catalog import model_path_for
+
+        return model_path_for(self.settings.model)

@@ -1,0 +1,83 @@
+"""Options several commands share, each defined once; a command passes its own help and default.
+
+Nothing here imports more than argparse and pathlib, so building the parser stays light.
+Defaults that come from the operator settings are `None` here and resolved when the command
+runs (`microexp_tui.cli.defaults`), so an explicit option always wins.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
+
+if TYPE_CHECKING:
+    Subcommands: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
+    """What `ArgumentParser.add_subparsers` returns: where a command adds its parser."""
+
+MAINS_CHOICES_HZ = (50.0, 60.0)
+MAINS_FILTER_HELP = "power-line frequency the filters notch (default: the operator settings')"
+DEFAULT_HOP_MS = 100.0
+
+
+def add_database_option(parser: argparse.ArgumentParser) -> None:
+    """`--db PATH`: the session database, by default the one the operator app uses."""
+    parser.add_argument(
+        "--db",
+        type=Path,
+        metavar="PATH",
+        help="session database (default: sessions.sqlite in the operator settings' data folder)",
+    )
+
+
+def add_mains_option(parser: argparse.ArgumentParser, help: str = MAINS_FILTER_HELP) -> None:
+    """`--mains-hz 50|60`: a filter setting for most commands, metadata for `export`."""
+    parser.add_argument(
+        "--mains-hz", type=float, choices=MAINS_CHOICES_HZ, metavar="{50,60}", help=help
+    )
+
+
+def add_json_option(parser: argparse.ArgumentParser, help: str = "print one JSON object") -> None:
+    """`--json`: machine-readable output on stdout instead of the human summary."""
+    parser.add_argument("--json", action="store_true", help=help)
+
+
+def add_model_option(parser: argparse.ArgumentParser, help: str, *, required: bool = False) -> None:
+    """`--model FILE.onnx`: an exported emotion model (its card beside it)."""
+    parser.add_argument("--model", type=Path, metavar="FILE.onnx", required=required, help=help)
+
+
+def add_hop_option(parser: argparse.ArgumentParser) -> None:
+    """`--hop-ms MS`: sample time between two classifications of a model."""
+    parser.add_argument(
+        "--hop-ms",
+        type=float,
+        default=DEFAULT_HOP_MS,
+        help=f"classification hop in ms of sample time (default {DEFAULT_HOP_MS:.0f})",
+    )
+
+
+def add_session_argument(parser: argparse.ArgumentParser) -> None:
+    """The positional SESSION id of a stored session."""
+    parser.add_argument("session", type=int, help="session id (see `microexp sessions`)")
+
+
+def add_board_options(
+    parser: argparse.ArgumentParser, *, port_help: str, simulate_help: str
+) -> None:
+    """`--port PORT | --simulate`: which board to use (one or the other)."""
+    board = parser.add_mutually_exclusive_group()
+    board.add_argument("--port", help=port_help)
+    board.add_argument("--simulate", action="store_true", help=simulate_help)
+
+
+def add_dataset_options(parser: argparse.ArgumentParser) -> None:
+    """`--dataset` and the `--participants` / `--sessions` that narrow it (train, evaluate)."""
+    parser.add_argument(
+        "--dataset",
+        type=Path,
+        required=True,
+        help="folder of seed-format CSV files, or a session database",
+    )
+    parser.add_argument("--participants", nargs="+", help="use only these participants")
+    parser.add_argument("--sessions", nargs="+", type=int, help="session ids (session database)")

@@ -1,0 +1,46 @@
+"""The commands of `microexp`, in the order `microexp --help` lists them."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Protocol
+
+from microexp_tui.cli.commands import (
+    export,
+    microexpressions,
+    ports,
+    record,
+    report,
+    reprocess,
+    sessions,
+    simulate,
+    train_evaluate,
+    tui,
+)
+
+if TYPE_CHECKING:
+    from microexp_tui.cli.options import Subcommands
+
+
+class Command(Protocol):
+    """A command module: it adds its parser (which names its `run`) and runs parsed options."""
+
+    def add_parser(self, subcommands: Subcommands) -> None:
+        """Add the command's subparser; `set_defaults(run=run)` makes it dispatchable."""
+
+    def run(self, args: argparse.Namespace) -> int:
+        """Do what the command line asked; the process exit code."""
+
+
+COMMANDS: tuple[Command, ...] = (
+    record,
+    sessions,
+    tui,
+    ports,
+    train_evaluate,
+    reprocess,
+    export,
+    report,
+    microexpressions,
+    simulate,
+)
