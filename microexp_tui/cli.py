@@ -298,7 +298,7 @@ def _sessions(args: argparse.Namespace) -> int:
         print(
             f"{row['session_id']:>5}  {row['participant_code']:<10} {row['status']:<12} "
             f"{row['started_at']}  {row['duration_s']:>8.1f} s  "
-            f"{row['channels']} ch @ {row['sample_rate_hz']} Hz"
+            f"{row['channels']} ch @ {row['sample_rate_hz']:g} Hz"
             f"{'  SIMULATED' if row['simulated'] else ''}"
         )
     return 0

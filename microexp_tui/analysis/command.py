@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         classifier = load_classifier(args.model, record, store) if args.model else None
         analysis = analyse_session(store, record.id, mains_hz=args.mains_hz, classifier=classifier)
         report = _validate(store, record.id, args) if args.aus else None
-        cues = [(m.sample_index, m.code) for m in store.markers(record.id)]
+        cues = [(m.sample_index, m.code) for m in store.markers(record.id) if m.code is not None]
     guided = guided_expressions(analysis.expressions, cues, record.sample_rate_hz)
     out = as_json(analysis.expressions, record.channels, analysis.parameters, report, guided)
     out = {"session_id": record.id, "simulated": record.simulated, **out}
