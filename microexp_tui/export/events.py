@@ -15,6 +15,7 @@ from microexp_tui.domain.markers import (
     MARKER_REST_ONSET,
     MARKER_STIMULUS_OFFSET,
     MARKER_TRIGGER_INPUT,
+    code_meaning,
     describe_marker,
     emotion_of_marker,
 )
@@ -59,9 +60,13 @@ class Condition:
 
 
 def marker_trial_type(marker: MarkerRecord) -> str:
-    """Category of an event for the events table: by its code, else its condition or kind."""
+    """Category of an event for the events table: by the product's code, else its condition.
+
+    An event from elsewhere (no code, or a code with another kind or condition than the
+    product's) is categorised by its condition, else its kind.
+    """
     code = marker.code
-    if code is None:
+    if code is None or (marker.kind, marker.condition) != code_meaning(code):
         return marker.condition or marker.kind or "marker"
     if emotion_of_marker(code) is not None:
         return "stimulus"

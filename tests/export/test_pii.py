@@ -89,6 +89,7 @@ def test_a_name_typed_into_a_marker_label_stops_the_export(tmp_path: Path) -> No
     [
         MarkerRecord(60, None, "lsl", None, None, "external", "QUILLFEATHER group"),
         MarkerRecord(60, None, "lsl", "Quillfeather's cue", None, "external", "neutral"),
+        MarkerRecord(60, 42, "lab-b", None, None, "trigger", "QUILLFEATHER group"),
     ],
 )
 def test_a_name_in_an_external_event_label_or_condition_stops_the_export(
