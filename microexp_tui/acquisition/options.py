@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from microexp_tui.acquisition.sources import Source
 from microexp_tui.device.protocol import Identity
-from microexp_tui.domain.channels import ChannelSpec
+from microexp_tui.domain.channels import ChannelSpec, board_channel
 from microexp_tui.domain.muscles import SEED_MONTAGE
 from microexp_tui.inference.prediction import DEFAULT_HOP_MS
 from microexp_tui.study.protocols import Protocol
@@ -91,12 +91,14 @@ def montage_for(identity: Identity) -> list[ChannelSpec]:
         muscle = SEED_MONTAGE[index] if index < len(SEED_MONTAGE) else None
         kind_code = identity.sensor_kinds[index] if index < len(identity.sensor_kinds) else 0
         specs.append(
-            ChannelSpec(
+            board_channel(
                 index=index,
                 label=f"EMG{index + 1}",
                 muscle=muscle.name if muscle else None,
                 sensor_kind=kinds[kind_code] if kind_code < len(kinds) else "envelope",
                 action_units=muscle.action_units if muscle else (),
+                adc_bits=identity.adc_bits,
+                adc_vref_mv=identity.adc_vref_mv,
             )
         )
     return specs

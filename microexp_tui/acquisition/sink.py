@@ -28,7 +28,7 @@ class SessionSink(Protocol):
         self,
         participant_id: int,
         *,
-        sample_rate_hz: int,
+        sample_rate_hz: float,
         channels: Sequence[ChannelSpec],
         device: dict[str, Any],
         simulated: bool,

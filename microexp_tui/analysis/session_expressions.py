@@ -128,7 +128,7 @@ def detect_session_expressions(
         classifier = load_classifier(model_path, record, store) if model_path else None
         analysis = analyse_session(store, record.id, mains_hz=mains_hz, classifier=classifier)
         validation = _validate(store, record.id, aus) if aus is not None else None
-        cues = [(m.sample_index, m.code) for m in store.markers(record.id)]
+        cues = [(m.sample_index, m.code) for m in store.markers(record.id) if m.code is not None]
     guided = guided_expressions(analysis.expressions, cues, record.sample_rate_hz)
     return SessionExpressions(record, analysis.expressions, analysis.parameters, guided, validation)
 

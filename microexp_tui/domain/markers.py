@@ -1,8 +1,20 @@
-"""Marker codes carried by the board protocol and stored with sessions."""
+"""Events of a session: their kinds, the board's marker codes, and clean free-text labels."""
 
 from __future__ import annotations
 
+import re
+
 from microexp_tui.domain.emotions import EMOTIONS
+
+EVENT_KINDS: tuple[str, ...] = ("stimulus", "marker", "trigger", "external")
+"""What produced an event: a presented stimulus (or block), a marker (operator, protocol
+step), a hardware trigger, or another system (e.g. an LSL marker stream)."""
+
+REST_CONDITION = "rest"
+"""Condition of the rest blocks between stimuli."""
+
+MAX_LABEL_CHARS = 128
+"""Longest event label or condition kept; longer text from outside is cut there."""
 
 # Marker codes carried by the MARKER command/frame (16-bit). Layout documented in
 # firmware/PROTOCOL.md under "Marker codes".
@@ -32,8 +44,10 @@ def guided_contraction_code(channel_index: int) -> int:
     return MARKER_GUIDED_CONTRACTION_BASE + channel_index
 
 
-def channel_of_guided_marker(code: int) -> int | None:
+def channel_of_guided_marker(code: int | None) -> int | None:
     """0-based channel a guided-contraction marker asks for, or None for other codes."""
+    if code is None:
+        return None
     index = code - MARKER_GUIDED_CONTRACTION_BASE
     return index if 0 <= index < GUIDED_CHANNELS_MAX else None
 
@@ -43,12 +57,21 @@ def stimulus_onset_code(emotion: str) -> int:
     return MARKER_STIMULUS_ONSET_BASE + EMOTIONS.index(emotion) + 1
 
 
-def emotion_of_marker(code: int) -> str | None:
+def emotion_of_marker(code: int | None) -> str | None:
     """Target emotion announced by a stimulus-onset marker code, or None for other codes."""
+    if code is None:
+        return None
     index = code - MARKER_STIMULUS_ONSET_BASE - 1
     if 0 <= index < len(EMOTIONS):
         return EMOTIONS[index]
     return None
+
+
+def operator_key_of_marker(code: int | None) -> int | None:
+    """The operator key (1..255) an operator marker code stands for, or None for other codes."""
+    if code is None or not MARKER_OPERATOR_BASE < code <= MARKER_OPERATOR_BASE + 0xFF:
+        return None
+    return code - MARKER_OPERATOR_BASE
 
 
 def describe_marker(code: int) -> str:
@@ -65,6 +88,51 @@ def describe_marker(code: int) -> str:
     channel = channel_of_guided_marker(code)
     if channel is not None:
         return f"guided contraction: channel {channel + 1}"
-    if MARKER_OPERATOR_BASE < code <= MARKER_OPERATOR_BASE + 0xFF:
-        return f"operator marker {code - MARKER_OPERATOR_BASE}"
+    key = operator_key_of_marker(code)
+    if key is not None:
+        return f"operator marker {key}"
     return f"marker 0x{code:04x}"
+
+
+def code_meaning(code: int) -> tuple[str, str | None]:
+    """(kind, condition) of one of the product's marker codes.
+
+    Stimulus onsets are `stimulus` events whose condition is the target emotion, rest
+    onsets `stimulus` events of condition `rest`, stimulus offsets `stimulus` events
+    without a condition, the board's trigger input a `trigger`, anything else a `marker`.
+    """
+    emotion = emotion_of_marker(code)
+    if emotion is not None:
+        return "stimulus", emotion
+    if code == MARKER_REST_ONSET:
+        return "stimulus", REST_CONDITION
+    if code == MARKER_STIMULUS_OFFSET:
+        return "stimulus", None
+    if code == MARKER_TRIGGER_INPUT:
+        return "trigger", None
+    return "marker", None
+
+
+_TERMINAL_ESCAPE = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves, screen clears
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC: window titles, hyperlinks
+    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"  # DCS, SOS, PM, APC strings
+    r"|\x1b[ -/]*[0-~]?"  # any other escape sequence (or a lone ESC)
+    r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
+)
+
+
+def clean_label(text: str | None) -> str | None:
+    """Free text from outside as a safe label: printable, one line, at most MAX_LABEL_CHARS.
+
+    Terminal escape sequences are removed whole, other control and format characters
+    (including bidirectional overrides) dropped, any whitespace run becomes one space;
+    None when nothing is left.
+    """
+    if text is None:
+        return None
+    without_escapes = _TERMINAL_ESCAPE.sub("", str(text))
+    spaced = "".join(" " if char.isspace() else char for char in without_escapes)
+    printable = "".join(char for char in spaced if char.isprintable())
+    cleaned = " ".join(printable.split())[:MAX_LABEL_CHARS].rstrip()
+    return cleaned or None

@@ -1,4 +1,4 @@
-"""What a recording produces: sample batches, markers, gaps, artifact flags, predictions, runs."""
+"""What a recording produces: sample batches, events, gaps, artifact flags, results."""
 
 from __future__ import annotations
 
@@ -8,20 +8,55 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-MISSING_COUNT = int(np.iinfo(np.int16).min)
-"""Value `read_samples` puts where no sample was stored (-32768: never a 10-bit ADC count)."""
-
 
 class MarkerRecord(NamedTuple):
-    """An event at a sample index; plain 5-tuples in the same order are accepted too."""
+    """A labelled event at a sample index: a stimulus, marker, trigger or external event.
+
+    Plain tuples in the same order are accepted too, so the board's `(sample_index, code,
+    source, label, host_time_s)` stays a valid event: without a `kind`, the store derives
+    the kind and condition from the product's own code (`markers.code_meaning`). Events
+    from elsewhere give a kind, any condition (an emotion, `neutral`, another lab's
+    trial_type, an LSL marker string) and maybe no code; labels and conditions are
+    sanitised (`markers.clean_label`) before they are stored.
+    """
 
     sample_index: int
-    code: int
+    code: int | None
+    """16-bit marker code, or None for an event that has none (e.g. an LSL string)."""
     source: str
     """Who produced it: text; integer sources are stored as decimal text, enums by name."""
     label: str | None = None
     host_time_s: float | None = None
     """Host receive time, seconds since the Unix epoch (UTC)."""
+    kind: str | None = None
+    """One of `markers.EVENT_KINDS`; None when writing means "from the code"."""
+    condition: str | None = None
+    """The condition the event starts or belongs to (e.g. the target emotion), if any."""
+
+
+@dataclass(frozen=True)
+class SampleBlock:
+    """Samples [first_index, first_index + n) of a session as read back: values and a mask.
+
+    `values` is (samples, channels) in the session's sample format (int16 board counts,
+    int32, or float32), 0 wherever `missing` is True; `missing` is a (samples, channels)
+    bool array, True where no value was stored (lost in transit, past the end, or marked
+    missing). No value is reserved as a marker of missing data, so every stored value is real.
+    """
+
+    first_index: int
+    values: np.ndarray
+    missing: np.ndarray
+
+    def complete_rows(self) -> np.ndarray:
+        """The values of the samples (rows) whose every channel is present."""
+        return self.values[~self.missing.any(axis=1)]
+
+    def filled(self, fill: float | np.ndarray) -> np.ndarray:
+        """The values with missing ones replaced by `fill` (a scalar or one per channel)."""
+        if not self.missing.any():
+            return self.values
+        return np.where(self.missing, fill, self.values).astype(self.values.dtype, copy=False)
 
 
 class GapRecord(NamedTuple):
@@ -89,8 +124,10 @@ class ExpressionRun:
 class Batch:
     """Everything the writer thread gathered since its last write, stored in one transaction.
 
-    `chunks` holds `(first_sample_index, counts)` with `counts` shaped (samples, channels),
-    any integer dtype whose values fit int16 (int16 and uint16 ADC counts are typical).
+    `chunks` holds `(first_sample_index, values)` with `values` shaped (samples, channels)
+    in the session's sample format: for board sessions any integer dtype whose values fit
+    int16 (int16 and uint16 ADC counts are typical). Values that do not exist are marked
+    by passing a numpy masked array (`np.ma.MaskedArray`, mask True where missing).
     `counters` holds absolute counter values that overwrite the stored ones (see
     `QUALITY_COUNTERS`; other lower_snake_case names are kept too).
     """

@@ -16,6 +16,17 @@ SESSION_STATUSES: tuple[str, ...] = ("recording", "completed", "interrupted", "a
 FINAL_STATUSES: tuple[str, ...] = ("completed", "aborted", "interrupted")
 """Statuses `finish_session` accepts."""
 
+SESSION_SOURCES: tuple[str, ...] = ("board", "import")
+"""Where a session's samples come from: a live (or simulated) board, or an imported file.
+
+Board sessions have at most `channels.MAX_BOARD_CHANNELS` channels, imported ones at
+most `channels.MAX_IMPORTED_CHANNELS`; both are written batch by batch while `recording`.
+"""
+
+SAMPLE_FORMATS: tuple[str, ...] = ("int16", "int32", "float32")
+"""How a session's values are stored: int16 (board ADC counts, 16-bit EDF), int32 (24-bit
+BDF) or float32 (physical units or features)."""
+
 QUALITY_COUNTERS: tuple[str, ...] = (
     "frames",
     "crc_errors",
@@ -84,7 +95,8 @@ class SessionRecord:
     heartbeat_at: str | None
     protocol: str | None
     operator: str | None
-    sample_rate_hz: int
+    sample_rate_hz: float
+    """Samples per second per channel; may be fractional (a legacy sketch runs at ~19.6 Hz)."""
     channel_count: int
     device: Mapping[str, Any]
     simulated: bool
@@ -93,6 +105,10 @@ class SessionRecord:
     stored_samples: int
     counters: Mapping[str, int]
     channels: tuple[ChannelSpec, ...]
+    source: str = "board"
+    """One of SESSION_SOURCES."""
+    sample_format: str = "int16"
+    """One of SAMPLE_FORMATS."""
 
     @property
     def duration_s(self) -> float:

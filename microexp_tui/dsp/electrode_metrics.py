@@ -15,7 +15,6 @@ import numpy as np
 import numpy.typing as npt
 
 from microexp_tui.domain.channels import ChannelSpec
-from microexp_tui.domain.recording import MISSING_COUNT
 
 GRADE_ORDER = ("green", "amber", "red")
 ADC_MAX_COUNTS = 1023
@@ -81,12 +80,6 @@ def _grade(value: float, limits: tuple[float, float]) -> str:
     return "amber" if value >= limits[0] else "green"
 
 
-def _valid_rows(counts: npt.NDArray[np.integer]) -> npt.NDArray[np.float64]:
-    """Rows without missing samples (lost in a gap), as float."""
-    keep = ~np.any(counts == MISSING_COUNT, axis=1)
-    return counts[keep].astype(np.float64)
-
-
 def mains_fraction(signal: npt.NDArray[np.float64], rate_hz: float, mains_hz: float) -> float:
     """Share of a 1-D signal's power (mean removed) within 1 Hz of mains and its harmonics."""
     if signal.shape[0] < 16:
@@ -104,8 +97,11 @@ def mains_fraction(signal: npt.NDArray[np.float64], rate_hz: float, mains_hz: fl
 def rest_metrics(
     counts: npt.NDArray[np.integer], rate_hz: float, sensor_kinds: Sequence[str], mains_hz: float
 ) -> list[RestMetrics]:
-    """Per-channel rest quality of a (samples, channels) window of raw counts."""
-    rows = _valid_rows(counts)
+    """Per-channel rest quality of a (samples, channels) window of raw counts.
+
+    `counts` holds only complete samples (`SampleBlock.complete_rows`): lost ones left out.
+    """
+    rows = counts.astype(np.float64)
     result = []
     for channel, kind in enumerate(sensor_kinds):
         values = rows[:, channel] if rows.size else np.zeros(1)

@@ -1,11 +1,12 @@
 """EDF+ files of stored sessions (pyedflib), anonymised as the EDF+ specification prescribes.
 
-Samples are the stored ADC counts written unchanged as EDF digital values, with the
-physical range set so every reader converts them exactly to volts at the ADC input:
-digital 0..2**bits maps to 0..Vref mV (10 bits, 5000 mV: 4.8828125 mV per count, the
-board's count = V * 1024 / 5). Samples lost in transit are filled with the sensor's
-resting level (0 counts for envelope channels, mid-scale for raw ones) and annotated
-`BAD_ACQ_SKIP`; the last 1 s data record is completed the same way and annotated
+Samples are the stored values written unchanged as EDF digital values, with each signal's
+physical range taken from its channel (`ChannelSpec`: unit, scale, offset, input range),
+so every reader converts them exactly to physical units: for the board, digital 0..2**bits
+maps to 0..Vref mV (10 bits, 5000 mV: 4.8828125 mV per count). Samples lost in transit are
+filled with the sensor's resting level (the bottom of the range for envelope channels,
+mid-scale for raw ones) and annotated `BAD_ACQ_SKIP`; the last data record (1 s, or the
+few seconds a fractional sample rate needs) is completed the same way and annotated
 `BAD_END_PADDING`. MNE skips `BAD_` spans in epoching and filtering.
 
 Header: patient field `sub-<label> X X X` (code, sex, birthdate, name: 'X' is the EDF+
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,55 +27,65 @@ from typing import Any
 
 import numpy as np
 
-from microexp_tui.domain.recording import MISSING_COUNT
+from microexp_tui.domain.channels import ChannelSpec
 from microexp_tui.errors import InputError
 from microexp_tui.export.plan import SessionPlan
 from microexp_tui.store.sessions import SessionStore
 
-PHYSICAL_UNIT = "mV"
-DEFAULT_ADC_BITS = 10
-DEFAULT_VREF_MV = 5000
 ANONYMOUS_START = datetime(1985, 1, 1, 0, 0, 0)
-RECORD_S = 1
-WINDOW_RECORDS = 60
-"""Records read from the store and written per step (60 s: bounded memory)."""
+MAX_RECORD_S = 60
+"""Longest EDF data record: a record must hold a whole number of samples."""
+WINDOW_S = 60
+"""Seconds read from the store and written per step (bounded memory)."""
 MAX_ANNOTATION_CHARS = 40
 """edflib truncates longer annotation texts."""
 MAX_ANNOTATION_SIGNALS = 64
 PADDING_ANNOTATION = "BAD_END_PADDING"
 SIMULATED_FLAG = "SIMULATED"
 EDF_ANNOTATIONS_LABEL = b"EDF Annotations"
+EDF_DIGITAL_RANGE = (-32768, 32767)
 
 
 @dataclass(frozen=True)
-class AdcScale:
-    """How stored counts map to millivolts at the ADC input."""
+class EdfSignal:
+    """How one channel's stored values become an EDF signal: its digital and physical ranges."""
 
-    bits: int
-    vref_mv: float
-
-    @property
-    def digital_max(self) -> int:
-        """Full-scale digital value (2**bits, one above the largest count)."""
-        return 1 << self.bits
-
-    @property
-    def mv_per_count(self) -> float:
-        """Millivolts per ADC count."""
-        return self.vref_mv / self.digital_max
-
-    def resting_count(self, sensor_kind: str) -> int:
-        """Fill value for lost samples: 0 for envelopes, mid-scale for raw (bipolar) sensors."""
-        return self.digital_max // 2 if sensor_kind == "raw" else 0
+    digital_min: int
+    digital_max: int
+    physical_min: float
+    physical_max: float
+    resting: int
+    """Fill value of lost samples: the range's bottom (envelopes) or middle (raw sensors)."""
 
 
-def adc_scale(device: Any) -> AdcScale:
-    """The ADC resolution and reference of a session's device (board defaults if absent)."""
-    bits = device.get("adc_bits") if hasattr(device, "get") else None
-    vref = device.get("adc_vref_mv") if hasattr(device, "get") else None
-    bits = int(bits) if isinstance(bits, int) and 1 <= bits <= 15 else DEFAULT_ADC_BITS
-    vref = float(vref) if isinstance(vref, int | float) and vref > 0 else DEFAULT_VREF_MV
-    return AdcScale(bits, vref)
+def edf_signal(spec: ChannelSpec, session_id: int) -> EdfSignal:
+    """The EDF signal of a channel, from its input range; InputError when EDF cannot hold it."""
+    low, high = spec.physical_min, spec.physical_max
+    if low is None or high is None:
+        raise InputError(
+            f"Channel {spec.label} of session {session_id} has no known input range, which an "
+            "EDF header needs; export the session with --format parquet instead."
+        )
+    digital = sorted(round(spec.to_stored(value)) for value in (low, high))
+    if digital[0] < EDF_DIGITAL_RANGE[0] or digital[1] > EDF_DIGITAL_RANGE[1]:
+        raise InputError(
+            f"Channel {spec.label} of session {session_id} stores values {digital[0]}.."
+            f"{digital[1]}, beyond EDF's 16 bits; export it with --format parquet instead."
+        )
+    resting = (digital[0] + digital[1]) // 2 if spec.sensor_kind == "raw" else digital[0]
+    return EdfSignal(digital[0], digital[1], low, high, resting)
+
+
+def record_duration_s(plan: SessionPlan) -> int:
+    """Seconds per data record: the fewest that hold a whole number of samples."""
+    for seconds in range(1, MAX_RECORD_S + 1):
+        samples = plan.rate_hz * seconds
+        if abs(samples - round(samples)) < 1e-9:
+            return seconds
+    raise InputError(
+        f"Session {plan.record.id} samples at {plan.rate_hz:g} Hz, which no EDF data record of "
+        f"up to {MAX_RECORD_S} s holds a whole number of; export it with --format parquet."
+    )
 
 
 def equipment_name(plan: SessionPlan) -> str:
@@ -89,21 +101,23 @@ def recording_field(plan: SessionPlan) -> str:
     return f"Startdate X X X {equipment_name(plan)}{flag}"
 
 
-def signal_headers(plan: SessionPlan, scale: AdcScale) -> list[dict[str, Any]]:
-    """pyedflib signal headers: exact physical range, sensor kind as transducer."""
+def signal_headers(plan: SessionPlan, signals: Sequence[EdfSignal]) -> list[dict[str, Any]]:
+    """pyedflib signal headers: each channel's exact ranges and unit, sensor kind as transducer."""
     return [
         {
             "label": name,
-            "dimension": PHYSICAL_UNIT,
+            "dimension": spec.unit,
             "sample_frequency": plan.rate_hz,
-            "physical_min": 0.0,
-            "physical_max": float(scale.vref_mv),
-            "digital_min": 0,
-            "digital_max": scale.digital_max,
+            "physical_min": signal.physical_min,
+            "physical_max": signal.physical_max,
+            "digital_min": signal.digital_min,
+            "digital_max": signal.digital_max,
             "transducer": f"EMG {spec.sensor_kind} sensor"[:80],
             "prefilter": "none (stored ADC samples)",
         }
-        for name, spec in zip(plan.channel_names, plan.record.channels, strict=True)
+        for name, spec, signal in zip(
+            plan.channel_names, plan.record.channels, signals, strict=True
+        )
     ]
 
 
@@ -113,18 +127,29 @@ def write_session_edf(
     """Write one session as an EDF+C file at `path` with `notes` as annotations."""
     import pyedflib
 
-    scale = adc_scale(plan.record.device)
-    total = plan.record.samples_per_channel
-    n_records = math.ceil(total / (plan.rate_hz * RECORD_S))
-    notes = _with_padding(plan, notes, n_records)
+    if plan.record.sample_format != "int16":
+        raise InputError(
+            f"Session {plan.record.id} stores {plan.record.sample_format} values, which EDF's "
+            "16-bit samples cannot hold; export it with --format parquet instead."
+        )
+    signals = [edf_signal(spec, plan.record.id) for spec in plan.record.channels]
+    record_s = record_duration_s(plan)
+    per_record = round(plan.rate_hz * record_s)
+    n_records = math.ceil(plan.record.samples_per_channel / per_record)
+    notes = _with_padding(plan, notes, n_records * record_s)
     writer = pyedflib.EdfWriter(str(path), len(plan.channel_names), pyedflib.FILETYPE_EDFPLUS)
     try:
-        writer.setSignalHeaders(signal_headers(plan, scale))
+        if record_s != 1:
+            with warnings.catch_warnings():  # pyedflib warns that forcing it is unusual
+                warnings.simplefilter("ignore")
+                writer.setDatarecordDuration(record_s)
+        writer.setSignalHeaders(signal_headers(plan, signals))
         writer.setPatientCode(f"sub-{plan.subject.label}")
         writer.setEquipment(equipment_name(plan))
         writer.setStartdatetime(ANONYMOUS_START)
         writer.set_number_of_annotation_signals(_annotation_signals(len(notes), n_records, plan))
-        for block in _record_blocks(plan, store, scale, n_records):
+        window_records = max(1, WINDOW_S // record_s)
+        for block in _record_blocks(plan, store, signals, per_record, n_records, window_records):
             for record in block:
                 if writer.blockWriteDigitalShortSamples(record.ravel()) != 0:
                     raise InputError(f"pyedflib refused a data record while writing {path}.")
@@ -136,14 +161,14 @@ def write_session_edf(
 
 
 def _with_padding(
-    plan: SessionPlan, notes: Sequence[tuple[float, float, str]], n_records: int
+    plan: SessionPlan, notes: Sequence[tuple[float, float, str]], written_s: float
 ) -> list[tuple[float, float, str]]:
     """Annotations plus the simulated label at 0 s and the end padding, if any."""
     out = list(notes)
     if plan.simulated:
         out.insert(0, (0.0, -1.0, "SIMULATED session (not a person)"))
     end_s = plan.record.samples_per_channel / plan.rate_hz
-    padding_s = n_records * RECORD_S - end_s
+    padding_s = written_s - end_s
     if padding_s > 0:
         out.append((end_s, padding_s, PADDING_ANNOTATION))
     return out
@@ -167,34 +192,40 @@ def _annotation_text(text: str) -> str:
 
 
 def _record_blocks(
-    plan: SessionPlan, store: SessionStore, scale: AdcScale, n_records: int
+    plan: SessionPlan,
+    store: SessionStore,
+    signals: Sequence[EdfSignal],
+    per_record: int,
+    n_records: int,
+    window_records: int,
 ) -> Iterator[np.ndarray]:
-    """(records, channels, samples per record) int16 blocks, gaps and end filled."""
-    per_record = plan.rate_hz * RECORD_S
-    fill = np.array([scale.resting_count(s.sensor_kind) for s in plan.record.channels], np.int16)
-    for first in range(0, n_records, WINDOW_RECORDS):
-        count = min(WINDOW_RECORDS, n_records - first)
+    """(records, channels, samples per record) int16 blocks, gaps and end filled at rest."""
+    fill = np.array([signal.resting for signal in signals], np.int16)
+    for first in range(0, n_records, window_records):
+        count = min(window_records, n_records - first)
         start = first * per_record
-        counts = store.read_samples(plan.record.id, start, start + count * per_record)
+        samples = store.read_samples(plan.record.id, start, start + count * per_record)
         block = np.empty((count * per_record, fill.size), np.int16)
-        block[: len(counts)] = counts
-        block[len(counts) :] = fill
-        missing = block == MISSING_COUNT
-        if missing.any():
-            block = np.where(missing, fill, block)
-        _check_range(block, scale, plan, start)
+        block[: len(samples.values)] = samples.filled(fill)
+        block[len(samples.values) :] = fill
+        _check_range(block, signals, plan, start)
         yield np.ascontiguousarray(block.reshape(count, per_record, fill.size).transpose(0, 2, 1))
 
 
-def _check_range(block: np.ndarray, scale: AdcScale, plan: SessionPlan, start: int) -> None:
-    """Refuse counts outside the ADC's range (they would be misread as other voltages)."""
-    low, high = int(block.min()), int(block.max())
-    if low < 0 or high >= scale.digital_max:
-        raise InputError(
-            f"Session {plan.record.id} stores counts {low}..{high} near sample {start}, outside "
-            f"the {scale.bits}-bit ADC range 0..{scale.digital_max - 1} its device declares; "
-            "export it with --format parquet (which keeps any count)."
-        )
+def _check_range(
+    block: np.ndarray, signals: Sequence[EdfSignal], plan: SessionPlan, start: int
+) -> None:
+    """Refuse values outside a channel's input range (they would be misread as other values)."""
+    for index, (signal, spec) in enumerate(zip(signals, plan.record.channels, strict=True)):
+        low, high = int(block[:, index].min()), int(block[:, index].max())
+        if low < signal.digital_min or high > signal.digital_max:
+            raise InputError(
+                f"Session {plan.record.id} stores values {low}..{high} on channel {spec.label} "
+                f"near sample {start}, outside the input range {signal.digital_min}.."
+                f"{signal.digital_max} ({signal.physical_min:g}..{signal.physical_max:g} "
+                f"{spec.unit}) its channel declares; export it with --format parquet (which "
+                "keeps any value)."
+            )
 
 
 def _rewrite_recording_field(path: Path, field: str) -> None:

@@ -15,6 +15,7 @@ from microexp_tui.domain.markers import (
     MARKER_REST_ONSET,
     MARKER_STIMULUS_OFFSET,
     MARKER_TRIGGER_INPUT,
+    code_meaning,
     describe_marker,
     emotion_of_marker,
 )
@@ -40,11 +41,11 @@ class EventRow:
     source: str | None = None
     label: str | None = None
 
-    def onset_s(self, rate_hz: int) -> float:
+    def onset_s(self, rate_hz: float) -> float:
         """Onset in seconds from the first sample."""
         return self.sample / rate_hz
 
-    def duration_s(self, rate_hz: int) -> float | None:
+    def duration_s(self, rate_hz: float) -> float | None:
         """Duration in seconds, or None when unknown."""
         return None if self.duration_samples is None else self.duration_samples / rate_hz
 
@@ -58,8 +59,15 @@ class Condition:
     name: str
 
 
-def marker_trial_type(code: int) -> str:
-    """Category of a marker code for the events table."""
+def marker_trial_type(marker: MarkerRecord) -> str:
+    """Category of an event for the events table: by the product's code, else its condition.
+
+    An event from elsewhere (no code, or a code with another kind or condition than the
+    product's) is categorised by its condition, else its kind.
+    """
+    code = marker.code
+    if code is None or (marker.kind, marker.condition) != code_meaning(code):
+        return marker.condition or marker.kind or "marker"
     if emotion_of_marker(code) is not None:
         return "stimulus"
     if code == MARKER_STIMULUS_OFFSET:
@@ -73,8 +81,8 @@ def marker_trial_type(code: int) -> str:
     return "marker"
 
 
-def _is_block_start(code: int) -> bool:
-    """Whether a marker opens a stimulus or rest block."""
+def _is_block_start(code: int | None) -> bool:
+    """Whether a marker code opens a stimulus or rest block."""
     return emotion_of_marker(code) is not None or code == MARKER_REST_ONSET
 
 
@@ -99,8 +107,8 @@ def marker_rows(markers: Sequence[MarkerRecord], end_sample: int) -> list[EventR
             EventRow(
                 sample=start,
                 duration_samples=None if end is None else max(0, end - start),
-                trial_type=marker_trial_type(marker.code),
-                value=int(marker.code),
+                trial_type=marker_trial_type(marker),
+                value=marker.code,
                 target_emotion=emotion_of_marker(marker.code),
                 source=marker.source or None,
                 label=marker.label or None,
@@ -187,11 +195,18 @@ def all_rows(
     return sorted(rows, key=lambda row: (row.sample, row.trial_type, row.channel or ""))
 
 
+def _annotation(marker: MarkerRecord) -> str:
+    """What an EDF+ annotation says about an event: its code's meaning, else its label."""
+    if marker.code is not None:
+        return describe_marker(marker.code)
+    return marker.label or marker.condition or marker.kind or "event"
+
+
 def edf_annotations(
-    markers: Sequence[MarkerRecord], gaps: Sequence[GapRecord], rate_hz: int
+    markers: Sequence[MarkerRecord], gaps: Sequence[GapRecord], rate_hz: float
 ) -> list[tuple[float, float, str]]:
     """(onset s, duration s or -1, text of at most 40 ASCII characters) for the EDF+ file."""
-    notes = [(m.sample_index / rate_hz, -1.0, describe_marker(int(m.code))[:40]) for m in markers]
+    notes = [(m.sample_index / rate_hz, -1.0, _annotation(m)[:40]) for m in markers]
     notes += [
         (g.first_missing_index / rate_hz, g.n_lost / rate_hz, EDF_GAP_ANNOTATION) for g in gaps
     ]

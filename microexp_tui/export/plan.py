@@ -79,9 +79,9 @@ class SessionPlan:
         return PurePath(f"sub-{self.subject.label}", f"ses-{self.session_label}", "emg")
 
     @property
-    def rate_hz(self) -> int:
-        """Sample rate in Hz."""
-        return int(self.record.sample_rate_hz)
+    def rate_hz(self) -> float:
+        """Sample rate in Hz (may be fractional)."""
+        return self.record.sample_rate_hz
 
 
 def task_label(protocol: str | None) -> str:

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from microexp_tui import __version__
-from microexp_tui.export.edf import PHYSICAL_UNIT, adc_scale
 from microexp_tui.export.events import EventRow
 from microexp_tui.export.plan import FREE_TASK, SessionPlan
 
@@ -58,7 +57,6 @@ def emg_sidecar(plan: SessionPlan) -> dict[str, Any]:
     """The `*_emg.json` sidecar: required and recommended fields, simulated label included."""
     record = plan.record
     device = record.device if hasattr(record.device, "get") else {}
-    scale = adc_scale(device)
     kinds = {spec.sensor_kind for spec in record.channels}
     hardware: dict[str, Any] = {}
     if "envelope" in kinds:
@@ -82,7 +80,7 @@ def emg_sidecar(plan: SessionPlan) -> dict[str, Any]:
         "Manufacturer": "microexp-tui simulated board" if plan.simulated else NA,
         "ManufacturersModelName": str(device.get("board") or NA),
         "SoftwareVersions": f"firmware {firmware or 'unknown'}; microexp-tui {__version__}",
-        "SubjectArtefactDescription": _artefacts(plan, scale.bits, scale.vref_mv),
+        "SubjectArtefactDescription": _artefacts(plan),
     }
 
 
@@ -99,15 +97,29 @@ def _task_description(plan: SessionPlan) -> str:
     return task
 
 
-def _artefacts(plan: SessionPlan, bits: int, vref_mv: float) -> str:
+def _artefacts(plan: SessionPlan) -> str:
     """How samples are scaled and how gaps and the end padding are marked."""
     return (
-        f"Stored {bits}-bit ADC samples without software filtering, in {PHYSICAL_UNIT} at the "
-        f"ADC input (0..{vref_mv:g} mV). Samples lost in transit are filled with the sensor's "
-        "resting level and marked BAD_ACQ_SKIP in the EDF annotations and as "
-        "acquisition_gap events; the last 1 s data record is completed the same way and "
-        "marked BAD_END_PADDING. Artifact flags (clipping, flat line, motion) are events."
+        f"Stored samples without software filtering, {_input_ranges(plan)}. Samples lost in "
+        "transit are filled with the sensor's resting level and marked BAD_ACQ_SKIP in the "
+        "EDF annotations and as acquisition_gap events; the last data record is completed "
+        "the same way and marked BAD_END_PADDING. Artifact flags (clipping, flat line, "
+        "motion) are events."
     )
+
+
+def _input_ranges(plan: SessionPlan) -> str:
+    """The channels' units and input ranges, e.g. `in mV at the input (0..5000 mV)`."""
+    ranges = dict.fromkeys(
+        (spec.unit, spec.physical_min, spec.physical_max) for spec in plan.record.channels
+    )
+    parts = [
+        f"in {unit} at the input ({low:g}..{high:g} {unit})"
+        if low is not None and high is not None
+        else f"in {unit}"
+        for unit, low, high in ranges
+    ]
+    return "; ".join(parts)
 
 
 def channel_rows(plan: SessionPlan) -> list[list[Any]]:
@@ -122,7 +134,7 @@ def channel_rows(plan: SessionPlan) -> list[list[Any]]:
             [
                 name,
                 "EMG",
-                PHYSICAL_UNIT,
+                spec.unit,
                 description,
                 plan.rate_hz,
                 "own reference electrode of the sensor module",
@@ -135,7 +147,7 @@ def channel_rows(plan: SessionPlan) -> list[list[Any]]:
     return rows
 
 
-def event_cells(rows: Sequence[EventRow], rate_hz: int) -> list[list[Any]]:
+def event_cells(rows: Sequence[EventRow], rate_hz: float) -> list[list[Any]]:
     """Rows of `*_events.tsv`."""
     return [
         [

@@ -2,9 +2,9 @@
 
 Samples are long (one row per sample and channel) so sessions with different montages
 share one schema; each session's samples go to `samples/<session>.<ext>`, written in
-60 s row groups so memory stays bounded. Values are mV at the ADC input (null where a
-sample was lost in transit); `condition` says which stimulus (target emotion) or rest
-block was in progress.
+60 s row groups so memory stays bounded. Values are mV at the input, converted with each
+channel's scale and offset (null where a sample was lost in transit or marked missing);
+`condition` says which stimulus (target emotion) or rest block was in progress.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from microexp_tui.domain.channels import MV_PER_UNIT
 from microexp_tui.domain.emotions import EMOTIONS
-from microexp_tui.domain.recording import MISSING_COUNT
+from microexp_tui.errors import InputError
 from microexp_tui.export import events, predictions
-from microexp_tui.export.edf import adc_scale
 from microexp_tui.export.files import write_json, write_text
 from microexp_tui.export.plan import SessionPlan
 from microexp_tui.export.readme import tabular_readme
@@ -228,17 +228,18 @@ def _sample_batches(
 
     rate = plan.rate_hz
     n_channels = len(plan.channel_names)
-    mv_per_count = np.float32(adc_scale(plan.record.device).mv_per_count)
+    _check_voltages(plan)
     session = pa.array([plan.name])
     channels = pa.array(list(plan.channel_names))
     names = pa.array(list(CONDITIONS))
     total = plan.record.samples_per_channel
-    for start in range(0, total, WINDOW_S * rate):
-        counts = store.read_samples(plan.record.id, start, min(total, start + WINDOW_S * rate))
-        n = counts.shape[0]
+    window = max(1, round(WINDOW_S * rate))
+    for start in range(0, total, window):
+        samples = store.read_samples(plan.record.id, start, min(total, start + window))
+        n = samples.values.shape[0]
         index = np.arange(start, start + n, dtype=np.int64)
-        values = counts.ravel()
-        missing = values == MISSING_COUNT
+        values = _millivolts(plan, samples.values).astype(np.float32).ravel()
+        missing = samples.missing.ravel()
         condition = np.repeat(_condition_codes(spans, start, n), n_channels)
         yield pa.table(
             [
@@ -248,12 +249,32 @@ def _sample_batches(
                 ),
                 pa.array(np.repeat(index, n_channels)),
                 pa.array(np.repeat(index / rate, n_channels)),
-                pa.array(values.astype(np.float32) * mv_per_count, mask=missing),
+                pa.array(values, mask=missing),
                 pa.DictionaryArray.from_arrays(pa.array(condition, mask=condition < 0), names),
                 pa.array(np.full(n * n_channels, plan.simulated)),
             ],
             schema=schema,
         )
+
+
+def _check_voltages(plan: SessionPlan) -> None:
+    """InputError unless every channel is in a voltage unit (the tables hold millivolts)."""
+    unknown = sorted({spec.unit for spec in plan.record.channels if spec.unit not in MV_PER_UNIT})
+    if unknown:
+        raise InputError(
+            f"Session {plan.record.id} has channels in {', '.join(unknown)}, not a voltage; "
+            "the sample tables hold millivolts, so this session cannot be exported to them."
+        )
+
+
+def _millivolts(plan: SessionPlan, stored: np.ndarray) -> np.ndarray:
+    """(samples, channels) stored values in millivolts, by each channel's scale and offset."""
+    return np.column_stack(
+        [
+            spec.to_physical(stored[:, index]) * MV_PER_UNIT[spec.unit]
+            for index, spec in enumerate(plan.record.channels)
+        ]
+    )
 
 
 def _condition_codes(spans: Sequence[events.Condition], start: int, n: int) -> np.ndarray:

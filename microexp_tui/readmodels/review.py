@@ -117,7 +117,9 @@ def load_review(store: SessionStore, session_id: int) -> SessionReview:
     from_index = progress.start_index if progress and progress.start_index is not None else 0
     markers = store.markers(session_id)
     guided = guided_expressions(
-        expressions, ((m.sample_index, m.code) for m in markers), record.sample_rate_hz
+        expressions,
+        ((m.sample_index, m.code) for m in markers if m.code is not None),
+        record.sample_rate_hz,
     )
     return SessionReview(
         record=record,

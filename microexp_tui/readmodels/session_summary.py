@@ -22,7 +22,7 @@ class SessionSummary:
     ended_at: str | None
     protocol: str | None
     channels: int
-    sample_rate_hz: int
+    sample_rate_hz: float
     samples_per_channel: int
     duration_s: float
     simulated: bool

@@ -15,12 +15,7 @@ import numpy as np
 
 from microexp_tui.domain.emotions import EMOTIONS, NEUTRAL
 from microexp_tui.domain.expressions import Expression
-from microexp_tui.domain.recording import (
-    MISSING_COUNT,
-    ArtifactRecord,
-    PredictionRecord,
-    PredictionRun,
-)
+from microexp_tui.domain.recording import ArtifactRecord, PredictionRecord, PredictionRun
 from microexp_tui.readmodels.review import StimulusRow
 
 
@@ -228,7 +223,7 @@ class EnvelopeAccumulator:
         self.maximum = np.full((self.columns, channels), -np.inf)
 
     def add(self, first_index: int, counts: np.ndarray) -> None:
-        """Fold a (samples, channels) chunk starting at `first_index` into the columns."""
+        """Fold a (samples, channels) run of complete samples from `first_index` in."""
         n = counts.shape[0]
         if n == 0:
             return
@@ -236,7 +231,6 @@ class EnvelopeAccumulator:
         column = np.minimum(index * self.columns // self.total, self.columns - 1)
         starts = np.flatnonzero(np.r_[True, column[1:] != column[:-1]])
         values = counts.astype(np.float64)
-        values[counts == MISSING_COUNT] = np.nan
         lows = np.fmin.reduceat(values, starts, axis=0)
         highs = np.fmax.reduceat(values, starts, axis=0)
         cols = column[starts]

@@ -6,7 +6,7 @@ import numpy as np
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Paragraph, Spacer
 
 from microexp_tui.domain.emotions import NEUTRAL
-from microexp_tui.domain.markers import MARKER_OPERATOR_BASE
+from microexp_tui.domain.markers import operator_key_of_marker
 from microexp_tui.domain.sessions import SessionRecord
 from microexp_tui.report.analysis import column_means, confusion, strip_count
 from microexp_tui.report.charts import (
@@ -194,11 +194,8 @@ def timeline(ctx: Context) -> list[Flowable]:
         for r in figures.review.stimuli
     )
     ticks = _onset_ticks(ctx)
-    markers = tuple(
-        (m.sample_index / rate, f"M{m.code - MARKER_OPERATOR_BASE}")
-        for m in figures.markers
-        if MARKER_OPERATOR_BASE < m.code <= MARKER_OPERATOR_BASE + 0xFF
-    )
+    keys = ((m.sample_index, operator_key_of_marker(m.code)) for m in figures.markers)
+    markers = tuple((index / rate, f"M{key}") for index, key in keys if key is not None)
     gaps = tuple(
         (g.first_missing_index / rate, (g.first_missing_index + g.n_lost) / rate)
         for g in figures.gaps

@@ -130,7 +130,7 @@ def cover(ctx: Context) -> list[Flowable]:
         (
             "Recorded",
             f"{fmt(record.duration_s, 1, ' s')} ({clock(record.duration_s)}), "
-            f"{record.channel_count} channels at {record.sample_rate_hz} Hz",
+            f"{record.channel_count} channels at {record.sample_rate_hz:g} Hz",
         ),
         ("Status", record.status.upper() if record.status != "completed" else "completed"),
         ("Operator", record.operator or "not recorded"),

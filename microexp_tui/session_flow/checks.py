@@ -23,7 +23,10 @@ STORED_WAIT_S = 10.0
 def wait_for_stored_samples(
     store: SessionStore, session_id: int, start_index: int, stop_index: int
 ) -> npt.NDArray[np.int16]:
-    """Raw counts [start, stop) once the writer has committed them (it batches ~1 s)."""
+    """Raw counts of the complete samples in [start, stop) once the writer has committed them.
+
+    The writer batches about a second; samples lost in transit are left out.
+    """
     deadline = time.monotonic() + STORED_WAIT_S
     while store.session(session_id).samples_per_channel < stop_index:
         if time.monotonic() > deadline:
@@ -33,7 +36,7 @@ def wait_for_stored_samples(
                 "Run the check again."
             )
         time.sleep(0.1)
-    return store.read_samples(session_id, start_index, stop_index)
+    return store.read_samples(session_id, start_index, stop_index).complete_rows()
 
 
 def evaluate_checks(

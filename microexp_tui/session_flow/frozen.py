@@ -13,7 +13,6 @@ import numpy.typing as npt
 
 from microexp_tui.acquisition.live_expressions import LiveExpression
 from microexp_tui.acquisition.recorder import RecordingSummary
-from microexp_tui.domain.recording import MISSING_COUNT
 from microexp_tui.dsp.artifacts import StreamingArtifactDetector
 from microexp_tui.dsp.filters import FilterSettings, StreamingFilterBank
 from microexp_tui.session_flow.live import LiveView
@@ -44,8 +43,7 @@ class FrozenFeed:
         self._prediction = prediction
         self._counters = dict(record.counters)
         stop = record.samples_per_channel if at_index is None else at_index
-        counts = store.read_samples(session_id, 0, stop)
-        counts = np.where(counts == MISSING_COUNT, 0, counts)
+        counts = store.read_samples(session_id, 0, stop).filled(0)
         kinds = [spec.sensor_kind for spec in self.montage]
         settings = FilterSettings(sample_rate_hz=float(self._rate_hz), mains_hz=mains_hz)
         self._filtered = StreamingFilterBank(kinds, settings).process(counts)
@@ -59,7 +57,7 @@ class FrozenFeed:
         )
 
     @property
-    def rate_hz(self) -> int:
+    def rate_hz(self) -> float:
         """Sample rate in Hz."""
         return self._rate_hz
 

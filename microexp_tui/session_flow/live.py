@@ -37,7 +37,7 @@ RING_S = 30.0
 class LiveView:
     """What a live screen shows at one tick: traces, clock, link state, counters, prediction."""
 
-    rate_hz: int
+    rate_hz: float
     first_index: int
     traces: npt.NDArray[np.float32]
     """Filtered envelopes, (samples, channels), newest last."""
@@ -65,7 +65,7 @@ class Feed(Protocol):
     montage: list[ChannelSpec]
 
     @property
-    def rate_hz(self) -> int:
+    def rate_hz(self) -> float:
         """Sample rate in Hz."""
         ...
 
@@ -138,7 +138,7 @@ class LiveSession:
         return self.recorder.identity
 
     @property
-    def rate_hz(self) -> int:
+    def rate_hz(self) -> float:
         """Sample rate in Hz."""
         return self.identity.sample_rate_hz
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from sqlite_utils import Database
 
-from microexp_tui.domain.recording import ArtifactRecord, GapRecord, MarkerRecord
+from microexp_tui.domain.recording import ArtifactRecord, GapRecord, MarkerRecord, SampleBlock
 from microexp_tui.store import samples, session_records
 from microexp_tui.store.connection import StoreConnection
 
@@ -31,13 +31,14 @@ def chunk_ids(db: Database, session_id: int) -> list[int]:
     ]
 
 
-def chunk(db: Database, chunk_id: int) -> tuple[int, np.ndarray]:
-    """One stored chunk as `(first_index, (samples, channels) int16)`."""
-    first, n_samples, channels, blob = db.execute(
-        "SELECT first_sample, n_samples, channel_count, data FROM sample_chunks WHERE id = ?",
+def chunk(db: Database, chunk_id: int, sample_format: str) -> SampleBlock:
+    """One stored chunk with its mask."""
+    first, n_samples, channels, blob, mask = db.execute(
+        "SELECT first_sample, n_samples, channel_count, data, missing FROM sample_chunks "
+        "WHERE id = ?",
         [chunk_id],
     ).fetchone()
-    return first, samples.decode_chunk(blob, n_samples, channels)
+    return SampleBlock(first, *samples.decode_chunk(blob, mask, n_samples, channels, sample_format))
 
 
 class RecordingQueries(StoreConnection):
@@ -45,36 +46,40 @@ class RecordingQueries(StoreConnection):
 
     def read_samples(
         self, session_id: int, start_index: int = 0, stop_index: int | None = None
-    ) -> np.ndarray:
-        """Samples [start_index, stop_index) as (samples, channels) int16.
+    ) -> SampleBlock:
+        """Samples [start_index, stop_index) with the mask of those that were never stored.
 
-        `stop_index` is clipped to the session's extent. Indices never stored (lost in a
-        sequence gap) hold `MISSING_COUNT` (-32768); `gaps()` lists them.
+        `stop_index` is clipped to the session's extent. Values are in the session's sample
+        format (int16 counts for board sessions); indices lost in a sequence gap (`gaps()`
+        lists them) and values marked missing are True in the block's `missing` mask.
         """
         with self._locked(f"read samples of session {session_id}") as db:
             record = session_records.one(db, self.path, session_id)
             start, stop = samples.check_read_range(
                 session_id, start_index, stop_index, record.samples_per_channel
             )
-            return samples.read_range(db, session_id, record.channel_count, start, stop)
+            return samples.read_range(
+                db, session_id, record.channel_count, record.sample_format, start, stop
+            )
 
     def sample_chunks(self, session_id: int) -> Iterator[tuple[int, np.ndarray]]:
-        """Stored chunks `(first_index, (samples, channels) int16)` in sample order.
+        """Stored runs of complete samples `(first_index, (samples, channels) values)` in order.
 
         Reads one chunk at a time (about a second each), so a long session never sits in
-        memory whole; lost samples are simply absent (a jump in `first_index`).
+        memory whole; lost samples and samples with any value marked missing are simply
+        absent (a jump in `first_index`).
         """
         with self._locked(f"read samples of session {session_id}") as db:
-            session_records.one(db, self.path, session_id)
+            sample_format = session_records.one(db, self.path, session_id).sample_format
             ids = chunk_ids(db, session_id)
         for chunk_id in ids:
             with self._locked(f"read samples of session {session_id}") as db:
-                found = chunk(db, chunk_id)
-            yield found
+                found = chunk(db, chunk_id, sample_format)
+            yield from samples.complete_runs(found.first_index, found.values, found.missing)
 
     def markers(self, session_id: int) -> list[MarkerRecord]:
-        """Markers of a session in sample order."""
-        columns = "sample_index, code, source, label, host_time_s"
+        """Events (stimuli, markers, triggers, external events) of a session in sample order."""
+        columns = "sample_index, code, source, label, host_time_s, kind, condition"
         rows = self._session_events(session_id, columns, "markers", "sample_index")
         return [MarkerRecord(*row) for row in rows]
 

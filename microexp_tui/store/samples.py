@@ -1,79 +1,154 @@
-"""Sample chunks: int16 little-endian BLOBs of shape (samples, channels), row-major.
+"""Sample chunks: little-endian BLOBs of shape (samples, channels), row-major, with a mask.
 
-One row per chunk (the writer's ~1 s batches), keyed by (session_id, first_sample).
-Reading reassembles any range; indices never stored (lost in a sequence gap, or past
-the end) read as `MISSING_COUNT`, and `SessionStore.gaps()` lists the losses.
+One row per chunk (the writer's ~1 s batches), keyed by (session_id, first_sample). The
+values are in the session's sample format (int16 board counts, int32, float32); `missing`
+is NULL when every value is present, else one bit per value (row-major, least significant
+bit first) set where the value is missing. Reading reassembles any range as a
+`SampleBlock`: indices never stored (lost in a sequence gap, or past the end) and values
+marked missing are flagged in its mask, so no value is reserved to mean "missing".
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Literal
+
 import numpy as np
 from sqlite_utils import Database
 
-from microexp_tui.domain.recording import MISSING_COUNT
+from microexp_tui.domain.recording import SampleBlock
 from microexp_tui.errors import InputError
 
-_INT16_MIN = int(np.iinfo(np.int16).min)
-_INT16_MAX = int(np.iinfo(np.int16).max)
-WIRE_DTYPE = np.dtype("<i2")
-"""On-disk sample type: little-endian int16."""
+WIRE_DTYPES: dict[str, np.dtype] = {
+    "int16": np.dtype("<i2"),
+    "int32": np.dtype("<i4"),
+    "float32": np.dtype("<f4"),
+}
+"""On-disk value type of each sample format: little-endian."""
+
+MASK_BIT_ORDER: Literal["little"] = "little"
+"""Bit order of the packed `missing` masks (value k is bit k % 8 of byte k // 8)."""
 
 
-def to_wire(counts: np.ndarray, channel_count: int, first_sample: int) -> np.ndarray:
-    """Validate a (samples, channels) integer array; return it as contiguous little-endian int16."""
-    where = f"sample chunk starting at index {first_sample}"
-    if not isinstance(counts, np.ndarray) or counts.ndim != 2:
+def _check_shape(values: np.ndarray, channel_count: int, where: str) -> None:
+    """InputError unless `values` is a non-empty (samples, channel_count) array."""
+    if not isinstance(values, np.ndarray) or values.ndim != 2:
         raise InputError(f"The {where} must be a 2-D numpy array (samples, channels).")
-    if counts.shape[1] != channel_count or counts.shape[0] == 0:
+    if values.shape[1] != channel_count or values.shape[0] == 0:
         raise InputError(
-            f"The {where} has shape {counts.shape}; expected (n >= 1, {channel_count}) "
+            f"The {where} has shape {values.shape}; expected (n >= 1, {channel_count}) "
             "to match the session's channel count."
         )
-    if not np.issubdtype(counts.dtype, np.integer):
-        raise InputError(f"The {where} has dtype {counts.dtype}; ADC counts must be integers.")
-    if counts.dtype.itemsize > 2 or counts.dtype == np.uint16:
-        low, high = int(counts.min()), int(counts.max())
-        if low < _INT16_MIN or high > _INT16_MAX:
+
+
+def _check_values(values: np.ndarray, missing: np.ndarray, wire: np.dtype, where: str) -> None:
+    """InputError for present values the sample format cannot hold (missing ones are ignored)."""
+    present = values[~missing] if missing.any() else values
+    if wire.kind == "f":
+        if not np.issubdtype(values.dtype, np.number) or np.iscomplexobj(values):
+            raise InputError(f"The {where} has dtype {values.dtype}; use real numbers.")
+        if present.size and not np.isfinite(present.astype(wire)).all():
             raise InputError(
-                f"The {where} holds values {low}..{high}, outside int16; "
-                "the store keeps raw ADC counts only."
+                f"The {where} holds NaN, infinite or out-of-range values; mark values that "
+                "do not exist in the chunk's missing mask instead."
             )
-    return np.ascontiguousarray(counts, dtype=WIRE_DTYPE)
+        return
+    if not np.issubdtype(values.dtype, np.integer):
+        raise InputError(
+            f"The {where} has dtype {values.dtype}; this session stores integers ({wire.name})."
+        )
+    if np.can_cast(values.dtype, wire, casting="safe") or not present.size:
+        return
+    info = np.iinfo(wire)
+    low, high = int(present.min()), int(present.max())
+    if low < info.min or high > info.max:
+        raise InputError(
+            f"The {where} holds values {low}..{high}, outside {wire.name}; the session was "
+            "started with that sample format."
+        )
 
 
-def encode_chunk(counts: np.ndarray, channel_count: int, first_sample: int) -> bytes:
-    """Validate a (samples, channels) integer array and return its BLOB bytes."""
-    return to_wire(counts, channel_count, first_sample).tobytes()
+def to_wire(
+    values: np.ndarray, channel_count: int, first_sample: int, sample_format: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Validate a chunk; return its contiguous on-disk values (0 where missing) and its mask.
+
+    A masked array's mask marks the values that do not exist; a plain array has none.
+    """
+    where = f"sample chunk starting at index {first_sample}"
+    _check_shape(values, channel_count, where)
+    mask = np.ma.getmaskarray(values)
+    data = np.ma.getdata(values)
+    wire = WIRE_DTYPES[sample_format]
+    _check_values(data, mask, wire, where)
+    if mask.any():
+        data = np.where(mask, 0, data)
+    return np.ascontiguousarray(data, dtype=wire), mask
 
 
-def decode_chunk(blob: bytes, n_samples: int, channel_count: int) -> np.ndarray:
-    """Turn a stored BLOB back into a read-only (samples, channels) int16 array."""
-    return np.frombuffer(blob, dtype=WIRE_DTYPE).reshape(n_samples, channel_count)
+def encode_mask(missing: np.ndarray) -> bytes | None:
+    """A chunk's mask as packed bits, or None when every value is present."""
+    if not missing.any():
+        return None
+    return np.packbits(missing.ravel(), bitorder=MASK_BIT_ORDER).tobytes()
+
+
+def decode_chunk(
+    blob: bytes, mask: bytes | None, n_samples: int, channel_count: int, sample_format: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """A stored chunk as read-only (samples, channels) values and its bool mask."""
+    shape = (n_samples, channel_count)
+    values = np.frombuffer(blob, dtype=WIRE_DTYPES[sample_format]).reshape(shape)
+    if mask is None:
+        return values, np.zeros(shape, dtype=bool)
+    bits = np.unpackbits(np.frombuffer(mask, np.uint8), count=values.size, bitorder=MASK_BIT_ORDER)
+    return values, bits.astype(bool).reshape(shape)
 
 
 def read_range(
-    db: Database, session_id: int, channel_count: int, start_index: int, stop_index: int
-) -> np.ndarray:
-    """Samples [start_index, stop_index) of a session, (samples, channels) int16, holes filled."""
-    out = np.full((stop_index - start_index, channel_count), MISSING_COUNT, dtype=np.int16)
-    if stop_index <= start_index:
-        return out
+    db: Database,
+    session_id: int,
+    channel_count: int,
+    sample_format: str,
+    start_index: int,
+    stop_index: int,
+) -> SampleBlock:
+    """Samples [start_index, stop_index) of a session; what was never stored is masked."""
+    n = max(0, stop_index - start_index)
+    values = np.zeros((n, channel_count), dtype=WIRE_DTYPES[sample_format].newbyteorder("="))
+    missing = np.ones((n, channel_count), dtype=bool)
+    if n == 0:
+        return SampleBlock(start_index, values, missing)
     # The chunk containing start_index begins at or before it: start from the last such one.
     cursor = db.execute(
-        "SELECT first_sample, n_samples, channel_count, data FROM sample_chunks "
+        "SELECT first_sample, n_samples, channel_count, data, missing FROM sample_chunks "
         "WHERE session_id = :sid AND first_sample < :stop AND first_sample >= COALESCE("
         "(SELECT MAX(first_sample) FROM sample_chunks "
         "WHERE session_id = :sid AND first_sample <= :start), 0) "
         "ORDER BY first_sample",
         {"sid": session_id, "start": start_index, "stop": stop_index},
     )
-    for first, n_samples, stored_channels, blob in cursor:
-        chunk = decode_chunk(blob, n_samples, stored_channels)
+    for first, n_samples, stored_channels, blob, mask in cursor:
+        chunk, chunk_missing = decode_chunk(blob, mask, n_samples, stored_channels, sample_format)
         lo = max(start_index, first)
         hi = min(stop_index, first + n_samples)
         if hi > lo:
-            out[lo - start_index : hi - start_index] = chunk[lo - first : hi - first]
-    return out
+            values[lo - start_index : hi - start_index] = chunk[lo - first : hi - first]
+            missing[lo - start_index : hi - start_index] = chunk_missing[lo - first : hi - first]
+    return SampleBlock(start_index, values, missing)
+
+
+def complete_runs(
+    first_index: int, values: np.ndarray, missing: np.ndarray
+) -> Iterator[tuple[int, np.ndarray]]:
+    """`(first_index, values)` of each run of rows whose every value is present."""
+    complete = ~missing.any(axis=1)
+    if complete.all():
+        yield first_index, values
+        return
+    edges = np.flatnonzero(np.diff(np.concatenate(([False], complete, [False])).astype(np.int8)))
+    for start, stop in zip(edges[::2], edges[1::2], strict=True):
+        yield first_index + int(start), values[start:stop]
 
 
 def check_read_range(

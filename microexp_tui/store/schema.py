@@ -101,23 +101,42 @@ def check_compatible(db: Database, path: Path) -> int:
 
 
 def migrate(db: Database, path: Path, target_version: int = SCHEMA_VERSION) -> int:
-    """Apply every pending migration up to `target_version`, each atomically; return the version."""
-    for migration in MIGRATIONS:
-        if migration.version > target_version:
-            break
-        with sqlite_errors(path, f"upgrade the schema to version {migration.version}"):
-            _apply(db, migration)
+    """Apply every pending migration up to `target_version`, each atomically; return the version.
+
+    Foreign keys are off while migrating, so a migration may rebuild a table that others
+    reference (SQLite's documented way to change a column); each migration checks them
+    all before it commits, and their enforcement is restored afterwards.
+    """
     with sqlite_errors(path, "read the schema version"):
-        return current_version(db)
+        enforced = bool(db.execute("PRAGMA foreign_keys").fetchone()[0])
+        db.execute("PRAGMA foreign_keys = OFF")
+    try:
+        for migration in MIGRATIONS:
+            if migration.version > target_version:
+                break
+            with sqlite_errors(path, f"upgrade the schema to version {migration.version}"):
+                _apply(db, path, migration)
+        with sqlite_errors(path, "read the schema version"):
+            return current_version(db)
+    finally:
+        with sqlite_errors(path, "re-enable foreign keys"):
+            db.execute(f"PRAGMA foreign_keys = {'ON' if enforced else 'OFF'}")
 
 
-def _apply(db: Database, migration: Migration) -> None:
+def _apply(db: Database, path: Path, migration: Migration) -> None:
     """Apply one migration unless another process already did (checked inside the transaction)."""
     with write_transaction(db):
         before = current_version(db)
         if before >= migration.version:
             return
         db.executescript(migration.sql)
+        broken = db.execute("PRAGMA foreign_key_check").fetchone()
+        if broken is not None:
+            raise StoreError(
+                f"Upgrading {path} to schema version {migration.version} would leave a row of "
+                f"table {broken[0]} pointing at a missing row of {broken[2]}; nothing was "
+                "changed. Keep a copy of the file and report this to the maintainers."
+            )
         db.table("schema_version").insert(
             {
                 "version": migration.version,

@@ -16,7 +16,8 @@ from microexp_tui.errors import StoreError
 _SESSION_SELECT = (
     "SELECT s.id, s.uuid, s.participant_id, p.code, s.status, s.started_at, s.ended_at, "
     "s.heartbeat_at, s.protocol, s.operator, s.sample_rate_hz, s.channel_count, s.device, "
-    "s.simulated, s.notes, s.samples_per_channel, s.stored_samples, "
+    "s.simulated, s.notes, s.samples_per_channel, s.stored_samples, s.source, "
+    "s.sample_format, "
     + ", ".join(f"q.{name}" for name in (*QUALITY_COUNTERS, "extra"))
     + " FROM sessions s JOIN participants p ON p.id = s.participant_id "
     "LEFT JOIN session_quality q ON q.session_id = s.id"
@@ -35,21 +36,24 @@ def unknown_session(db_path: Path, session_id: int) -> StoreError:
 def _montages(db: Database, where: str, params: list[Any]) -> dict[int, list[ChannelSpec]]:
     """Montage of each session matching the WHERE clause on `s.` columns."""
     result: dict[int, list[ChannelSpec]] = {}
-    for sid, index, label, muscle, kind, units in db.execute(
-        "SELECT session_id, channel_index, label, muscle, sensor_kind, action_units FROM channels "
+    for sid, index, label, muscle, kind, units, *physical in db.execute(
+        "SELECT session_id, channel_index, label, muscle, sensor_kind, action_units, unit, "
+        'scale, "offset", physical_min, physical_max FROM channels '
         f"WHERE session_id IN (SELECT s.id FROM sessions s {where}) "
         "ORDER BY session_id, channel_index",
         params,
     ):
         aus = tuple(unit for unit in units.split(",") if unit)
-        result.setdefault(sid, []).append(ChannelSpec(index, label, muscle, kind, aus))
+        unit, scale, offset, low, high = physical
+        spec = ChannelSpec(index, label, muscle, kind, aus, unit, scale, offset, low, high)
+        result.setdefault(sid, []).append(spec)
     return result
 
 
 def _record(row: tuple[Any, ...], montage: list[ChannelSpec]) -> SessionRecord:
     """Build a SessionRecord from a `_SESSION_SELECT` row and the session's montage."""
-    counter_values = row[17 : 17 + len(QUALITY_COUNTERS)]
-    extra_counters = json.loads(row[17 + len(QUALITY_COUNTERS)] or "{}")
+    counter_values = row[19 : 19 + len(QUALITY_COUNTERS)]
+    extra_counters = json.loads(row[19 + len(QUALITY_COUNTERS)] or "{}")
     return SessionRecord(
         id=row[0],
         uuid=row[1],
@@ -61,7 +65,7 @@ def _record(row: tuple[Any, ...], montage: list[ChannelSpec]) -> SessionRecord:
         heartbeat_at=row[7],
         protocol=row[8],
         operator=row[9],
-        sample_rate_hz=row[10],
+        sample_rate_hz=float(row[10]),
         channel_count=row[11],
         device=json.loads(row[12]),
         simulated=bool(row[13]),
@@ -76,6 +80,8 @@ def _record(row: tuple[Any, ...], montage: list[ChannelSpec]) -> SessionRecord:
             **extra_counters,
         },
         channels=tuple(montage),
+        source=row[17],
+        sample_format=row[18],
     )
 
 

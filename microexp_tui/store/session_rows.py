@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,11 +11,14 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from microexp_tui.domain.channels import ChannelSpec
+from microexp_tui.device import protocol
+from microexp_tui.domain.channels import MAX_IMPORTED_CHANNELS, ChannelSpec
 from microexp_tui.domain.recording import Batch
 from microexp_tui.domain.sessions import (
     FINAL_STATUSES,
     QUALITY_COUNTERS,
+    SAMPLE_FORMATS,
+    SESSION_SOURCES,
     SessionRecord,
     utc_now_iso,
 )
@@ -36,18 +40,25 @@ def start(
     db_path: Path,
     participant_id: int,
     *,
-    sample_rate_hz: int,
+    sample_rate_hz: float,
     channels: Sequence[ChannelSpec],
     device: dict[str, Any],
     simulated: bool,
     protocol: str | None,
     operator: str | None,
     notes: str | None,
+    source: str,
+    sample_format: str,
 ) -> int:
     """Insert a `recording` session with its montage and counters, holding its liveness lock."""
-    montage = check_channels(channels)
-    if sample_rate_hz <= 0:
+    montage = check_channels(channels, max_channels(source), f"A session from source {source!r}")
+    rate_hz = float(sample_rate_hz)
+    if not (math.isfinite(rate_hz) and rate_hz > 0):
         raise InputError(f"Sample rate {sample_rate_hz} Hz is invalid: it must be positive.")
+    if sample_format not in SAMPLE_FORMATS:
+        raise InputError(
+            f"Sample format {sample_format!r} is invalid: use one of {', '.join(SAMPLE_FORMATS)}."
+        )
     now = utc_now_iso()
     row = {
         "uuid": str(uuid.uuid4()),
@@ -57,18 +68,22 @@ def start(
         "heartbeat_at": now,
         "protocol": protocol,
         "operator": operator,
-        "sample_rate_hz": sample_rate_hz,
+        "sample_rate_hz": rate_hz,
         "channel_count": len(montage),
         "device": device_json(device, simulated),
         "simulated": int(simulated),
         "notes": notes,
+        "source": source,
+        "sample_format": sample_format,
     }
     session_id: int | None = None
     try:
         with write_transaction(db):
             _check_participant(db, db_path, participant_id)
             session_id = _insert_session(db, row, montage)
-            detail = {key: row[key] for key in ("sample_rate_hz", "channel_count", "protocol")}
+            detail = {
+                key: row[key] for key in ("sample_rate_hz", "channel_count", "protocol", "source")
+            }
             detail["simulated"] = simulated
             audit.append(db, "session.start", detail, session_id, operator or "system")
             locks.acquire(db_path, session_id)  # before COMMIT: never visible unlocked
@@ -77,6 +92,15 @@ def start(
             locks.release(db_path, session_id)
         raise
     return session_id
+
+
+def max_channels(source: str) -> int:
+    """Most channels a session from `source` may have; InputError for an unknown source."""
+    if source not in SESSION_SOURCES:
+        raise InputError(
+            f"Session source {source!r} is invalid: use one of {', '.join(SESSION_SOURCES)}."
+        )
+    return protocol.MAX_CHANNELS if source == "board" else MAX_IMPORTED_CHANNELS
 
 
 def _check_participant(db: Database, db_path: Path, participant_id: int) -> None:
@@ -101,6 +125,11 @@ def _insert_session(db: Database, row: dict[str, Any], montage: tuple[ChannelSpe
             "muscle": spec.muscle,
             "sensor_kind": spec.sensor_kind,
             "action_units": ",".join(spec.action_units),
+            "unit": spec.unit,
+            "scale": float(spec.scale),
+            "offset": float(spec.offset),
+            "physical_min": spec.physical_min,
+            "physical_max": spec.physical_max,
         }
         for spec in montage
     )
@@ -112,19 +141,20 @@ def write_batch(db: Database, db_path: Path, session_id: int, batch: Batch) -> N
     """Store one batch (chunks, events, counters, heartbeat) in a single transaction."""
     with write_transaction(db):
         row = db.execute(
-            "SELECT status, channel_count, samples_per_channel FROM sessions WHERE id = ?",
+            "SELECT status, channel_count, samples_per_channel, sample_format FROM sessions "
+            "WHERE id = ?",
             [session_id],
         ).fetchone()
         if row is None:
             raise unknown_session(db_path, session_id)
-        status, channel_count, end_index = row
+        status, channel_count, end_index, sample_format = row
         if status != "recording":
             raise StoreError(
                 f"Session {session_id} is '{status}', not recording: its data can no longer "
                 "change. Start a new session to record more."
             )
         counters = normalise_counters(batch.counters)
-        rows = prepare_batch(session_id, batch, channel_count, end_index)
+        rows = prepare_batch(session_id, batch, channel_count, end_index, sample_format)
         if batch.predictions:
             classes = predictions.run_classes(db, session_id)
             rows["predictions"] = predictions.prediction_rows(
@@ -229,15 +259,22 @@ class SessionQueries(StoreConnection):
         self,
         participant_id: int,
         *,
-        sample_rate_hz: int,
+        sample_rate_hz: float,
         channels: Sequence[ChannelSpec],
         device: dict[str, Any],
         simulated: bool,
         protocol: str | None = None,
         operator: str | None = None,
         notes: str | None = None,
+        source: str = "board",
+        sample_format: str = "int16",
     ) -> int:
-        """Create a `recording` session, take its liveness lock, audit-log it; return its id."""
+        """Create a `recording` session, take its liveness lock, audit-log it; return its id.
+
+        `source` is `board` (a live or simulated board: at most 16 channels) or `import`
+        (a recording read from a file: up to 256 channels); `sample_format` is how its
+        values are stored (int16 board counts, int32, float32).
+        """
         with self._locked("start the session") as db:
             return start(
                 db,
@@ -250,6 +287,8 @@ class SessionQueries(StoreConnection):
                 protocol=protocol,
                 operator=operator,
                 notes=notes,
+                source=source,
+                sample_format=sample_format,
             )
 
     def write_batch(self, session_id: int, batch: Batch) -> None:

@@ -11,7 +11,7 @@ from dataclasses import asdict
 
 from sqlite_utils import Database
 
-from microexp_tui.domain.channels import ChannelSpec
+from microexp_tui.domain.channels import MAX_IMPORTED_CHANNELS, ChannelSpec
 from microexp_tui.domain.sessions import (
     PROGRESS_STATES,
     ProtocolProgress,
@@ -41,8 +41,11 @@ def read_setup(db: Database, session_id: int) -> SessionSetup | None:
 
 
 def set_montage(db: Database, session_id: int, channels: Sequence[ChannelSpec], actor: str) -> None:
-    """Replace a session's montage (channel -> muscle, kind, AUs) as edited by the operator."""
-    montage = check_channels(channels)
+    """Replace a session's montage (channel -> muscle, kind, AUs) as edited by the operator.
+
+    The channels' units and scales stay as the acquisition recorded them.
+    """
+    montage = check_channels(channels, MAX_IMPORTED_CHANNELS, "A montage")
     with write_transaction(db):
         count = db.execute(
             "SELECT channel_count FROM sessions WHERE id = ?", [session_id]

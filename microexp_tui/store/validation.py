@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
+import math
 import operator
 import re
 from collections.abc import Sequence
@@ -12,18 +13,30 @@ from typing import Any
 import numpy as np
 
 from microexp_tui.domain.channels import SENSOR_KINDS, ChannelSpec
+from microexp_tui.domain.markers import EVENT_KINDS, clean_label, code_meaning
 from microexp_tui.domain.recording import ArtifactRecord, Batch, GapRecord, MarkerRecord
 from microexp_tui.errors import InputError
-from microexp_tui.store.samples import to_wire
+from microexp_tui.store.samples import encode_mask, to_wire
 
 _COUNTER_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
-def check_channels(channels: Sequence[ChannelSpec]) -> tuple[ChannelSpec, ...]:
-    """Validate a montage: indices 0..n-1 each once, known sensor kinds; return it sorted."""
+def check_channels(
+    channels: Sequence[ChannelSpec], max_channels: int, what: str = "A session"
+) -> tuple[ChannelSpec, ...]:
+    """A montage checked and sorted by index (InputError naming the first problem).
+
+    It needs 1..max_channels channels indexed 0..n-1 once each, known sensor kinds and a
+    usable physical scale.
+    """
     montage = tuple(sorted(channels, key=lambda spec: spec.index))
     if not montage:
         raise InputError("A session needs at least one channel in its montage.")
+    if len(montage) > max_channels:
+        raise InputError(
+            f"{what} can have at most {max_channels} channels, not {len(montage)}; "
+            "record fewer channels."
+        )
     if [spec.index for spec in montage] != list(range(len(montage))):
         raise InputError(
             f"Channel indices {[spec.index for spec in channels]} are invalid: "
@@ -37,7 +50,29 @@ def check_channels(channels: Sequence[ChannelSpec]) -> tuple[ChannelSpec, ...]:
             )
         if any("," in unit for unit in spec.action_units):
             raise InputError(f"Channel {spec.index}: action unit names cannot contain ','.")
+        _check_physical(spec)
     return montage
+
+
+def _check_physical(spec: ChannelSpec) -> None:
+    """InputError unless the channel's unit, scale, offset and input range are usable."""
+    ends = (spec.physical_min, spec.physical_max)
+    known = [end for end in ends if end is not None]
+    ok = (
+        bool(spec.unit.strip())
+        and math.isfinite(spec.scale)
+        and spec.scale != 0
+        and math.isfinite(spec.offset)
+        and len(known) in (0, 2)
+        and all(math.isfinite(end) for end in known)
+        and (not known or known[0] < known[1])
+    )
+    if not ok:
+        raise InputError(
+            f"Channel {spec.index} ({spec.label}) has unit {spec.unit!r}, scale {spec.scale}, "
+            f"offset {spec.offset} and input range {ends}: it needs a unit, a finite non-zero "
+            "scale, a finite offset, and either no range or a finite minimum below the maximum."
+        )
 
 
 def device_json(device: dict[str, Any], simulated: bool) -> str:
@@ -82,32 +117,40 @@ def _marker_source(source: Any) -> str:
     return ""
 
 
-def _coalesce(chunks: list[tuple[int, np.ndarray]]) -> list[tuple[int, np.ndarray]]:
+def _coalesce(
+    chunks: list[tuple[int, np.ndarray, np.ndarray]],
+) -> list[tuple[int, np.ndarray, np.ndarray]]:
     """Merge chunks that follow each other exactly, so each batch stores few, large rows."""
-    merged: list[tuple[int, list[np.ndarray]]] = []
+    merged: list[tuple[int, list[np.ndarray], list[np.ndarray]]] = []
     end = None
-    for first, counts in chunks:
+    for first, values, missing in chunks:
         if merged and first == end:
-            merged[-1][1].append(counts)
+            merged[-1][1].append(values)
+            merged[-1][2].append(missing)
         else:
-            merged.append((first, [counts]))
-        end = first + len(counts)
+            merged.append((first, [values], [missing]))
+        end = first + len(values)
     return [
-        (first, parts[0] if len(parts) == 1 else np.concatenate(parts)) for first, parts in merged
+        (first, np.concatenate(values), np.concatenate(masks))
+        if len(values) > 1
+        else (first, values[0], masks[0])
+        for first, values, masks in merged
     ]
 
 
 def _chunk_rows(
-    session_id: int, batch: Batch, channel_count: int, end_index: int
+    session_id: int, batch: Batch, channel_count: int, end_index: int, sample_format: str
 ) -> list[dict[str, Any]]:
     """Encode the chunks, which must follow each other after the stored end, without overlap."""
     ordered = sorted(
-        ((_as_int(first, "Sample chunk first index"), counts) for first, counts in batch.chunks),
+        ((_as_int(first, "Sample chunk first index"), values) for first, values in batch.chunks),
         key=lambda chunk: chunk[0],
     )
-    wire = [(first, to_wire(counts, channel_count, first)) for first, counts in ordered]
+    wire = [
+        (first, *to_wire(values, channel_count, first, sample_format)) for first, values in ordered
+    ]
     rows: list[dict[str, Any]] = []
-    for first_sample, data in _coalesce(wire):
+    for first_sample, data, missing in _coalesce(wire):
         if first_sample < end_index:
             raise InputError(
                 f"Sample chunk at index {first_sample} of session {session_id} overlaps "
@@ -121,30 +164,50 @@ def _chunk_rows(
                 "n_samples": int(data.shape[0]),
                 "channel_count": channel_count,
                 "data": data.tobytes(),
+                "missing": encode_mask(missing),
             }
         )
         end_index = first_sample + int(data.shape[0])
     return rows
 
 
+def _event(raw: MarkerRecord) -> MarkerRecord:
+    """An event with typed fields, its label and condition sanitised.
+
+    An event without a kind gets the kind and condition of its code (`code_meaning`).
+    """
+    code = None if raw.code is None else _as_int(raw.code, "Marker code")
+    kind, condition = raw.kind, raw.condition
+    if kind is None and code is not None:
+        kind, condition = code_meaning(code)
+    return MarkerRecord(
+        _as_int(raw.sample_index, "Marker sample index"),
+        code,
+        _marker_source(raw.source),
+        clean_label(raw.label),
+        None if raw.host_time_s is None else float(raw.host_time_s),
+        kind,
+        clean_label(condition),
+    )
+
+
 def _marker_rows(session_id: int, batch: Batch) -> list[dict[str, Any]]:
-    """Marker rows; InputError for a negative index, a code outside 16 bits or no source."""
+    """Event rows; InputError for a negative index, a code outside 16 bits, no source or kind."""
     rows = []
     for item in batch.markers:
-        raw = MarkerRecord(*item)
-        marker = MarkerRecord(
-            _as_int(raw.sample_index, "Marker sample index"),
-            _as_int(raw.code, "Marker code"),
-            _marker_source(raw.source),
-            None if raw.label is None else str(raw.label),
-            None if raw.host_time_s is None else float(raw.host_time_s),
-        )
-        if marker.sample_index < 0 or not 0 <= marker.code <= 0xFFFF or not marker.source:
+        event = _event(MarkerRecord(*item))
+        valid_code = event.code is None or 0 <= event.code <= 0xFFFF
+        if event.sample_index < 0 or not valid_code or not event.source:
             raise InputError(
-                f"Marker {tuple(marker)} of session {session_id} is invalid: it needs a sample "
-                "index >= 0, a 16-bit code and a source."
+                f"Marker {tuple(event)} of session {session_id} is invalid: it needs a sample "
+                "index >= 0, a 16-bit code (or none) and a source."
             )
-        rows.append({"session_id": session_id, **marker._asdict()})
+        if event.kind not in EVENT_KINDS:
+            raise InputError(
+                f"Event {tuple(event)} of session {session_id} has kind {event.kind!r}; give "
+                f"one of {', '.join(EVENT_KINDS)} (or a marker code to derive it from)."
+            )
+        rows.append({"session_id": session_id, **event._asdict()})
     return rows
 
 
@@ -181,11 +244,11 @@ def _artifact_rows(session_id: int, batch: Batch, channel_count: int) -> list[di
 
 
 def prepare_batch(
-    session_id: int, batch: Batch, channel_count: int, end_index: int
+    session_id: int, batch: Batch, channel_count: int, end_index: int, sample_format: str
 ) -> dict[str, list[dict[str, Any]]]:
     """Validate a batch and turn it into rows per table (nothing is written if any part is bad)."""
     return {
-        "sample_chunks": _chunk_rows(session_id, batch, channel_count, end_index),
+        "sample_chunks": _chunk_rows(session_id, batch, channel_count, end_index, sample_format),
         "markers": _marker_rows(session_id, batch),
         "sequence_gaps": _gap_rows(session_id, batch),
         "artifacts": _artifact_rows(session_id, batch, channel_count),

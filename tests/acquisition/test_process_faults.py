@@ -75,7 +75,7 @@ def test_kill_9_loses_at_most_about_a_second_and_reads_interrupted(tmp_path: Pat
         proc.wait()
     with SessionStore.open(db) as store:  # reopen: the dead recording is recovered
         record = store.list_sessions()[0]
-        samples = store.read_samples(record.id)
+        samples = store.read_samples(record.id).values
     assert record.status == "interrupted"
     received_estimate = first_count + (killed_at_s - first_seen_s) * rate_hz
     assert record.stored_samples >= received_estimate - 1.3 * rate_hz

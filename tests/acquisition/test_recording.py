@@ -40,7 +40,7 @@ def test_replayed_seed_rows_are_stored_exactly(tmp_path: Path, seed_dir: Path) -
     assert summary.counters["lost_samples"] == 0
     assert summary.samples_per_channel > 12_000  # more than one pass over the file
     with SessionStore.open(db) as store:
-        stored = store.read_samples(summary.session_id)
+        stored = store.read_samples(summary.session_id).values
         record = store.session(summary.session_id)
     rows = read_seed_rows(csv)
     expected = rows[np.arange(stored.shape[0]) % rows.shape[0]]
@@ -73,7 +73,7 @@ def test_simulated_recording_reports_counters_and_montage(tmp_path: Path) -> Non
     assert out["frames"] >= out["samples_per_channel"] > 0
     with SessionStore.open(db) as store:
         record = store.session(summary.session_id)
-        samples = store.read_samples(summary.session_id)
+        samples = store.read_samples(summary.session_id).values
     assert record.participant_code == "P-TEST01"
     assert next(c.muscle for c in record.channels) == "Zygomaticus major"
     assert samples.shape == (summary.samples_per_channel, 8)
@@ -197,7 +197,7 @@ def test_legacy_sketch_lines_are_recorded_and_flagged(tmp_path: Path) -> None:
     assert summary.legacy is True
     assert summary.counters["legacy_bad_lines"] >= 1
     with SessionStore.open(db) as store:
-        samples = store.read_samples(summary.session_id).astype(np.int64)
+        samples = store.read_samples(summary.session_id).values.astype(np.int64)
         record = store.session(summary.session_id)
     assert samples.shape[0] > 300
     # consecutive lines, none lost or duplicated, garbled lines skipped
@@ -231,7 +231,7 @@ def test_a_full_disk_stops_cleanly_and_keeps_earlier_batches(tmp_path: Path) -> 
     assert summary.error is not None and "full" in summary.error.lower()
     with SessionStore.open(db) as reopened:
         record = reopened.session(summary.session_id)
-        samples = reopened.read_samples(summary.session_id)
+        samples = reopened.read_samples(summary.session_id).values
     assert record.status == "interrupted"
     assert summary.samples_per_channel > 0
     assert samples.shape[0] == summary.samples_per_channel
@@ -252,7 +252,7 @@ def test_rate_and_channel_count_are_applied_before_recording(tmp_path: Path) -> 
     assert summary.counters["crc_errors"] == 0 and summary.counters["lost_samples"] == 0
     with SessionStore.open(db) as store:
         record = store.session(summary.session_id)
-        samples = store.read_samples(summary.session_id)
+        samples = store.read_samples(summary.session_id).values
     assert (record.sample_rate_hz, record.channel_count) == (500, 4)
     assert samples.shape == (summary.samples_per_channel, 4) and samples.shape[0] > 0
 

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from microexp_tui.domain.markers import (
     stimulus_onset_code,
 )
 from microexp_tui.domain.muscles import SEED_MONTAGE
-from microexp_tui.domain.recording import Batch, GapRecord, MarkerRecord
+from microexp_tui.domain.recording import Batch, GapRecord, MarkerRecord, SampleBlock
 from microexp_tui.domain.sessions import SessionSetup, settings_json
 from microexp_tui.expressions.grouping import group_activations
 from microexp_tui.store.sessions import SessionStore
@@ -74,8 +75,8 @@ class BuiltDb:
     path: Path
     session_ids: list[int] = field(default_factory=list)
     simulated_ids: list[int] = field(default_factory=list)
-    samples: dict[int, np.ndarray] = field(default_factory=dict)
-    """Samples as read back from the store (MISSING_COUNT in gaps), by session id."""
+    samples: dict[int, SampleBlock] = field(default_factory=dict)
+    """Samples as read back from the store (lost ones masked), by session id."""
 
 
 def montage(kinds: tuple[str, ...] | None = None) -> list[ChannelSpec]:
@@ -129,7 +130,8 @@ def add_session(
     gap: tuple[int, int] | None = None,
     operator: str | None = OPERATOR,
     marker_label: str | None = None,
-) -> tuple[int, np.ndarray]:
+    extra_events: Sequence[MarkerRecord] = (),
+) -> tuple[int, SampleBlock]:
     """Record a finished session in 1 s batches; return its id and its stored samples."""
     kinds = kinds or ("envelope",) * CHANNELS
     device = {
@@ -154,6 +156,7 @@ def add_session(
     markers = protocol_markers(duration_s)
     if marker_label:
         markers.append(MarkerRecord(RATE_HZ // 2, MARKER_OPERATOR_BASE + 1, "host", marker_label))
+    markers.extend(extra_events)
     for first in range(0, n, RATE_HZ):
         stop = min(n, first + RATE_HZ)
         batch = Batch(markers=[m for m in markers if first <= m.sample_index < stop])
@@ -179,8 +182,17 @@ def add_session(
     return sid, store.read_samples(sid)
 
 
-def build_db(path: Path, *, duration_s: float = 12.0, marker_label: str | None = None) -> BuiltDb:
-    """Two people with planted identity data; three real sessions and one simulated one."""
+def build_db(
+    path: Path,
+    *,
+    duration_s: float = 12.0,
+    marker_label: str | None = None,
+    extra_events: Sequence[MarkerRecord] = (),
+) -> BuiltDb:
+    """Two people with planted identity data; three real sessions and one simulated one.
+
+    `marker_label` and `extra_events` go to the first session only.
+    """
     built = BuiltDb(path)
     with SessionStore.open(path) as store:
         ids = []
@@ -202,7 +214,7 @@ def build_db(path: Path, *, duration_s: float = 12.0, marker_label: str | None =
             (ids[1], True, None, None),
         ]
         for seed, (pid, simulated, kinds, gap) in enumerate(plans):
-            label = marker_label if seed == 0 else None
+            label, events = (marker_label, extra_events) if seed == 0 else (None, ())
             sid, samples = add_session(
                 store,
                 pid,
@@ -212,6 +224,7 @@ def build_db(path: Path, *, duration_s: float = 12.0, marker_label: str | None =
                 kinds=kinds,
                 gap=gap,
                 marker_label=label,
+                extra_events=events,
             )
             built.session_ids.append(sid)
             built.samples[sid] = samples

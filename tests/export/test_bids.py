@@ -12,7 +12,6 @@ import numpy as np
 import pyedflib
 import pytest
 
-from microexp_tui.domain.recording import MISSING_COUNT
 from microexp_tui.export import ExportReport
 from microexp_tui.export.demographics import age_band
 from microexp_tui.store.sessions import SessionStore
@@ -46,7 +45,8 @@ def test_the_official_validator_finds_no_error(bids_export: ExportReport) -> Non
 def test_edf_samples_read_back_identically_with_pyedflib_and_mne(
     built: BuiltDb, bids_export: ExportReport
 ) -> None:
-    for sid, stored in built.samples.items():
+    for sid, block in built.samples.items():
+        stored = block.values
         edf_path = Path(f"{_session_files(bids_export, sid)}_emg.edf")
         n = stored.shape[0]
         with pyedflib.EdfReader(str(edf_path)) as reader:
@@ -55,7 +55,7 @@ def test_edf_samples_read_back_identically_with_pyedflib_and_mne(
             assert reader.getPhysicalDimension(0) == "mV"
         raw = mne.io.read_raw_edf(edf_path, preload=True, verbose="error")
         volts = raw.get_data().T
-        present = stored != MISSING_COUNT
+        present = ~block.missing
         assert np.array_equal(digital[:n][present], stored[present])
         np.testing.assert_allclose(volts[:n][present], stored[present] * MV_PER_COUNT / 1000)
         assert raw.ch_names == [f"EMG{i}" for i in range(1, 9)]
@@ -65,8 +65,7 @@ def test_a_gap_is_filled_at_rest_and_annotated_as_bad(
     built: BuiltDb, bids_export: ExportReport
 ) -> None:
     sid = built.session_ids[0]
-    stored = built.samples[sid]
-    lost = np.flatnonzero((stored == MISSING_COUNT).all(axis=1))
+    lost = np.flatnonzero(built.samples[sid].missing.all(axis=1))
     assert lost.size == 40
     raw = mne.io.read_raw_edf(
         f"{_session_files(bids_export, sid)}_emg.edf", preload=True, verbose="error"

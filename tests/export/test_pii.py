@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 import pyedflib
 import pytest
 
+from microexp_tui.domain.recording import MarkerRecord
 from microexp_tui.export import ExportReport, IdentifyingDataError, export_sessions
 from microexp_tui.export.kanon import k_anonymity
 from microexp_tui.export.pii import Sensitive, date_spellings, needles
@@ -77,6 +78,33 @@ def test_a_name_typed_into_a_marker_label_stops_the_export(tmp_path: Path) -> No
         "db.sqlite.locks",
         "secret.key",
     ]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "where"),
+    [("bids", "_events.tsv (line"), ("parquet", "events.parquet (Parquet column 'trial_type')")],
+)
+@pytest.mark.parametrize(
+    "event",
+    [
+        MarkerRecord(60, None, "lsl", None, None, "external", "QUILLFEATHER group"),
+        MarkerRecord(60, None, "lsl", "Quillfeather's cue", None, "external", "neutral"),
+        MarkerRecord(60, 42, "lab-b", None, None, "trigger", "QUILLFEATHER group"),
+    ],
+)
+def test_a_name_in_an_external_event_label_or_condition_stops_the_export(
+    tmp_path: Path, fmt: str, where: str, event: MarkerRecord
+) -> None:
+    built = build_db(tmp_path / "db.sqlite", duration_s=3.0, extra_events=[event])
+    out = tmp_path / "out"
+    with pytest.raises(IdentifyingDataError) as caught:
+        export_sessions(built.path, out, None, fmt, tmp_path / "secret.key")
+    message = str(caught.value)
+    assert "participant name from participant_identity.name (participant 1)" in message
+    if event.label is None:
+        assert where in message
+    assert "Quillfeather" not in message, "the message masks the value"
+    assert not out.exists()
 
 
 def test_an_operator_name_in_a_parquet_label_stops_the_export(tmp_path: Path) -> None:

@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pyedflib
 
-from microexp_tui.domain.recording import MISSING_COUNT
 from microexp_tui.export import export_sessions, verify
 from microexp_tui.session_flow.headless import run_recording
 from microexp_tui.simulator.process import start_simulator_process
@@ -28,7 +27,8 @@ def test_a_recorded_simulated_session_exports_exactly(tmp_path: Path) -> None:
         )
     assert summary.status == "completed", summary.error
     with SessionStore.open(db) as store:
-        stored = store.read_samples(summary.session_id)
+        block = store.read_samples(summary.session_id)
+        stored = block.values
         markers = store.markers(summary.session_id)
     report = export_sessions(db, tmp_path / "out", None, "bids", tmp_path / "key")
     assert verify(report.out_dir).ok
@@ -37,7 +37,7 @@ def test_a_recorded_simulated_session_exports_exactly(tmp_path: Path) -> None:
         channels = reader.signals_in_file
         digital = np.stack([reader.readSignal(c, digital=True) for c in range(channels)], axis=1)
         texts = reader.readAnnotations()[2]
-    present = stored != MISSING_COUNT
+    present = ~block.missing
     assert np.array_equal(digital[: len(stored)][present], stored[present])
     assert "SIMULATED session (not a person)" in texts
     (events_path,) = report.out_dir.rglob("*_events.tsv")

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from microexp_tui.domain.recording import MISSING_COUNT
 from microexp_tui.export import ExportReport
 from tests.export.helpers import RATE_HZ, BuiltDb
 
@@ -32,7 +31,8 @@ def test_long_samples_match_the_store_with_nulls_in_gaps(
 ) -> None:
     report: ExportReport = request.getfixturevalue(fixture)
     ext = report.fmt
-    for sid, stored in built.samples.items():
+    for sid, block in built.samples.items():
+        stored = block.values
         frame = _read(report.out_dir / "samples" / f"{_name_of(report, sid)}.{ext}")
         assert list(frame.columns) == [
             "session",
@@ -46,7 +46,7 @@ def test_long_samples_match_the_store_with_nulls_in_gaps(
         assert len(frame) == stored.size
         wide = frame.pivot(index="sample_index", columns="channel", values="value_mv")
         wide = wide[[f"EMG{i}" for i in range(1, 9)]].to_numpy()
-        present = stored != MISSING_COUNT
+        present = ~block.missing
         np.testing.assert_allclose(wide[present], stored[present] * MV_PER_COUNT, rtol=1e-6)
         assert np.isnan(wide[~present]).all()
         np.testing.assert_allclose(frame["time_s"], frame["sample_index"] / RATE_HZ)

@@ -203,7 +203,7 @@ def test_record_detects_live_and_the_offline_analysis_agrees(
     with SessionStore.open(db) as store:
         live = store.expressions(session_id, "live")
         offline = store.expressions(session_id, "offline")
-        samples = store.read_samples(session_id)
+        samples = store.read_samples(session_id).values
         recorded = StoredFlags(store.artifacts(session_id), 8).flags(0, samples.shape[0])
     flagger = StreamingArtifactDetector(float(RATE_HZ), 8, sensor_kinds=["envelope"] * 8)
     recomputed = flagger.process(samples)

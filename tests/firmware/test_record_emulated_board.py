@@ -94,7 +94,7 @@ def test_recording_from_the_emulated_board_stores_exactly_what_was_injected(
     assert counters["discarded_runs"] == 0 and counters["refused_commands"] == 0
 
     with SessionStore.open(db) as store:
-        stored = store.read_samples(summary.session_id).astype(np.int64)
+        stored = store.read_samples(summary.session_id).values.astype(np.int64)
         markers = store.markers(summary.session_id)
         record = store.session(summary.session_id)
     assert record.device["board"] == "microexp-mega2560"
@@ -160,5 +160,5 @@ def test_the_record_command_line_records_from_the_emulated_board(tmp_path: Path)
     assert summary["samples_per_channel"] >= 2000
     assert summary["crc_errors"] == 0 and summary["sequence_gaps"] == 0
     with SessionStore.open(db) as store:
-        stored = store.read_samples(summary["session_id"]).astype(np.int64)
+        stored = store.read_samples(summary["session_id"]).values.astype(np.int64)
     np.testing.assert_array_equal(stored, expected_ramp(np.arange(stored.shape[0]), 8))

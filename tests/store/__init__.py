@@ -37,7 +37,7 @@ def counts(first: int, n_samples: int, channels: int = 8) -> np.ndarray:
 
 
 def start_recording(
-    store: SessionStore, channels: int = 8, sample_rate_hz: int = 1000, simulated: bool = True
+    store: SessionStore, channels: int = 8, sample_rate_hz: float = 1000, simulated: bool = True
 ) -> int:
     """Create a participant and start a session on it; return the session id."""
     participant = store.create_participant()

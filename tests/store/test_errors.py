@@ -110,7 +110,7 @@ def test_disk_full_mid_recording_keeps_earlier_batches(tmp_path: Path) -> None:
 
     expected = counts(0, saved_seconds * 1000)
     assert store.session(session_id).samples_per_channel == saved_seconds * 1000
-    np.testing.assert_array_equal(store.read_samples(session_id), expected)
+    np.testing.assert_array_equal(store.read_samples(session_id).values, expected)
     with contextlib.suppress(StoreFullError):  # may hit the full disk too; lock released anyway
         store.finish_session(session_id, "interrupted")
     store.close()
@@ -118,5 +118,5 @@ def test_disk_full_mid_recording_keeps_earlier_batches(tmp_path: Path) -> None:
     with SessionStore.open(path) as reopened:
         record = reopened.session(session_id)
         assert record.status == "interrupted"
-        np.testing.assert_array_equal(reopened.read_samples(session_id), expected)
+        np.testing.assert_array_equal(reopened.read_samples(session_id).values, expected)
         assert reopened.verify_audit_chain() is None

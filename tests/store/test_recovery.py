@@ -62,7 +62,7 @@ def test_live_recording_in_another_process_is_left_alone_then_recovered_after_ki
     with SessionStore.open(path) as observer:
         assert observer.recovered_session_ids == []
         assert observer.session(session_id).status == "recording"
-        np.testing.assert_array_equal(observer.read_samples(session_id), counts(0, 3000))
+        np.testing.assert_array_equal(observer.read_samples(session_id).values, counts(0, 3000))
 
     os.kill(child.pid, signal.SIGKILL)
     assert child.wait(timeout=10) == -signal.SIGKILL
@@ -72,7 +72,7 @@ def test_live_recording_in_another_process_is_left_alone_then_recovered_after_ki
         record = store.session(session_id)
         assert record.status == "interrupted"
         assert record.ended_at == record.heartbeat_at
-        np.testing.assert_array_equal(store.read_samples(session_id), counts(0, 3000))
+        np.testing.assert_array_equal(store.read_samples(session_id).values, counts(0, 3000))
         recovered = store.audit_entries(session_id)[-1]
         assert recovered["action"] == "session.recovered"
         assert store.verify_audit_chain() is None

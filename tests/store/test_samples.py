@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from microexp_tui.domain.recording import MISSING_COUNT, Batch, GapRecord
+from microexp_tui.domain.recording import Batch, GapRecord
 from microexp_tui.errors import InputError
 from microexp_tui.store.database import PAGE_SIZE_BYTES
 from microexp_tui.store.sessions import SessionStore
@@ -34,7 +34,7 @@ def chunked(tmp_path: Path) -> tuple[SessionStore, int]:
 
 def test_full_read_round_trips_exactly(chunked: tuple[SessionStore, int]) -> None:
     store, session_id = chunked
-    data = store.read_samples(session_id)
+    data = store.read_samples(session_id).values
     assert data.dtype == np.int16 and data.shape == (BOUNDARIES[-1], 8)
     np.testing.assert_array_equal(data, counts(0, int(BOUNDARIES[-1])))
     record = store.session(session_id)
@@ -50,14 +50,14 @@ def test_partial_reads_across_chunk_boundaries(
 ) -> None:
     store, session_id = chunked
     np.testing.assert_array_equal(
-        store.read_samples(session_id, start, stop), counts(start, stop - start)
+        store.read_samples(session_id, start, stop).values, counts(start, stop - start)
     )
 
 
 def test_reads_past_the_end_are_clipped(chunked: tuple[SessionStore, int]) -> None:
     store, session_id = chunked
-    assert store.read_samples(session_id, 2000, 99_999).shape == (34, 8)
-    assert store.read_samples(session_id, 5000).shape == (0, 8)
+    assert store.read_samples(session_id, 2000, 99_999).values.shape == (34, 8)
+    assert store.read_samples(session_id, 5000).values.shape == (0, 8)
     with pytest.raises(InputError, match="0 <= start_index <= stop_index"):
         store.read_samples(session_id, 10, 5)
 
@@ -69,9 +69,10 @@ def test_lost_samples_read_as_missing_and_are_listed(tmp_path: Path) -> None:
             session_id,
             Batch(chunks=[(0, counts(0, 1000)), (1050, counts(1050, 1000))], gaps=[(1000, 50)]),
         )
-        data = store.read_samples(session_id)
+        block = store.read_samples(session_id)
+        data = block.values
         assert data.shape == (2050, 8)
-        assert (data[1000:1050] == MISSING_COUNT).all()
+        assert block.missing[1000:1050].all() and not block.missing[:1000].any()
         np.testing.assert_array_equal(data[1050:], counts(1050, 1000))
         assert store.gaps(session_id) == [GapRecord(1000, 50)]
         record = store.session(session_id)
@@ -86,7 +87,7 @@ def test_uint16_and_wide_integer_counts_are_accepted_when_in_range(tmp_path: Pat
         store.write_batch(session_id, Batch(chunks=[(0, reference.astype(np.uint16))]))
         numpy_index: Any = np.int64(100)
         store.write_batch(session_id, Batch(chunks=[(numpy_index, counts(100, 5).astype(int))]))
-        np.testing.assert_array_equal(store.read_samples(session_id), counts(0, 105))
+        np.testing.assert_array_equal(store.read_samples(session_id).values, counts(0, 105))
         with pytest.raises(InputError, match="outside int16"):
             store.write_batch(session_id, Batch(chunks=[(105, np.full((2, 8), 40_000))]))
 
@@ -98,7 +99,7 @@ def test_contiguous_chunks_of_a_batch_are_stored_as_one_row(tmp_path: Path) -> N
         store.write_batch(session_id, Batch(chunks=pieces[::-1]))  # order does not matter
         rows = store.db.execute("SELECT first_sample, n_samples FROM sample_chunks").fetchall()
         assert rows == [(0, 1000)]
-        np.testing.assert_array_equal(store.read_samples(session_id), counts(0, 1000))
+        np.testing.assert_array_equal(store.read_samples(session_id).values, counts(0, 1000))
 
 
 def test_a_bad_part_rejects_the_whole_batch(tmp_path: Path) -> None:

@@ -179,7 +179,7 @@ def test_previous_schema_upgrades_and_keeps_its_data(tmp_path: Path) -> None:
         assert [spec.muscle for spec in record.channels] == [
             spec.muscle for spec in seed_channels()
         ]
-        np.testing.assert_array_equal(store.read_samples(session_id), counts(0, 1000))
+        np.testing.assert_array_equal(store.read_samples(session_id).values, counts(0, 1000))
         assert [(m.sample_index, m.code) for m in store.markers(session_id)] == [(250, 0x0101)]
         assert store.verify_audit_chain() is None
 

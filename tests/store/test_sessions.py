@@ -131,10 +131,10 @@ def test_batches_store_events_and_overwrite_counters(store: SessionStore) -> Non
     store.write_batch(
         session_id, Batch(counters={"frames": 100, "garbage_bytes": numpy_count, "markers": 3})
     )
-    assert store.markers(session_id) == [
-        MarkerRecord(10, 0x0101, "host", "onset", 1.5),
-        MarkerRecord(900, 0x0400, "trigger", None, None),
-        MarkerRecord(950, 0x1001, "0", "operator marker 1", 2.0),
+    assert store.markers(session_id) == [  # kinds and conditions derived from the codes
+        MarkerRecord(10, 0x0101, "host", "onset", 1.5, "stimulus", "happy"),
+        MarkerRecord(900, 0x0400, "trigger", None, None, "trigger", None),
+        MarkerRecord(950, 0x1001, "0", "operator marker 1", 2.0, "marker", None),
     ]
     assert store.artifacts(session_id) == [ArtifactRecord(3, "clipping", 100, 200)]
     counters = store.session(session_id).counters
@@ -203,6 +203,6 @@ def test_writer_thread_with_its_own_store_while_ui_reads(tmp_path: Path) -> None
         ui.read_samples(session_id, 0, 10)
     thread.join()
     assert errors == []
-    np.testing.assert_array_equal(ui.read_samples(session_id), counts(0, 20_000))
+    np.testing.assert_array_equal(ui.read_samples(session_id).values, counts(0, 20_000))
     ui.finish_session(session_id, "completed")
     ui.close()

@@ -113,7 +113,7 @@ def _print_summary(out: dict[str, Any]) -> None:
     print(
         f"session {out['session_id']} ({out['participant_code']}): {out['status']}, "
         f"{out['samples_per_channel']} samples x {out['channels']} channels at "
-        f"{out['sample_rate_hz']} Hz{' [SIMULATED]' if out['simulated'] else ''}"
+        f"{out['sample_rate_hz']:g} Hz{' [SIMULATED]' if out['simulated'] else ''}"
     )
     print(
         f"frames {out['frames']}, CRC errors {out['crc_errors']}, gaps {out['sequence_gaps']}, "

@@ -44,6 +44,6 @@ def session_line(summary: SessionSummary) -> str:
     return (
         f"{summary.session_id:>5}  {summary.participant_code:<10} {summary.status:<12} "
         f"{summary.started_at}  {summary.duration_s:>8.1f} s  "
-        f"{summary.channels} ch @ {summary.sample_rate_hz} Hz"
+        f"{summary.channels} ch @ {summary.sample_rate_hz:g} Hz"
         f"{'  SIMULATED' if summary.simulated else ''}"
     )

@@ -61,7 +61,7 @@ def summary_text(review: SessionReview) -> Text:
     text.append(record.status.upper(), style=STATUS_STYLES.get(record.status, ""))
     text.append(f"\nstarted {record.started_at[:19].replace('T', ' ')} UTC · ")
     text.append(
-        f"{record.duration_s:.1f} s · {record.channel_count} ch @ {record.sample_rate_hz} Hz"
+        f"{record.duration_s:.1f} s · {record.channel_count} ch @ {record.sample_rate_hz:g} Hz"
     )
     protocol = record.protocol or "none"
     progress = review.progress
