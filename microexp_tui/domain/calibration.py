@@ -28,12 +28,15 @@ SDs on the simulator's envelope and raw sensors through the live chain (20 seeds
 x 6 windows); real maximal contractions are at least 17 SDs (seed data, label-free) and 42 SDs
 (simulator envelope)."""
 SPAN_FLOORS: Mapping[str, float] = {COUNTS: 50.0}
-"""The smallest usable span per unit. For ADC counts: pure noise read as a contraction spans
-at most 29 counts on the simulator's envelope sensor, 0.7 on its raw sensor (whose rest SD of
-0.2-0.35 counts makes 10 SDs only ~3 counts) and 50.5 on seed-data rows; the weakest real
-maximal contraction spans 110 counts (simulator raw), 376 (seed data) and 489 (simulator
-envelope). 50 counts lies between, and at or above the detector's smallest on-threshold
-(40 counts), so a usable maximal contraction can always be detected."""
+"""The smallest usable span per unit. For ADC counts the floor is what decides on quiet
+channels, where 10 rest SDs are small: the simulator's raw sensor rests at 0.2-0.35 counts SD
+(10 SDs: ~3 counts) and its envelope sensor at 6.7-11.8. Pure noise read as a contraction
+spans at most 0.7 counts (raw) and 29 counts (envelope) there; the weakest real maximal
+contraction spans 110 counts (simulator raw), 365 (seed data, label-free) and 489 (simulator
+envelope). 50 counts is above every noise-only span of the live chain, below half the weakest
+real one, and above the detector's smallest on-threshold (40 counts), so a usable maximal
+contraction can always be detected. (Seed-data rows, noisier, reach 50.5 counts of noise-only
+span, but their rest SD of 14.8-31.1 counts puts 10 SDs at 148 or more.)"""
 
 
 def span_floor(unit: str) -> float:
@@ -77,10 +80,10 @@ class ChannelCalibration:
         return self.max_value - self.baseline
 
     def usable(self, floor: float) -> bool:
-        """The rule: a finite span of at least 10 rest SDs and at least `floor`."""
+        """The rule: a finite span of at least 10 finite rest SDs and at least `floor`."""
         if not (math.isfinite(self.span) and math.isfinite(self.rest_sd)):
             return False
-        return self.span >= MIN_SPAN_NOISE_FACTOR * self.rest_sd and self.span >= floor
+        return self.span >= minimum_usable_span(self.rest_sd, floor)
 
 
 @dataclass(frozen=True)
@@ -171,14 +174,14 @@ class Calibration:
         """Per-channel rest and span for `(x - rest) / span`; InputError without a finite rest.
 
         A channel whose span is not usable gets the smallest span the rule would accept for its
-        noise (`minimum_usable_span`): its rest noise stays below 0.1 per SD instead of being
+        noise (`minimum_usable_span`): its rest noise stays at most 0.1 per SD instead of being
         blown up into activity, and a weak but real contraction reads below 1.
         """
         lost = [row.channel_index + 1 for row in self.channels if not math.isfinite(row.baseline)]
         if lost:
             raise InputError(
-                f"Channels {lost} of the calibration have no rest level, so they cannot be "
-                "normalised. Calibrate again with the participant relaxed."
+                f"Channel(s) {', '.join(map(str, lost))} of the calibration have no rest level, "
+                "so they cannot be normalised. Calibrate again with the participant relaxed."
             )
         rest = np.array([row.baseline for row in self.channels], dtype=np.float64)
         span = np.array(

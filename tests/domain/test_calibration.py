@@ -68,7 +68,7 @@ def test_nan_input_is_never_usable_and_each_view_says_what_it_can() -> None:
     )
     assert calibration.usable == (False, False, False)
     assert calibration.detection_levels() == (DetectionLevels(10.0, 1.0, None), None, None)
-    with pytest.raises(InputError, match=r"Channels \[3\] .* no rest level"):
+    with pytest.raises(InputError, match=r"Channel\(s\) 3 of the calibration have no rest level"):
         calibration.normalisation_range()
     two = Calibration(calibration.channels[:2])
     _, span = two.normalisation_range()

@@ -14,7 +14,12 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header
 
-from microexp_tui.domain.calibration import Calibration
+from microexp_tui.domain.calibration import (
+    COUNTS,
+    MIN_SPAN_NOISE_FACTOR,
+    Calibration,
+    span_floor,
+)
 from microexp_tui.domain.channels import ChannelSpec
 from microexp_tui.domain.electrodes import ElectrodeCheck
 from microexp_tui.dsp.electrode_metrics import guided_steps
@@ -48,11 +53,13 @@ class CalibrationScreen(LiveScreen):
     TITLE = "Calibration"
     HELP = (
         "Space starts the calibration: the participant rests (baseline), then contracts each "
-        "muscle as hard as they can when asked. The rest level and the maximal contraction "
-        "of each channel are saved as this participant's normalisation for the session, so "
-        "live traces and events are shown as a share of their own maximum. Channels whose "
-        "contraction barely rose are marked weak: redo (space), or carry on. Skipping needs "
-        "a reason (k)."
+        "muscle as hard as they can when asked. The rest level, rest noise and maximal "
+        "contraction of each channel are saved as this participant's calibration for the "
+        "session and used from then on, so live traces and events are shown as a share of "
+        "their own maximum. A channel whose contraction rose less than "
+        f"{MIN_SPAN_NOISE_FACTOR:g} times its rest noise, or less than "
+        f"{span_floor(COUNTS):g} counts, is marked weak (no % of maximum for it; the model "
+        "uses a fallback range): redo (space), or carry on. Skipping needs a reason (k)."
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "start", "Start/redo"),
