@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from microexp_tui.domain.calibration import DetectionLevels
 from microexp_tui.domain.channels import ChannelSpec
 from microexp_tui.domain.expressions import Expression
-from microexp_tui.dsp.activations import ChannelLevels, envelope_delay_samples
+from microexp_tui.dsp.activations import envelope_delay_samples
 from microexp_tui.dsp.filters import FilterSettings
 from microexp_tui.expressions.detector import ExpressionDetector, WindowClassifier
 
@@ -70,7 +71,7 @@ class LiveExpressions:
         self,
         *,
         channel_units: Sequence[Sequence[str]] | None = None,
-        levels: Sequence[ChannelLevels | None] | None = None,
+        levels: Sequence[DetectionLevels | None] | None = None,
     ) -> None:
         """Use this montage's action units and/or this calibration from the next block on."""
         with self._lock:

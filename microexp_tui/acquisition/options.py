@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from microexp_tui.acquisition.sources import Source
 from microexp_tui.device.protocol import Identity
+from microexp_tui.domain.calibration import Calibration
 from microexp_tui.domain.channels import ChannelSpec, board_channel
 from microexp_tui.domain.muscles import SEED_MONTAGE
 from microexp_tui.inference.prediction import DEFAULT_HOP_MS
@@ -14,7 +15,6 @@ from microexp_tui.study.protocols import Protocol
 
 if TYPE_CHECKING:  # onnxruntime is imported only when a recording classifies live
     from microexp_tui.inference.model import EmotionModel
-    from microexp_tui.inference.normalisation import Calibration
 
 
 @dataclass

@@ -16,16 +16,12 @@ from typing import Any
 
 import numpy as np
 
-from microexp_tui.domain.calibration import ChannelCalibration
+from microexp_tui.domain.calibration import Calibration, DetectionLevels
 from microexp_tui.domain.channels import ChannelSpec
 from microexp_tui.domain.expressions import Expression
 from microexp_tui.domain.recording import ArtifactRecord
 from microexp_tui.domain.sessions import SessionRecord, mains_hz_of
-from microexp_tui.dsp.activations import (
-    ChannelLevels,
-    envelope_delay_samples,
-    unsupported_rate,
-)
+from microexp_tui.dsp.activations import envelope_delay_samples, unsupported_rate
 from microexp_tui.dsp.artifacts import ArtifactFlag, StreamingArtifactDetector
 from microexp_tui.dsp.filters import FilterSettings, StreamingFilterBank
 from microexp_tui.errors import InputError, StoreError
@@ -47,18 +43,10 @@ class Analysis:
     parameters: dict[str, Any]
 
 
-def calibration_levels(
-    calibration: Sequence[ChannelCalibration], channels: int
-) -> list[ChannelLevels | None] | None:
-    """Detector levels from a stored calibration (None per channel it lacks; None if empty)."""
-    if not calibration:
-        return None
-    levels: list[ChannelLevels | None] = [None] * channels
-    for row in calibration:
-        if 0 <= row.channel_index < channels:
-            top = row.max_value if row.valid else None
-            levels[row.channel_index] = ChannelLevels(row.baseline, row.rest_sd, top)
-    return levels
+def session_calibration(store: SessionStore, session_id: int) -> Calibration | None:
+    """The calibration stored with a session, or None when none was made."""
+    rows = store.calibration(session_id)
+    return Calibration(tuple(rows)) if rows else None
 
 
 def check_analysable(record: SessionRecord) -> None:
@@ -118,7 +106,7 @@ def detect_in_counts(
     channel_units: Sequence[Sequence[str]],
     sensor_kinds: Sequence[str],
     mains_hz: float = DEFAULT_MAINS_HZ,
-    levels: Sequence[ChannelLevels | None] | None = None,
+    levels: Sequence[DetectionLevels | None] | None = None,
     classifier: WindowClassifier | None = None,
     stored_flags: StoredFlags | None = None,
 ) -> tuple[list[Expression], dict[str, Any]]:
@@ -165,13 +153,14 @@ def analyse_session(
     mains = mains_hz or mains_hz_of(store.settings_snapshot(session_id)) or DEFAULT_MAINS_HZ
     kinds = [spec.sensor_kind for spec in record.channels]
     piece = int(PIECE_S * record.sample_rate_hz)
+    calibration = session_calibration(store, session_id)
     found, parameters = detect_in_counts(
         join_contiguous(store.sample_chunks(session_id), piece),
         sample_rate_hz=float(record.sample_rate_hz),
         channel_units=[spec.action_units for spec in record.channels],
         sensor_kinds=kinds,
         mains_hz=mains,
-        levels=calibration_levels(store.calibration(session_id), len(kinds)),
+        levels=calibration.detection_levels() if calibration else None,
         classifier=classifier,
         stored_flags=StoredFlags(store.artifacts(session_id), record.channel_count),
     )
@@ -186,20 +175,13 @@ def load_classifier(
     """The model as the expression classifier, calibrated with the session's calibration."""
     from microexp_tui.inference.expression_window import ModelWindowClassifier
     from microexp_tui.inference.model import EmotionModel
-    from microexp_tui.inference.normalisation import MIN_RANGE_COUNTS, Calibration
 
-    rows = store.calibration(record.id)
-    calibration = None
-    if len(rows) == record.channel_count:
-        rest = np.array([row.baseline for row in rows])
-        top = np.maximum([row.max_value for row in rows], rest + MIN_RANGE_COUNTS)
-        calibration = Calibration(tuple(map(float, rest)), tuple(map(float, top)))
     return ModelWindowClassifier(
         EmotionModel.load(model_path),
         float(record.sample_rate_hz),
         [spec.muscle for spec in record.channels],
         [spec.sensor_kind for spec in record.channels],
-        calibration,
+        session_calibration(store, record.id),
     )
 
 

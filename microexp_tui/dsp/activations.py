@@ -7,11 +7,12 @@ stream is cut, because every decision is a function of sample indices only.
 
 The rule, per channel:
 
-1. Levels: rest baseline and rest spread from the participant's calibration; without one
-   (or for a channel it lacks), the median over the previous `level_history_blocks` blocks
-   of `level_block_s` (aligned to sample 0) of each block's median and scaled MAD. The first
-   `level_bootstrap_s` of the stream set the first levels from all their samples, so nothing
-   is reported before they have been received (a 3 s delay at the start only).
+1. Levels: rest baseline and rest spread from the participant's calibration (its
+   `detection_levels`); without one (or for a channel it lacks), the median over the previous
+   `level_history_blocks` blocks of `level_block_s` (aligned to sample 0) of each block's
+   median and scaled MAD. The first `level_bootstrap_s` of the stream set the first levels
+   from all their samples, so nothing is reported before they have been received (a 3 s
+   delay at the start only).
 2. Hysteresis: on = baseline + max(on_sd_factor x spread, on_span_fraction x (MVC - rest)
    when calibrated, min_on_counts); off = baseline + off_fraction x (on - baseline). An
    activation is a maximal run of samples at or above `off` that reaches `on` somewhere.
@@ -25,7 +26,8 @@ The rule, per channel:
    no artifact flag in `reject_flags` touched the channel during the run, and no MOTION flag
    touched any channel during it (a head movement hits several muscles at once).
 5. Peak as % of maximal contraction: 100 x (peak - rest) / (MVC - rest) with the calibration;
-   None without one (or for a channel whose contraction never rose above rest).
+   None without one, or for a channel whose span the calibration rule finds unusable (the
+   channel the calibration screen calls weak).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.signal
 
+from microexp_tui.domain.calibration import DetectionLevels
 from microexp_tui.domain.expressions import MIN_ACTIVATION_MS, Activation
 from microexp_tui.dsp.artifacts import ArtifactFlag
 from microexp_tui.dsp.filters import (
@@ -60,23 +63,6 @@ MAD_TO_SD = 1.4826
 """Scales a median absolute deviation to a standard deviation for Gaussian noise."""
 
 FloatArray = npt.NDArray[np.float64]
-
-
-@dataclass(frozen=True)
-class ChannelLevels:
-    """One channel's rest baseline and spread, and its maximal contraction when calibrated."""
-
-    baseline: float
-    rest_sd: float
-    max_value: float | None = None
-    """Maximal voluntary contraction level; None when not calibrated (no % MVC then)."""
-
-    @property
-    def span(self) -> float | None:
-        """Range from rest to maximal contraction, None when unknown or not above rest."""
-        if self.max_value is None or self.max_value - self.baseline < 1.0:
-            return None
-        return self.max_value - self.baseline
 
 
 @dataclass(frozen=True)
@@ -214,7 +200,7 @@ class ActivationDetector:
         sample_rate_hz: float,
         channels: int,
         settings: ActivationSettings | None = None,
-        levels: Sequence[ChannelLevels | None] | None = None,
+        levels: Sequence[DetectionLevels | None] | None = None,
         delay_samples: int | Sequence[int] = 0,
     ) -> None:
         """Size the rule for the rate; `levels` is the calibration (None per channel: adaptive)."""
@@ -235,7 +221,7 @@ class ActivationDetector:
         self._tracker = _LevelTracker(block, self.settings.level_history_blocks, stride)
         self._min_samples = math.ceil(self.settings.min_duration_ms * self.rate_hz / 1000 - 1e-9)
         self._max_samples = max(1, round(self.settings.max_duration_s * self.rate_hz))
-        self._calibrated: list[ChannelLevels | None] = [None] * channels
+        self._calibrated: list[DetectionLevels | None] = [None] * channels
         self.set_levels(levels)
         self._runs: list[_Run | None] = [None] * channels
         self._bootstrap: tuple[FloatArray, FloatArray] | None = None
@@ -248,7 +234,7 @@ class ActivationDetector:
 
     # -- configuration ---------------------------------------------------------------------
 
-    def set_levels(self, levels: Sequence[ChannelLevels | None] | None) -> None:
+    def set_levels(self, levels: Sequence[DetectionLevels | None] | None) -> None:
         """Use this calibration from the next block on (None entries: adaptive levels)."""
         if levels is None:
             self._calibrated = [None] * self.channels
@@ -260,7 +246,7 @@ class ActivationDetector:
         self._calibrated = list(levels)
 
     @property
-    def calibrated_levels(self) -> tuple[ChannelLevels | None, ...]:
+    def calibrated_levels(self) -> tuple[DetectionLevels | None, ...]:
         """The calibration in use, per channel (None: adaptive levels)."""
         return tuple(self._calibrated)
 
@@ -444,10 +430,9 @@ class ActivationDetector:
         apex_index = min(max(run.start + apex - delay, onset_index), offset_index - 1)
         peak = float(values[apex])
         calibration = self._calibrated[channel]
-        span = calibration.span if calibration is not None else None
         pct = None
-        if calibration is not None and span is not None:
-            pct = 100.0 * (peak - calibration.baseline) / span
+        if calibration is not None and calibration.span is not None:
+            pct = 100.0 * (peak - calibration.baseline) / calibration.span
         return [Activation(channel, onset_index, offset_index, apex_index, peak, pct)]
 
 

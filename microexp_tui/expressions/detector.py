@@ -20,8 +20,9 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from microexp_tui.domain.calibration import DetectionLevels
 from microexp_tui.domain.expressions import Activation, Expression
-from microexp_tui.dsp.activations import ActivationDetector, ActivationSettings, ChannelLevels
+from microexp_tui.dsp.activations import ActivationDetector, ActivationSettings
 from microexp_tui.expressions.grouping import ExpressionGrouper, GroupingSettings
 
 
@@ -82,7 +83,7 @@ class ExpressionDetector:
         sample_rate_hz: float,
         channel_units: Sequence[Sequence[str]],
         *,
-        levels: Sequence[ChannelLevels | None] | None = None,
+        levels: Sequence[DetectionLevels | None] | None = None,
         delay_samples: int | Sequence[int] = 0,
         activation_settings: ActivationSettings | None = None,
         grouping_settings: GroupingSettings | None = None,
@@ -105,7 +106,7 @@ class ExpressionDetector:
         )
         self._history = _History()
 
-    def set_levels(self, levels: Sequence[ChannelLevels | None] | None) -> None:
+    def set_levels(self, levels: Sequence[DetectionLevels | None] | None) -> None:
         """Use a calibration from the next block on (e.g. made during the recording)."""
         self.activations.set_levels(levels)
 

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from microexp_tui.domain.calibration import Calibration
 from microexp_tui.domain.channels import SENSOR_KINDS
 from microexp_tui.domain.emotions import EMOTIONS, NEUTRAL
 from microexp_tui.errors import InputError, ModelError
 from microexp_tui.inference.gate import NeutralGate
-from microexp_tui.inference.normalisation import Calibration
 
 CARD_FORMAT = "microexp-model-card/1"
 CARD_SUFFIX = ".card.json"
@@ -152,7 +152,7 @@ def parse_card(data: Any, source: Path) -> ModelCard:
     except InputError as err:
         raise fields.error("field 'normalisation.default_calibration'", str(err)) from err
     channels = _channels(fields)
-    if calibration.channels != len(channels):
+    if calibration.count != len(channels):
         raise fields.error("default calibration", f"must have {len(channels)} channels")
     return ModelCard(
         model_id=fields.get("model_id", str),

@@ -15,8 +15,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import numpy.typing as npt
 
+from microexp_tui.domain.calibration import Calibration
 from microexp_tui.inference.model import EmotionModel
-from microexp_tui.inference.normalisation import Calibration, normalise
+from microexp_tui.inference.normalisation import normalise
 from microexp_tui.inference.windows import block_means
 
 

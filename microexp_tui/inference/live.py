@@ -14,9 +14,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from microexp_tui.domain.calibration import Calibration
 from microexp_tui.errors import InputError
 from microexp_tui.inference.model import EmotionModel
-from microexp_tui.inference.normalisation import Calibration, normalise
+from microexp_tui.inference.normalisation import normalise
 from microexp_tui.inference.prediction import DEFAULT_HOP_MS, Prediction
 from microexp_tui.inference.windows import StreamingDecimator
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from microexp_tui.domain.calibration import Calibration
 from microexp_tui.dsp.filters import FilterSettings, StreamingFilterBank
 from microexp_tui.inference.live import DEFAULT_HOP_MS, LiveClassifier, Prediction
 from microexp_tui.inference.model import EmotionModel
-from microexp_tui.inference.normalisation import Calibration
 
 MAX_CHUNK_S = 60.0
 """Contiguous stored chunks are joined into pieces of up to this length before filtering."""

@@ -1,4 +1,4 @@
-"""Turning captured windows into electrode-check results and a calibration for the store."""
+"""Turning captured windows into electrode-check results and the participant's calibration."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from microexp_tui.domain.calibration import ChannelCalibration
+from microexp_tui.domain.calibration import Calibration
 from microexp_tui.domain.channels import ChannelSpec
 from microexp_tui.domain.electrodes import ElectrodeCheck
 from microexp_tui.dsp import electrode_metrics as ec
-from microexp_tui.dsp.calibration import ChannelNorm, compute_norms, rest_levels
+from microexp_tui.dsp.calibration import measure_calibration, rest_levels
 from microexp_tui.errors import StoreError
 from microexp_tui.session_flow.steps import StepWindow
 from microexp_tui.store.sessions import SessionStore
@@ -87,32 +87,27 @@ def evaluate_checks(
     return results
 
 
+def weak_channels(calibration: Calibration, montage: Sequence[ChannelSpec]) -> list[int]:
+    """Channel numbers (1-based) with a muscle whose span the calibration rule rejects."""
+    return [
+        spec.index + 1
+        for spec in montage
+        if spec.muscle and spec.index < calibration.count and not calibration.usable[spec.index]
+    ]
+
+
 def evaluate_calibration(
     rest: StepWindow,
     rest_envelope: npt.NDArray[np.floating],
     contractions: Mapping[int, tuple[StepWindow, npt.NDArray[np.floating]]],
-) -> list[ChannelCalibration]:
-    """Per-channel normalisation from the rest window and each muscle's maximal contraction."""
-    norms = compute_norms(rest_envelope, {ch: env for ch, (_, env) in contractions.items()})
-    result = []
-    for channel, norm in enumerate(norms):
-        window = contractions.get(channel)
-        result.append(
-            ChannelCalibration(
-                channel_index=channel,
-                baseline=norm.baseline,
-                rest_sd=norm.rest_sd,
-                max_value=norm.max_value,
-                valid=norm.valid,
-                rest_start_index=rest.start_index,
-                rest_stop_index=rest.stop_index,
-                mvc_start_index=window[0].start_index if window else None,
-                mvc_stop_index=window[0].stop_index if window else None,
-            )
-        )
-    return result
-
-
-def norms_of(calibration: Sequence[ChannelCalibration]) -> list[ChannelNorm]:
-    """Stored calibration rows as normalisations for the event detector and the traces."""
-    return [ChannelNorm(c.baseline, c.rest_sd, c.max_value, c.valid) for c in calibration]
+) -> Calibration:
+    """The participant's calibration from the rest window and each muscle's maximal contraction."""
+    return measure_calibration(
+        rest_envelope,
+        {channel: envelope for channel, (_, envelope) in contractions.items()},
+        rest_window=(rest.start_index, rest.stop_index),
+        contraction_windows={
+            channel: (window.start_index, window.stop_index)
+            for channel, (window, _) in contractions.items()
+        },
+    )

@@ -6,13 +6,12 @@ so the traces look exactly as they did live; the clock never moves.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import numpy.typing as npt
 
 from microexp_tui.acquisition.live_expressions import LiveExpression
 from microexp_tui.acquisition.recorder import RecordingSummary
+from microexp_tui.domain.calibration import Calibration
 from microexp_tui.dsp.artifacts import StreamingArtifactDetector
 from microexp_tui.dsp.filters import FilterSettings, StreamingFilterBank
 from microexp_tui.session_flow.live import LiveView
@@ -101,8 +100,8 @@ class FrozenFeed:
             expressions=self._expressions,
         )
 
-    def set_calibration(self, rest: Sequence[float], maximum: Sequence[float]) -> None:
-        """A stored session is not classified live: ignored."""
+    def set_calibration(self, calibration: Calibration) -> None:
+        """A stored session is neither classified nor detected live: ignored."""
 
     def stop(self, status: str) -> RecordingSummary | None:
         """Nothing to stop."""

@@ -17,8 +17,8 @@ import numpy.typing as npt
 from microexp_tui.acquisition.live_expressions import LiveExpression
 from microexp_tui.acquisition.recorder import Recorder, RecordingOptions, RecordingSummary
 from microexp_tui.device.protocol import Identity
+from microexp_tui.domain.calibration import Calibration
 from microexp_tui.domain.channels import ChannelSpec
-from microexp_tui.dsp.activations import ChannelLevels
 from microexp_tui.errors import ModelError
 from microexp_tui.inference.model import EmotionModel
 from microexp_tui.session_flow.board import Board
@@ -103,8 +103,8 @@ class Feed(Protocol):
         """Stop recording (slow)."""
         ...
 
-    def set_calibration(self, rest: Sequence[float], maximum: Sequence[float]) -> None:
-        """Give live classification the participant's calibration."""
+    def set_calibration(self, calibration: Calibration) -> None:
+        """Give live classification and expression detection the participant's calibration."""
         ...
 
 
@@ -243,15 +243,13 @@ class LiveSession:
             expressions=tuple(recorder.expressions.since(0)) if recorder.expressions else (),
         )
 
-    def set_calibration(self, rest: Sequence[float], maximum: Sequence[float]) -> None:
-        """Give the running classifier (if any) the participant's calibration."""
-        if self.recorder is not None:
-            apply_calibration(self.recorder, rest, maximum)
-
-    def set_expression_levels(self, levels: Sequence[ChannelLevels | None]) -> None:
-        """Detect expressions with the participant's calibration from now on."""
-        if self.recorder is not None and self.recorder.expressions is not None:
-            self.recorder.expressions.configure(levels=levels)
+    def set_calibration(self, calibration: Calibration) -> None:
+        """Classify (if a model runs) and detect expressions with this calibration from now on."""
+        if self.recorder is None:
+            return
+        apply_calibration(self.recorder, calibration)
+        if self.recorder.expressions is not None:
+            self.recorder.expressions.configure(levels=calibration.detection_levels())
 
     def stop(self, status: str) -> RecordingSummary:
         """Stop the recorder, mark the session, close the board (slow; idempotent)."""

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from microexp_tui.domain.calibration import Calibration
 from microexp_tui.domain.emotions import EMOTIONS, NEUTRAL
 
 LABELS: tuple[str, ...] = (NEUTRAL, *EMOTIONS)
@@ -72,13 +73,10 @@ def classification_problem(recorder: object) -> str | None:
     return str(problem) if problem else None
 
 
-def apply_calibration(recorder: object, rest: Sequence[float], maximum: Sequence[float]) -> bool:
+def apply_calibration(recorder: object, calibration: Calibration) -> bool:
     """Hand a fresh calibration to the recorder's running classifier; False when there is none."""
     classifier = getattr(recorder, "classifier", None)
     if classifier is None or not hasattr(classifier, "calibration"):
         return False
-    from microexp_tui.inference.normalisation import MIN_RANGE_COUNTS, Calibration
-
-    top = tuple(max(m, r + MIN_RANGE_COUNTS) for r, m in zip(rest, maximum, strict=True))
-    classifier.calibration = Calibration(tuple(rest), top)
+    classifier.calibration = calibration
     return True

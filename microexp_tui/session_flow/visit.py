@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from microexp_tui.device.protocol import Identity
+from microexp_tui.domain.calibration import Calibration
 from microexp_tui.domain.channels import ChannelSpec
 from microexp_tui.domain.electrodes import ElectrodeCheck
 from microexp_tui.domain.sessions import Participant
-from microexp_tui.dsp.calibration import ChannelNorm
 from microexp_tui.session_flow.board import Board
 from microexp_tui.session_flow.live import LiveSession
 from microexp_tui.study.consent import ConsentText
@@ -33,7 +33,8 @@ class Visit:
     """Protocol to preselect (a resumed session's)."""
     start_block: int = 0
     checks: list[ElectrodeCheck] = field(default_factory=list)
-    norms: list[ChannelNorm] = field(default_factory=list)
+    calibration: Calibration | None = None
+    """The participant's calibration from the Calibration screen (None: skipped)."""
 
     @property
     def session_id(self) -> int | None:

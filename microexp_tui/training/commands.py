@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from microexp_tui.domain.calibration import pooled_calibration
 from microexp_tui.domain.emotions import EMOTIONS, NEUTRAL
 from microexp_tui.errors import InputError
 from microexp_tui.inference.model import EmotionModel
-from microexp_tui.inference.normalisation import pooled_calibration
 from microexp_tui.training.dataset import Dataset, cut_windows
 from microexp_tui.training.evaluate import evaluate_model
 from microexp_tui.training.progress import Progress

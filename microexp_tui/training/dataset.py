@@ -16,11 +16,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
+from microexp_tui.domain.calibration import Calibration
 from microexp_tui.domain.emotions import EMOTIONS, NEUTRAL
 from microexp_tui.errors import InputError
 from microexp_tui.inference.card import ChannelInfo
 from microexp_tui.inference.gate import DEFAULT_HIGH, window_activation
-from microexp_tui.inference.normalisation import Calibration, normalise
+from microexp_tui.inference.normalisation import normalise
 from microexp_tui.inference.windows import stack_windows, window_starts
 
 LABELS: tuple[str, ...] = (NEUTRAL, *EMOTIONS)

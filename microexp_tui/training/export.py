@@ -18,17 +18,13 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
+from microexp_tui.domain.calibration import MIN_SPAN_NOISE_FACTOR, SPAN_FLOORS, Calibration
+from microexp_tui.dsp.calibration import MAX_QUANTILE, REST_CUT_FRACTION, REST_QUANTILE
 from microexp_tui.errors import ModelError
 from microexp_tui.inference.card import CARD_FORMAT, card_path_for
 from microexp_tui.inference.gate import DEFAULT_HIGH, DEFAULT_LOW
 from microexp_tui.inference.model import file_sha256
-from microexp_tui.inference.normalisation import (
-    CLIP_RANGE,
-    MAX_QUANTILE,
-    MIN_RANGE_COUNTS,
-    REST_QUANTILE,
-    Calibration,
-)
+from microexp_tui.inference.normalisation import CLIP_RANGE
 from microexp_tui.training import tf_runtime
 from microexp_tui.training.dataset import Dataset
 from microexp_tui.training.fit import FitSettings, predict_probabilities
@@ -63,10 +59,17 @@ def normalisation_section(default: Calibration) -> dict[str, Any]:
         "formula": "(envelope - rest) / (max - rest) per channel, clipped to "
         f"[{CLIP_RANGE[0]:g}, {CLIP_RANGE[1]:g}]",
         "training_calibration": (
-            "per participant, label-free from their own rows: rest = the "
-            f"{REST_QUANTILE:g} quantile, max = the {MAX_QUANTILE:g} quantile of each channel "
-            f"(at least {MIN_RANGE_COUNTS:g} counts apart); evaluation calibrates each "
-            "held-out participant the same way from their own unlabelled rows"
+            "per participant, label-free from their own rows: max = the "
+            f"{MAX_QUANTILE:g} quantile of each channel; rest and rest SD = median and scaled "
+            f"MAD of the rows below {REST_CUT_FRACTION:g} of the way from the "
+            f"{REST_QUANTILE:g} quantile to that max; evaluation calibrates each held-out "
+            "participant the same way from their own unlabelled rows"
+        ),
+        "usable_span": (
+            f"max - rest >= {MIN_SPAN_NOISE_FACTOR:g} x rest SD and >= the unit's floor "
+            f"({', '.join(f'{v:g} {k}' for k, v in SPAN_FLOORS.items())}); a channel "
+            f"failing it is normalised with max({MIN_SPAN_NOISE_FACTOR:g} x rest SD, floor) "
+            "as its span"
         ),
         "live_calibration": (
             "the participant's calibration when one is given (rest + maximal contraction), "

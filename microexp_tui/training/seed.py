@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from microexp_tui.domain.muscles import SEED_MONTAGE
+from microexp_tui.dsp.calibration import estimate_calibration
 from microexp_tui.errors import InputError
 from microexp_tui.inference.card import ChannelInfo
-from microexp_tui.inference.normalisation import estimate_calibration
 from microexp_tui.training.dataset import LABELS, Dataset, Recording
 
 SEED_COLUMNS = ("timestamp", "emotion_label", *(f"s{i}" for i in range(1, 9)), "muscle_name")

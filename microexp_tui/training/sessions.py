@@ -20,10 +20,10 @@ import numpy as np
 from microexp_tui.domain.markers import MARKER_REST_ONSET, MARKER_STIMULUS_OFFSET, emotion_of_marker
 from microexp_tui.domain.recording import MarkerRecord
 from microexp_tui.domain.sessions import SessionRecord
+from microexp_tui.dsp.calibration import estimate_calibration
 from microexp_tui.dsp.filters import FilterSettings, StreamingFilterBank
 from microexp_tui.errors import InputError
 from microexp_tui.inference.card import ChannelInfo
-from microexp_tui.inference.normalisation import estimate_calibration
 from microexp_tui.inference.offline import MAX_CHUNK_S, join_contiguous
 from microexp_tui.inference.windows import StreamingDecimator, decimation_factor
 from microexp_tui.store.sessions import SessionStore

@@ -189,7 +189,12 @@ class MicroexpApp(App[None]):
         visit = self.visit
         assert visit.live is not None and visit.protocol is not None
         return RecordingScreen(
-            visit.live, visit.montage, visit.protocol, visit.start_block, visit.norms, visit.checks
+            visit.live,
+            visit.montage,
+            visit.protocol,
+            visit.start_block,
+            visit.calibration,
+            visit.checks,
         )
 
     def goto_review(self, session_id: int) -> None:

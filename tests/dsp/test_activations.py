@@ -7,11 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from microexp_tui.domain.calibration import DetectionLevels
 from microexp_tui.domain.expressions import Activation
 from microexp_tui.dsp.activations import (
     ActivationDetector,
     ActivationSettings,
-    ChannelLevels,
     envelope_delay_samples,
 )
 from microexp_tui.dsp.artifacts import ArtifactFlag
@@ -19,7 +19,7 @@ from microexp_tui.dsp.filters import FilterSettings
 from microexp_tui.errors import InputError
 
 RATE_HZ = 1000.0
-REST = ChannelLevels(baseline=10.0, rest_sd=2.0, max_value=410.0)
+REST = DetectionLevels(baseline=10.0, rest_sd=2.0, span=400.0)
 """on = 10 + max(6 x 2, 0.1 x 400, 40) = 50, off = 30."""
 
 
@@ -142,7 +142,7 @@ def _noisy_scene(seed: int) -> np.ndarray:
 SCENE = _noisy_scene(7)
 
 
-def _in_chunks(sizes: list[int], levels: list[ChannelLevels | None] | None) -> list[Activation]:
+def _in_chunks(sizes: list[int], levels: list[DetectionLevels | None] | None) -> list[Activation]:
     """Activations of SCENE fed in chunks of the given sizes (cycled)."""
     detector = ActivationDetector(RATE_HZ, 3, levels=levels, delay_samples=[3, 5, 0])
     found: list[Activation] = []
@@ -166,7 +166,9 @@ WHOLE = {
     mode=st.sampled_from(sorted(WHOLE)),
 )
 def test_results_are_identical_for_any_chunking(sizes: list[int], mode: str) -> None:
-    levels: list[ChannelLevels | None] | None = [REST, REST, None] if mode == "calibrated" else None
+    levels: list[DetectionLevels | None] | None = (
+        [REST, REST, None] if mode == "calibrated" else None
+    )
     assert len(WHOLE[mode]) >= 4
     assert _in_chunks(sizes, levels) == WHOLE[mode]
 

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from microexp_tui.analysis.microexpressions import detect_in_counts
+from microexp_tui.domain.calibration import DetectionLevels
 from microexp_tui.domain.expressions import Expression
 from microexp_tui.domain.muscles import SEED_MONTAGE
-from microexp_tui.dsp.activations import ChannelLevels
 from microexp_tui.expressions.truth import DetectionScore, KnownExpression, score_detections
 from microexp_tui.paths import resource_dir
 from microexp_tui.simulator.render import render_scenario
@@ -42,7 +42,7 @@ def detect(
     data: np.ndarray,
     mode: str = "envelope",
     chunk: int | None = None,
-    levels: list[ChannelLevels | None] | None = None,
+    levels: list[DetectionLevels | None] | None = None,
 ) -> list[Expression]:
     """Expressions found in rendered counts fed in chunks of `chunk` samples (default: whole)."""
     step = chunk or data.shape[0]
@@ -91,7 +91,7 @@ def test_with_a_calibration_peaks_are_percent_of_maximal_contraction() -> None:
     data = counts("micro_macro")
     rest = detect(data[:1500], chunk=None)  # the first 1.5 s are rest
     assert rest == []
-    levels: list[ChannelLevels | None] = [ChannelLevels(20.0, 8.0, 520.0)] * 8
+    levels: list[DetectionLevels | None] = [DetectionLevels(20.0, 8.0, 500.0)] * 8
     found = detect(data, levels=levels)
     assert_targets(score_detections(found, known("micro_macro")))
     peaks = [a.peak_pct_mvc for x in found for a in x.activations]

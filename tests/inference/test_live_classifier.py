@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from microexp_tui.domain.calibration import Calibration
 from microexp_tui.domain.emotions import NEUTRAL
 from microexp_tui.errors import InputError, ModelError
 from microexp_tui.inference.live import LiveClassifier, Prediction
 from microexp_tui.inference.model import EmotionModel
-from microexp_tui.inference.normalisation import Calibration
 from tests.inference.conftest import ENVELOPE, SEED_MUSCLES, envelope_with
 
 
@@ -69,7 +69,8 @@ def test_a_hop_shorter_than_a_row_never_repeats_a_window(cnn_model: EmotionModel
 
 def test_the_participants_calibration_is_used_when_given(cnn_model: EmotionModel) -> None:
     envelope = envelope_with([("anger", 0.0, 2.0)], seconds=2)
-    weak = Calibration((20.0,) * 8, (5000.0,) * 8)  # contractions tiny next to this "max"
+    # contractions tiny next to this "max"
+    weak = Calibration.from_levels((20.0,) * 8, (2.0,) * 8, (5000.0,) * 8)
     predictions = _classifier(cnn_model, calibration=weak).push(0, envelope)
     assert {p.label for p in predictions} == {NEUTRAL}
     assert {p.label for p in _classifier(cnn_model).push(0, envelope)} == {"anger"}

@@ -37,7 +37,7 @@ def test_card_describes_the_model_completely(name: str) -> None:
     assert {c["sensor_kind"] for c in card["channels"]} == {"envelope"}
     assert card["input"]["rate_hz"] == 20.0 and card["input"]["window_rows"] == 10
     assert card["normalisation"]["function"].endswith("normalisation.normalise")
-    assert len(card["normalisation"]["default_calibration"]["rest_counts"]) == 8
+    assert len(card["normalisation"]["default_calibration"]["channels"]) == 8
     assert card["neutral"]["low"] < card["neutral"]["high"]
     training = card["training"]
     assert training["participants"] == [f"subject_{i:02d}" for i in range(1, 13)]

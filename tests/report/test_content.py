@@ -73,7 +73,7 @@ def test_events_validation_models_and_longitudinal(main_pdf: Pdf, report_db: Rep
     assert f"{len(plan)} expressions ({micro} micro-expressions" in main_pdf.text
     assert "AU12 10 9 8 0.80 0.89 0.84 40" in main_pdf.text
     assert "sync marker 0x0400 at 2.000 s" in main_pdf.text
-    assert "cnn-window-10x8-8b18557c1ca0" in main_pdf.text
+    assert "cnn-window-10x8-d5624483e4ab" in main_pdf.text
     assert "shipped as models/cnn_window.card.json" in main_pdf.text
     assert "leave-one-participant-out" in main_pdf.text
     assert f"Session {report_db.earlier} Session {report_db.main} (this)" in main_pdf.text

@@ -23,8 +23,8 @@ def test_seed_folder_loads_one_recording_per_participant(seed_dir: Path) -> None
     assert [c.muscle for c in dataset.channels][:2] == ["Zygomaticus major", "Frontalis"]
     assert len(dataset.content_sha256) == 64
     calibration = first.calibration
-    assert all(10 < r < 50 for r in calibration.rest_counts)
-    assert all(380 < m < 470 for m in calibration.max_counts)  # subject_01 peaks near 460
+    assert all(10 < row.baseline < 50 for row in calibration.channels)
+    assert all(380 < row.max_value < 470 for row in calibration.channels)  # peaks near 460
 
 
 def test_windows_stay_inside_blocks_and_do_not_overlap(seed_dir: Path) -> None:

@@ -105,7 +105,9 @@ def _completed_extras(store: SessionStore, session_id: int) -> None:
     store.save_electrode_checks(session_id, checks, "snap")
     store.add_override(session_id, "electrode_check", "channel 6", "gel refreshed", "snap")
     rows = [
-        ChannelCalibration(ch, 2.0, 1.5, 300.0 - 10 * ch, ch != 5, 0, 250, 300, 800)
+        ChannelCalibration(
+            ch, 2.0, 1.5 if ch != 5 else 30.0, 300.0 - 10 * ch, ch != 5, 0, 250, 300, 800
+        )
         for ch in range(CHANNELS)
     ]
     store.save_calibration(session_id, rows, "snap")

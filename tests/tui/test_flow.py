@@ -92,7 +92,7 @@ async def _drive_full_flow(db: Path, tmp_path: Path) -> int:
             calibration = app.screen
             assert isinstance(calibration, CalibrationScreen)
             await pilot.press("space")
-            await wait_for(pilot, lambda: bool(calibration.rows), "calibration saved")
+            await wait_for(pilot, lambda: calibration.calibration is not None, "calibration saved")
             await pilot.press("ctrl+s")
 
             await wait_for(pilot, lambda: isinstance(app.screen, RecordingScreen), "recording")

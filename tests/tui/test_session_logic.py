@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from microexp_tui.domain.calibration import ChannelCalibration
 from microexp_tui.domain.electrodes import ElectrodeCheck
 from microexp_tui.domain.markers import (
     MARKER_STIMULUS_OFFSET,
@@ -17,8 +18,9 @@ from microexp_tui.domain.markers import (
     stimulus_onset_code,
 )
 from microexp_tui.dsp import electrode_metrics as ec
-from microexp_tui.dsp.calibration import ChannelNorm, compute_norms, normalise
+from microexp_tui.dsp.calibration import measure_calibration
 from microexp_tui.errors import InputError
+from microexp_tui.inference.normalisation import normalise
 from microexp_tui.session_flow.predictions import coerce_prediction
 from microexp_tui.session_flow.protocol_run import ProtocolRun
 from microexp_tui.session_flow.steps import StepRunner, check_steps
@@ -103,10 +105,10 @@ def test_calibration_normalises_to_the_participants_own_maximum() -> None:
     rest = np.full((500, 2), 10.0)
     contraction = np.full((500, 2), 10.0)
     contraction[:, 0] = 210.0
-    norms = compute_norms(rest, {0: contraction})
-    assert norms[0] == ChannelNorm(10.0, 0.0, 210.0, True)
-    assert not norms[1].valid
-    assert normalise(np.array([[110.0, 10.0]]), norms)[0, 0] == pytest.approx(0.5)
+    calibration = measure_calibration(rest, {0: contraction})
+    assert calibration.channels[0] == ChannelCalibration(0, 10.0, 0.0, 210.0, True)
+    assert not calibration.channels[1].valid
+    assert normalise(np.array([[110.0, 10.0]]), calibration)[0, 0] == pytest.approx(0.5)
 
 
 def test_protocol_run_pauses_mid_stimulus_and_restarts_it() -> None:

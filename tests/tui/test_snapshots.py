@@ -10,8 +10,8 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 
 from microexp_tui.device.protocol import BoardId, Identity, SensorKind
+from microexp_tui.domain.calibration import Calibration
 from microexp_tui.session_flow.board import SIMULATED_LABEL, Board, BoardChoice
-from microexp_tui.session_flow.checks import norms_of
 from microexp_tui.session_flow.frozen import FrozenFeed
 from microexp_tui.session_flow.predictions import LivePrediction
 from microexp_tui.settings import Settings
@@ -135,8 +135,8 @@ def test_calibration(snap_compare, seeded_app) -> None:  # type: ignore[no-untyp
     def make(a: MicroexpApp) -> Screen[None]:
         feed = frozen(a, seeded.completed)
         checks = a.store.electrode_checks(seeded.completed)
-        rows = a.store.calibration(seeded.completed)
-        return CalibrationScreen(feed, feed.montage, checks, rows)
+        calibration = Calibration(tuple(a.store.calibration(seeded.completed)))
+        return CalibrationScreen(feed, feed.montage, checks, calibration)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=with_screen(make))
 
@@ -146,9 +146,9 @@ def test_recording_with_live_probabilities(snap_compare, seeded_app) -> None:  #
 
     def make(a: MicroexpApp) -> Screen[None]:
         feed = frozen(a, seeded.completed, prediction=PREDICTION)
-        norms = norms_of(a.store.calibration(seeded.completed))
+        calibration = Calibration(tuple(a.store.calibration(seeded.completed)))
         checks = a.store.electrode_checks(seeded.completed)
-        return RecordingScreen(feed, feed.montage, load_protocol("demo"), 0, norms, checks)
+        return RecordingScreen(feed, feed.montage, load_protocol("demo"), 0, calibration, checks)
 
     async def run_before(pilot: Pilot[None]) -> None:
         await with_screen(make)(pilot)  # type: ignore[misc]

@@ -14,11 +14,16 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header
 
-from microexp_tui.domain.calibration import ChannelCalibration
+from microexp_tui.domain.calibration import (
+    COUNTS,
+    MIN_SPAN_NOISE_FACTOR,
+    Calibration,
+    span_floor,
+)
 from microexp_tui.domain.channels import ChannelSpec
 from microexp_tui.domain.electrodes import ElectrodeCheck
 from microexp_tui.dsp.electrode_metrics import guided_steps
-from microexp_tui.session_flow.checks import evaluate_calibration, norms_of
+from microexp_tui.session_flow.checks import evaluate_calibration, weak_channels
 from microexp_tui.session_flow.live import Feed
 from microexp_tui.session_flow.steps import check_steps
 from microexp_tui.tui.screens.live_base import LiveScreen
@@ -31,10 +36,10 @@ MVC_SUFFIX = " as hard as you can"
 class CalibrationSaved(Message):
     """The worker computed and saved the calibration."""
 
-    def __init__(self, rows: list[ChannelCalibration]) -> None:
-        """Carry the rows."""
+    def __init__(self, calibration: Calibration) -> None:
+        """Carry the calibration."""
         super().__init__()
-        self.rows = rows
+        self.calibration = calibration
 
 
 class CalibrationSkipped(Message):
@@ -47,11 +52,13 @@ class CalibrationScreen(LiveScreen):
     TITLE = "Calibration"
     HELP = (
         "Space starts the calibration: the participant rests (baseline), then contracts each "
-        "muscle as hard as they can when asked. The rest level and the maximal contraction "
-        "of each channel are saved as this participant's normalisation for the session, so "
-        "live traces and events are shown as a share of their own maximum. Channels whose "
-        "contraction barely rose are marked weak: redo (space), or carry on. Skipping needs "
-        "a reason (k)."
+        "muscle as hard as they can when asked. The rest level, rest noise and maximal "
+        "contraction of each channel are saved as this participant's calibration for the "
+        "session and used from then on, so live traces and events are shown as a share of "
+        "their own maximum. A channel whose contraction rose less than "
+        f"{MIN_SPAN_NOISE_FACTOR:g} times its rest noise, or less than "
+        f"{span_floor(COUNTS):g} counts, is marked weak (no % of maximum for it; the model "
+        "uses a fallback range): redo (space), or carry on. Skipping needs a reason (k)."
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "start", "Start/redo"),
@@ -65,12 +72,12 @@ class CalibrationScreen(LiveScreen):
         feed: Feed,
         montage: Sequence[ChannelSpec],
         checks: Sequence[ElectrodeCheck] = (),
-        rows: Sequence[ChannelCalibration] = (),
+        calibration: Calibration | None = None,
     ) -> None:
-        """Calibrate `feed`'s channels; `rows` shows an earlier calibration."""
+        """Calibrate `feed`'s channels; `calibration` shows an earlier one."""
         super().__init__(feed, montage)
         self.checks = list(checks)
-        self.rows = list(rows)
+        self.calibration = calibration
         self.saving = False
 
     def compose(self) -> ComposeResult:
@@ -104,7 +111,7 @@ class CalibrationScreen(LiveScreen):
             replace(step, prompt=step.prompt + MVC_SUFFIX) if step.kind == "contract" else step
             for step in steps
         ]
-        self.rows = []
+        self.calibration = None
         self.fill_rows()
         self.begin_steps(steps)
 
@@ -116,14 +123,14 @@ class CalibrationScreen(LiveScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="save_the_calibration")
     def save(self) -> None:
-        """Normalisation per channel, stored with the session (worker thread)."""
+        """Calibration per channel, stored with the session and used live (worker thread)."""
         assert self.rest is not None and self.feed.session_id is not None
         window, envelope = self.rest
-        rows = evaluate_calibration(window, envelope, self.captured)
+        calibration = evaluate_calibration(window, envelope, self.captured)
         actor = self.mx.settings.operator or "operator"
-        self.mx.store.save_calibration(self.feed.session_id, rows, actor)
-        self.feed.set_calibration([r.baseline for r in rows], [r.max_value for r in rows])
-        self.post_message(CalibrationSaved(rows))
+        self.mx.store.save_calibration(self.feed.session_id, calibration.channels, actor)
+        self.feed.set_calibration(calibration)
+        self.post_message(CalibrationSaved(calibration))
 
     def worker_failed(self, group: str, error: BaseException) -> None:
         """Allow a redo after a failure."""
@@ -133,14 +140,13 @@ class CalibrationScreen(LiveScreen):
     def on_calibration_saved(self, message: CalibrationSaved) -> None:
         """Show the normalisation."""
         self.saving = False
-        self.rows = message.rows
+        self.calibration = message.calibration
         self.fill_rows()
-        weak = [row.channel_index + 1 for row in self.rows if not row.valid]
-        montage_weak = [n for n in weak if self.montage[n - 1].muscle]
+        weak = weak_channels(self.calibration, self.montage)
         text = (
-            f"Weak contraction on channels {', '.join(map(str, montage_weak))}: redo (space) "
+            f"Weak contraction on channels {', '.join(map(str, weak))}: redo (space) "
             "or continue (ctrl+s)"
-            if montage_weak
+            if weak
             else "Calibration saved: continue with ctrl+s"
         )
         self.query_one(InstructionPanel).show("DONE", text, None, 1.0)
@@ -149,7 +155,8 @@ class CalibrationScreen(LiveScreen):
         """One row per channel."""
         table = self.query_one("#calibration", DataTable)
         table.clear()
-        by_channel = {row.channel_index: row for row in self.rows}
+        rows = self.calibration.channels if self.calibration else ()
+        by_channel = {row.channel_index: row for row in rows}
         for spec in self.montage:
             row = by_channel.get(spec.index)
             if row is None:
@@ -165,10 +172,10 @@ class CalibrationScreen(LiveScreen):
 
     def action_continue(self) -> None:
         """On to the recording with this calibration."""
-        if not self.rows:
+        if self.calibration is None:
             self.notify("Calibrate first (space), or skip with a reason (k).", severity="warning")
             return
-        self.mx.visit.norms = norms_of(self.rows)
+        self.mx.visit.calibration = self.calibration
         self.mx.goto_recording()
 
     def action_skip(self) -> None:
@@ -194,7 +201,7 @@ class CalibrationScreen(LiveScreen):
 
     def on_calibration_skipped(self, message: CalibrationSkipped) -> None:
         """On to the recording without normalisation."""
-        self.mx.visit.norms = []
+        self.mx.visit.calibration = None
         self.mx.goto_recording()
 
     def action_abort(self) -> None:

@@ -14,12 +14,12 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Header
 
 from microexp_tui.acquisition.live_expressions import LiveExpression
+from microexp_tui.domain.calibration import Calibration
 from microexp_tui.domain.channels import ChannelSpec
 from microexp_tui.domain.electrodes import ElectrodeCheck
 from microexp_tui.domain.markers import MARKER_OPERATOR_BASE
 from microexp_tui.domain.sessions import ProtocolProgress
-from microexp_tui.dsp.activations import ChannelLevels
-from microexp_tui.dsp.calibration import ChannelNorm, normalise
+from microexp_tui.inference.normalisation import normalise
 from microexp_tui.session_flow.live import Feed, LiveView
 from microexp_tui.session_flow.protocol_run import ProtocolRun, RunStatus
 from microexp_tui.study.media import open_media
@@ -87,13 +87,14 @@ class RecordingScreen(LiveScreen):
         montage: Sequence[ChannelSpec],
         protocol: Protocol,
         start_block: int = 0,
-        norms: Sequence[ChannelNorm] = (),
+        calibration: Calibration | None = None,
         checks: Sequence[ElectrodeCheck] = (),
     ) -> None:
-        """Play `protocol` from `start_block` on `feed`, normalising with `norms`."""
+        """Play `protocol` from `start_block` on `feed`, showing traces with `calibration`."""
         super().__init__(feed, montage)
         self.checks = list(checks)
-        self.norms = list(norms) if len(norms) == len(montage) else []
+        fits = calibration is not None and calibration.count == len(montage)
+        self.calibration = calibration if fits else None
         self.run = ProtocolRun(protocol, feed.rate_hz, start_block)
         self.last_expression: int | None = None
         """Number of the newest expression shown (None until the first tick)."""
@@ -119,14 +120,6 @@ class RecordingScreen(LiveScreen):
         self.query_one("#probs").border_title = "Emotion"
         self.query_one("#events").border_title = "Expressions"
         self.query_one("#events", LiveStatic).show("none yet")
-        set_levels = getattr(self.feed, "set_expression_levels", None)
-        if self.norms and set_levels is not None:
-            set_levels(
-                [
-                    ChannelLevels(n.baseline, n.rest_sd, n.max_value if n.valid else None)
-                    for n in self.norms
-                ]
-            )
         super().on_mount()
 
     # -- every tick --------------------------------------------------------------------------
@@ -136,8 +129,8 @@ class RecordingScreen(LiveScreen):
         from microexp_tui.tui.screens.live_base import trace_channels
 
         channels = trace_channels(self.montage, self.checks)
-        if self.norms:
-            values = normalise(view.traces, self.norms).astype(np.float32)
+        if self.calibration is not None:
+            values = np.maximum(normalise(view.traces, self.calibration), np.float32(0.0))
             scales = np.ones(len(self.montage))
             self.query_one(TraceView).show(values, view.flags, channels, scales, unit="%")
         else:
