@@ -39,7 +39,7 @@ class ChannelSpec:
     sensor_kind: str
     action_units: tuple[str, ...] = ()
     unit: str = "mV"
-    """Unit of the physical value: "mV", "uV", "V", "counts" (uncalibrated ADC counts) or a feature's."""
+    """Unit of the physical value: "mV", "uV", "V", "counts" (uncalibrated) or a feature's."""
     scale: float = BOARD_ADC_VREF_MV / 2**BOARD_ADC_BITS
     """Physical units per stored unit (the board: 5000 mV / 1024 counts)."""
     offset: float = 0.0

@@ -96,7 +96,7 @@ def run_simulator(args: argparse.Namespace) -> int:
         duration_s=args.duration_s,
         tx_buffer_bytes=args.tx_buffer_bytes,
     )
-    threading.Thread(target=warm_up, name="import-scipy", daemon=True).start()
+    warm_up()  # a board is ready when it is announced: START must not wait for scipy
     with _stop_on_signals() as stop:
         return Server(Board(config), options, sys.stdout, stop.is_set).run()
 

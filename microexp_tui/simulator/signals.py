@@ -112,7 +112,7 @@ def activation_excess(
 
 
 def warm_up() -> None:
-    """Import scipy.signal now (it takes ~0.5 s), e.g. from a background thread."""
+    """Import scipy.signal (0.5-2 s) before the board is announced, so START streams at once."""
     import scipy.signal  # noqa: F401
 
 
