@@ -68,6 +68,7 @@ def test_a_run_longer_than_the_vectorised_window_stays_one_run() -> None:
     counts = counts_block(codec.FAST_PATH_MAX_FRAMES * 2 + 333, channels=2)
     _, result = decode(DecoderState(), encode_samples_block(0, counts), 2)
     (run,) = result.items
+    assert isinstance(run, SampleRun)
     np.testing.assert_array_equal(run.counts, counts)
 
 
@@ -75,6 +76,7 @@ def test_consecutive_seq_across_the_wrap_is_one_run() -> None:
     counts = counts_block(40)
     _, result = decode(DecoderState(), encode_samples_block(65520, counts), 8)
     (run,) = result.items
+    assert isinstance(run, SampleRun)
     assert run.first_seq == 65520
     np.testing.assert_array_equal(run.counts, counts)
 
@@ -108,6 +110,7 @@ def test_garbage_between_frames_of_one_run_does_not_split_it() -> None:
     data = frames[: 10 * 24] + b"\x00\x01\x02" + frames[10 * 24 :]
     _, result = decode(DecoderState(), data, 8)
     (run,) = result.items
+    assert isinstance(run, SampleRun)
     np.testing.assert_array_equal(run.counts, counts)
     assert result.garbage_bytes == 3
 
@@ -119,6 +122,7 @@ def test_a_crc_failure_resumes_one_byte_after_the_sync() -> None:
     assert result.crc_errors == 1
     assert result.garbage_bytes == 24
     (run,) = result.items
+    assert isinstance(run, SampleRun)
     assert (run.first_seq, len(run.counts)) == (1, 11)
 
 
@@ -157,12 +161,17 @@ def test_feeding_one_byte_at_a_time_gives_the_same_frames() -> None:
     status = encode_frame(FrameType.STATUS, 1, status_payload(STATUS))
     data = b"\xa5" + encode_samples_block(9, counts_block(10)) + status + b"zz"
     state = DecoderState()
-    rows, frames, garbage = [], [], 0
+    rows: list[SampleRun] = []
+    frames: list[Frame] = []
+    garbage = 0
     for byte in data:
         state, result = decode(state, bytes([byte]), 8)
         garbage += result.garbage_bytes
         for item in result.items:
-            (rows if isinstance(item, SampleRun) else frames).append(item)
+            if isinstance(item, SampleRun):
+                rows.append(item)
+            else:
+                frames.append(item)
     assert len(rows) == 10 and rows[0].first_seq == 9
     assert frames == [Frame(FrameType.STATUS, 1, status_payload(STATUS))]
     assert garbage == 3 and state.pending == b""

@@ -43,7 +43,7 @@ from microexp_tui.device.protocol import (
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 MAX_FRAME_BYTES = 8 + 255
-REFERENCE_SIZES = {
+REFERENCE_SIZES: dict[int, int] = {
     FrameType.MARKER: 7,
     FrameType.STATUS: 16,
     FrameType.ACK: 4,

@@ -58,7 +58,7 @@ def test_classified_expressions_do_not_depend_on_chunking(chunk: int) -> None:
     classifier = ModelWindowClassifier(model, RATE_HZ, muscles, ["envelope"] * 8)
     data = counts("micro_macro")
 
-    def detect(step: int) -> list[object]:
+    def detect(step: int) -> list[tuple[int, str | None, float, str]]:
         pieces = [(i, data[i : i + step]) for i in range(0, data.shape[0], step)]
         found, _ = detect_in_counts(
             pieces,

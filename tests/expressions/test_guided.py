@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from microexp_tui.domain.markers import (
     MARKER_REST_ONSET,
@@ -44,7 +45,7 @@ def test_review_and_report_label_the_guided_contraction(tmp_path: Path) -> None:
         session_id = start_recording(store)
         for second in range(15):
             store.write_batch(session_id, one_second(second * RATE_HZ))
-        markers = [
+        markers: list[MarkerRecord | tuple[Any, ...]] = [
             MarkerRecord(2000, guided_contraction_code(0), "operator app"),
             MarkerRecord(12000, stimulus_onset_code("fear"), "protocol"),
         ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ VIDEO_START_S = 4.0
 
 
 @pytest.fixture
-def session(tmp_path: Path) -> tuple[SessionStore, int, Path]:
+def session(tmp_path: Path) -> Iterator[tuple[SessionStore, int, Path]]:
     """A stored session with detected expressions, a trigger marker and the video's AU file."""
     scripted = many_expressions(16)
     store = SessionStore.open(tmp_path / "s.db")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,7 @@ from tests.inference.conftest import MODELS_DIR, SHIPPED
 ONE_MB = 1024 * 1024
 
 
-def _card(name: str) -> dict:  # type: ignore[type-arg]
+def _card(name: str) -> dict[str, Any]:
     return json.loads(card_path_for(MODELS_DIR / f"{name}.onnx").read_text(encoding="utf-8"))
 
 

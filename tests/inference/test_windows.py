@@ -31,7 +31,8 @@ def test_streaming_decimation_equals_one_pass(cuts: list[int]) -> None:
     envelope = rng.random((sum(cuts), 3)).astype(np.float32)
     first_row, expected = block_means(envelope, 7, 50)
     decimator = StreamingDecimator(50, 3)
-    got, position = [], 0
+    got: list[np.ndarray] = []
+    position = 0
     for size in cuts:
         row, rows, restarted = decimator.push(7 + position, envelope[position : position + size])
         assert not restarted

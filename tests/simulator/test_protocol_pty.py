@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from microexp_tui.device.protocol import (
+    Ack,
     AckResult,
     BoardId,
     Command,
@@ -73,7 +74,7 @@ def test_start_streams_consecutive_samples_from_zero_then_stop(host: Host) -> No
 
 
 def test_set_rate_and_channels_with_refusals(host: Host) -> None:
-    results = []
+    results: list[Ack] = []
     for cmd, value in [
         (Command.SET_RATE, 100),
         (Command.SET_CHANNELS, 17),

@@ -94,8 +94,8 @@ def test_raw_mode_has_mains_emg_bursts_and_drift(tmp_path: Path) -> None:
         freqs, power = sps.welch(counts[:1000, channel], fs=1000, nperseg=1000)
         in_band = freqs >= 10
         assert freqs[in_band][np.argmax(power[in_band])] == 50.0
-    active = counts[1300:2700, 0]
-    rest = counts[3300:4000, 0]
+    active = counts[1300:2700, 0].astype(np.float64)
+    rest = counts[3300:4000, 0].astype(np.float64)
     assert band_power(active, 60, 450) > 50 * band_power(rest, 60, 450)
     assert band_power(active, 20, 40) > 20 * band_power(rest, 20, 40)
     assert active.std() > 60 and rest.std() < 30

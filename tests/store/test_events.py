@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,7 +27,7 @@ EVENTS_VERSION = 11
 
 
 def test_events_of_every_kind_round_trip_with_their_conditions(tmp_path: Path) -> None:
-    events = [
+    events: list[MarkerRecord | tuple[Any, ...]] = [
         MarkerRecord(5, None, "lsl", "go cue", 1.25, "external", "congruent"),
         MarkerRecord(7, None, "video", None, None, "stimulus", "neutral"),
         MarkerRecord(9, 42, "lab-b", "trial_type=3", None, "trigger", None),

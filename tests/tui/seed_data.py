@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -16,7 +17,7 @@ from microexp_tui.domain.markers import (
     MARKER_STIMULUS_OFFSET,
     stimulus_onset_code,
 )
-from microexp_tui.domain.recording import Batch
+from microexp_tui.domain.recording import Batch, MarkerRecord
 from microexp_tui.domain.sessions import ProtocolProgress
 from microexp_tui.expressions.grouping import group_activations
 from microexp_tui.store.sessions import SessionStore
@@ -57,9 +58,9 @@ def synthetic_counts(seed: int = 5) -> np.ndarray:
     return np.clip(np.round(counts), 0, 1023).astype(np.int16)
 
 
-def _marker(index: int, code: int, label: str) -> tuple[int, int, str, str, float]:
+def _marker(index: int, code: int, label: str) -> MarkerRecord:
     """A stored marker row."""
-    return (index, code, "board", label, 0.0)
+    return MarkerRecord(index, code, "board", label, 0.0)
 
 
 def _completed_session(store: SessionStore, participant_id: int) -> int:
@@ -74,7 +75,7 @@ def _completed_session(store: SessionStore, participant_id: int) -> int:
         protocol="demo",
         operator="snap",
     )
-    markers = [
+    markers: list[MarkerRecord | tuple[Any, ...]] = [
         _marker(500, MARKER_REST_ONSET, "rest onset"),
         _marker(750, stimulus_onset_code("happy"), "stimulus onset: happy"),
         _marker(1250, MARKER_STIMULUS_OFFSET, "stimulus offset"),

@@ -57,7 +57,11 @@ async def _electrode_check(app: MicroexpApp, pilot) -> None:  # type: ignore[no-
             screen.query_one("#results", DataTable).move_cursor(row=check.channel_index)
             await pilot.press("o")
             await pilot.press(*"gel refreshed", "enter")
-            await wait_for(pilot, lambda c=check: c.channel_index in screen.overridden, "override")
+
+            def overridden(channel: int = check.channel_index) -> bool:
+                return channel in screen.overridden
+
+            await wait_for(pilot, overridden, "override")
     await pilot.press("ctrl+s")
 
 
