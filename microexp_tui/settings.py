@@ -216,9 +216,10 @@ def environment_variables() -> dict[str, str]:
     return {environment_variable(path): path for path in field_paths()}
 
 
-def config_path() -> Path:
-    """Where settings are read from and saved to."""
-    override = os.environ.get(CONFIG_FILE_ENV)
+def config_path(environ: Mapping[str, str] | None = None) -> Path:
+    """Where settings are read from and saved to ($MICROEXP_CONFIG_FILE of `environ`, else
+    of the process's environment, else settings.toml in the user config directory)."""
+    override = (os.environ if environ is None else environ).get(CONFIG_FILE_ENV)
     if override:
         return Path(override).expanduser()
     return Path(user_config_dir(APP_NAME, appauthor=False)) / "settings.toml"
@@ -226,8 +227,8 @@ def config_path() -> Path:
 
 def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     """Defaults, then the file (if it exists), then environment overrides; all checked."""
-    path = path or config_path()
     environ = os.environ if environ is None else environ
+    path = path or config_path(environ)
     file_values: dict[str, Any] = {}
     if path.exists():
         settings_file = read_person_file(path, "settings file")

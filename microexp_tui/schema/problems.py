@@ -148,7 +148,9 @@ def _bounded_phrase(kind: str, ctx: dict[str, Any], value: Any) -> str | None:
     if kind == "too_short":
         return f"must have at least {ctx['min_length']} {_entries(ctx['min_length'])}"
     if kind == "too_long":
-        return f"must have at most {ctx['max_length']} {_entries(ctx['max_length'])}"
+        most, actual = ctx["max_length"], ctx.get("actual_length")
+        counted = f" (it has {actual})" if actual is not None else ""
+        return f"must have at most {most} {_entries(most)}{counted}"
     return None
 
 
