@@ -175,7 +175,11 @@ class SettingsVariables(BaseSettings, Settings):
 
 
 class _EnvironmentSource(EnvSettingsSource):
-    """The settings' environment variables, read from a given mapping instead of os.environ."""
+    """The settings' environment variables, read from a given mapping instead of os.environ.
+
+    pydantic-settings reads os.environ in `_load_env_vars`; overriding it is how a caller (and
+    a test) hands it another environment without changing the process's.
+    """
 
     def __init__(self, environ: Mapping[str, str]) -> None:
         """Read `environ` (names are matched case-insensitively, like pydantic-settings does)."""

@@ -14,7 +14,6 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from microexp_tui.device.protocol import MAX_CHANNELS
 from microexp_tui.domain.channels import SENSOR_KINDS
 from microexp_tui.domain.emotions import EMOTIONS, NEUTRAL
 from microexp_tui.errors import InputError, ModelError
@@ -147,7 +146,8 @@ class CardFile(_CardPart):
     input_mode: Annotated[str, AfterValidator(one_of(INPUT_MODES))]
     classes: Annotated[list[str], Field(min_length=1), AfterValidator(_distinct_emotions)]
     input: CardInput
-    channels: Annotated[list[CardChannel], Field(min_length=1, max_length=MAX_CHANNELS)]
+    channels: Annotated[list[CardChannel], Field(min_length=1)]
+    """One entry per model input (their count is checked against the ONNX file on loading)."""
     normalisation: CardNormalisation
     neutral: CardNeutral
     onnx_sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
