@@ -122,8 +122,8 @@ class BlockFile(FileModel):
         kind = info.data.get("kind")
         if kind == "stimulus" and emotion is None:
             raise ValueError(f"is missing: a stimulus needs one of {', '.join(EMOTIONS)}")
-        if emotion is not None and emotion not in EMOTIONS:
-            raise ValueError(f"must be one of {', '.join(EMOTIONS)}")
+        if emotion is not None:
+            one_of(EMOTIONS)(emotion)
         return emotion if kind == "stimulus" else None
 
     def to_block(self) -> Block:

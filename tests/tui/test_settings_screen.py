@@ -37,7 +37,7 @@ def test_sources_are_shown_and_a_bad_value_is_named_before_saving(tmp_path: Path
                 assert source_shown(screen, "rest_s") == "env"
                 assert source_shown(screen, "refresh_hz") == "default"
                 notes = [str(note.content) for note in screen.query(".source-note").results(Static)]
-                assert notes == ["set by MICROEXP_CHECKS_REST_S, which overrides the file"]
+                assert notes == ["from MICROEXP_CHECKS_REST_S"]
 
                 screen.query_one("#refresh_hz", Input).value = "fast"
                 await pilot.press("ctrl+s")

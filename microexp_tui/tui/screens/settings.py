@@ -162,7 +162,7 @@ class SettingsScreen(FlowScreen):
             classes="field-row",
         )
         if source.startswith(ENV_PREFIX):
-            yield Static(f"set by {source}, which overrides the file", classes="source-note")
+            yield Static(f"from {source}", classes="source-note")
 
     @staticmethod
     def _select(name: str, options: list[str], current: str) -> Select[str]:
