@@ -8,16 +8,20 @@ needed to run the model are parsed into `ModelCard`; the whole document stays in
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from microexp_tui.domain.calibration import Calibration
 from microexp_tui.domain.channels import SENSOR_KINDS
 from microexp_tui.domain.emotions import EMOTIONS, NEUTRAL
 from microexp_tui.errors import InputError, ModelError
 from microexp_tui.inference.gate import NeutralGate
+from microexp_tui.schema.problems import Problem, invalid, validate_file
+from microexp_tui.schema.reader import PersonFile, read_person_file
+from microexp_tui.schema.types import FiniteFloat, Line, Title, one_of
 
 CARD_FORMAT = "microexp-model-card/1"
 CARD_SUFFIX = ".card.json"
@@ -76,114 +80,129 @@ class ModelCard:
         return 1000.0 * self.window_rows / self.rate_hz
 
 
-class _Fields:
-    """A card being read, able to name the file and field in every error."""
-
-    def __init__(self, source: Path, data: Any) -> None:
-        """Wrap the parsed JSON document."""
-        self.source = source
-        if not isinstance(data, dict):
-            raise self.error("the card", "must be a JSON object")
-        self.data: dict[str, Any] = data
-
-    def error(self, field: str, message: str) -> ModelError:
-        """ModelError naming the card file and the field."""
-        return ModelError(
-            f"Model card {self.source}: {field} {message}. Re-export the model with "
-            "`microexp train` (which writes the card), or restore the original card."
-        )
-
-    def get(self, path: str, kind: type | tuple[type, ...]) -> Any:
-        """The value at a dotted path, of the given JSON type."""
-        value: Any = self.data
-        for key in path.split("."):
-            if not isinstance(value, dict) or key not in value:
-                raise self.error(f"field '{path}'", "is missing")
-            value = value[key]
-        if isinstance(value, bool) or not isinstance(value, kind):
-            raise self.error(f"field '{path}'", f"has the wrong type ({type(value).__name__})")
-        return value
+CARD_HINT = (
+    "Re-export the model with `microexp train` (which writes the card), or restore the "
+    "original card."
+)
+MAX_WINDOW_ROWS = 100_000
 
 
-def _channels(fields: _Fields) -> tuple[ChannelInfo, ...]:
-    """The channel list, each with a muscle and a known sensor kind."""
-    items = fields.get("channels", list)
-    channels = []
-    for number, item in enumerate(items, start=1):
-        if not isinstance(item, dict) or not isinstance(item.get("muscle"), str):
-            raise fields.error(f"channel {number}", "needs a 'muscle' name")
-        kind = item.get("sensor_kind")
-        if kind not in SENSOR_KINDS:
-            raise fields.error(f"channel {number} sensor_kind", f"must be one of {SENSOR_KINDS}")
-        units = tuple(str(unit) for unit in item.get("action_units", []))
-        channels.append(ChannelInfo(str(item.get("name", "")), item["muscle"], kind, units))
-    if not channels:
-        raise fields.error("field 'channels'", "is empty")
-    return tuple(channels)
+class _CardPart(BaseModel):
+    """Base of the card's schema: what runs the model is checked strictly, the rest is kept.
+
+    A card is written by `microexp train` and documents itself (data, metrics, formulas), so
+    keys beyond these are description, kept whole in `ModelCard.raw`, not typing mistakes.
+    """
+
+    model_config = ConfigDict(extra="ignore", strict=True, allow_inf_nan=False, frozen=True)
 
 
-def _classes(fields: _Fields) -> tuple[str, ...]:
-    """The model's output classes: distinct emotions of the domain."""
-    classes = tuple(fields.get("classes", list))
-    if not classes or len(set(classes)) != len(classes) or not set(classes) <= set(EMOTIONS):
-        raise fields.error("field 'classes'", f"must list distinct emotions from {EMOTIONS}")
+class CardInput(_CardPart):
+    """`input`: the row rate and window length the model was trained on."""
+
+    rate_hz: Annotated[float, Field(gt=0, le=100_000)]
+    window_rows: Annotated[int, Field(ge=1, le=MAX_WINDOW_ROWS)]
+
+
+class CardChannel(_CardPart):
+    """One entry of `channels`: a model input channel."""
+
+    name: Line = ""
+    muscle: Title
+    sensor_kind: Annotated[str, AfterValidator(one_of(SENSOR_KINDS))]
+    action_units: list[Line] = Field(default_factory=list)
+
+    def to_info(self) -> ChannelInfo:
+        """The channel as the rest of the program sees it."""
+        return ChannelInfo(self.name, self.muscle, self.sensor_kind, tuple(self.action_units))
+
+
+class CardNormalisation(_CardPart):
+    """`normalisation`: its default calibration is checked by `Calibration.from_json`."""
+
+    default_calibration: dict[str, Any]
+
+
+class CardNeutral(_CardPart):
+    """`neutral`: the activation thresholds of the neutral gate."""
+
+    low: FiniteFloat
+    high: FiniteFloat
+
+
+def _distinct_emotions(classes: list[str]) -> list[str]:
+    """The model's output classes must be distinct emotions of the domain."""
+    if len(set(classes)) != len(classes) or not set(classes) <= set(EMOTIONS):
+        raise ValueError(f"must list distinct emotions from {', '.join(EMOTIONS)}")
     return classes
 
 
-def parse_card(data: Any, source: Path) -> ModelCard:
-    """Check a card document and return what is needed to run its model."""
-    fields = _Fields(source, data)
-    if fields.get("format", str) != CARD_FORMAT:
-        raise fields.error("field 'format'", f"must be {CARD_FORMAT!r}")
-    architecture = fields.get("architecture", str)
-    mode = fields.get("input_mode", str)
-    if architecture not in ARCHITECTURES or mode not in INPUT_MODES:
-        raise fields.error("architecture/input_mode", f"must be in {ARCHITECTURES}/{INPUT_MODES}")
-    rate_hz = float(fields.get("input.rate_hz", (int, float)))
-    rows = fields.get("input.window_rows", int)
-    if rate_hz <= 0 or rows < 1:
-        raise fields.error("input", "needs rate_hz > 0 and window_rows >= 1")
-    try:
-        calibration = Calibration.from_json(fields.get("normalisation.default_calibration", dict))
-        gate = NeutralGate(
-            float(fields.get("neutral.low", (int, float))),
-            float(fields.get("neutral.high", (int, float))),
+class CardFile(_CardPart):
+    """The checked part of a model card."""
+
+    format: Annotated[str, AfterValidator(one_of((CARD_FORMAT,)))]
+    model_id: Title
+    architecture: Annotated[str, AfterValidator(one_of(ARCHITECTURES))]
+    input_mode: Annotated[str, AfterValidator(one_of(INPUT_MODES))]
+    classes: Annotated[list[str], Field(min_length=1), AfterValidator(_distinct_emotions)]
+    input: CardInput
+    channels: Annotated[list[CardChannel], Field(min_length=1)]
+    """One entry per model input (their count is checked against the ONNX file on loading)."""
+    normalisation: CardNormalisation
+    neutral: CardNeutral
+    onnx_sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+    def to_card(self, file: PersonFile) -> ModelCard:
+        """What is needed to run the model; InputError naming the field when parts disagree."""
+        return ModelCard(
+            model_id=self.model_id,
+            architecture=self.architecture,
+            input_mode=self.input_mode,
+            classes=tuple(self.classes),
+            rate_hz=self.input.rate_hz,
+            window_rows=self.input.window_rows,
+            channels=tuple(channel.to_info() for channel in self.channels),
+            calibration=self._calibration(file),
+            gate=self._gate(file),
+            onnx_sha256=self.onnx_sha256,
+            raw=file.data,
         )
-    except InputError as err:
-        raise fields.error("field 'normalisation.default_calibration'", str(err)) from err
-    channels = _channels(fields)
-    if calibration.count != len(channels):
-        raise fields.error("default calibration", f"must have {len(channels)} channels")
-    return ModelCard(
-        model_id=fields.get("model_id", str),
-        architecture=architecture,
-        input_mode=mode,
-        classes=_classes(fields),
-        rate_hz=rate_hz,
-        window_rows=rows,
-        channels=channels,
-        calibration=calibration,
-        gate=gate,
-        onnx_sha256=fields.get("onnx_sha256", str),
-        raw=fields.data,
-    )
+
+    def _calibration(self, file: PersonFile) -> Calibration:
+        """The default calibration: rest level, rest noise and maximal contraction per channel."""
+        where = "normalisation.default_calibration"
+        try:
+            calibration = Calibration.from_json(self.normalisation.default_calibration)
+        except InputError as err:
+            raise invalid(
+                file.where(), [Problem(where, f"is unusable ({err})")], CARD_HINT
+            ) from None
+        if calibration.count != len(self.channels):
+            problem = Problem(
+                where,
+                f"must have {len(self.channels)} channels (one per entry of 'channels'), "
+                f"not {calibration.count}",
+            )
+            raise invalid(file.where(), [problem], CARD_HINT)
+        return calibration
+
+    def _gate(self, file: PersonFile) -> NeutralGate:
+        """The neutral gate of the card's thresholds."""
+        try:
+            return NeutralGate(self.neutral.low, self.neutral.high)
+        except ModelError as err:
+            raise invalid(file.where(), [Problem("neutral", f"is unusable ({err})")], "") from None
 
 
 def read_card(path: Path) -> ModelCard:
     """Read and check the card at `path`; ModelError when missing or malformed."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not path.exists():
         raise ModelError(
             f"No model card at {path}. Every model needs its JSON card beside it (written by "
             "`microexp train`); copy the card together with the .onnx file."
-        ) from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ModelError(f"Cannot read the model card {path}: {err}") from err
+        )
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise ModelError(
-            f"Model card {path} is not valid JSON ({err}); restore it or re-export the model."
-        ) from err
-    return parse_card(data, path)
+        file = read_person_file(path, "model card")
+        return validate_file(CardFile, file, CARD_HINT).to_card(file)
+    except InputError as err:
+        raise ModelError(str(err)) from None

@@ -1,4 +1,4 @@
-"""Report templates: `templates/report/*.toml` read, checked field by field, and merged.
+"""Report templates: `templates/report/*.toml` read, checked against their schema, and merged.
 
 `default.toml` holds every field; another template names only what it changes. A field of
 the wrong type or value, or a name the report does not know, stops with an InputError that
@@ -7,13 +7,19 @@ names the field and the file.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, TypeVar
+
+from pydantic import AfterValidator, Field
 
 from microexp_tui.errors import InputError
 from microexp_tui.paths import resource_dir
+from microexp_tui.schema.problems import Problem, invalid, validate_file
+from microexp_tui.schema.reader import PersonFile, read_person_file
+from microexp_tui.schema.types import FileModel, Paragraph, PathText, Title, distinct, one_of
+
+T = TypeVar("T")
 
 TEMPLATES_DIR = resource_dir("templates", "report")
 DEFAULT_NAME = "default"
@@ -34,6 +40,10 @@ SECTIONS: tuple[str, ...] = (
 WORDING_FIELDS: tuple[str, ...] = ("caveats", "signoff", "interrupted", "aborted", "simulated")
 LOGO_SUFFIXES: tuple[str, ...] = (".png", ".jpg", ".jpeg")
 MAX_TIMELINE_ROWS_MINUTES = 120.0
+MAX_EVENT_ROWS = 10_000
+"""More rows than this in the events table would print hundreds of pages."""
+MAX_CAVEATS = 20
+TEMPLATE_HINT = "Fix the file and try again (templates/report/default.toml lists every field)."
 
 
 @dataclass(frozen=True)
@@ -75,9 +85,7 @@ def resolve_template(name_or_path: str | Path | None, directory: Path = TEMPLATE
     text = str(name_or_path) if name_or_path else DEFAULT_NAME
     candidate = Path(text).expanduser()
     if candidate.suffix == ".toml" or candidate.parent != Path("."):
-        if candidate.is_file():
-            return candidate.resolve()
-        raise InputError(f"Report template file {candidate} does not exist.")
+        return candidate.resolve()
     shipped = directory / f"{text}.toml"
     if shipped.is_file():
         return shipped
@@ -91,101 +99,107 @@ def resolve_template(name_or_path: str | Path | None, directory: Path = TEMPLATE
 def load_template(
     name_or_path: str | Path | None = None, directory: Path = TEMPLATES_DIR
 ) -> ReportTemplate:
-    """Read, check and merge a template over the default one."""
+    """Read and check a template, then fill what it leaves out from the default one."""
     default_path = directory / f"{DEFAULT_NAME}.toml"
     if not default_path.is_file():
         raise InputError(
             f"The default report template is missing ({default_path}); reinstall microexp-tui."
         )
-    base = _read_toml(default_path)
+    default_file = read_person_file(default_path, "report template")
+    default = validate_file(TemplateFile, default_file, TEMPLATE_HINT)
     path = resolve_template(name_or_path, directory)
-    overlay = base if path == default_path.resolve() else _read_toml(path)
-    _check_names(overlay, path)
-    merged = {**base, **overlay}
-    merged["wording"] = {**base.get("wording", {}), **overlay.get("wording", {})}
-    return _build(merged, path)
+    if path == default_path.resolve():
+        return default.to_template(path, default_file)
+    overlay = validate_file(TemplateFile, read_person_file(path, "report template"), TEMPLATE_HINT)
+    return default.merged_with(overlay).to_template(path, default_file)
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    """A TOML file as a dict; InputError naming the file and the line on a syntax error."""
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except tomllib.TOMLDecodeError as err:
-        raise InputError(f"Report template {path} is not valid TOML: {err}.") from err
-    except OSError as err:
-        raise InputError(f"Cannot read report template {path}: {err.strerror}.") from err
+class WordingFile(FileModel):
+    """The `[wording]` table: texts a site may reword."""
+
+    caveats: Annotated[list[Paragraph], Field(min_length=1, max_length=MAX_CAVEATS)] | None = None
+    """The standing caveats, one paragraph each."""
+    signoff: Paragraph | None = None
+    """The reviewer's statement above the signature lines."""
+    interrupted: Paragraph | None = None
+    """Banner of a session that stopped before its protocol ended."""
+    aborted: Paragraph | None = None
+    """Banner of a session the operator aborted."""
+    simulated: Paragraph | None = None
+    """Banner of a session recorded from the simulated board."""
 
 
-def _check_names(data: dict[str, Any], path: Path) -> None:
-    """Every top-level and wording name must be one the report knows."""
-    known = {field for field in ReportTemplate.__dataclass_fields__} - {"name", "path"}
-    for key in data:
-        if key not in known:
-            raise InputError(
-                f"Report template {path}: unknown field {key!r}; known fields are "
-                f"{', '.join(sorted(known))}."
-            )
-    wording = data.get("wording", {})
-    if not isinstance(wording, dict):
-        raise InputError(f"Report template {path}: field 'wording' must be a table ([wording]).")
-    for key in wording:
-        if key not in WORDING_FIELDS:
-            raise InputError(
-                f"Report template {path}: unknown field 'wording.{key}'; known wording "
-                f"fields are {', '.join(WORDING_FIELDS)}."
-            )
+SectionName = Annotated[str, AfterValidator(one_of(SECTIONS))]
 
 
-def _build(data: dict[str, Any], path: Path) -> ReportTemplate:
-    """The checked template from merged fields."""
-    field = _Fields(data, path)
-    sections = field.str_list("sections")
-    for section in sections:
-        if section not in SECTIONS:
-            raise InputError(
-                f"Report template {path}: field 'sections' names {section!r}, which is not a "
-                f"section; use some of {', '.join(SECTIONS)}."
-            )
-    if not sections or len(set(sections)) != len(sections):
-        raise InputError(
-            f"Report template {path}: field 'sections' must list at least one section, each once."
+class TemplateFile(FileModel):
+    """A report template file; every field may be left out and comes from the default."""
+
+    title: Title | None = None
+    """Report title (cover and every header)."""
+    study: Title | None = None
+    site: Title | None = None
+    logo: PathText | None = None
+    """PNG or JPEG drawn on the cover, relative to the template file; "" for none."""
+    paper: Annotated[str, AfterValidator(one_of(PAPERS))] | None = None
+    sections: (
+        Annotated[
+            list[SectionName],
+            Field(min_length=1, max_length=len(SECTIONS)),
+            AfterValidator(distinct),
+        ]
+        | None
+    ) = None
+    """Which sections, in this order, each at most once."""
+    timeline_minutes_per_row: (
+        Annotated[float, Field(ge=0.5, le=MAX_TIMELINE_ROWS_MINUTES)] | None
+    ) = None
+    max_event_rows: Annotated[int, Field(ge=1, le=MAX_EVENT_ROWS)] | None = None
+    wording: WordingFile = Field(default_factory=WordingFile)
+
+    def merged_with(self, overlay: TemplateFile) -> TemplateFile:
+        """This template with every field `overlay` sets (and each wording it sets) replaced."""
+        wording = self.wording.model_copy(update=overlay.wording.model_dump(exclude_unset=True))
+        changes = overlay.model_dump(exclude_unset=True, exclude={"wording"})
+        return self.model_copy(update={**changes, "wording": wording})
+
+    def to_template(self, path: Path, default_file: PersonFile) -> ReportTemplate:
+        """The checked template named after `path` (a field missing everywhere is an error)."""
+        fields = self.model_dump()
+        missing = [
+            Problem(name, "is missing")
+            for name, value in [*fields.items(), *fields["wording"].items()]
+            if value is None
+        ]
+        if missing:
+            raise invalid(default_file.where(), missing, "Reinstall microexp-tui.")
+        wording = self.wording
+        return ReportTemplate(
+            name=path.stem,
+            path=path,
+            title=_given(self.title),
+            study=_given(self.study),
+            site=_given(self.site),
+            logo=_logo(_given(self.logo).strip(), path),
+            paper=_given(self.paper),
+            sections=tuple(_given(self.sections)),
+            timeline_minutes_per_row=_given(self.timeline_minutes_per_row),
+            max_event_rows=_given(self.max_event_rows),
+            wording=Wording(
+                caveats=tuple(_given(wording.caveats)),
+                signoff=_given(wording.signoff),
+                interrupted=_given(wording.interrupted),
+                aborted=_given(wording.aborted),
+                simulated=_given(wording.simulated),
+            ),
         )
-    paper = field.text("paper")
-    if paper not in PAPERS:
-        raise InputError(
-            f"Report template {path}: field 'paper' must be one of {', '.join(PAPERS)}, "
-            f"not {paper!r}."
-        )
-    minutes = field.number("timeline_minutes_per_row")
-    if not 0.5 <= minutes <= MAX_TIMELINE_ROWS_MINUTES:
-        raise InputError(
-            f"Report template {path}: field 'timeline_minutes_per_row' must be between 0.5 and "
-            f"{MAX_TIMELINE_ROWS_MINUTES:g} minutes, not {minutes:g}."
-        )
-    rows = field.integer("max_event_rows")
-    if rows < 1:
-        raise InputError(f"Report template {path}: field 'max_event_rows' must be at least 1.")
-    wording = _Fields(data["wording"], path, "wording.")
-    return ReportTemplate(
-        name=path.stem,
-        path=path,
-        title=field.text("title"),
-        study=field.text("study"),
-        site=field.text("site"),
-        logo=_logo(field.text("logo", allow_empty=True), path),
-        paper=paper,
-        sections=tuple(sections),
-        timeline_minutes_per_row=minutes,
-        max_event_rows=rows,
-        wording=Wording(
-            caveats=tuple(wording.str_list("caveats")),
-            signoff=wording.text("signoff"),
-            interrupted=wording.text("interrupted"),
-            aborted=wording.text("aborted"),
-            simulated=wording.text("simulated"),
-        ),
-    )
+
+
+def _given(value: T | None) -> T:
+    """A field the merge has filled (the check for missing fields ran before)."""
+    if value is None:
+        raise AssertionError("a template field is still missing after the merge")
+    return value
 
 
 def _logo(text: str, path: Path) -> Path | None:
@@ -193,69 +207,22 @@ def _logo(text: str, path: Path) -> Path | None:
     if not text:
         return None
     logo = (path.parent / text).expanduser().resolve()
+    problem = _logo_problem(logo, text)
+    if problem:
+        raise invalid(f"Report template {path}", [Problem("logo", problem)], TEMPLATE_HINT)
+    return logo
+
+
+def _logo_problem(logo: Path, text: str) -> str | None:
+    """Why `logo` cannot be drawn on the cover, or None."""
     if logo.suffix.lower() not in LOGO_SUFFIXES:
-        raise InputError(
-            f"Report template {path}: field 'logo' must be a PNG or JPEG file, not {text!r}."
-        )
+        return f"must name a PNG or JPEG file, not {text!r}"
     if not logo.is_file():
-        raise InputError(
-            f"Report template {path}: field 'logo' names {logo}, which does not exist."
-        )
+        return f"names {logo}, which does not exist"
     from reportlab.lib.utils import ImageReader
 
     try:
         ImageReader(str(logo)).getSize()
     except Exception as err:  # reportlab/Pillow raise many types for a bad image
-        raise InputError(
-            f"Report template {path}: field 'logo' names {logo}, which is not a readable PNG or "
-            f"JPEG image ({err})."
-        ) from err
-    return logo
-
-
-class _Fields:
-    """Typed access to a template's fields, naming the field and file in every error."""
-
-    def __init__(self, data: dict[str, Any], path: Path, prefix: str = "") -> None:
-        """Wrap merged fields read from `path`."""
-        self.data, self.path, self.prefix = data, path, prefix
-
-    def _get(self, key: str) -> Any:
-        if key not in self.data:
-            raise InputError(f"Report template {self.path}: field '{self.prefix}{key}' is missing.")
-        return self.data[key]
-
-    def _fail(self, key: str, wanted: str) -> InputError:
-        value = self.data[key]
-        return InputError(
-            f"Report template {self.path}: field '{self.prefix}{key}' must be {wanted}, not "
-            f"{type(value).__name__} {value!r}."
-        )
-
-    def text(self, key: str, allow_empty: bool = False) -> str:
-        """A string field (non-empty unless allowed)."""
-        value = self._get(key)
-        if not isinstance(value, str) or not (allow_empty or value.strip()):
-            raise self._fail(key, "a non-empty string" if not allow_empty else "a string")
-        return value.strip()
-
-    def str_list(self, key: str) -> list[str]:
-        """A list-of-strings field."""
-        value = self._get(key)
-        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-            raise self._fail(key, "a list of non-empty strings")
-        return [v.strip() for v in value]
-
-    def number(self, key: str) -> float:
-        """A number field (int or float, not bool)."""
-        value = self._get(key)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self._fail(key, "a number")
-        return float(value)
-
-    def integer(self, key: str) -> int:
-        """An integer field (not bool)."""
-        value = self._get(key)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self._fail(key, "an integer")
-        return value
+        return f"names {logo}, which is not a readable PNG or JPEG image ({err})"
+    return None

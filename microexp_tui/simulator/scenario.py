@@ -1,19 +1,23 @@
 """Scenario files (TOML): scripted expressions, faults and participant behaviour.
 
 See templates/scenarios/example.toml for the documented format. Errors raise InputError
-naming the file, the entry and the field.
+naming the file, the line and the field.
 """
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Self
+
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from microexp_tui.device.protocol import MAX_CHANNELS
 from microexp_tui.domain.emotions import EMOTIONS
-from microexp_tui.errors import InputError
+from microexp_tui.schema.problems import validate_file
+from microexp_tui.schema.reader import read_person_file
+from microexp_tui.schema.types import FileModel, FiniteFloat, Text, one_of
 from microexp_tui.simulator.faults import DEFAULT_DURATION_S, FAULT_KINDS, Fault
 from microexp_tui.simulator.participant import (
     PATTERNS,
@@ -25,19 +29,11 @@ from microexp_tui.simulator.signals import ADC_MAX_COUNTS
 
 DEFAULT_AMPLITUDE = 0.6
 """Default apex as a fraction of the maximum: 360 counts, the seed data's active mean."""
-_TOP_KEYS = {"description", "signal", "participant", "expression", "fault"}
-_SIGNAL_KEYS = {"motion_artifacts_per_min"}
-_PARTICIPANT_KEYS = {
-    "react_to_markers",
-    "latency_ms",
-    "reaction_duration_ms",
-    "micro_probability",
-    "spontaneous",
-    "spontaneous_interval_s",
-}
-_EXPRESSION_KEYS = {"at_s", "emotion", "channels", "duration_ms", "amplitude"}
-_EXPRESSION_KEYS |= {"amplitude_counts", "pattern"}
-_FAULT_KEYS = {"at_s", "kind", "duration_s", "channels"}
+MAX_AT_S = 1e6
+"""Latest time (seconds of sample time since START) a scripted event may happen."""
+MAX_ENTRIES = 100_000
+"""Most [[expression]] or [[fault]] entries in one scenario."""
+SCENARIO_HINT = "Fix the file and try again (templates/scenarios/example.toml shows the format)."
 
 
 @dataclass(frozen=True)
@@ -51,170 +47,149 @@ class Scenario:
     description: str = ""
 
 
-class _Table:
-    """A TOML table being validated, able to name itself in error messages."""
-
-    def __init__(self, source: str, where: str, data: Any, allowed: set[str]) -> None:
-        """Check it is a table whose keys are all known."""
-        self.source, self.where = source, where
-        if not isinstance(data, dict):
-            raise self.error(f"must be a table, found {type(data).__name__}")
-        unknown = sorted(set(data) - allowed)
-        if unknown:
-            raise self.error(f"unknown field {unknown[0]!r} (known: {', '.join(sorted(allowed))})")
-        self.data: dict[str, Any] = data
-
-    def error(self, message: str, key: str | None = None) -> InputError:
-        """An InputError naming the file, this entry and optionally the field."""
-        field_part = f", field '{key}'" if key else ""
-        return InputError(f"{self.source}: {self.where}{field_part}: {message}")
-
-    def number(self, key: str, low: float, high: float, default: float | None = None) -> float:
-        """A number within [low, high]; required when no default is given."""
-        value = self.data.get(key, default)
-        if value is None:
-            raise self.error("is required", key)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.error(f"must be a number, found {value!r}", key)
-        if not low <= value <= high:
-            raise self.error(f"must be between {low:g} and {high:g}, found {value:g}", key)
-        return float(value)
-
-    def flag(self, key: str, default: bool) -> bool:
-        """A boolean field."""
-        value = self.data.get(key, default)
-        if not isinstance(value, bool):
-            raise self.error(f"must be true or false, found {value!r}", key)
-        return value
-
-    def pair(
-        self, key: str, low: float, high: float, default: tuple[float, float]
-    ) -> tuple[float, float]:
-        """A [min, max] pair of numbers within [low, high]."""
-        value = self.data.get(key, list(default))
-        ok = isinstance(value, list) and len(value) == 2
-        if not ok or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
-            raise self.error(f"must be a [min, max] pair of numbers, found {value!r}", key)
-        first, second = float(value[0]), float(value[1])
-        if not low <= first <= second <= high:
-            raise self.error(f"needs {low:g} <= min <= max <= {high:g}, found {value!r}", key)
-        return first, second
-
-    def choice(self, key: str, options: tuple[str, ...], default: str | None = None) -> str:
-        """One of a few strings."""
-        value = self.data.get(key, default)
-        if value is None:
-            raise self.error(f"is required (one of {', '.join(options)})", key)
-        if value not in options:
-            raise self.error(f"must be one of {', '.join(options)}, found {value!r}", key)
-        return str(value)
-
-    def channels(self, key: str) -> tuple[int, ...] | None:
-        """0-based channels from a list of 1-based channel numbers, or None when absent."""
-        if key not in self.data:
-            return None
-        value = self.data[key]
-        valid = isinstance(value, list) and value
-        if not valid or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-            raise self.error(f"must be a non-empty list of channel numbers, found {value!r}", key)
-        if not all(1 <= v <= MAX_CHANNELS for v in value):
-            raise self.error(f"channel numbers are 1..{MAX_CHANNELS}, found {value!r}", key)
-        return tuple(sorted({v - 1 for v in value}))
-
-
 def load_scenario(path: Path) -> Scenario:
-    """Read and validate a scenario file."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise InputError(f"Cannot read the scenario file {path}: {err}") from err
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise InputError(f"{path}: not valid TOML: {err}") from err
-    return parse_scenario(data, str(path))
+    """Read and check a scenario file; InputError naming the file, line and field."""
+    return validate_file(
+        ScenarioFile, read_person_file(path, "scenario"), SCENARIO_HINT
+    ).to_scenario()
 
 
-def parse_scenario(data: dict[str, Any], source: str) -> Scenario:
-    """Validate a scenario already parsed from TOML; `source` names it in errors."""
-    top = _Table(source, "top level", data, _TOP_KEYS)
-    description = data.get("description", "")
-    if not isinstance(description, str):
-        raise top.error("must be a string", "description")
-    signal = _Table(source, "[signal]", data.get("signal", {}), _SIGNAL_KEYS)
-    artifacts = signal.data.get("motion_artifacts_per_min")
-    return Scenario(
-        expressions=tuple(
-            _expression(_Table(source, f"[[expression]] entry {n}", entry, _EXPRESSION_KEYS))
-            for n, entry in enumerate(_entries(top, "expression"), start=1)
-        ),
-        faults=tuple(
-            _fault(_Table(source, f"[[fault]] entry {n}", entry, _FAULT_KEYS))
-            for n, entry in enumerate(_entries(top, "fault"), start=1)
-        ),
-        participant=_participant(
-            _Table(source, "[participant]", data.get("participant", {}), _PARTICIPANT_KEYS)
-        ),
-        motion_artifacts_per_min=(
-            None if artifacts is None else signal.number("motion_artifacts_per_min", 0, 600)
-        ),
-        description=description,
+def ordered_within(low: float, high: float) -> Callable[[list[float]], list[float]]:
+    """A validator of a [min, max] pair with low <= min <= max <= high."""
+
+    def check(pair: list[float]) -> list[float]:
+        """The pair itself when ordered and within the bounds."""
+        if not low <= pair[0] <= pair[1] <= high:
+            raise ValueError(f"must be a [min, max] pair with {low:g} <= min <= max <= {high:g}")
+        return pair
+
+    return check
+
+
+Pair = Annotated[list[FiniteFloat], Field(min_length=2, max_length=2)]
+ChannelNumbers = Annotated[
+    list[Annotated[int, Field(ge=1, le=MAX_CHANNELS)]],
+    Field(min_length=1, max_length=MAX_CHANNELS),
+]
+"""Channels numbered 1..MAX_CHANNELS, like the seed data's s1..s8."""
+AtSeconds = Annotated[float, Field(ge=0, le=MAX_AT_S)]
+
+
+def zero_based(channels: list[int] | None) -> tuple[int, ...] | None:
+    """0-based channel indices from 1-based channel numbers (sorted, each once)."""
+    return None if channels is None else tuple(sorted({number - 1 for number in channels}))
+
+
+class SignalFile(FileModel):
+    """`[signal]`: artifacts added to every channel."""
+
+    motion_artifacts_per_min: Annotated[float, Field(ge=0, le=600)] | None = None
+    """Large fast deflections on several channels (0 = none)."""
+
+
+class ParticipantFile(FileModel):
+    """`[participant]`: behaviour beyond the script (defaults: ParticipantConfig)."""
+
+    react_to_markers: bool | None = None
+    latency_ms: Annotated[Pair, AfterValidator(ordered_within(0, 60_000))] | None = None
+    reaction_duration_ms: Annotated[Pair, AfterValidator(ordered_within(20, 600_000))] | None = None
+    micro_probability: Annotated[float, Field(ge=0, le=1)] | None = None
+    spontaneous: bool | None = None
+    spontaneous_interval_s: Annotated[Pair, AfterValidator(ordered_within(0.1, 3600))] | None = None
+
+    def to_config(self) -> ParticipantConfig:
+        """The participant's behaviour: what the file sets, defaults for the rest."""
+        given = self.model_dump(exclude_unset=True)
+        pairs_as_tuples: dict[str, Any] = {
+            k: tuple(v) if isinstance(v, list) else v for k, v in given.items()
+        }
+        return replace(ParticipantConfig(), **pairs_as_tuples)
+
+
+class ExpressionFile(FileModel):
+    """One `[[expression]]`: an emotion's muscle pair or explicit channels, when and how long."""
+
+    at_s: AtSeconds
+    """When the envelope crosses half its apex on the way up."""
+    emotion: Annotated[str, AfterValidator(one_of(EMOTIONS))] | None = None
+    channels: ChannelNumbers | None = None
+    duration_ms: Annotated[float, Field(ge=20, le=600_000)]
+    """How long the envelope stays above half its apex (under 500 ms: a micro-expression)."""
+    amplitude: Annotated[float, Field(ge=0.05, le=1.0)] | None = None
+    """Apex as a fraction of the maximum (default DEFAULT_AMPLITUDE)."""
+    amplitude_counts: Annotated[float, Field(ge=64, le=ADC_MAX_COUNTS)] | None = None
+    """Apex in ADC counts (instead of `amplitude`)."""
+    pattern: Annotated[str, AfterValidator(one_of(PATTERNS))] | None = None
+    """Which muscles of the emotion's pair contract (emotion expressions only)."""
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern_needs_an_emotion(cls, pattern: str | None, info: ValidationInfo) -> str | None:
+        """A pattern picks muscles of an emotion's pair, so it needs an emotion."""
+        if pattern is not None and "emotion" in info.data and info.data["emotion"] is None:
+            raise ValueError("only applies to an 'emotion' expression")
+        return pattern
+
+    @model_validator(mode="after")
+    def _one_way_to_say_each_thing(self) -> Self:
+        """Exactly one of emotion or channels; at most one of the two amplitudes."""
+        if (self.emotion is None) == (self.channels is None):
+            raise ValueError("must give exactly one of 'emotion' or 'channels'")
+        if self.amplitude is not None and self.amplitude_counts is not None:
+            raise ValueError(
+                "must give 'amplitude' (fraction of max) or 'amplitude_counts', not both"
+            )
+        return self
+
+    def to_expression(self) -> Expression:
+        """The scripted expression."""
+        if self.amplitude_counts is not None:
+            level_counts = self.amplitude_counts
+        else:
+            level_counts = amplitude_to_counts(self.amplitude or DEFAULT_AMPLITUDE)
+        return Expression(
+            onset_s=self.at_s,
+            duration_s=self.duration_ms / 1000,
+            level_counts=level_counts,
+            emotion=self.emotion,
+            channels=zero_based(self.channels) or (),
+            pattern=self.pattern or "both",
+        )
+
+
+class FaultFile(FileModel):
+    """One `[[fault]]`: what goes wrong, when, for how long and on which channels."""
+
+    at_s: AtSeconds
+    kind: Annotated[str, AfterValidator(one_of(FAULT_KINDS))]
+    duration_s: Annotated[float, Field(ge=0.001, le=MAX_AT_S)] | None = None
+    """Defaults per kind (DEFAULT_DURATION_S)."""
+    channels: ChannelNumbers | None = None
+    """electrode_off and clipping: the channels hit (default: all)."""
+
+    def to_fault(self) -> Fault:
+        """The scripted fault."""
+        duration_s = DEFAULT_DURATION_S[self.kind] if self.duration_s is None else self.duration_s
+        return Fault(self.kind, self.at_s, duration_s, zero_based(self.channels))
+
+
+class ScenarioFile(FileModel):
+    """A scenario file; every table and field is optional."""
+
+    description: Text = ""
+    signal: SignalFile = Field(default_factory=SignalFile)
+    participant: ParticipantFile = Field(default_factory=ParticipantFile)
+    expression: Annotated[list[ExpressionFile], Field(max_length=MAX_ENTRIES)] = Field(
+        default_factory=list
     )
+    fault: Annotated[list[FaultFile], Field(max_length=MAX_ENTRIES)] = Field(default_factory=list)
 
-
-def _entries(top: _Table, key: str) -> list[Any]:
-    """The entries of an array of tables such as [[expression]]."""
-    value = top.data.get(key, [])
-    if not isinstance(value, list):
-        raise top.error(f"must be an array of tables, written [[{key}]]", key)
-    return value
-
-
-def _expression(table: _Table) -> Expression:
-    """One scripted expression."""
-    has_emotion, has_channels = "emotion" in table.data, "channels" in table.data
-    if has_emotion == has_channels:
-        raise table.error("give exactly one of 'emotion' or 'channels'")
-    if "amplitude" in table.data and "amplitude_counts" in table.data:
-        raise table.error("give 'amplitude' (fraction of max) or 'amplitude_counts', not both")
-    if "amplitude_counts" in table.data:
-        level = table.number("amplitude_counts", 64, ADC_MAX_COUNTS)
-    else:
-        level = amplitude_to_counts(table.number("amplitude", 0.05, 1.0, DEFAULT_AMPLITUDE))
-    emotion = table.choice("emotion", EMOTIONS) if has_emotion else None
-    if not has_emotion and "pattern" in table.data:
-        raise table.error("only applies to an 'emotion' expression", "pattern")
-    return Expression(
-        onset_s=table.number("at_s", 0, 1e6),
-        duration_s=table.number("duration_ms", 20, 600_000) / 1000,
-        level_counts=level,
-        emotion=emotion,
-        channels=table.channels("channels") or (),
-        pattern=table.choice("pattern", PATTERNS, "both"),
-    )
-
-
-def _fault(table: _Table) -> Fault:
-    """One scripted fault."""
-    kind = table.choice("kind", FAULT_KINDS)
-    return Fault(
-        kind=kind,
-        start_s=table.number("at_s", 0, 1e6),
-        duration_s=table.number("duration_s", 0.001, 1e6, DEFAULT_DURATION_S[kind]),
-        channels=table.channels("channels"),
-    )
-
-
-def _participant(table: _Table) -> ParticipantConfig:
-    """The participant's unscripted behaviour."""
-    defaults = ParticipantConfig()
-    return ParticipantConfig(
-        react_to_markers=table.flag("react_to_markers", defaults.react_to_markers),
-        latency_ms=table.pair("latency_ms", 0, 60_000, defaults.latency_ms),
-        reaction_duration_ms=table.pair(
-            "reaction_duration_ms", 20, 600_000, defaults.reaction_duration_ms
-        ),
-        micro_probability=table.number("micro_probability", 0, 1, defaults.micro_probability),
-        spontaneous=table.flag("spontaneous", defaults.spontaneous),
-        spontaneous_interval_s=table.pair(
-            "spontaneous_interval_s", 0.1, 3600, defaults.spontaneous_interval_s
-        ),
-    )
+    def to_scenario(self) -> Scenario:
+        """The scenario the simulator plays."""
+        return Scenario(
+            expressions=tuple(entry.to_expression() for entry in self.expression),
+            faults=tuple(entry.to_fault() for entry in self.fault),
+            participant=self.participant.to_config(),
+            motion_artifacts_per_min=self.signal.motion_artifacts_per_min,
+            description=self.description,
+        )

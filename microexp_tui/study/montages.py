@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated
 
+from pydantic import AfterValidator, Field, StringConstraints
+
+from microexp_tui.device.protocol import MAX_CHANNELS
 from microexp_tui.domain.channels import SENSOR_KINDS, ChannelSpec
 from microexp_tui.domain.muscles import SEED_MONTAGE, Muscle
 from microexp_tui.errors import InputError
 from microexp_tui.paths import resource_dir
+from microexp_tui.schema.problems import validate_file
+from microexp_tui.schema.reader import read_person_file
+from microexp_tui.schema.types import FileModel, Line, Title, one_of
 
 MONTAGES_DIR = resource_dir("templates", "montages")
 DEFAULT_PRESET = "seed8"
@@ -43,43 +48,55 @@ def muscle_named(name: str | None) -> Muscle | None:
 
 
 def load_preset(name: str, directory: Path = MONTAGES_DIR) -> MontagePreset:
-    """Read a preset by name; InputError naming the file and channel on a bad entry."""
+    """Read a preset by name; InputError naming the file, line and field of a bad entry."""
     path = directory / f"{name}.toml"
     if not path.exists():
         shipped = ", ".join(available_presets(directory)) or "none"
         raise InputError(f"Unknown montage preset {name!r}. Shipped presets: {shipped}.")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise InputError(f"{path}: not valid TOML ({err}). Fix the file and try again.") from err
-    raw_channels = data.get("channel")
-    if not isinstance(raw_channels, list) or not raw_channels:
-        raise InputError(f"{path}: no [[channel]] entries; a montage lists at least one channel.")
-    channels = tuple(_channel(raw, index, path) for index, raw in enumerate(raw_channels))
-    return MontagePreset(name, str(data.get("title", name)), channels)
+    file = read_person_file(path, "montage preset")
+    return validate_file(MontageFile, file, MONTAGE_HINT).to_preset(name)
 
 
-def _channel(raw: Any, index: int, path: Path) -> ChannelSpec:
-    """One validated [[channel]] entry."""
-    where = f"{path}: channel {index + 1}"
-    if not isinstance(raw, dict):
-        raise InputError(f"{where} must be a table.")
-    kind = raw.get("sensor_kind", "envelope")
-    if kind not in SENSOR_KINDS:
-        raise InputError(f"{where}, field 'sensor_kind' is {kind!r}; use one of {SENSOR_KINDS}.")
-    muscle = raw.get("muscle")
-    if muscle is not None and not isinstance(muscle, str):
-        raise InputError(f"{where}, field 'muscle' must be text.")
-    units = raw.get("action_units", [])
-    if not isinstance(units, list) or not all(isinstance(u, str) and u for u in units):
-        raise InputError(f"{where}, field 'action_units' must be a list of names like \"AU12\".")
-    return ChannelSpec(
-        index=index,
-        label=str(raw.get("label", f"EMG{index + 1}")),
-        muscle=muscle or None,
-        sensor_kind=kind,
-        action_units=tuple(units),
+MONTAGE_HINT = "Fix the file and try again (templates/montages/seed8.toml shows the format)."
+MAX_ACTION_UNITS = 16
+ActionUnit = Annotated[str, StringConstraints(min_length=1, max_length=16, pattern=r"^\S+$")]
+"""An action unit name such as "AU12"."""
+
+
+class ChannelFile(FileModel):
+    """One `[[channel]]` of a montage preset: what the board input at this position records."""
+
+    label: Line | None = None
+    """Shown in traces and exports; `EMG<n>` when left out."""
+    muscle: Line | None = None
+    """The muscle under the electrodes; empty or left out for an unassigned channel."""
+    sensor_kind: Annotated[str, AfterValidator(one_of(SENSOR_KINDS))] = "envelope"
+    action_units: Annotated[list[ActionUnit], Field(max_length=MAX_ACTION_UNITS)] = Field(
+        default_factory=list
     )
+
+    def to_spec(self, index: int) -> ChannelSpec:
+        """The channel spec of board input `index` (0-based)."""
+        return ChannelSpec(
+            index=index,
+            label=self.label or f"EMG{index + 1}",
+            muscle=self.muscle or None,
+            sensor_kind=self.sensor_kind,
+            action_units=tuple(self.action_units),
+        )
+
+
+class MontageFile(FileModel):
+    """A montage preset file: a title and one `[[channel]]` per board input, in order."""
+
+    title: Title | None = None
+    """Shown in the preset list; the preset's name when left out."""
+    channel: Annotated[list[ChannelFile], Field(min_length=1, max_length=MAX_CHANNELS)]
+
+    def to_preset(self, name: str) -> MontagePreset:
+        """The preset this file describes."""
+        specs = tuple(entry.to_spec(index) for index, entry in enumerate(self.channel))
+        return MontagePreset(name, self.title or name, specs)
 
 
 def montage_for_board(preset: MontagePreset, channel_count: int) -> list[ChannelSpec]:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import random
-import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Self
+
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from microexp_tui.domain.emotions import EMOTIONS
 from microexp_tui.domain.markers import (
@@ -16,6 +18,17 @@ from microexp_tui.domain.markers import (
 )
 from microexp_tui.errors import InputError
 from microexp_tui.paths import resource_dir
+from microexp_tui.schema.problems import validate_file
+from microexp_tui.schema.reader import read_person_file
+from microexp_tui.schema.types import (
+    SECONDS_PER_DAY,
+    FileModel,
+    PathText,
+    Seed,
+    Text,
+    Title,
+    one_of,
+)
 
 BLOCK_KINDS = ("instruction", "rest", "calibration", "stimulus")
 PROTOCOLS_DIR = resource_dir("templates", "protocols")
@@ -63,8 +76,8 @@ def available_protocols(directory: Path = PROTOCOLS_DIR) -> list[str]:
 
 def find_protocol(name_or_path: str, directory: Path = PROTOCOLS_DIR) -> Path:
     """Path of a protocol given by name (templates/protocols/NAME.toml) or by file path."""
-    path = Path(name_or_path)
-    if path.suffix == ".toml" and path.exists():
+    path = Path(name_or_path).expanduser()
+    if path.suffix == ".toml" or len(path.parts) > 1:
         return path
     candidate = directory / f"{name_or_path}.toml"
     if candidate.exists():
@@ -77,98 +90,89 @@ def find_protocol(name_or_path: str, directory: Path = PROTOCOLS_DIR) -> Path:
 
 
 def load_protocol(name_or_path: str, directory: Path = PROTOCOLS_DIR) -> Protocol:
-    """Read and validate a protocol file, raising InputError naming file, line and field."""
-    path = find_protocol(name_or_path, directory)
-    text = path.read_text(encoding="utf-8")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise InputError(f"{path}: not valid TOML ({err}). Fix the file and try again.") from err
-    raw_blocks = data.get("block")
-    if not isinstance(raw_blocks, list) or not raw_blocks:
-        raise InputError(f"{path}: no [[block]] entries; a protocol needs at least one block.")
-    blocks = tuple(
-        _parse_block(raw, _FieldContext(path, text, number))
-        for number, raw in enumerate(raw_blocks, start=1)
-    )
-    top = _FieldContext(path, text, 0)
-    return Protocol(
-        name=path.stem,
-        title=str(data.get("title", path.stem)),
-        blocks=blocks,
-        repetitions=top.positive_int(data, "repetitions", 1),
-        randomize=bool(data.get("randomize", False)),
-        seed=top.positive_int(data, "seed", 0, minimum=0),
-        path=path,
-    )
+    """Read and check a protocol file; InputError naming the file, line and field."""
+    file = read_person_file(find_protocol(name_or_path, directory), "stimulus protocol")
+    return validate_file(ProtocolFile, file, PROTOCOL_HINT).to_protocol(file.path)
 
 
-@dataclass(frozen=True)
-class _FieldContext:
-    """Where a field lives (file, block number, line) so errors can point at it."""
-
-    path: Path
-    text: str
-    block_number: int
-
-    def where(self, field: str) -> str:
-        """`file:line, block N, field 'x'` for an error message."""
-        if self.block_number == 0:
-            return f"{self.path}: field {field!r}"
-        line = self._block_line()
-        return f"{self.path}:{line}: block {self.block_number}, field {field!r}"
-
-    def _block_line(self) -> int:
-        """Line number of this block's `[[block]]` header."""
-        seen = 0
-        for number, line in enumerate(self.text.splitlines(), start=1):
-            if line.strip() == "[[block]]":
-                seen += 1
-                if seen == self.block_number:
-                    return number
-        return 0
-
-    def number(self, raw: dict[str, Any], field: str, default: float | None) -> float:
-        """A non-negative number field."""
-        value = raw.get(field, default)
-        if value is None:
-            raise InputError(f"{self.where(field)} is missing; give a number of seconds.")
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise InputError(f"{self.where(field)} must be a non-negative number, not {value!r}.")
-        return float(value)
-
-    def positive_int(self, raw: dict[str, Any], field: str, default: int, minimum: int = 1) -> int:
-        """An integer field of at least `minimum`."""
-        value = raw.get(field, default)
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise InputError(f"{self.where(field)} must be an integer >= {minimum}, not {value!r}.")
-        return value
+PROTOCOL_HINT = "Fix the file and try again (templates/protocols/demo.toml shows the format)."
+MAX_REPETITIONS = 1000
+MAX_BLOCKS = 10_000
+MAX_PROTOCOL_S = SECONDS_PER_DAY
+"""A protocol lasts at most a day in total (blocks x repetitions, with ISI and full jitter)."""
+BlockSeconds = Annotated[float, Field(ge=0, le=SECONDS_PER_DAY)]
 
 
-def _parse_block(raw: Any, ctx: _FieldContext) -> Block:
-    """One validated block."""
-    if not isinstance(raw, dict):
-        raise InputError(f"{ctx.where('block')} must be a table.")
-    kind = raw.get("kind")
-    if kind not in BLOCK_KINDS:
-        raise InputError(f"{ctx.where('kind')} is {kind!r}; use one of {', '.join(BLOCK_KINDS)}.")
-    emotion = raw.get("emotion")
-    if kind == "stimulus" and emotion not in EMOTIONS:
-        raise InputError(
-            f"{ctx.where('emotion')} is {emotion!r}; a stimulus needs one of {', '.join(EMOTIONS)}."
+class BlockFile(FileModel):
+    """One `[[block]]` of a protocol file: what the participant sees and for how long."""
+
+    kind: Annotated[str, AfterValidator(one_of(BLOCK_KINDS))]
+    duration_s: Annotated[float, Field(gt=0, le=SECONDS_PER_DAY)]
+    text: Text = ""
+    emotion: Annotated[str | None, Field(validate_default=True)] = None
+    """The emotion a stimulus block is meant to evoke (ignored on other kinds)."""
+    media: PathText | None = None
+    isi_s: BlockSeconds = 0.0
+    jitter_s: BlockSeconds = 0.0
+
+    @field_validator("emotion")
+    @classmethod
+    def _stimulus_names_an_emotion(cls, emotion: str | None, info: ValidationInfo) -> str | None:
+        """A stimulus block needs one of the domain's emotions; other kinds may leave it out."""
+        kind = info.data.get("kind")
+        if kind == "stimulus" and emotion is None:
+            raise ValueError(f"is missing: a stimulus needs one of {', '.join(EMOTIONS)}")
+        if emotion is not None:
+            one_of(EMOTIONS)(emotion)
+        return emotion if kind == "stimulus" else None
+
+    def to_block(self) -> Block:
+        """The protocol step this entry describes."""
+        return Block(
+            kind=self.kind,
+            duration_s=self.duration_s,
+            text=self.text,
+            emotion=self.emotion,
+            media=self.media,
+            isi_s=self.isi_s,
+            jitter_s=self.jitter_s,
         )
-    duration_s = ctx.number(raw, "duration_s", None)
-    if duration_s <= 0:
-        raise InputError(f"{ctx.where('duration_s')} must be greater than 0.")
-    return Block(
-        kind=kind,
-        duration_s=duration_s,
-        text=str(raw.get("text", "")),
-        emotion=emotion if kind == "stimulus" else None,
-        media=raw.get("media"),
-        isi_s=ctx.number(raw, "isi_s", 0.0),
-        jitter_s=ctx.number(raw, "jitter_s", 0.0),
-    )
+
+
+class ProtocolFile(FileModel):
+    """A protocol file: a title, the `[[block]]` list and its repetition and randomisation."""
+
+    title: Title | None = None
+    """Shown to the operator; the file's name when left out."""
+    repetitions: Annotated[int, Field(ge=1, le=MAX_REPETITIONS)] = 1
+    randomize: bool = False
+    """Shuffle the stimulus blocks of every repetition (with `seed`)."""
+    seed: Seed = 0
+    block: Annotated[list[BlockFile], Field(min_length=1, max_length=MAX_BLOCKS)]
+
+    @model_validator(mode="after")
+    def _lasts_at_most_a_day(self) -> Self:
+        """Refuse a protocol that would run longer than MAX_PROTOCOL_S."""
+        total_s = longest_length_s([entry.to_block() for entry in self.block], self.repetitions)
+        if total_s > MAX_PROTOCOL_S:
+            raise ValueError(
+                f"the protocol lasts up to {total_s / 3600:.1f} h ({self.repetitions} x "
+                f"{len(self.block)} blocks, with ISI and full jitter); at most "
+                f"{MAX_PROTOCOL_S / 3600:g} h is allowed: use fewer repetitions or shorter blocks"
+            )
+        return self
+
+    def to_protocol(self, path: Path) -> Protocol:
+        """The protocol this file describes, named after the file."""
+        return Protocol(
+            name=path.stem,
+            title=self.title or path.stem,
+            blocks=tuple(block.to_block() for block in self.block),
+            repetitions=self.repetitions,
+            randomize=self.randomize,
+            seed=self.seed,
+            path=path,
+        )
 
 
 def block_sequence(protocol: Protocol) -> list[Block]:
@@ -232,5 +236,9 @@ def marker_schedule(protocol: Protocol) -> list[ScheduledMarker]:
 
 def protocol_duration_s(protocol: Protocol) -> float:
     """Upper bound of the protocol's length in seconds (with full jitter)."""
-    blocks = block_sequence(protocol)
-    return sum(block.duration_s + block.isi_s + block.jitter_s for block in blocks)
+    return longest_length_s(protocol.blocks, protocol.repetitions)
+
+
+def longest_length_s(blocks: Sequence[Block], repetitions: int) -> float:
+    """Seconds `repetitions` runs of `blocks` last at most (full jitter; shuffling keeps it)."""
+    return repetitions * sum(block.duration_s + block.isi_s + block.jitter_s for block in blocks)

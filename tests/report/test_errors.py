@@ -28,7 +28,7 @@ def write(path: Path, text: str) -> Path:
     ("body", "field"),
     [
         ('paper = "A5"\n', "'paper'"),
-        ('sections = ["cover", "horoscope"]\n', "'sections'"),
+        ('sections = ["cover", "horoscope"]\n', "'sections[2]'"),
         ('max_event_rows = "many"\n', "'max_event_rows'"),
         ("timeline_minutes_per_row = 0\n", "'timeline_minutes_per_row'"),
         ('colour = "blue"\n', "'colour'"),

@@ -40,21 +40,27 @@ def test_the_templates_load() -> None:
     [
         (
             "[[expression]]\nat_s = 1\nemotion = 'joy'\nduration_ms = 100\n",
-            "entry 1, field 'emotion'",
+            "field 'expression[1].emotion'",
         ),
-        ("[[expression]]\nat_s = 1\nemotion = 'happy'\n", "entry 1, field 'duration_ms'"),
+        ("[[expression]]\nat_s = 1\nemotion = 'happy'\n", "field 'expression[1].duration_ms'"),
         (
             "[[expression]]\nat_s = 1\nemotion = 'happy'\nduration_ms = 100\n"
             "[[expression]]\nat_s = 2\nchannels = [0]\nduration_ms = 100\n",
-            "entry 2, field 'channels'",
+            "field 'expression[2].channels[1]'",
         ),
-        ("[[expression]]\nat_s = -1\nchannels = [1]\nduration_ms = 100\n", "field 'at_s'"),
+        (
+            "[[expression]]\nat_s = -1\nchannels = [1]\nduration_ms = 100\n",
+            "field 'expression[1].at_s'",
+        ),
         ("[[expression]]\nat_s = 1\nchannels = [1]\nduration_ms = 'x'\n", "must be a number"),
         ("[[expression]]\nat_s = 1\nduration_ms = 100\n", "exactly one of 'emotion' or 'channels'"),
-        ("[[expression]]\nat_s = 1\nchannels = [2]\nduration_ms = 90\ncolour = 1\n", "'colour'"),
-        ("[[fault]]\nat_s = 1\nkind = 'fire'\n", "[[fault]] entry 1, field 'kind'"),
-        ("[participant]\nlatency_ms = [800, 300]\n", "[participant], field 'latency_ms'"),
-        ("[signal]\nmotion_artifacts_per_min = true\n", "[signal], field 'motion_artifacts"),
+        (
+            "[[expression]]\nat_s = 1\nchannels = [2]\nduration_ms = 90\ncolour = 1\n",
+            "'expression[1].colour'",
+        ),
+        ("[[fault]]\nat_s = 1\nkind = 'fire'\n", "field 'fault[1].kind'"),
+        ("[participant]\nlatency_ms = [800, 300]\n", "field 'participant.latency_ms'"),
+        ("[signal]\nmotion_artifacts_per_min = true\n", "field 'signal.motion_artifacts"),
         ("expression = 3\n", "field 'expression'"),
         ("[[expression]\n", "not valid TOML"),
     ],
@@ -99,7 +105,7 @@ def test_malformed_replay_csv_names_the_line(tmp_path: Path, body: str, expected
 def test_a_bad_file_stops_the_process_with_the_message(tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
     path.write_text("[[fault]]\nat_s = 1\nkind = 'fire'\n")
-    with pytest.raises(DeviceError, match=r"exited \(code 7\).*field 'kind'"):
+    with pytest.raises(DeviceError, match=r"exited \(code 7\).*field 'fault\[1\]\.kind'"):
         start_simulator_process(["--scenario", str(path)])
 
 

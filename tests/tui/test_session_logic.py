@@ -160,8 +160,8 @@ def test_montage_presets_load_and_fit_any_board() -> None:
 def test_participant_form_checks() -> None:
     assert form.birth_year_of("34", 2026) == 1992
     assert form.birth_year_of("1990", 2026) == 1990
-    assert form.birth_year_error("1850", 2026) and form.birth_year_error("abc", 2026)
-    assert form.code_error("") is None and form.code_error("bad code!")
+    assert form.field_error("birth", "1850", 2026) and form.field_error("birth", "abc", 2026)
+    assert form.field_error("code", "") is None and form.field_error("code", "bad code!")
 
 
 def test_predictions_from_the_recorder_are_shown_by_label() -> None:

@@ -138,13 +138,7 @@ class ParticipantScreen(FlowScreen):
 
     def _check(self, field: str) -> str | None:
         """Validate one field and show (or clear) its error; returns the error."""
-        value = self.query_one(f"#{field}", Input).value
-        if field == "code":
-            error = form.code_error(value)
-        elif field == "birth":
-            error = form.birth_year_error(value)
-        else:
-            error = form.text_error(value)
+        error = form.field_error(field, self.query_one(f"#{field}", Input).value)
         set_error(self.query_one(f"#{field}-error", Static), error)
         return error
 
@@ -184,18 +178,14 @@ class ParticipantScreen(FlowScreen):
         if self.existing is not None:
             self.post_message(ParticipantSaved(self.existing))
             return
-        values = {
-            name: self.query_one(f"#{name}", Input).value.strip() or None for name in TEXT_FIELDS
-        }
-        sex = self.query_one("#sex", Select).value
-        hand = self.query_one("#handedness", Select).value
-        self.save(
-            self.query_one("#code", Input).value.strip(),
-            form.birth_year_of(self.query_one("#birth", Input).value),
-            sex if isinstance(sex, str) else None,
-            hand if isinstance(hand, str) else None,
-            values,
-        )
+        inputs = ("code", "birth", *TEXT_FIELDS)
+        typed: dict[str, str | None] = {n: self.query_one(f"#{n}", Input).value for n in inputs}
+        for name in ("sex", "handedness"):
+            choice = self.query_one(f"#{name}", Select).value
+            typed[name] = choice if isinstance(choice, str) else None
+        entry = form.ParticipantForm.model_validate(typed)
+        identity = {name: getattr(entry, name) for name in TEXT_FIELDS}
+        self.save(entry.code, entry.birth_year, entry.sex, entry.handedness, identity)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="save_the_participant")
     def save(

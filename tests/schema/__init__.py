@@ -1,0 +1,1 @@
+"""Checks of every file a person writes: the safe reader, the error wording, each file schema."""
