@@ -85,7 +85,7 @@ def test_the_path_variables_move_what_they_name(
     config = tmp_path / "elsewhere" / "lab-settings.toml"
     monkeypatch.setenv(CONFIG_FILE_ENV, str(config))
     assert paths.data_dir() == tmp_path / "data"
-    assert paths.default_database_path() == tmp_path / "data" / paths.DATABASE_NAME
+    assert paths.database_path_in(paths.data_dir()) == tmp_path / "data" / paths.DATABASE_NAME
     assert paths.seed_dataset_dir() == tmp_path / "seed"
     assert config_path() == config
     assert save_settings(Settings(operator="Ana")) == config
