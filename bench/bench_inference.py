@@ -115,10 +115,10 @@ def live_steps(model: EmotionModel, repeats: int) -> np.ndarray:
 def recording(minutes: float) -> list[tuple[int, np.ndarray]]:
     """One-second int16 chunks of a simulated envelope recording (8 channels, 1 kHz)."""
     from microexp_tui.simulator.board import EmgSource
-    from microexp_tui.simulator.participant import Participant, ParticipantConfig
+    from microexp_tui.simulator.participant import ParticipantConfig, SimulatedParticipant
     from microexp_tui.simulator.signals import SignalConfig, SignalGenerator
 
-    participant = Participant(ParticipantConfig(spontaneous=True), (), 1, 0)
+    participant = SimulatedParticipant(ParticipantConfig(spontaneous=True), (), 1, 0)
     source = EmgSource(SignalGenerator(SignalConfig("envelope", 1000, 8, 1)), participant)
     return [
         (first, source.block(first, 1000).astype(np.int16))

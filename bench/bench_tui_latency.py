@@ -177,7 +177,7 @@ def run_child(port: str, db: Path, model: str) -> None:
     """The real app, opened straight onto a running recording with the protocol started."""
     from microexp_tui.acquisition.recorder import RecordingOptions
     from microexp_tui.inference.catalog import model_path_for
-    from microexp_tui.session_flow.board import Board, BoardChoice
+    from microexp_tui.session_flow.board import BoardChoice, ConnectedBoard
     from microexp_tui.session_flow.live import LiveSession
     from microexp_tui.settings import Settings
     from microexp_tui.study.consent import load_consent
@@ -194,7 +194,7 @@ def run_child(port: str, db: Path, model: str) -> None:
         visit = app.new_visit()
         visit.participant, visit.consent = participant, load_consent()
         visit.protocol = load_protocol("six_emotions")
-        visit.board = Board(BoardChoice("bench board", port))
+        visit.board = ConnectedBoard(BoardChoice("bench board", port))
         visit.montage = montage_for_board(load_preset("seed8"), 8)
         options = RecordingOptions(participant_code=participant.code)
         visit.live = LiveSession(visit.board, db, options, visit.montage, model_path_for(model))

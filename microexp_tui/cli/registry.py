@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from microexp_tui.cli.options import Subcommands
 
 
-class Command(Protocol):
+class CommandModule(Protocol):
     """A command module: it adds its parser (which names its `run`) and runs parsed options."""
 
     def add_parser(self, subcommands: Subcommands) -> None:
@@ -32,7 +32,7 @@ class Command(Protocol):
         """Do what the command line asked; the process exit code."""
 
 
-COMMANDS: tuple[Command, ...] = (
+COMMANDS: tuple[CommandModule, ...] = (
     record,
     sessions,
     tui,

@@ -35,7 +35,7 @@ class MarkerRecord(NamedTuple):
 
 
 @dataclass(frozen=True)
-class SampleBlock:
+class StoredSamples:
     """Samples [first_index, first_index + n) of a session as read back: values and a mask.
 
     `values` is (samples, channels) in the session's sample format (int16 board counts,

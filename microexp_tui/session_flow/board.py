@@ -58,7 +58,7 @@ def preferred_choice(choices: Sequence[BoardChoice]) -> BoardChoice:
     return choices[-1]
 
 
-class Board:
+class ConnectedBoard:
     """A chosen board: starts the simulator if needed and reads the board's identity.
 
     `sample_rate_hz` and `channels` are the operator's wish (None: the board's default); every

@@ -21,7 +21,7 @@ from microexp_tui.domain.calibration import Calibration
 from microexp_tui.domain.channels import ChannelSpec
 from microexp_tui.errors import ModelError
 from microexp_tui.inference.model import EmotionModel
-from microexp_tui.session_flow.board import Board
+from microexp_tui.session_flow.board import ConnectedBoard
 from microexp_tui.session_flow.predictions import (
     LivePrediction,
     apply_calibration,
@@ -113,7 +113,7 @@ class LiveSession:
 
     def __init__(
         self,
-        board: Board,
+        board: ConnectedBoard,
         db_path: Path,
         options: RecordingOptions,
         montage: Sequence[ChannelSpec],

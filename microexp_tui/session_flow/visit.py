@@ -9,7 +9,7 @@ from microexp_tui.domain.calibration import Calibration
 from microexp_tui.domain.channels import ChannelSpec
 from microexp_tui.domain.electrodes import ElectrodeCheck
 from microexp_tui.domain.sessions import Participant
-from microexp_tui.session_flow.board import Board
+from microexp_tui.session_flow.board import ConnectedBoard
 from microexp_tui.session_flow.live import LiveSession
 from microexp_tui.study.consent import ConsentText
 from microexp_tui.study.protocols import Protocol
@@ -22,7 +22,7 @@ class Visit:
     participant: Participant | None = None
     consent: ConsentText | None = None
     consent_confirmed_at: str | None = None
-    board: Board | None = None
+    board: ConnectedBoard | None = None
     identity: Identity | None = None
     montage_preset: str = ""
     montage: list[ChannelSpec] = field(default_factory=list)

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from microexp_tui.domain.muscles import Muscle
-from microexp_tui.simulator.participant import Expression
+from microexp_tui.simulator.participant import ScriptedExpression
 
 OPENFACE_AUS: tuple[int, ...] = (1, 2, 4, 5, 6, 7, 9, 10, 12, 14, 15, 17, 20, 23, 25, 26, 45)
 """The AUs OpenFace 2.x writes as `AUxx_r` and `AUxx_c` columns (no AU24: it cannot code it)."""
@@ -57,7 +57,9 @@ class AuPlan:
         return [e for e in self.events if e.action_unit == action_unit and e.expression is None]
 
 
-def expression_action_units(expression: Expression, montage: Sequence[Muscle]) -> tuple[str, ...]:
+def expression_action_units(
+    expression: ScriptedExpression, montage: Sequence[Muscle]
+) -> tuple[str, ...]:
     """AUs of the muscles an expression moves (single-muscle patterns move one of the pair)."""
     channels = expression.muscle_channels()
     if expression.emotion is not None and expression.pattern == "first":
@@ -71,7 +73,7 @@ def expression_action_units(expression: Expression, montage: Sequence[Muscle]) -
 
 
 def plan_au_events(
-    expressions: Sequence[Expression],
+    expressions: Sequence[ScriptedExpression],
     montage: Sequence[Muscle],
     *,
     duration_s: float,

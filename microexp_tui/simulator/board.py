@@ -46,7 +46,7 @@ from microexp_tui.simulator.faults import (
     corrupt_frames,
     kept_runs,
 )
-from microexp_tui.simulator.participant import Participant
+from microexp_tui.simulator.participant import SimulatedParticipant
 from microexp_tui.simulator.replay import REPLAY_CHANNELS, ReplayData
 from microexp_tui.simulator.scenario import Scenario
 from microexp_tui.simulator.signals import SignalConfig, SignalGenerator, to_counts
@@ -95,7 +95,7 @@ class SampleSource(Protocol):
 class EmgSource:
     """Synthetic EMG: the participant's activations rendered by the signal generator."""
 
-    def __init__(self, generator: SignalGenerator, participant: Participant) -> None:
+    def __init__(self, generator: SignalGenerator, participant: SimulatedParticipant) -> None:
         """Join a generator and a participant for one stream."""
         self.generator = generator
         self.participant = participant
@@ -111,7 +111,7 @@ class EmgSource:
 _COMMANDS = frozenset(int(command) for command in Command)
 
 
-class Board:
+class SimulatedBoard:
     """Protocol state machine of one simulated board (survives host reconnections)."""
 
     def __init__(self, config: BoardConfig) -> None:
@@ -262,7 +262,7 @@ class Board:
             mains_hz=config.mains_hz,
             motion_artifacts_per_min=config.motion_artifacts_per_min,
         )
-        participant = Participant(
+        participant = SimulatedParticipant(
             config.scenario.participant,
             config.scenario.expressions,
             config.seed,

@@ -36,7 +36,7 @@ _TAG_SPONTANEOUS = 12
 
 
 @dataclass(frozen=True)
-class Expression:
+class ScriptedExpression:
     """A facial expression: which muscles contract, when, how long and how strongly."""
 
     onset_s: float
@@ -121,19 +121,19 @@ class ParticipantConfig:
     spontaneous_interval_s: tuple[float, float] = (4.0, 12.0)
 
 
-class Participant:
+class SimulatedParticipant:
     """Turns scripted expressions, markers and spontaneity into channel activations."""
 
     def __init__(
         self,
         config: ParticipantConfig,
-        script: Sequence[Expression],
+        script: Sequence[ScriptedExpression],
         seed: int,
         stream: int,
     ) -> None:
         """Prepare seeded generators for reactions and spontaneous expressions."""
         self.config = config
-        self.expressions: list[Expression] = sorted(script, key=lambda e: e.onset_s)
+        self.expressions: list[ScriptedExpression] = sorted(script, key=lambda e: e.onset_s)
         self._seed, self._stream = seed, stream
         self._reaction_rng = np.random.default_rng([seed, _TAG_REACTIONS, stream])
         self._spontaneous_rng = np.random.default_rng([seed, _TAG_SPONTANEOUS, stream])
@@ -143,7 +143,7 @@ class Participant:
         for expression in self.expressions:
             self._add(expression)
 
-    def on_marker(self, code: int, time_s: float) -> list[Expression]:
+    def on_marker(self, code: int, time_s: float) -> list[ScriptedExpression]:
         """React to a stimulus-onset marker applied at `time_s`; returns what was scheduled."""
         if code == MARKER_REST_ONSET:
             self._keep_still(time_s, time_s + STILL_AFTER_REST_S)
@@ -161,11 +161,15 @@ class Participant:
             micro_s = rng.uniform(0.04, 0.3)
             level = rng.uniform(*DEFAULT_LEVEL_COUNTS)
             pattern = str(rng.choice(["both", "first", "second"], p=[0.5, 0.25, 0.25]))
-            scheduled.append(Expression(onset_s, micro_s, level, emotion, (), pattern, "micro"))
+            scheduled.append(
+                ScriptedExpression(onset_s, micro_s, level, emotion, (), pattern, "micro")
+            )
             onset_s += micro_s + rng.uniform(0.15, 0.4)
         duration_s = rng.uniform(*self.config.reaction_duration_ms) / 1000
         level = rng.uniform(*DEFAULT_LEVEL_COUNTS)
-        scheduled.append(Expression(onset_s, duration_s, level, emotion, (), "mixed", "reaction"))
+        scheduled.append(
+            ScriptedExpression(onset_s, duration_s, level, emotion, (), "mixed", "reaction")
+        )
         for expression in scheduled:
             self._add(expression)
         return scheduled
@@ -181,13 +185,13 @@ class Participant:
         self._activations = [a for a in self._activations if a.end_s >= time_s]
         self._pending_spontaneous = [p for p in self._pending_spontaneous if p[0] >= time_s]
 
-    def _contract(self, channel: int, cue_s: float) -> Expression:
+    def _contract(self, channel: int, cue_s: float) -> ScriptedExpression:
         """The asked muscle alone, strongly, as in an electrode check or an MVC."""
         rng = self._reaction_rng
         onset_s = cue_s + rng.uniform(*GUIDED_LATENCY_S)
         level = rng.uniform(DEFAULT_LEVEL_COUNTS[1], MAX_ACTIVE_COUNTS)
         hold_s = rng.uniform(*GUIDED_HOLD_S)
-        guided = Expression(onset_s, hold_s, level, None, (channel,), source="guided")
+        guided = ScriptedExpression(onset_s, hold_s, level, None, (channel,), source="guided")
         self._add(guided)
         return guided
 
@@ -208,7 +212,7 @@ class Participant:
         self._pending_spontaneous = [p for p in self._pending_spontaneous if p[0] >= until_s]
         self._spontaneous_until_s = max(self._spontaneous_until_s, until_s)
 
-    def _add(self, expression: Expression) -> list[ChannelActivation]:
+    def _add(self, expression: ScriptedExpression) -> list[ChannelActivation]:
         """Record an expression and its activations; returns the activations."""
         if expression.source != "scenario":
             self.expressions.append(expression)
@@ -229,7 +233,7 @@ class Participant:
                 pattern = str(rng.choice(["both", "first", "second"], p=[0.5, 0.25, 0.25]))
             else:
                 duration_s, pattern = rng.uniform(0.8, 3.0), "mixed"
-            spontaneous = Expression(
+            spontaneous = ScriptedExpression(
                 onset_s, duration_s, level, emotion, (), pattern, "spontaneous"
             )
             self._pending_spontaneous.append((onset_s, self._add(spontaneous)))

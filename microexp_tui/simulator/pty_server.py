@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TextIO
 
 from microexp_tui.errors import DeviceError, InputError
-from microexp_tui.simulator.board import Board, OutChunk
+from microexp_tui.simulator.board import OutChunk, SimulatedBoard
 from microexp_tui.simulator.openwatch import OpenWatcher
 
 log = logging.getLogger(__name__)
@@ -180,7 +180,7 @@ class Server:
 
     def __init__(
         self,
-        board: Board,
+        board: SimulatedBoard,
         options: ServeOptions,
         out: TextIO,
         should_stop: Callable[[], bool],

@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from microexp_tui.simulator.board import EmgSource
-from microexp_tui.simulator.participant import Participant
+from microexp_tui.simulator.participant import SimulatedParticipant
 from microexp_tui.simulator.scenario import Scenario
 from microexp_tui.simulator.signals import SignalConfig, SignalGenerator
 
@@ -55,7 +55,7 @@ def render_scenario(
         mains_hz=mains_hz,
         motion_artifacts_per_min=artifacts,
     )
-    participant = Participant(scenario.participant, scenario.expressions, seed, 1)
+    participant = SimulatedParticipant(scenario.participant, scenario.expressions, seed, 1)
     source = EmgSource(SignalGenerator(config), participant)
     length_s = scenario_end_s(scenario) if seconds is None else seconds
     total = round(length_s * sample_rate_hz)

@@ -21,8 +21,8 @@ from microexp_tui.schema.types import FileModel, FiniteFloat, Text, one_of
 from microexp_tui.simulator.faults import DEFAULT_DURATION_S, FAULT_KINDS, Fault
 from microexp_tui.simulator.participant import (
     PATTERNS,
-    Expression,
     ParticipantConfig,
+    ScriptedExpression,
     amplitude_to_counts,
 )
 from microexp_tui.simulator.signals import ADC_MAX_COUNTS
@@ -40,7 +40,7 @@ SCENARIO_HINT = "Fix the file and try again (templates/scenarios/example.toml sh
 class Scenario:
     """A parsed scenario: what the participant does and which faults happen when."""
 
-    expressions: tuple[Expression, ...] = ()
+    expressions: tuple[ScriptedExpression, ...] = ()
     faults: tuple[Fault, ...] = ()
     participant: ParticipantConfig = field(default_factory=ParticipantConfig)
     motion_artifacts_per_min: float | None = None
@@ -141,13 +141,13 @@ class ExpressionFile(FileModel):
             )
         return self
 
-    def to_expression(self) -> Expression:
+    def to_expression(self) -> ScriptedExpression:
         """The scripted expression."""
         if self.amplitude_counts is not None:
             level_counts = self.amplitude_counts
         else:
             level_counts = amplitude_to_counts(self.amplitude or DEFAULT_AMPLITUDE)
-        return Expression(
+        return ScriptedExpression(
             onset_s=self.at_s,
             duration_s=self.duration_ms / 1000,
             level_counts=level_counts,

@@ -23,7 +23,7 @@ from microexp_tui.device.protocol import (
 from microexp_tui.domain.muscles import SEED_MONTAGE
 from microexp_tui.errors import InputError
 from microexp_tui.simulator.au_csv import plan_au_events, write_openface_csv
-from microexp_tui.simulator.board import Board, BoardConfig
+from microexp_tui.simulator.board import BoardConfig, SimulatedBoard
 from microexp_tui.simulator.faults import parse_fault_spec
 from microexp_tui.simulator.participant import ParticipantConfig
 from microexp_tui.simulator.pty_server import ServeOptions, Server
@@ -98,7 +98,7 @@ def run_simulator(args: argparse.Namespace) -> int:
     )
     warm_up()  # a board is ready when it is announced: START must not wait for scipy
     with _stop_on_signals() as stop:
-        return Server(Board(config), options, sys.stdout, stop.is_set).run()
+        return Server(SimulatedBoard(config), options, sys.stdout, stop.is_set).run()
 
 
 def _write_au_csv(args: argparse.Namespace, scenario: Scenario) -> int:

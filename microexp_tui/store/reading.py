@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from sqlite_utils import Database
 
-from microexp_tui.domain.recording import ArtifactRecord, GapRecord, MarkerRecord, SampleBlock
+from microexp_tui.domain.recording import ArtifactRecord, GapRecord, MarkerRecord, StoredSamples
 from microexp_tui.store import samples, session_records
 from microexp_tui.store.connection import StoreConnection
 
@@ -31,14 +31,16 @@ def chunk_ids(db: Database, session_id: int) -> list[int]:
     ]
 
 
-def chunk(db: Database, chunk_id: int, sample_format: str) -> SampleBlock:
+def chunk(db: Database, chunk_id: int, sample_format: str) -> StoredSamples:
     """One stored chunk with its mask."""
     first, n_samples, channels, blob, mask = db.execute(
         "SELECT first_sample, n_samples, channel_count, data, missing FROM sample_chunks "
         "WHERE id = ?",
         [chunk_id],
     ).fetchone()
-    return SampleBlock(first, *samples.decode_chunk(blob, mask, n_samples, channels, sample_format))
+    return StoredSamples(
+        first, *samples.decode_chunk(blob, mask, n_samples, channels, sample_format)
+    )
 
 
 class RecordingQueries(StoreConnection):
@@ -46,7 +48,7 @@ class RecordingQueries(StoreConnection):
 
     def read_samples(
         self, session_id: int, start_index: int = 0, stop_index: int | None = None
-    ) -> SampleBlock:
+    ) -> StoredSamples:
         """Samples [start_index, stop_index) with the mask of those that were never stored.
 
         `stop_index` is clipped to the session's extent. Values are in the session's sample

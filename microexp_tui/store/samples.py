@@ -4,7 +4,7 @@ One row per chunk (the writer's ~1 s batches), keyed by (session_id, first_sampl
 values are in the session's sample format (int16 board counts, int32, float32); `missing`
 is NULL when every value is present, else one bit per value (row-major, least significant
 bit first) set where the value is missing. Reading reassembles any range as a
-`SampleBlock`: indices never stored (lost in a sequence gap, or past the end) and values
+`StoredSamples`: indices never stored (lost in a sequence gap, or past the end) and values
 marked missing are flagged in its mask, so no value is reserved to mean "missing".
 """
 
@@ -16,7 +16,7 @@ from typing import Literal
 import numpy as np
 from sqlite_utils import Database
 
-from microexp_tui.domain.recording import SampleBlock
+from microexp_tui.domain.recording import StoredSamples
 from microexp_tui.errors import InputError
 
 WIRE_DTYPES: dict[str, np.dtype] = {
@@ -112,13 +112,13 @@ def read_range(
     sample_format: str,
     start_index: int,
     stop_index: int,
-) -> SampleBlock:
+) -> StoredSamples:
     """Samples [start_index, stop_index) of a session; what was never stored is masked."""
     n = max(0, stop_index - start_index)
     values = np.zeros((n, channel_count), dtype=WIRE_DTYPES[sample_format].newbyteorder("="))
     missing = np.ones((n, channel_count), dtype=bool)
     if n == 0:
-        return SampleBlock(start_index, values, missing)
+        return StoredSamples(start_index, values, missing)
     # The chunk containing start_index begins at or before it: start from the last such one.
     cursor = db.execute(
         "SELECT first_sample, n_samples, channel_count, data, missing FROM sample_chunks "
@@ -135,7 +135,7 @@ def read_range(
         if hi > lo:
             values[lo - start_index : hi - start_index] = chunk[lo - first : hi - first]
             missing[lo - start_index : hi - start_index] = chunk_missing[lo - first : hi - first]
-    return SampleBlock(start_index, values, missing)
+    return StoredSamples(start_index, values, missing)
 
 
 def complete_runs(

@@ -23,7 +23,7 @@ from microexp_tui.domain.markers import (
     stimulus_onset_code,
 )
 from microexp_tui.domain.muscles import SEED_MONTAGE
-from microexp_tui.domain.recording import Batch, GapRecord, MarkerRecord, SampleBlock
+from microexp_tui.domain.recording import Batch, GapRecord, MarkerRecord, StoredSamples
 from microexp_tui.domain.sessions import SessionSetup, settings_json
 from microexp_tui.expressions.grouping import group_activations
 from microexp_tui.store.sessions import SessionStore
@@ -75,7 +75,7 @@ class BuiltDb:
     path: Path
     session_ids: list[int] = field(default_factory=list)
     simulated_ids: list[int] = field(default_factory=list)
-    samples: dict[int, SampleBlock] = field(default_factory=dict)
+    samples: dict[int, StoredSamples] = field(default_factory=dict)
     """Samples as read back from the store (lost ones masked), by session id."""
 
 
@@ -131,7 +131,7 @@ def add_session(
     operator: str | None = OPERATOR,
     marker_label: str | None = None,
     extra_events: Sequence[MarkerRecord] = (),
-) -> tuple[int, SampleBlock]:
+) -> tuple[int, StoredSamples]:
     """Record a finished session in 1 s batches; return its id and its stored samples."""
     kinds = kinds or ("envelope",) * CHANNELS
     device = {

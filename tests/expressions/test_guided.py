@@ -14,7 +14,7 @@ from microexp_tui.domain.recording import Batch, MarkerRecord
 from microexp_tui.expressions.guided import guided_expressions
 from microexp_tui.readmodels.review import load_review
 from microexp_tui.report.generate import generate_report
-from microexp_tui.simulator.participant import Expression as Scripted
+from microexp_tui.simulator.participant import ScriptedExpression as Scripted
 from microexp_tui.store.sessions import SessionStore
 from tests.expressions.test_validation import as_detected
 from tests.report.conftest import read_pdf

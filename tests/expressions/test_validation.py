@@ -25,7 +25,7 @@ from microexp_tui.simulator.au_csv import (
     plan_au_events,
     write_openface_csv,
 )
-from microexp_tui.simulator.participant import Expression as ScriptedExpression
+from microexp_tui.simulator.participant import ScriptedExpression
 from microexp_tui.simulator.scenario import load_scenario
 
 RATE_HZ = 1000.0

@@ -25,8 +25,9 @@ from microexp_tui.domain.recording import PredictionRecord
 from microexp_tui.errors import ExitCode, ModelError
 from microexp_tui.inference.model import EmotionModel
 from microexp_tui.inference.offline import classify_recording
+from microexp_tui.simulator.participant import ScriptedExpression
 from microexp_tui.simulator.process import start_simulator_process
-from microexp_tui.simulator.scenario import Expression, load_scenario
+from microexp_tui.simulator.scenario import load_scenario
 from microexp_tui.store.sessions import SessionStore
 from tests.inference.conftest import MODELS_DIR
 
@@ -53,9 +54,9 @@ def _record_live(db: Path, model: EmotionModel, seconds: float) -> int:
     return session_id
 
 
-def _slots(expressions: tuple[Expression, ...]) -> list[list[Expression]]:
+def _slots(expressions: tuple[ScriptedExpression, ...]) -> list[list[ScriptedExpression]]:
     """Expressions grouped by their 10 s slot (a micro-expression joins its reaction)."""
-    slots: dict[int, list[Expression]] = {}
+    slots: dict[int, list[ScriptedExpression]] = {}
     for expression in expressions:
         slots.setdefault(int((expression.onset_s - FIRST_SLOT_S) // SLOT_S), []).append(expression)
     return [slots[key] for key in sorted(slots)]

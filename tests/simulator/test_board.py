@@ -20,9 +20,9 @@ from microexp_tui.device.protocol import (
     parse_status,
 )
 from microexp_tui.domain.markers import stimulus_onset_code
-from microexp_tui.simulator.board import Board, BoardConfig, OutChunk
+from microexp_tui.simulator.board import BoardConfig, OutChunk, SimulatedBoard
 from microexp_tui.simulator.faults import Fault
-from microexp_tui.simulator.participant import Expression
+from microexp_tui.simulator.participant import ScriptedExpression
 from microexp_tui.simulator.replay import load_replay
 from microexp_tui.simulator.scenario import Scenario
 from tests.simulator import FrameDecoder
@@ -33,14 +33,16 @@ def joined(chunks: list[OutChunk]) -> bytes:
     return b"".join(chunk.data for chunk in chunks)
 
 
-def command(board: Board, cmd: Command, seq: int = 1, argument: int | None = None) -> FrameDecoder:
+def command(
+    board: SimulatedBoard, cmd: Command, seq: int = 1, argument: int | None = None
+) -> FrameDecoder:
     """Send one command and decode the reply."""
     decoder = FrameDecoder(board.channels)
     decoder.feed(joined(board.receive(encode_command(cmd, seq, argument))))
     return decoder
 
 
-def ack_result(board: Board, cmd: Command, argument: int | None = None) -> int:
+def ack_result(board: SimulatedBoard, cmd: Command, argument: int | None = None) -> int:
     """The result byte the board acks a command with."""
     frames = command(board, cmd, 7, argument).result.of_type(FrameType.ACK)
     ack = parse_ack(frames[0].payload)
@@ -49,7 +51,7 @@ def ack_result(board: Board, cmd: Command, argument: int | None = None) -> int:
 
 
 def test_identity_describes_the_simulator() -> None:
-    board = Board(BoardConfig(mode="raw", channels=4, sample_rate_hz=2000))
+    board = SimulatedBoard(BoardConfig(mode="raw", channels=4, sample_rate_hz=2000))
     frames = command(board, Command.HELLO).result.of_type(FrameType.IDENTITY)
     identity = parse_identity(frames[0].payload)
     assert identity.board_id == BoardId.SIMULATOR and identity.simulated
@@ -61,7 +63,7 @@ def test_identity_describes_the_simulator() -> None:
 
 
 def test_configuration_refusals_follow_the_protocol() -> None:
-    board = Board(BoardConfig())
+    board = SimulatedBoard(BoardConfig())
     assert ack_result(board, Command.SET_RATE, 249) == AckResult.BAD_ARGUMENT
     assert ack_result(board, Command.SET_RATE, 2001) == AckResult.BAD_ARGUMENT
     assert ack_result(board, Command.SET_CHANNELS, 0) == AckResult.BAD_ARGUMENT
@@ -81,7 +83,7 @@ def test_configuration_refusals_follow_the_protocol() -> None:
 
 
 def test_bad_crc_unknown_and_malformed_commands_count_as_rx_errors() -> None:
-    board = Board(BoardConfig())
+    board = SimulatedBoard(BoardConfig())
     corrupt = bytearray(encode_command(Command.PING, 1))
     corrupt[-1] ^= 0xFF
     replies = board.receive(bytes(corrupt) + encode_frame(0x99, 2) + encode_frame(0x87, 3, b"x"))
@@ -91,7 +93,7 @@ def test_bad_crc_unknown_and_malformed_commands_count_as_rx_errors() -> None:
 
 
 def test_commands_split_across_reads_and_after_garbage_are_understood() -> None:
-    board = Board(BoardConfig())
+    board = SimulatedBoard(BoardConfig())
     data = b"\x00\xa5garbage" + encode_command(Command.HELLO, 5)
     replies = [chunk for byte in data for chunk in board.receive(bytes([byte]))]
     decoder = FrameDecoder(8)
@@ -100,7 +102,7 @@ def test_commands_split_across_reads_and_after_garbage_are_understood() -> None:
 
 
 def test_samples_start_at_zero_with_a_status_every_second() -> None:
-    board = Board(BoardConfig(sample_rate_hz=500, channels=3))
+    board = SimulatedBoard(BoardConfig(sample_rate_hz=500, channels=3))
     command(board, Command.START)
     decoder = FrameDecoder(3)
     for size in (1, 7, 600, 1392):
@@ -113,7 +115,7 @@ def test_samples_start_at_zero_with_a_status_every_second() -> None:
 
 
 def test_marker_echo_carries_the_next_sample_index() -> None:
-    board = Board(BoardConfig())
+    board = SimulatedBoard(BoardConfig())
     command(board, Command.START)
     board.produce(1234)
     result = command(board, Command.MARKER, 9, 0x1001).result
@@ -122,7 +124,7 @@ def test_marker_echo_carries_the_next_sample_index() -> None:
     assert (echo.sample_index, echo.code, echo.source) == (1234, 0x1001, 0)
 
 
-def run_session(board: Board, block_sizes: list[int]) -> bytes:
+def run_session(board: SimulatedBoard, block_sizes: list[int]) -> bytes:
     """START, samples in the given block sizes with a stimulus marker halfway, STOP."""
     out = [joined(board.receive(encode_command(Command.START, 1)))]
     for number, size in enumerate(block_sizes):
@@ -136,10 +138,10 @@ def run_session(board: Board, block_sizes: list[int]) -> bytes:
 def test_same_seed_and_commands_give_the_same_bytes_whatever_the_block_sizes() -> None:
     for mode in ("envelope", "raw"):
         config = BoardConfig(mode=mode, seed=42, motion_artifacts_per_min=30.0)
-        first = run_session(Board(config), [5000, 5000, 5000, 5000])
-        second = run_session(Board(config), [3, 4997, 5000, 1, 4999, 5000])
+        first = run_session(SimulatedBoard(config), [5000, 5000, 5000, 5000])
+        second = run_session(SimulatedBoard(config), [3, 4997, 5000, 1, 4999, 5000])
         assert first == second
-        other = run_session(Board(BoardConfig(mode=mode, seed=43)), [5000] * 4)
+        other = run_session(SimulatedBoard(BoardConfig(mode=mode, seed=43)), [5000] * 4)
         assert other != first
 
 
@@ -150,7 +152,7 @@ def test_drop_corrupt_and_level_faults_at_the_board() -> None:
         Fault("electrode_off", 0.2, 0.1, (1,)),
         Fault("clipping", 0.3, 0.1, (2, 3)),
     )
-    board = Board(BoardConfig(faults=faults, motion_artifacts_per_min=0.0))
+    board = SimulatedBoard(BoardConfig(faults=faults, motion_artifacts_per_min=0.0))
     command(board, Command.START)
     decoder = FrameDecoder(8)
     decoder.feed(joined(board.produce(2000)))
@@ -167,7 +169,7 @@ def test_drop_corrupt_and_level_faults_at_the_board() -> None:
 
 
 def test_a_disconnect_fault_fires_once() -> None:
-    board = Board(BoardConfig(faults=(Fault("disconnect", 0.25, 1.0),)))
+    board = SimulatedBoard(BoardConfig(faults=(Fault("disconnect", 0.25, 1.0),)))
     command(board, Command.START)
     decoder = FrameDecoder(8)
     decoder.feed(joined(board.produce(1000)))
@@ -179,8 +181,10 @@ def test_a_disconnect_fault_fires_once() -> None:
 
 
 def test_scripted_expression_and_marker_reaction_at_the_board() -> None:
-    script = (Expression(0.5, 0.3, 400.0, channels=(3,)),)
-    board = Board(BoardConfig(scenario=Scenario(expressions=script), motion_artifacts_per_min=0))
+    script = (ScriptedExpression(0.5, 0.3, 400.0, channels=(3,)),)
+    board = SimulatedBoard(
+        BoardConfig(scenario=Scenario(expressions=script), motion_artifacts_per_min=0)
+    )
     command(board, Command.START)
     board.produce(100)
     command(board, Command.MARKER, 2, stimulus_onset_code("disgust"))
@@ -199,7 +203,7 @@ def test_replay_that_stops_ends_the_stream_with_an_idle_status(tmp_path: Path) -
     csv.write_text(
         "timestamp,emotion_label,s1,s2,s3,s4,s5,s6,s7,s8,muscle_name\n" + "\n".join(rows)
     )
-    board = Board(BoardConfig(replay=load_replay(csv, "stop")))
+    board = SimulatedBoard(BoardConfig(replay=load_replay(csv, "stop")))
     command(board, Command.START)
     decoder = FrameDecoder(8)
     decoder.feed(joined(board.produce(100)))

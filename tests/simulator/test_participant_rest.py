@@ -7,8 +7,8 @@ import pytest
 from microexp_tui.domain.markers import MARKER_REST_ONSET, guided_contraction_code
 from microexp_tui.simulator.participant import (
     STILL_AFTER_REST_S,
-    Participant,
     ParticipantConfig,
+    SimulatedParticipant,
 )
 
 CONFIG = ParticipantConfig(
@@ -16,7 +16,7 @@ CONFIG = ParticipantConfig(
 )
 
 
-def onsets_between(participant: Participant, start_s: float, stop_s: float) -> list[float]:
+def onsets_between(participant: SimulatedParticipant, start_s: float, stop_s: float) -> list[float]:
     """Onsets of expressions starting in [start_s, stop_s) (drawing them up to stop_s)."""
     participant.activations_until(stop_s)
     return [x.onset_s for x in participant.expressions if start_s <= x.onset_s < stop_s]
@@ -24,7 +24,7 @@ def onsets_between(participant: Participant, start_s: float, stop_s: float) -> l
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_no_spontaneous_expression_starts_during_the_rest(seed: int) -> None:
-    participant = Participant(CONFIG, (), seed=seed, stream=0)
+    participant = SimulatedParticipant(CONFIG, (), seed=seed, stream=0)
     participant.activations_until(20.0)  # spontaneous expressions drawn ahead of the rest
     rest_s = 10.0
     assert onsets_between(participant, rest_s, rest_s + STILL_AFTER_REST_S)  # before: busy
@@ -39,7 +39,7 @@ def test_no_spontaneous_expression_starts_during_the_rest(seed: int) -> None:
 
 
 def test_stimuli_still_get_a_reaction_after_a_rest() -> None:
-    participant = Participant(CONFIG, (), seed=0, stream=0)
+    participant = SimulatedParticipant(CONFIG, (), seed=0, stream=0)
     participant.on_marker(MARKER_REST_ONSET, 1.0)
     scheduled = participant.on_marker(0x0101, 2.0)
     assert scheduled and all(x.emotion == "happy" for x in scheduled)
@@ -47,7 +47,7 @@ def test_stimuli_still_get_a_reaction_after_a_rest() -> None:
 
 @pytest.mark.parametrize("channel", [0, 3, 7])
 def test_a_guided_contraction_moves_the_asked_muscle_alone(channel: int) -> None:
-    participant = Participant(CONFIG, (), seed=5, stream=0)
+    participant = SimulatedParticipant(CONFIG, (), seed=5, stream=0)
     participant.on_marker(MARKER_REST_ONSET, 0.0)
     scheduled = participant.on_marker(guided_contraction_code(channel), 1.0)
     assert [x.muscle_channels() for x in scheduled] == [(channel,)]

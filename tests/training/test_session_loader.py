@@ -22,7 +22,7 @@ from microexp_tui.domain.markers import (
 from microexp_tui.domain.recording import Batch
 from microexp_tui.inference.model import EmotionModel
 from microexp_tui.simulator.board import EmgSource
-from microexp_tui.simulator.participant import Participant, ParticipantConfig
+from microexp_tui.simulator.participant import ParticipantConfig, SimulatedParticipant
 from microexp_tui.simulator.signals import SignalConfig, SignalGenerator
 from microexp_tui.store.sessions import SessionStore
 from microexp_tui.training.commands import TrainOptions, train
@@ -48,7 +48,7 @@ def _markers() -> list[tuple[int, int]]:
 
 def _record_session(db: Path, code: str, seed: int) -> int:
     """Store a simulated 60 s session whose participant reacts to each stimulus marker."""
-    participant = Participant(ParticipantConfig(micro_probability=0.0), (), seed, 0)
+    participant = SimulatedParticipant(ParticipantConfig(micro_probability=0.0), (), seed, 0)
     config = SignalConfig("envelope", RATE_HZ, 8, seed, motion_artifacts_per_min=0.0)
     source = EmgSource(SignalGenerator(config), participant)
     markers = _markers()

@@ -9,7 +9,7 @@ import pytest
 
 from microexp_tui.acquisition.recorder import RecordingOptions
 from microexp_tui.domain.markers import MARKER_STIMULUS_OFFSET, emotion_of_marker
-from microexp_tui.session_flow.board import Board, BoardChoice
+from microexp_tui.session_flow.board import BoardChoice, ConnectedBoard
 from microexp_tui.session_flow.live import LiveSession
 from microexp_tui.simulator.process import start_simulator_process
 from microexp_tui.store.sessions import SessionStore
@@ -40,7 +40,7 @@ async def _record_through_a_disconnect(db: Path, link: Path) -> tuple[int, bool]
             visit = app.new_visit()
             visit.participant, visit.consent = participant, load_consent()
             visit.protocol = load_protocol(str(FAST_PROTOCOL))
-            visit.board = Board(BoardChoice("faulty board", str(link)))
+            visit.board = ConnectedBoard(BoardChoice("faulty board", str(link)))
             visit.montage = montage_for_board(load_preset("seed8"), 4)
             options = RecordingOptions(participant_code=participant.code)
             visit.live = LiveSession(visit.board, db, options, visit.montage)

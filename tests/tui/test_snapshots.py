@@ -11,7 +11,7 @@ from textual.screen import Screen
 
 from microexp_tui.device.protocol import BoardId, Identity, SensorKind
 from microexp_tui.domain.calibration import Calibration
-from microexp_tui.session_flow.board import SIMULATED_LABEL, Board, BoardChoice
+from microexp_tui.session_flow.board import SIMULATED_LABEL, BoardChoice, ConnectedBoard
 from microexp_tui.session_flow.frozen import FrozenFeed
 from microexp_tui.session_flow.predictions import LivePrediction
 from microexp_tui.settings import Settings
@@ -113,7 +113,7 @@ def test_device(snap_compare, seeded_app) -> None:  # type: ignore[no-untyped-de
 
     async def run_before(pilot: Pilot[None]) -> None:
         await with_screen(make)(pilot)  # type: ignore[misc]
-        pilot.app.screen.post_message(BoardConnected(Board(MEGA), MEGA_IDENTITY))
+        pilot.app.screen.post_message(BoardConnected(ConnectedBoard(MEGA), MEGA_IDENTITY))
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

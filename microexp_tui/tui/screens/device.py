@@ -19,7 +19,12 @@ from microexp_tui.device.protocol import MAX_CHANNELS, MAX_RATE_HZ, MIN_RATE_HZ,
 from microexp_tui.domain.channels import ChannelSpec
 from microexp_tui.domain.sessions import SessionSetup, settings_json
 from microexp_tui.inference.catalog import model_path_for
-from microexp_tui.session_flow.board import Board, BoardChoice, board_choices, preferred_choice
+from microexp_tui.session_flow.board import (
+    BoardChoice,
+    ConnectedBoard,
+    board_choices,
+    preferred_choice,
+)
 from microexp_tui.session_flow.live import LiveSession
 from microexp_tui.study.montages import (
     DEFAULT_PRESET,
@@ -56,7 +61,7 @@ class BoardsFound(Message):
 class BoardConnected(Message):
     """The worker connected a board and read its identity."""
 
-    def __init__(self, board: Board, identity: Identity) -> None:
+    def __init__(self, board: ConnectedBoard, identity: Identity) -> None:
         """Carry the board and its identity."""
         super().__init__()
         self.board = board
@@ -114,7 +119,7 @@ class DeviceScreen(FlowScreen):
         super().__init__()
         self.fixed_choices = choices
         self.choices: list[BoardChoice] = []
-        self.board: Board | None = None
+        self.board: ConnectedBoard | None = None
         self.identity: Identity | None = None
         self.montage: list[ChannelSpec] = []
         self.protocol: Protocol | None = None
@@ -229,10 +234,10 @@ class DeviceScreen(FlowScreen):
         self.applying = False
         self.show_settings(None)
         self.query_one("#identity", Static).update(Text(f"Connecting to {choice.label}…"))
-        self.connect(Board(choice, self.mx.sim_args))
+        self.connect(ConnectedBoard(choice, self.mx.sim_args))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="connect_to_the_board")
-    def connect(self, board: Board) -> None:
+    def connect(self, board: ConnectedBoard) -> None:
         """Start the simulator if chosen and handshake (worker thread)."""
         try:
             identity = board.connect()
@@ -288,7 +293,7 @@ class DeviceScreen(FlowScreen):
         self.apply_settings(self.board, rate, channels)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group=SETTINGS_GROUP)
-    def apply_settings(self, board: Board, rate_hz: int, channels: int) -> None:
+    def apply_settings(self, board: ConnectedBoard, rate_hz: int, channels: int) -> None:
         """Reconnect the board with a new rate and channel count (worker thread)."""
         self.post_message(BoardConnected(board, board.configure(rate_hz, channels)))
 
