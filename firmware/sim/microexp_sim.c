@@ -834,6 +834,11 @@ static void serve(sim_t *s)
         write_host(s);
         timeout_ms = (s->speed > 0 && s->avr->cycle >= until) ? 1 : 0;
     }
+    /* A host that closed the port just before the stop still resets the chip (the event
+     * log then shows it, whatever the machine's load). */
+    if (s->inotify_fd >= 0) {
+        read_inotify(s);
+    }
 }
 
 /* ------------------------------------------------------------------------------------ */
