@@ -59,7 +59,8 @@ class RecordingSummary:
     status: str
     participant_code: str
     channels: int
-    sample_rate_hz: int
+    sample_rate_hz: float
+    """As stored: a legacy sketch's rate measured from its millis over the whole recording."""
     samples_per_channel: int
     simulated: bool
     legacy: bool
@@ -112,7 +113,8 @@ def device_description(identity: Identity, source: Source) -> dict[str, Any]:
         "firmware_version": identity.firmware_version_text,
         "protocol_version": identity.protocol_version,
         "channel_count": identity.channel_count,
-        "sample_rate_hz": identity.sample_rate_hz,
+        "sample_rate_hz": source.stream_rate_hz,
+        "clock": "board millis, rate measured" if source.legacy else "board sample counter",
         "adc_bits": identity.adc_bits,
         "adc_vref_mv": identity.adc_vref_mv,
         "sensor_kinds": list(identity.sensor_kinds),

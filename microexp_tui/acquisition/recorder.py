@@ -56,6 +56,10 @@ log = logging.getLogger(__name__)
 
 QUEUE_ITEMS = 4096
 RECONNECT_RETRY_S = 0.5
+RATE_CHANGE_TO_STORE_LIVE = 1e-3
+"""While recording, a measured rate is stored again when it moved by more than 0.1%."""
+RATE_CHANGE_TO_STORE_AT_END = 1e-9
+"""At the end, any change is stored: the session keeps the rate measured over all of it."""
 MARKER_ECHO_WAIT_S = 1.0
 """How long a stop waits for the board to echo markers already sent (they carry the index)."""
 READ_BLOCK_S = 0.02
@@ -88,6 +92,9 @@ class Recorder:
         self.link_counters = StreamCounters()
         self.counters = PipelineCounters()
         self.identity: Identity | None = None
+        self.sample_rate_hz = 0.0
+        """The stream's rate at start (filters, buffers); a legacy sketch's is refined later."""
+        self._stored_rate_hz = 0.0
         self.session_id: int | None = None
         self.participant_code = ""
         self.ring: RingBuffer | None = None
@@ -118,10 +125,11 @@ class Recorder:
         """Open the board, create the session, start the threads; returns the session id."""
         identity = self.source.open()
         self.identity = identity
+        rate_hz = self.sample_rate_hz = self._stored_rate_hz = self.source.stream_rate_hz
         montage = montage_for(identity)
         if self.options.model is not None:
             try:
-                self.classifier = self._classifier(montage, identity.sample_rate_hz)
+                self.classifier = self._classifier(montage, rate_hz)
             except MicroexpError:
                 self.source.close()
                 raise
@@ -129,7 +137,7 @@ class Recorder:
         self.participant_code = participant.code
         self.session_id = self.store.start_session(
             participant.id,
-            sample_rate_hz=identity.sample_rate_hz,
+            sample_rate_hz=rate_hz,
             channels=montage,
             device=device_description(identity, self.source) | self.options.extra_device,
             simulated=identity.simulated,
@@ -138,15 +146,13 @@ class Recorder:
         )
         if self.classifier is not None:
             self._start_prediction_run(self.classifier)
-        self.ring = RingBuffer(
-            max(1, int(self.options.ring_s * identity.sample_rate_hz)), identity.channel_count
-        )
-        problem = unsupported_rate([s.sensor_kind for s in montage], identity.sample_rate_hz)
+        self.ring = RingBuffer(max(1, int(self.options.ring_s * rate_hz)), identity.channel_count)
+        problem = unsupported_rate([s.sensor_kind for s in montage], rate_hz)
         if problem:
             log.warning("no live expression detection: %s", problem)
         else:
             self.expressions = live_expressions(
-                montage, self._filter_settings(identity.sample_rate_hz), self.classifier
+                montage, self._filter_settings(rate_hz), self.classifier
             )
             self._expression_parameters = self.expressions.parameters()
         if self.options.protocol is not None:
@@ -166,7 +172,7 @@ class Recorder:
             thread.start()
         return self.session_id
 
-    def _classifier(self, montage: list[ChannelSpec], sample_rate_hz: int) -> LiveClassifier:
+    def _classifier(self, montage: list[ChannelSpec], sample_rate_hz: float) -> LiveClassifier:
         """The live classifier; ModelError when the model does not fit the montage or rate."""
         from microexp_tui.inference.live import LiveClassifier
 
@@ -180,7 +186,7 @@ class Recorder:
             calibration=self.options.calibration,
         )
 
-    def _filter_settings(self, sample_rate_hz: int) -> FilterSettings:
+    def _filter_settings(self, sample_rate_hz: float) -> FilterSettings:
         """The live filter chain's settings (the DSP thread and the detector share them)."""
         return FilterSettings(sample_rate_hz=float(sample_rate_hz), mains_hz=self.options.mains_hz)
 
@@ -233,6 +239,8 @@ class Recorder:
         self.source.close()
         send_stop(self._dsp_queue, dsp)
         send_stop(self._writer_queue, writer)
+        if self.error is None:
+            self._store_measured_rate(RATE_CHANGE_TO_STORE_AT_END)
         if self.error is not None and status == "completed":
             status = "interrupted"
         assert self.session_id is not None and self.identity is not None
@@ -242,7 +250,7 @@ class Recorder:
             status=status,
             participant_code=self.participant_code,
             channels=self.identity.channel_count,
-            sample_rate_hz=self.identity.sample_rate_hz,
+            sample_rate_hz=self._stored_rate_hz,
             samples_per_channel=self._samples_written,
             simulated=self.identity.simulated,
             legacy=self.source.legacy,
@@ -299,7 +307,7 @@ class Recorder:
         """Read, decode, dispatch; reconnect when the board is lost."""
         assert self.identity is not None
         frame_bytes = OVERHEAD_BYTES + 2 * self.identity.channel_count
-        block_bytes = max(1, int(frame_bytes * self.identity.sample_rate_hz * READ_BLOCK_S))
+        block_bytes = max(1, int(frame_bytes * self.sample_rate_hz * READ_BLOCK_S))
         while not self._stop.is_set():
             try:
                 data = self.source.read(block_bytes)
@@ -344,7 +352,7 @@ class Recorder:
             self._send_marker(code)
         if not self._schedule or self.identity is None:
             return
-        now_s = self.samples_received() / self.identity.sample_rate_hz
+        now_s = self.samples_received() / self.sample_rate_hz
         while self._schedule and self._schedule[0].onset_s <= now_s:
             self._send_marker(self._schedule.pop(0).code)
 
@@ -387,7 +395,7 @@ class Recorder:
                 )
                 self._stop.set()
                 return
-            elapsed_samples = round((time.monotonic() - lost_at_s) * identity.sample_rate_hz)
+            elapsed_samples = round((time.monotonic() - lost_at_s) * self.sample_rate_hz)
             resume_index = lost_at_index + max(1, elapsed_samples)
             self._stream = self.source.new_stream(self.link_counters, resume_index)
             self.source.start()
@@ -404,10 +412,10 @@ class Recorder:
         """Filter each block into the ring buffer and report artifact intervals."""
         assert self.identity is not None and self.ring is not None
         kinds = ["raw" if kind == 1 else "envelope" for kind in self.identity.sensor_kinds]
-        settings = self._filter_settings(self.identity.sample_rate_hz)
+        settings = self._filter_settings(self.sample_rate_hz)
         bank = StreamingFilterBank(kinds, settings)
         detector = StreamingArtifactDetector(
-            float(self.identity.sample_rate_hz), self.identity.channel_count, sensor_kinds=kinds
+            self.sample_rate_hz, self.identity.channel_count, sensor_kinds=kinds
         )
         joiner = IntervalJoiner()
         while True:
@@ -471,7 +479,7 @@ class Recorder:
     def _write_loop(self) -> None:
         """Batch samples, markers, gaps and artifacts into one transaction about once a second."""
         assert self.identity is not None and self.session_id is not None
-        batch_samples = max(1, int(self.options.batch_s * self.identity.sample_rate_hz))
+        batch_samples = max(1, int(self.options.batch_s * self.sample_rate_hz))
         batch = Batch()
         pending = 0
         expected_index = 0
@@ -527,7 +535,31 @@ class Recorder:
             self._stop.set()
             return False
         self._samples_written += sum(counts.shape[0] for _, counts in batch.chunks)
-        return self._save_expressions()
+        return self._store_measured_rate(RATE_CHANGE_TO_STORE_LIVE) and self._save_expressions()
+
+    def _store_measured_rate(self, min_change: float) -> bool:
+        """Store the stream's rate when it moved by more than `min_change` (relative) from the
+        stored one: a legacy sketch's rate is measured from its millis as the recording goes."""
+        if self.session_id is None or self._stored_rate_hz <= 0:
+            return True
+        try:
+            rate_hz = self.source.stream_rate_hz
+        except DeviceError:
+            return True
+        if abs(rate_hz - self._stored_rate_hz) <= min_change * self._stored_rate_hz:
+            return True
+        try:
+            self.store.update_sample_rate(
+                self.session_id,
+                rate_hz,
+                f"measured from the board clock over {self.samples_received()} samples",
+            )
+        except MicroexpError as err:
+            self.error = err
+            self._stop.set()
+            return False
+        self._stored_rate_hz = rate_hz
+        return True
 
     def _save_expressions(self) -> bool:
         """Store the live expressions found since the last commit (writer thread)."""

@@ -16,7 +16,7 @@ from microexp_tui.domain.sessions import Participant
 
 
 class SessionSink(Protocol):
-    """The writes a recording makes: its participant, the session row, batches, expressions."""
+    """The writes a recording makes: participant, session row and rate, batches, expressions."""
 
     def participant_by_code(self, code: str) -> Participant | None:
         """The participant with this code, or None."""
@@ -49,6 +49,9 @@ class SessionSink(Protocol):
         model_card: Mapping[str, Any],
     ) -> None:
         """Register a live classification run so predictions in batches have a home."""
+
+    def update_sample_rate(self, session_id: int, sample_rate_hz: float, reason: str) -> None:
+        """Store a recording session's rate as measured so far (audit-logged with `reason`)."""
 
     def write_batch(self, session_id: int, batch: Batch) -> None:
         """Store one batch of samples, events and counters in one transaction."""

@@ -14,6 +14,7 @@ how the bytes are split between calls.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -86,6 +87,29 @@ def _split_lines(state: LegacyState, data: bytes) -> tuple[list[bytes], bytes, b
     if len(tail) > MAX_LINE_BYTES:
         return lines, b"", True, 1
     return lines, tail, skipping, 0
+
+
+def detect_channels(data: bytes, min_lines: int = 2) -> int | None:
+    """The channel count most complete lines in `data` have, if `min_lines` of them agree.
+
+    A sketch changed to read another number of sensors prints that many values; the host
+    learns the count from its first lines instead of being told.
+    """
+    lines = bytes(data).split(b"\n")[:-1]
+    tally = Counter(_field_count(line) for line in lines if len(line) <= MAX_LINE_BYTES)
+    tally.pop(None, None)
+    if not tally:
+        return None
+    fields, count = tally.most_common(1)[0]
+    return fields - 1 if fields is not None and count >= min_lines else None
+
+
+def _field_count(line: bytes) -> int | None:
+    """How many fields a line of 2..1 + MAX_CHANNELS integers has, else None."""
+    fields = line.rstrip(b"\r").split(b",")
+    if not 2 <= len(fields) <= 1 + MAX_CHANNELS:
+        return None
+    return len(fields) if _line_pattern(len(fields) - 1).fullmatch(line.rstrip(b"\r")) else None
 
 
 def decode_legacy(

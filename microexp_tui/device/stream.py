@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 import numpy.typing as npt
 
-from microexp_tui.device import codec, legacy
+from microexp_tui.device import codec, legacy, legacy_clock
 from microexp_tui.device.protocol import Ack, FrameType, MarkerEcho, Status
 
 
@@ -29,6 +29,9 @@ class StreamCounters:
     device_tx_overflows: int = 0
     device_adc_overruns: int = 0
     legacy_bad_lines: int = 0
+    clock_resyncs: int = 0
+    """Jumps of the board's clock that the elapsed host time cannot explain (corruption):
+    the stream was placed by host time from there on instead of inventing the loss."""
 
     def as_dict(self) -> dict[str, int]:
         """Counters by name, for storage and JSON output."""
@@ -124,29 +127,48 @@ class FramedStream:
 
 
 class LegacyStream:
-    """Decoder of the article's `millis,v1..v8` text lines (no checksum, no sequence numbers)."""
+    """Decoder of the article's `millis,v1..v8` text lines, with the board's millis as the clock.
 
-    def __init__(self, channels: int, counters: StreamCounters, index_offset: int = 0) -> None:
-        """Start decoding a fresh connection whose first line is session index `index_offset`."""
+    No checksum and no sequence number: a line that does not parse is counted and skipped;
+    `legacy_clock` turns each good line's millis into its sample index, so lines lost on the
+    way show as gaps (`sequence_gaps`, `lost_samples`) and a millis jump the host time cannot
+    explain as a resync (`clock_resyncs`).
+    """
+
+    def __init__(
+        self, channels: int, counters: StreamCounters, index_offset: int, period_ms: float
+    ) -> None:
+        """Start a fresh connection whose first line is session index `index_offset`.
+
+        `period_ms` is the sketch's sample period as measured so far.
+        """
         self.channels = channels
         self.counters = counters
         self.index_offset = index_offset
         self._state = legacy.LegacyState()
-        self._lines = 0
+        self.clock = legacy_clock.ClockState(period_ms=period_ms)
 
     @property
     def next_index(self) -> int:
         """Session index expected for the next line."""
-        return self.index_offset + self._lines
+        return self.index_offset + self.clock.next_index
 
     def feed(self, data: bytes, receive_time_s: float) -> list[StreamItem]:
-        """Decode text lines into one sample block; bad lines are counted and skipped."""
+        """Decode text lines into sample blocks split at gaps; bad lines are counted and skipped."""
         self._state, result = legacy.decode_legacy(self._state, data, self.channels)
         self.counters.legacy_bad_lines += result.bad_lines
-        n = int(result.counts.shape[0])
-        if n == 0:
+        if result.millis.size == 0:
             return []
-        self.counters.frames += n
-        block = SampleBlock(self.next_index, result.counts, receive_time_s)
-        self._lines += n
-        return [block]
+        self.counters.frames += int(result.millis.size)
+        self.clock, placed = legacy_clock.place_lines(self.clock, result.millis, receive_time_s)
+        self.counters.sequence_gaps += placed.gaps
+        self.counters.lost_samples += placed.lost_samples
+        self.counters.clock_resyncs += placed.resyncs
+        indices = placed.indices + self.index_offset
+        breaks = np.flatnonzero(np.diff(indices) != 1) + 1
+        return [
+            SampleBlock(int(indices[start]), result.counts[start:stop], receive_time_s)
+            for start, stop in zip(
+                [0, *breaks.tolist()], [*breaks.tolist(), len(indices)], strict=True
+            )
+        ]

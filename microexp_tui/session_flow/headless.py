@@ -13,7 +13,9 @@ from microexp_tui.acquisition.recorder import (
     record_for,
 )
 from microexp_tui.acquisition.sources import FramedSource, LegacySource, Source
-from microexp_tui.device.protocol import DEFAULT_BAUD
+from microexp_tui.device.legacy import LEGACY_BAUD
+from microexp_tui.device.protocol import DEFAULT_BAUD, MAX_CHANNELS
+from microexp_tui.errors import MicroexpError
 from microexp_tui.store.sessions import SessionStore
 from microexp_tui.study.protocols import load_protocol
 
@@ -27,16 +29,40 @@ def simulated_port(sim_args: list[str]) -> Iterator[str]:
         yield simulator.port
 
 
+def check_legacy_options(legacy: bool, sample_rate_hz: int | None, channels: int | None) -> None:
+    """Usage errors of the legacy sketch: a rate (it is measured, not set), a channel count the
+    line format cannot carry."""
+    if not legacy:
+        return
+    if sample_rate_hz is not None:
+        raise MicroexpError(
+            "--rate-hz cannot be used with --legacy: the article's sketch cannot be told a "
+            "rate (it loops with delay(50)); its rate is measured from the millis it prints."
+        )
+    if channels is not None and not 1 <= channels <= MAX_CHANNELS:
+        raise MicroexpError(
+            f"--channels {channels} with --legacy: a sketch line carries 1..{MAX_CHANNELS} "
+            "values; give the number of values your sketch prints after millis."
+        )
+
+
 def make_source(
     port: str,
     baud: int | None,
     legacy: bool,
     sample_rate_hz: int | None = None,
     channels: int | None = None,
+    simulated: bool = False,
 ) -> Source:
-    """The source for a port: the framed protocol (with optional settings), or the legacy sketch."""
+    """The source for a port: the framed protocol (with optional settings), or the legacy sketch.
+
+    For the legacy sketch, `channels` is the number of values its lines carry (default: what
+    its first lines show), asking for a rate is a usage error, and `simulated` flags a
+    simulator this program started (the sketch's lines cannot say so).
+    """
+    check_legacy_options(legacy, sample_rate_hz, channels)
     if legacy:
-        return LegacySource(port, channels or 8)
+        return LegacySource(port, baud or LEGACY_BAUD, channels, simulated)
     return FramedSource(port, baud or DEFAULT_BAUD, sample_rate_hz, channels)
 
 
@@ -59,6 +85,7 @@ def run_recording(
     channels: int | None = None,
 ) -> RecordingSummary:
     """Record for `duration_s` seconds of wall-clock time (classifying live with a model)."""
+    check_legacy_options(legacy, sample_rate_hz, channels)
     protocol = load_protocol(protocol_name) if protocol_name else None
     options = RecordingOptions(
         participant_code=participant_code, protocol=protocol, operator=operator, mains_hz=mains_hz
@@ -73,9 +100,11 @@ def run_recording(
     try:
         with contextlib.ExitStack() as stack:
             if simulate:
-                port = stack.enter_context(simulated_port(sim_args or []))
+                legacy_args = ["--legacy", *(["--channels", str(channels)] if channels else [])]
+                legacy_args = legacy_args if legacy else []
+                port = stack.enter_context(simulated_port([*(sim_args or []), *legacy_args]))
             assert port is not None
-            source = make_source(port, baud, legacy, sample_rate_hz, channels)
+            source = make_source(port, baud, legacy, sample_rate_hz, channels, simulate)
             recorder = Recorder(source, store, options)
             recorder.start()
             return record_for(recorder, duration_s)

@@ -165,6 +165,9 @@ class SimulatedBoard:
                 chunks.append(self._status_chunk())
         return chunks
 
+    def host_opened(self) -> None:
+        """Nothing happens until the host's START (the board sits idle after its reset)."""
+
     def take_disconnect_request(self) -> Fault | None:
         """The disconnect fault that just became due (once), clearing the request."""
         fault, self.disconnect_request = self.disconnect_request, None

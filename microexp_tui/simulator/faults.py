@@ -1,7 +1,10 @@
-"""Faults injected on demand: flat electrodes, clipping, corrupt bytes, lost frames, unplugging.
+"""Faults injected on demand: flat electrodes, clipping, corrupt bytes, lost frames, unplugging,
+and a jump of the legacy sketch's millis.
 
-Fault times are seconds of sample time since START; channels are 0-based here (users
-write them 1-based, like the seed data's s1..s8).
+Fault times are seconds of sample time since START (for the legacy sketch, since it began
+printing); channels are 0-based here (users write them 1-based, like the seed data's s1..s8).
+`millis_jump` acts only on the legacy sketch: from its start on, the millis printed run
+DURATION_S seconds ahead (a clock the host's elapsed time cannot explain).
 """
 
 from __future__ import annotations
@@ -16,13 +19,14 @@ from microexp_tui.device.protocol import HEADER_BYTES, MAX_CHANNELS
 from microexp_tui.errors import InputError
 from microexp_tui.simulator.signals import ADC_MAX_COUNTS
 
-FAULT_KINDS = ("electrode_off", "clipping", "corrupt", "drop", "disconnect")
+FAULT_KINDS = ("electrode_off", "clipping", "corrupt", "drop", "disconnect", "millis_jump")
 DEFAULT_DURATION_S = {
     "electrode_off": 2.0,
     "clipping": 1.0,
     "corrupt": 0.5,
     "drop": 0.2,
     "disconnect": 1.0,
+    "millis_jump": 3600.0,
 }
 CORRUPT_BURST_INTERVAL_S = 0.05
 CORRUPT_BURST_BYTES = (4, 32)
@@ -41,7 +45,7 @@ class Fault:
     channels: tuple[int, ...] | None = None
     """0-based channels; None means every channel."""
 
-    def index_window(self, rate_hz: int) -> tuple[int, int]:
+    def index_window(self, rate_hz: float) -> tuple[int, int]:
         """Sample indices [start, stop) the fault covers at a sample rate."""
         start = round(self.start_s * rate_hz)
         return start, start + max(1, round(self.duration_s * rate_hz))
@@ -85,7 +89,7 @@ def parse_fault_spec(text: str) -> Fault:
 def apply_level_faults(
     counts: npt.NDArray[np.uint16],
     first_index: int,
-    rate_hz: int,
+    rate_hz: float,
     faults: Sequence[Fault],
     mode: str,
 ) -> None:
@@ -102,7 +106,7 @@ def apply_level_faults(
 
 
 def kept_runs(
-    first_index: int, n_samples: int, rate_hz: int, faults: Sequence[Fault]
+    first_index: int, n_samples: int, rate_hz: float, faults: Sequence[Fault]
 ) -> list[tuple[int, int]]:
     """[start, stop) offsets of the samples not lost to a `drop` fault."""
     kept = np.ones(n_samples, dtype=bool)

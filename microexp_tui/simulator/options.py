@@ -29,8 +29,7 @@ def add_simulator_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--rate-hz",
         type=int,
-        default=1000,
-        help="power-up sample rate, 250..2000 (default 1000)",
+        help="power-up sample rate, 250..2000 (default 1000; a replay's rate is --replay-rate-hz)",
     )
     parser.add_argument(
         "--channels",
@@ -50,6 +49,14 @@ def add_simulator_options(parser: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="PATH",
         help="stream the rows of a seed-format CSV, one row per sample (8 ch)",
+    )
+    parser.add_argument(
+        "--replay-rate-hz",
+        type=float,
+        metavar="HZ",
+        help="play --replay at HZ rows a second (default: the file's own rate when its "
+        "timestamps are a clock, else 20, the article's sketch rate); the framed protocol "
+        "carries whole rates of 250..2000 Hz, so slower replays need --legacy",
     )
     parser.add_argument(
         "--replay-end",
@@ -78,7 +85,8 @@ def add_simulator_options(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="SPEC",
         help="KIND@START_S[:DURATION_S][:CHANNELS], repeatable; KIND one of electrode_off, "
-        "clipping, corrupt, drop, disconnect; CHANNELS 1-based, e.g. 1,3-4",
+        "clipping, corrupt, drop, disconnect, millis_jump; CHANNELS 1-based, e.g. 1,3-4; "
+        "millis_jump (--legacy): from START_S on, millis runs DURATION_S (default 3600) ahead",
     )
     parser.add_argument(
         "--mains-hz",
@@ -120,6 +128,41 @@ def add_simulator_options(parser: argparse.ArgumentParser) -> None:
         default=2.0,
         metavar="N",
         help="--au-csv: AU events per minute that no expression explains (default 2)",
+    )
+    parser.add_argument(
+        "--legacy",
+        action="store_true",
+        help="be the seed article's sketch instead of a microexp board: `millis,v1,...,v8` "
+        "text lines, no commands, restarting at millis 0 whenever a host opens the port",
+    )
+    parser.add_argument(
+        "--legacy-period-ms",
+        type=float,
+        metavar="MS",
+        help="--legacy without --replay: the sketch's loop period (default 51: delay(50) "
+        "plus conversions and printing)",
+    )
+    parser.add_argument(
+        "--legacy-drop",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="--legacy: probability that a line is lost on the way (default 0)",
+    )
+    parser.add_argument(
+        "--legacy-jitter-ms",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="--legacy: a line's millis lags its loop's start by up to MS (default 0)",
+    )
+    parser.add_argument(
+        "--legacy-millis-start",
+        type=int,
+        default=0,
+        metavar="MS",
+        help="--legacy: millis of the first line after a reset (default 0; 4294967295 is the "
+        "last before millis wraps)",
     )
     parser.add_argument(
         "--tx-buffer-bytes",

@@ -19,10 +19,11 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from microexp_tui.errors import DeviceError, InputError
-from microexp_tui.simulator.board import OutChunk, SimulatedBoard
+from microexp_tui.simulator.board import OutChunk
+from microexp_tui.simulator.faults import Fault
 from microexp_tui.simulator.openwatch import OpenWatcher
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,44 @@ UNPLUG_GRACE_S = 1.0
 FAST_LOW_WATER_BYTES = 256 * 1024
 READ_BYTES = 4096
 WRITE_BYTES = 64 * 1024
+
+
+class ServedBoard(Protocol):
+    """What the server drives: the framed board (`SimulatedBoard`) or the legacy sketch."""
+
+    streaming: bool
+    stream_number: int
+    next_index: int
+    disconnect_request: Fault | None
+
+    @property
+    def sample_rate_hz(self) -> float:
+        """Sample sets (or sketch lines) per second while streaming."""
+        ...
+
+    def receive(self, data: bytes) -> list[OutChunk]:
+        """Handle host bytes; returns the replies."""
+        ...
+
+    def produce(self, n_samples: int) -> list[OutChunk]:
+        """The bytes of the next `n_samples` sample sets."""
+        ...
+
+    def host_opened(self) -> None:
+        """A host opened the port."""
+        ...
+
+    def take_disconnect_request(self) -> Fault | None:
+        """The disconnect fault that just became due, once."""
+        ...
+
+    def count_tx_overflow(self, frames: int) -> None:
+        """Count frames the transmit buffer had no room for."""
+        ...
+
+    def reset(self) -> None:
+        """Back to power-up state: the host closed the port."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -180,7 +219,7 @@ class Server:
 
     def __init__(
         self,
-        board: SimulatedBoard,
+        board: ServedBoard,
         options: ServeOptions,
         out: TextIO,
         should_stop: Callable[[], bool],
@@ -290,10 +329,11 @@ class Server:
             self.tx.push(self.board.receive(data))
 
     def _host_connected(self) -> None:
-        """Note that a host holds the port."""
+        """Note that a host holds the port (the board hears of it: a sketch starts printing)."""
         if not self._host_present:
             self._host_present = True
             log.info("host opened %s", self.pty.slave_path)
+            self.board.host_opened()
 
     def _produce(self) -> None:
         """Generate the samples now due (paced) or another block (fast, if the host keeps up)."""

@@ -197,6 +197,30 @@ def _update_counters(db: Database, session_id: int, counters: dict[str, int]) ->
     )
 
 
+def update_rate(
+    db: Database, db_path: Path, session_id: int, sample_rate_hz: float, reason: str
+) -> None:
+    """Set a recording session's sample rate (measured as it records), audit-logged."""
+    rate_hz = float(sample_rate_hz)
+    if not (math.isfinite(rate_hz) and rate_hz > 0):
+        raise InputError(f"Sample rate {sample_rate_hz} Hz is invalid: it must be positive.")
+    with write_transaction(db):
+        row = db.execute(
+            "SELECT status, sample_rate_hz FROM sessions WHERE id = ?", [session_id]
+        ).fetchone()
+        if row is None:
+            raise unknown_session(db_path, session_id)
+        status, previous_hz = row
+        if status != "recording":
+            raise StoreError(
+                f"Session {session_id} is '{status}', not recording: its sample rate is part "
+                "of its finished record and can no longer change."
+            )
+        db.execute("UPDATE sessions SET sample_rate_hz = ? WHERE id = ?", [rate_hz, session_id])
+        detail = {"sample_rate_hz": rate_hz, "previous_hz": previous_hz, "reason": reason}
+        audit.append(db, "session.rate", detail, session_id)
+
+
 def finish(db: Database, db_path: Path, session_id: int, status: str, actor: str) -> None:
     """Set a recording session's final status and release its lock (even if the update fails)."""
     if status not in FINAL_STATUSES:
@@ -295,6 +319,12 @@ class SessionQueries(StoreConnection):
         """Store a batch in one transaction; StoreFullError when the disk is full."""
         with self._locked(f"save a batch of session {session_id}") as db:
             write_batch(db, self.path, session_id, batch)
+
+    def update_sample_rate(self, session_id: int, sample_rate_hz: float, reason: str) -> None:
+        """Set a recording session's rate as measured so far (a legacy sketch's, from its
+        millis); audit-logged with `reason`. StoreError once the session is finished."""
+        with self._locked(f"update the sample rate of session {session_id}") as db:
+            update_rate(db, self.path, session_id, sample_rate_hz, reason)
 
     def finish_session(self, session_id: int, status: str, actor: str = "system") -> None:
         """Set the final status (completed, aborted, interrupted) and release the lock."""

@@ -174,12 +174,13 @@ def test_an_unknown_protocol_version_is_refused_by_name() -> None:
 
 
 def _legacy_sketch(master: int, stop: threading.Event) -> None:
-    """The article's sketch: `millis,v1..v8` lines streaming, a garbled line every 100."""
+    """A sketch printing a line every millisecond (never faster than the host's clock), in bursts
+    of 20, a garbled line every 100."""
     i = 0
     while not stop.is_set():
         lines = []
         for _ in range(20):
-            lines.append(f"{50 * i},{i % 1000},{i % 7},{i % 11},0,1,2,3,4\r\n")
+            lines.append(f"{i},{i % 1000},{i % 7},{i % 11},0,1,2,3,4\r\n")
             if i % 100 == 99:
                 lines.append("12x,??\r\n")
             i += 1

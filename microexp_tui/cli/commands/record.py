@@ -38,11 +38,25 @@ def add_parser(subcommands: Subcommands) -> None:
     parser.add_argument("--protocol", help="stimulus protocol name or .toml file")
     parser.add_argument("--operator", help="operator name (kept out of exports)")
     add_mains_option(parser)
-    parser.add_argument("--baud", type=int, default=None, help="baud rate (default 500000)")
-    parser.add_argument("--rate-hz", type=int, help="set the board's sample rate (250-2000)")
-    parser.add_argument("--channels", type=int, help="set the board's channel count (1-16)")
     parser.add_argument(
-        "--legacy", action="store_true", help="board runs the article's CSV sketch (9600 baud)"
+        "--baud", type=int, default=None, help="baud rate (default 500000; 9600 with --legacy)"
+    )
+    parser.add_argument(
+        "--rate-hz",
+        type=int,
+        help="set the board's sample rate (250-2000); not with --legacy, whose rate is measured",
+    )
+    parser.add_argument(
+        "--channels",
+        type=int,
+        help="set the board's channel count (1-16); with --legacy, the values per line "
+        "(default: as the sketch's first lines show)",
+    )
+    parser.add_argument(
+        "--legacy",
+        action="store_true",
+        help="board runs the article's CSV sketch (`millis,v1,...,v8` lines, 9600 baud): its "
+        "millis is the clock, the rate is measured",
     )
     parser.add_argument("--sim-mode", choices=SENSOR_KINDS, default="envelope")
     parser.add_argument("--sim-seed", type=int, default=1)
