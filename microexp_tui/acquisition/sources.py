@@ -155,6 +155,7 @@ class LegacySource:
         baud: int = LEGACY_BAUD,
         channels: int | None = None,
         simulated: bool = False,
+        first_lines_timeout_s: float = FIRST_LINES_TIMEOUT_S,
     ) -> None:
         """Remember the port, its baud rate, if known the values per line, and whether the
         program started it as a simulator (the sketch cannot say so itself); `open` opens."""
@@ -162,6 +163,7 @@ class LegacySource:
         self.baud = baud
         self.channels = channels
         self.simulated = simulated
+        self.first_lines_timeout_s = first_lines_timeout_s
         self._serial = None
         self._preamble = b""
         self._prior_period_ms: float | None = None
@@ -181,7 +183,7 @@ class LegacySource:
 
     def _read_first_lines(self) -> tuple[int, float]:
         """Read until PREAMBLE_LINES good lines (kept for the stream); their channels and period."""
-        deadline_s = time.monotonic() + FIRST_LINES_TIMEOUT_S
+        deadline_s = time.monotonic() + self.first_lines_timeout_s
         data = b""
         while True:
             data += self.read(64)
@@ -198,7 +200,7 @@ class LegacySource:
 
     def _no_lines_message(self, data: bytes) -> str:
         """Why the first lines did not come, and what to check."""
-        heard = f"{self.port} at {self.baud} baud in {FIRST_LINES_TIMEOUT_S:.0f} s"
+        heard = f"{self.port} at {self.baud} baud in {self.first_lines_timeout_s:g} s"
         if not data:
             return (
                 f"Nothing came from {heard}. Is this the board's port, and does it run the "

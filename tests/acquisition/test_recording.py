@@ -32,7 +32,9 @@ from tests.acquisition.helpers import pty_peer, read_seed_rows
 def test_replayed_seed_rows_are_stored_exactly(tmp_path: Path, seed_dir: Path) -> None:
     csv = seed_dir / "subject_01.csv"
     db = tmp_path / "s.sqlite"
-    with start_simulator_process(["--replay", str(csv), "--fast"]) as sim:
+    with start_simulator_process(
+        ["--replay", str(csv), "--replay-rate-hz", "1000", "--fast"]
+    ) as sim:
         summary = run_recording(port=sim.port, simulate=False, database=db, duration_s=2.0)
     assert summary.status == "completed"
     assert summary.counters["crc_errors"] == 0

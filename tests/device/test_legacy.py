@@ -13,6 +13,7 @@ from microexp_tui.device.legacy import (
     LegacyResult,
     LegacyState,
     decode_legacy,
+    detect_channels,
 )
 
 
@@ -162,3 +163,17 @@ def test_arbitrary_bytes_never_raise(data: bytes, channels: int) -> None:
     assert result.counts.shape == (result.millis.shape[0], channels)
     assert len(state.pending) <= MAX_LINE_BYTES
     assert result.bad_lines <= data.count(b"\n") + 1
+
+
+@pytest.mark.parametrize("channels", [1, 4, 8, 16])
+def test_the_channel_count_is_learnt_from_the_lines(channels: int) -> None:
+    line = ",".join(str(v) for v in range(channels + 1)).encode() + b"\r\n"
+    data = b"partial,line\r\n" + line * 3 + b"1,2"
+    assert detect_channels(data) == channels
+
+
+def test_no_channel_count_without_two_agreeing_lines() -> None:
+    assert detect_channels(b"") is None
+    assert detect_channels(b"1,2,3\r\n") is None
+    assert detect_channels(b"garbage\r\n\xff\xfe\r\nmillis,ch1\r\n") is None
+    assert detect_channels(b"1,2,3\r\n1,2,3,4\r\n1,2,3\r\n") == 2

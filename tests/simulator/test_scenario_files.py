@@ -112,7 +112,9 @@ def test_a_bad_file_stops_the_process_with_the_message(tmp_path: Path) -> None:
 @pytest.mark.skipif(not SEED_CSV.exists(), reason="seed dataset not available")
 def test_replay_streams_the_csv_values_exactly_and_loops() -> None:
     expected = load_replay(SEED_CSV).counts
-    with start_simulator_process(["--fast", "--replay", str(SEED_CSV)]) as simulator:
+    with start_simulator_process(
+        ["--fast", "--replay", str(SEED_CSV), "--replay-rate-hz", "1000"]
+    ) as simulator:
         host = Host(simulator.port)
         host.send(Command.START)
         decoded = host.samples(expected.shape[0] + 100)
