@@ -395,7 +395,8 @@ class Recorder:
                 )
                 self._stop.set()
                 return
-            elapsed_samples = round((time.monotonic() - lost_at_s) * self.sample_rate_hz)
+            back_at_s = self.source.first_sample_at_s or time.monotonic()
+            elapsed_samples = round((back_at_s - lost_at_s) * self.sample_rate_hz)
             resume_index = lost_at_index + max(1, elapsed_samples)
             self._stream = self.source.new_stream(self.link_counters, resume_index)
             self.source.start()

@@ -7,7 +7,12 @@ import time
 from typing import Protocol as TypingProtocol
 
 from microexp_tui.device.legacy import LEGACY_BAUD, LegacyState, decode_legacy, detect_channels
-from microexp_tui.device.legacy_clock import MIN_REFINED_SLOTS, measure_period_ms, storable_rate_hz
+from microexp_tui.device.legacy_clock import (
+    MILLIS_MODULUS,
+    MIN_REFINED_SLOTS,
+    measure_period_ms,
+    storable_rate_hz,
+)
 from microexp_tui.device.protocol import BoardId, Command, Identity, SensorKind
 from microexp_tui.device.stream import FramedStream, LegacyStream, StreamCounters
 from microexp_tui.device.transport import BoardLink, check_identity, open_serial, read_serial
@@ -29,6 +34,9 @@ class Source(TypingProtocol):
     port: str
     supports_markers: bool
     legacy: bool
+    first_sample_at_s: float | None
+    """Host time (monotonic) the connection's first sample arrived, when that was before
+    `start` (a sketch prints at once), else None: it then comes after `start`."""
 
     @property
     def stream_rate_hz(self) -> float:
@@ -71,6 +79,7 @@ class FramedSource:
 
     supports_markers = True
     legacy = False
+    first_sample_at_s: float | None = None
 
     def __init__(
         self,
@@ -166,6 +175,7 @@ class LegacySource:
         self.first_lines_timeout_s = first_lines_timeout_s
         self._serial = None
         self._preamble = b""
+        self.first_sample_at_s: float | None = None
         self._prior_period_ms: float | None = None
         self._streams: list[LegacyStream] = []
 
@@ -194,6 +204,8 @@ class LegacySource:
                 period_ms = measure_period_ms(millis)
                 if channels is not None and period_ms is not None:
                     self._preamble = data  # recorded: the first `read` returns it
+                    span_ms = int(millis[-1] - millis[0]) % MILLIS_MODULUS
+                    self.first_sample_at_s = time.monotonic() - span_ms / 1000
                     return channels, period_ms
             if timed_out:
                 raise DeviceError(self._no_lines_message(data))

@@ -256,3 +256,22 @@ def test_record_legacy_refuses_what_the_sketch_cannot_do_as_a_usage_error(
     captured = capsys.readouterr()
     assert reason in captured.err and captured.out == ""
     assert not db.exists()
+
+
+def test_an_unplugged_sketch_is_reread_and_the_time_away_is_a_gap(tmp_path: Path) -> None:
+    replay = numbered_rows(tmp_path / "rows.csv", 5000)
+    link = tmp_path / "board"
+    sim_args = ["--replay", str(replay), "--link", str(link), "--fault", "disconnect@1.5:1.0"]
+    done = record_legacy_sim(tmp_path, sim_args, duration_s=5.0)
+    assert done.summary.status == "completed", done.summary.error
+    assert done.summary.counters["reconnects"] == 1
+    (gap,) = done.gaps
+    assert 0.9 * 20 <= gap.n_lost <= 3.0 * 20  # a second away, plus reopening the port
+    stored = ~done.samples.missing.any(axis=1)
+    values = done.samples.values.astype(np.int64)
+    loops = values[:, 0] + 1000 * values[:, 1]
+    before, after = loops[: gap.first_missing_index], loops[gap.first_missing_index + gap.n_lost :]
+    assert stored[: gap.first_missing_index].all() and stored[len(stored) - len(after) :].all()
+    np.testing.assert_array_equal(np.diff(before), 1)
+    np.testing.assert_array_equal(after, np.arange(len(after)))  # the sketch restarted
+    assert done.record.sample_rate_hz == pytest.approx(20.0, rel=0.005)
