@@ -38,9 +38,15 @@ def resource_dir(*parts: str) -> Path:
 
 
 SEED_DIR_ENV = "MICROEXP_SEED_DIR"
-_DEFAULT_SEED_DIR = (
-    Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "seed-microexpressions"
-)
+DATASETS_DIR_ENV = "MICROEXP_DATASETS_DIR"
+_DEFAULT_DATASETS_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+_DEFAULT_SEED_DIR = _DEFAULT_DATASETS_DIR / "seed-microexpressions"
+
+
+def shared_datasets_dir() -> Path:
+    """$MICROEXP_DATASETS_DIR, else ../shared/datasets beside the checkout (read in place)."""
+    override = os.environ.get(DATASETS_DIR_ENV)
+    return Path(override) if override else _DEFAULT_DATASETS_DIR
 
 
 def seed_dataset_dir() -> Path:
