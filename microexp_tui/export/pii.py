@@ -60,6 +60,9 @@ ROLE_WORDS = frozenset(
     }
 )
 """Words of a name field that are roles or titles, not names (never searched alone)."""
+PARTICIPANT_NAME = "participant name"
+OPERATOR_NAME = "operator name"
+"""Kind of a name found in operator, author, actor and similar columns (a researcher)."""
 MIN_NAME_CHARS = 3
 MIN_TOKEN_CHARS = 4
 MIN_CODE_CHARS = 4
@@ -139,7 +142,7 @@ def _by_column(table: str, column: str, value: str, source: str) -> list[Sensiti
     if table == "sessions" and column == "uuid":
         return [Sensitive("session id", source, value)]
     if NAME_COLUMNS.match(column):
-        kind = "participant name" if table == "participant_identity" else "operator name"
+        kind = PARTICIPANT_NAME if table == "participant_identity" else OPERATOR_NAME
         return _names(kind, value, source)
     if CONTACT_COLUMNS.search(column):
         return _contact(value, source)
