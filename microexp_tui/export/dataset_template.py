@@ -29,6 +29,8 @@ MAX_LIST_ENTRIES = 50
 MAX_INTERELECTRODE_DISTANCE_MM = 200.0
 """Farther apart than this, two electrodes are not one bipolar pair on a face."""
 MAX_SCREEN_DISTANCE_M = 20.0
+PLACEHOLDER_MARK = "(edit me)"
+"""Marks a value of the shipped default that a lab must replace."""
 
 Entries = Annotated[list[Paragraph], Field(max_length=MAX_LIST_ENTRIES)]
 """A list of free-text entries (funding sources, approvals, links)."""
@@ -123,23 +125,29 @@ class DatasetTemplate:
     name: str
     """The template's name (file stem)."""
     path: Path
-    shipped_default: bool
-    """True for templates/datasets/default.toml, whose fields are placeholders."""
     fields: DatasetTemplateFile
+
+    def placeholders(self) -> list[str]:
+        """Fields still holding a value marked "(edit me)", e.g. `authors`, `institution.name`."""
+        return [path for path, text in _texts(self.fields.model_dump()) if PLACEHOLDER_MARK in text]
 
     def declared_text(self) -> str:
         """Every text of the template, one per line: where a lab names its researchers."""
-        return "\n".join(_texts(self.fields.model_dump()))
+        return "\n".join(text for _, text in _texts(self.fields.model_dump()))
 
 
-def _texts(value: object) -> list[str]:
-    """The strings inside nested dicts and lists."""
+def _texts(value: object, path: str = "") -> list[tuple[str, str]]:
+    """(field path, text) of each string inside nested dicts and lists (a list is one field)."""
     if isinstance(value, str):
-        return [value]
+        return [(path, value)]
     if isinstance(value, dict):
-        return [text for inner in value.values() for text in _texts(inner)]
+        return [
+            found
+            for key, inner in value.items()
+            for found in _texts(inner, f"{path}.{key}" if path else key)
+        ]
     if isinstance(value, list):
-        return [text for inner in value for text in _texts(inner)]
+        return [found for inner in value for found in _texts(inner, path)]
     return []
 
 
@@ -176,5 +184,4 @@ def load_dataset_template(
     checked = validate_file(
         DatasetTemplateFile, read_person_file(path, "dataset template"), TEMPLATE_HINT
     )
-    default = (directory / f"{DEFAULT_DATASET_TEMPLATE}.toml").resolve()
-    return DatasetTemplate(path.stem, path, path == default, checked)
+    return DatasetTemplate(path.stem, path, checked)

@@ -21,7 +21,11 @@ from typing import Any
 
 from microexp_tui.errors import InputError
 from microexp_tui.export import bids, pii, tabular
-from microexp_tui.export.dataset_template import DatasetTemplate, load_dataset_template
+from microexp_tui.export.dataset_template import (
+    PLACEHOLDER_MARK,
+    DatasetTemplate,
+    load_dataset_template,
+)
 from microexp_tui.export.kanon import DEFAULT_K, KAnonymityReport, k_anonymity
 from microexp_tui.export.manifest import MANIFEST_NAME, file_sha256, write_manifest
 from microexp_tui.export.plan import SessionPlan, build_plans, select_sessions
@@ -168,13 +172,15 @@ def export_sessions(
 
 
 def _template_warnings(template: DatasetTemplate, fmt: str) -> list[str]:
-    """A warning when a BIDS export took its authors and licence from the placeholders."""
-    if fmt != "bids" or not template.shipped_default:
+    """A warning when a BIDS export took some of its metadata from placeholders."""
+    left = template.placeholders()
+    if fmt != "bids" or not left:
         return []
+    fields = ", ".join(dict.fromkeys(left))
     return [
-        f"the dataset metadata (Authors, License, Funding, EthicsApprovals, README text) are "
-        f"the placeholders of {template.path}: copy that file, edit it and pass "
-        "--dataset-template FILE"
+        f"the dataset template {template.path} still holds placeholders marked "
+        f"'{PLACEHOLDER_MARK}' ({fields}), and so does this export: copy the template, "
+        "edit it and pass --dataset-template FILE"
     ]
 
 
