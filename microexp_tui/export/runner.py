@@ -37,6 +37,12 @@ FORMATS: tuple[str, ...] = ("bids", "parquet", "csv")
 ProgressCallback = Callable[[int, int, str], None]
 MAX_LISTED_FINDINGS = 20
 DATASET_DESCRIPTION = "dataset_description.json"
+TEMPLATE_FINDING_HINT = (
+    "\nIn dataset_description.json or README.md the value comes from the dataset template "
+    "(--dataset-template): names of researchers who are operators in the database may be "
+    "listed there, but never a participant's name, code, contact or a stored date; remove "
+    "it from the template."
+)
 
 
 class IdentifyingDataError(InputError):
@@ -55,6 +61,7 @@ class IdentifyingDataError(InputError):
             + "\nRemove or edit the value where it was typed (for example a marker label or "
             "a channel name), or leave that session out; if it came from a field the export "
             "should never copy, report it as a bug."
+            + (TEMPLATE_FINDING_HINT if any(_dataset_level(f) for f in self.findings) else "")
         )
 
 
@@ -266,10 +273,14 @@ def _refuse_identifying_data(
 def _declared_researcher(finding: pii.Finding, declared: bytes) -> bool:
     """Whether a finding is an operator's name that the dataset template itself declares,
     found in a dataset-level file (dataset_description.json, the top README.md)."""
-    dataset_level = finding.file == "README.md" or finding.file.endswith(DATASET_DESCRIPTION)
-    if finding.item.kind != pii.OPERATOR_NAME or not dataset_level:
+    if finding.item.kind != pii.OPERATOR_NAME or not _dataset_level(finding):
         return False
     return any(True for _ in pii.scan_bytes(declared, pii.needles([finding.item])))
+
+
+def _dataset_level(finding: pii.Finding) -> bool:
+    """Whether a finding is in a file the dataset template fills (not a session's file)."""
+    return finding.file == "README.md" or finding.file.endswith(DATASET_DESCRIPTION)
 
 
 def _move_into_place(temp: Path, out_dir: Path) -> None:

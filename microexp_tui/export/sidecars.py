@@ -46,6 +46,8 @@ PLACEMENT = (
 )
 BIPOLAR = "bipolar"
 """`reference` of a channel from a bipolar sensor module (its two electrodes are one channel)."""
+EMG_REFERENCE_BIPOLAR = "Bipolar"
+"""`EMGReference` of a recording from bipolar sensors whose contacts are not in electrodes.tsv."""
 GROUND = (
     "Each sensor module's own reference electrode, placed over an electrically neutral site "
     "(its position was not recorded)."
@@ -81,7 +83,7 @@ def emg_sidecar(plan: SessionPlan, dataset: DatasetTemplateFile) -> dict[str, An
         "TaskDescription": _task_description(plan),
         "EMGPlacementScheme": "Other",
         "EMGPlacementSchemeDescription": dataset.electrodes.placement or PLACEMENT,
-        "EMGReference": BIPOLAR,
+        "EMGReference": EMG_REFERENCE_BIPOLAR,
         "EMGGround": dataset.electrodes.ground or GROUND,
         "SamplingFrequency": plan.rate_hz,
         "PowerLineFrequency": plan.power_line_hz if plan.power_line_hz else NA,

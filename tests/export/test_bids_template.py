@@ -114,6 +114,8 @@ def test_a_participants_name_given_as_author_stops_the_export(
     message = str(caught.value)
     assert "participant name from participant_identity.name" in message
     assert "dataset_description.json" in message
+    assert "never a participant's name" in message and "--dataset-template" in message
+    assert PEOPLE[0].name not in message, "the message masks the value"
     assert not out.exists()
 
 
@@ -133,4 +135,4 @@ def test_an_author_who_is_an_operator_is_still_refused_inside_session_files(
         )
     message = str(caught.value)
     assert "operator name from sessions.operator" in message and "_events.tsv" in message
-    assert "dataset_description.json" not in message
+    assert "dataset_description.json" not in message and "--dataset-template" not in message
