@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +16,7 @@ from microexp_tui.export.dataset_template import (
     load_dataset_template,
 )
 from tests.export.helpers import OPERATOR, PEOPLE, BuiltDb, build_db
+from tests.schema.helpers import toml_text
 
 MINIMAL = """name = "Pilot"
 authors = ["Ada Okonkwo-Brandt", "Tomasz Wierzbicki"]
@@ -136,3 +139,55 @@ def test_an_author_who_is_an_operator_is_still_refused_inside_session_files(
     message = str(caught.value)
     assert "operator name from sessions.operator" in message and "_events.tsv" in message
     assert "dataset_description.json" not in message and "--dataset-template" not in message
+
+
+LAB_DOCUMENT: dict[str, Any] = {
+    "name": "Pilot",
+    "authors": ["Ada Okonkwo-Brandt", "Tomasz Wierzbicki"],
+    "license": "CC0-1.0",
+    "electrodes": {"interelectrode_distance_mm": 10.0, "group": "face"},
+    "stimulus_presentation": {"screen_distance_m": 0.6},
+}
+BAD_VALUES: list[tuple[str, tuple[str, ...], object, str]] = [
+    ("nan", ("electrodes", "interelectrode_distance_mm"), float("nan"), "electrodes."),
+    ("inf", ("stimulus_presentation", "screen_distance_m"), float("inf"), "screen_distance_m"),
+    ("out of range", ("stimulus_presentation", "screen_distance_m"), 500.0, "screen_distance"),
+    ("too long", ("name",), "x" * 201, "'name'"),
+    ("two lines", ("license",), "CC0\nCC-BY", "'license'"),
+    ("number for text", ("license",), 4, "'license'"),
+    ("text for number", ("electrodes", "interelectrode_distance_mm"), "10", "electrodes."),
+    ("unknown", ("electrodes", "colour"), "red", "'electrodes.colour'"),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "where", "value", "field"), BAD_VALUES, ids=[c[0] for c in BAD_VALUES]
+)
+def test_a_bad_value_is_refused_on_one_line_naming_the_file_and_field(
+    case: str, where: tuple[str, ...], value: object, field: str, tmp_path: Path
+) -> None:
+    document = copy.deepcopy(LAB_DOCUMENT)
+    target: Any = document
+    for step in where[:-1]:
+        target = target[step]
+    target[where[-1]] = value
+    path = _template(tmp_path, toml_text(document))
+    with pytest.raises(InputError) as caught:
+        load_dataset_template(path)
+    message = str(caught.value)
+    assert field in message and str(path) in message and "\n" not in message, message
+
+
+def test_an_unreadable_template_is_refused_with_a_reason(tmp_path: Path) -> None:
+    folder = tmp_path / "folder.toml"
+    folder.mkdir()
+    with pytest.raises(InputError, match="is a folder"):
+        load_dataset_template(folder)
+    latin1 = tmp_path / "latin1.toml"
+    latin1.write_bytes(b'name = "Caf\xe9"\n')
+    with pytest.raises(InputError, match="not UTF-8 text"):
+        load_dataset_template(latin1)
+    with pytest.raises(InputError, match=r"not valid TOML \(line 3"):
+        load_dataset_template(_template(tmp_path, 'name = "ok"\n\n[electrodes\n'))
+    with pytest.raises(InputError, match="does not exist"):
+        load_dataset_template(tmp_path / "missing.toml")
