@@ -77,6 +77,28 @@ def lab_export(
     )
 
 
+@pytest.fixture(scope="module")
+def minimal_export(
+    built: BuiltDb, secret_file: Path, tmp_path_factory: pytest.TempPathFactory
+) -> ExportReport:
+    """One session exported with a template that gives only name, authors and licence."""
+    folder = tmp_path_factory.mktemp("minimal")
+    template = folder / "minimal.toml"
+    template.write_text(
+        'name = "Pilot"\nauthors = ["Ada Okonkwo-Brandt", "Tomasz Wierzbicki"]\n'
+        'license = "CC0-1.0"\n',
+        encoding="utf-8",
+    )
+    return export_sessions(
+        built.path,
+        folder / "dataset",
+        [built.session_ids[0]],
+        "bids",
+        secret_file,
+        dataset_template=template,
+    )
+
+
 def _tsv(path: Path) -> list[dict[str, str]]:
     """A TSV file as dicts."""
     with path.open(encoding="utf-8") as handle:
@@ -93,7 +115,7 @@ def _metadata_warnings(result: dict[str, Any]) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("fixture", ["lab_export", "bids_export"])
+@pytest.mark.parametrize("fixture", ["lab_export", "bids_export", "minimal_export"])
 def test_the_validator_finds_no_error_and_no_metadata_warning(
     fixture: str, request: pytest.FixtureRequest
 ) -> None:
