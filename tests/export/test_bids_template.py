@@ -35,7 +35,7 @@ def test_the_shipped_default_template_is_valid_and_its_placeholders_are_known() 
     template = load_dataset_template()
     assert template.name == "default" and len(template.fields.authors) >= 2
     left = template.placeholders()
-    assert {"authors", "funding", "ethics_approvals", "readme", "institution.name"} <= set(left)
+    assert {"authors", "license", "funding", "ethics_approvals", "readme"} <= set(left)
     assert available_dataset_templates()[0] == "default"
 
 
