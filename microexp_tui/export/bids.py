@@ -8,12 +8,17 @@ from typing import Any
 
 from microexp_tui import __version__
 from microexp_tui.export import edf, events, predictions, sidecars
+from microexp_tui.export.dataset_template import DatasetTemplateFile
 from microexp_tui.export.files import write_json, write_text, write_tsv
 from microexp_tui.export.plan import SessionPlan, SubjectPlan
 from microexp_tui.export.readme import bids_readme
 from microexp_tui.store.sessions import SessionStore
 
 BIDS_VERSION = "1.11.1"
+HED_VERSION = "8.4.0"
+"""HED schema the events' annotations are read against (the export writes no HED tags yet)."""
+UNPUBLISHED_SOURCE = {"URL": "n/a"}
+"""SourceDatasets entry of an export from a session database that is not published."""
 DERIVATIVE = "microexp-predictions"
 IGNORED = ("MANIFEST.sha256",)
 """Files outside the BIDS specification, listed in .bidsignore for the validator."""
@@ -45,20 +50,23 @@ def write_dataset(
     plans: Sequence[SessionPlan],
     code_labels: Mapping[str, str],
     step: Callable[[str], None],
+    dataset: DatasetTemplateFile,
 ) -> None:
     """Write a complete BIDS dataset for `plans` under `root` (an empty folder)."""
-    write_dataset_files(root, plans)
+    write_dataset_files(root, plans, dataset)
     for plan in plans:
-        write_session(root, store, plan)
+        write_session(root, store, plan, dataset)
         step(f"{plan.name} written")
     write_subject_sessions(root, plans)
-    write_derivatives(root, store, plans, code_labels)
+    write_derivatives(root, store, plans, code_labels, dataset)
 
 
-def write_dataset_files(root: Path, plans: Sequence[SessionPlan]) -> None:
+def write_dataset_files(
+    root: Path, plans: Sequence[SessionPlan], dataset: DatasetTemplateFile
+) -> None:
     """dataset_description.json, README.md, participants.tsv/json and .bidsignore."""
-    write_json(root / "dataset_description.json", dataset_description())
-    write_text(root / "README.md", bids_readme(plans))
+    write_json(root / "dataset_description.json", dataset_description(dataset))
+    write_text(root / "README.md", bids_readme(plans, dataset.readme))
     write_text(root / ".bidsignore", "\n".join(IGNORED) + "\n")
     subjects = _subjects(plans)
     rows = []
@@ -79,12 +87,14 @@ def write_dataset_files(root: Path, plans: Sequence[SessionPlan]) -> None:
     write_json(root / "participants.json", PARTICIPANTS_SIDECAR)
 
 
-def dataset_description(derivative: bool = False) -> dict[str, Any]:
+def dataset_description(dataset: DatasetTemplateFile, derivative: bool = False) -> dict[str, Any]:
     """The dataset_description.json of the raw dataset or of the predictions derivative."""
     described: dict[str, Any] = {
-        "Name": "microexp-tui facial EMG sessions (anonymised export)",
+        "Name": dataset.name,
         "BIDSVersion": BIDS_VERSION,
+        "HEDVersion": HED_VERSION,
         "DatasetType": "derivative" if derivative else "raw",
+        **_people_and_terms(dataset),
         "GeneratedBy": [
             {
                 "Name": "microexp-tui",
@@ -96,8 +106,38 @@ def dataset_description(derivative: bool = False) -> dict[str, Any]:
         ],
     }
     if derivative:
-        described["Name"] = "microexp-tui emotion predictions"
+        described["Name"] = f"{dataset.name}: emotion predictions"
+    else:
+        described["SourceDatasets"] = _source_datasets(dataset)
     return described
+
+
+def _people_and_terms(dataset: DatasetTemplateFile) -> dict[str, Any]:
+    """Authors, licence, funding, approvals and references, leaving out what is not given."""
+    described: dict[str, Any] = {
+        "Authors": list(dataset.authors),
+        "License": dataset.license,
+        "Funding": list(dataset.funding),
+        "EthicsApprovals": list(dataset.ethics_approvals),
+        "Acknowledgements": dataset.acknowledgements,
+        "HowToAcknowledge": dataset.how_to_acknowledge,
+        "ReferencesAndLinks": list(dataset.references_and_links),
+        "DatasetDOI": dataset.dataset_doi,
+    }
+    return {key: value for key, value in described.items() if value}
+
+
+def _source_datasets(dataset: DatasetTemplateFile) -> list[dict[str, str]]:
+    """SourceDatasets: the template's entries, else the unpublished session database."""
+    entries = [
+        {
+            key: value
+            for key, value in (("URL", s.url), ("DOI", s.doi), ("Version", s.version))
+            if value
+        }
+        for s in dataset.source_datasets
+    ]
+    return entries or [UNPUBLISHED_SOURCE]
 
 
 def _subjects(plans: Sequence[SessionPlan]) -> list[SubjectPlan]:
@@ -105,23 +145,27 @@ def _subjects(plans: Sequence[SessionPlan]) -> list[SubjectPlan]:
     return sorted({p.subject.label: p.subject for p in plans}.values(), key=lambda s: s.label)
 
 
-def write_session(root: Path, store: SessionStore, plan: SessionPlan) -> None:
+def write_session(
+    root: Path, store: SessionStore, plan: SessionPlan, dataset: DatasetTemplateFile
+) -> None:
     """The EDF+ file and sidecars of one session."""
     folder = root / plan.emg_dir
     folder.mkdir(parents=True, exist_ok=True)
     found = events.read_session_events(store, plan.record.id, plan.channel_names)
     notes = events.edf_annotations(found.markers, found.gaps, plan.rate_hz)
     edf.write_session_edf(folder / f"{plan.stem}_emg.edf", plan, store, notes)
-    write_json(folder / f"{plan.stem}_emg.json", sidecars.emg_sidecar(plan))
+    write_json(folder / f"{plan.stem}_emg.json", sidecars.emg_sidecar(plan, dataset))
     write_tsv(
-        folder / f"{plan.stem}_channels.tsv", sidecars.CHANNEL_COLUMNS, sidecars.channel_rows(plan)
+        folder / f"{plan.stem}_channels.tsv",
+        sidecars.CHANNEL_COLUMNS,
+        sidecars.channel_rows(plan, dataset),
     )
     write_tsv(
         folder / f"{plan.stem}_events.tsv",
         sidecars.EVENT_COLUMNS,
         sidecars.event_cells(found.rows, plan.rate_hz),
     )
-    write_json(folder / f"{plan.stem}_events.json", sidecars.events_sidecar(found.rows))
+    write_json(folder / f"{plan.stem}_events.json", sidecars.events_sidecar(found.rows, dataset))
 
 
 def write_subject_sessions(root: Path, plans: Sequence[SessionPlan]) -> None:
@@ -135,14 +179,18 @@ def write_subject_sessions(root: Path, plans: Sequence[SessionPlan]) -> None:
 
 
 def write_derivatives(
-    root: Path, store: SessionStore, plans: Sequence[SessionPlan], code_labels: Mapping[str, str]
+    root: Path,
+    store: SessionStore,
+    plans: Sequence[SessionPlan],
+    code_labels: Mapping[str, str],
+    dataset: DatasetTemplateFile,
 ) -> bool:
     """Model predictions and sanitised model cards under derivatives/; False if none exist."""
     tables = {plan.record.id: predictions.session_tables(store, plan) for plan in plans}
     if not any(tables.values()):
         return False
     base = root / "derivatives" / DERIVATIVE
-    write_json(base / "dataset_description.json", dataset_description(derivative=True))
+    write_json(base / "dataset_description.json", dataset_description(dataset, derivative=True))
     for model_id, card in predictions.model_cards(store, plans).items():
         safe = predictions.sanitize_card(dict(card), code_labels)
         write_json(base / "models" / f"{predictions.desc_label(model_id)}.card.json", safe)

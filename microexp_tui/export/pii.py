@@ -60,6 +60,12 @@ ROLE_WORDS = frozenset(
     }
 )
 """Words of a name field that are roles or titles, not names (never searched alone)."""
+RESEARCHER_COLUMNS = re.compile(r"^(operator|author|actor|technician|experimenter)$")
+PARTICIPANT_NAME = "participant name"
+OPERATOR_NAME = "operator name"
+"""Kind of a name found in a researcher's column (operator, author, actor...)."""
+OTHER_NAME = "name"
+"""Kind of a name in a `name` column of a table that does not say whose it is."""
 MIN_NAME_CHARS = 3
 MIN_TOKEN_CHARS = 4
 MIN_CODE_CHARS = 4
@@ -139,13 +145,20 @@ def _by_column(table: str, column: str, value: str, source: str) -> list[Sensiti
     if table == "sessions" and column == "uuid":
         return [Sensitive("session id", source, value)]
     if NAME_COLUMNS.match(column):
-        kind = "participant name" if table == "participant_identity" else "operator name"
+        kind = _name_kind(table, column)
         return _names(kind, value, source)
     if CONTACT_COLUMNS.search(column):
         return _contact(value, source)
     if TEXT_COLUMNS.match(column):
         return _free_text(value, source)
     return []
+
+
+def _name_kind(table: str, column: str) -> str:
+    """Whose name a name column holds: a participant's, a researcher's, or someone's."""
+    if table == "participant_identity":
+        return PARTICIPANT_NAME
+    return OPERATOR_NAME if RESEARCHER_COLUMNS.match(column) else OTHER_NAME
 
 
 def _codelike(value: str) -> bool:

@@ -30,17 +30,23 @@ labelled in everything made from it: the `acq-simulated` entity in every file na
 """
 
 
-def bids_readme(plans: Sequence[SessionPlan]) -> str:
-    """README.md of a BIDS export."""
+def bids_readme(plans: Sequence[SessionPlan], about: str = "") -> str:
+    """README.md of a BIDS export, opened by the lab's own text `about` when there is one."""
     simulated = sum(plan.simulated for plan in plans)
     subjects = len({plan.subject.label for plan in plans})
+    lab_text = ["## About this dataset", "", about.strip(), ""] if about.strip() else []
     return "\n".join(
         [
             "# Facial EMG sessions (microexp-tui export)",
             "",
+            *lab_text,
+            "## This export",
+            "",
             f"{len(plans)} session(s) of {subjects} participant(s), {simulated} of them "
             "SIMULATED. Surface EMG over facial muscles (target muscle and action units per "
-            "channel in `*_channels.tsv`), recorded with an Arduino-class board.",
+            "channel in `*_channels.tsv`), recorded with an Arduino-class board. Each channel is",
+            "one bipolar sensor module (`reference` `bipolar` in `*_channels.tsv`) with its own",
+            "reference electrode (`EMGGround` in `*_emg.json`).",
             "",
             "## Signals",
             "",

@@ -21,6 +21,11 @@ from typing import Any
 
 from microexp_tui.errors import InputError
 from microexp_tui.export import bids, pii, tabular
+from microexp_tui.export.dataset_template import (
+    PLACEHOLDER_MARK,
+    DatasetTemplate,
+    load_dataset_template,
+)
 from microexp_tui.export.kanon import DEFAULT_K, KAnonymityReport, k_anonymity
 from microexp_tui.export.manifest import MANIFEST_NAME, file_sha256, write_manifest
 from microexp_tui.export.plan import SessionPlan, build_plans, select_sessions
@@ -31,6 +36,13 @@ from microexp_tui.store.sessions import SessionStore
 FORMATS: tuple[str, ...] = ("bids", "parquet", "csv")
 ProgressCallback = Callable[[int, int, str], None]
 MAX_LISTED_FINDINGS = 20
+DATASET_DESCRIPTION = "dataset_description.json"
+TEMPLATE_FINDING_HINT = (
+    "\nIn dataset_description.json or README.md the value comes from the dataset template "
+    "(--dataset-template): names of researchers who are operators in the database may be "
+    "listed there, but never a participant's name, code, contact or a stored date; remove "
+    "it from the template."
+)
 
 
 class IdentifyingDataError(InputError):
@@ -49,6 +61,7 @@ class IdentifyingDataError(InputError):
             + "\nRemove or edit the value where it was typed (for example a marker label or "
             "a channel name), or leave that session out; if it came from a field the export "
             "should never copy, report it as a bug."
+            + (TEMPLATE_FINDING_HINT if any(_dataset_level(f) for f in self.findings) else "")
         )
 
 
@@ -118,11 +131,17 @@ def export_sessions(
     k: int = DEFAULT_K,
     power_line_hz: float | None = None,
     cancel: threading.Event | None = None,
+    dataset_template: str | Path | None = None,
 ) -> ExportReport:
-    """Export sessions (all finished ones when `session_ids` is None) to a new `out_dir`."""
+    """Export sessions (all finished ones when `session_ids` is None) to a new `out_dir`.
+
+    `dataset_template` (a name from templates/datasets or a file) gives a BIDS export its
+    authors, licence and setup; the shipped default holds placeholders.
+    """
     started = time.perf_counter()
     if fmt not in FORMATS:
         raise InputError(f"Export format {fmt!r} is unknown: use one of {', '.join(FORMATS)}.")
+    template = load_dataset_template(dataset_template)
     out_dir = out_dir.expanduser().resolve()
     _check_target(out_dir)
     db_path = _check_database(db_path)
@@ -133,7 +152,7 @@ def export_sessions(
         kanon = k_anonymity(_quasi_identifiers(plans), k)
         steps = _Steps(len(plans) + 3, progress, cancel)
         steps("sessions planned")
-        files, size = _write_checked(store, secret, plans, fmt, out_dir, steps)
+        files, size = _write_checked(store, secret, plans, fmt, template, out_dir, steps)
         digest = file_sha256(out_dir / MANIFEST_NAME)
         store.audit(
             "export",
@@ -155,8 +174,21 @@ def export_sessions(
         kanon=kanon,
         secret_path=secret.path,
         secret_created=secret.created,
-        warnings=warnings + kanon.warnings(),
+        warnings=warnings + kanon.warnings() + _template_warnings(template, fmt),
     )
+
+
+def _template_warnings(template: DatasetTemplate, fmt: str) -> list[str]:
+    """A warning when a BIDS export took some of its metadata from placeholders."""
+    left = template.placeholders()
+    if fmt != "bids" or not left:
+        return []
+    fields = ", ".join(dict.fromkeys(left))
+    return [
+        f"the dataset template {template.path} still holds placeholders marked "
+        f"'{PLACEHOLDER_MARK}' ({fields}), and so does this export: copy the template, "
+        "edit it and pass --dataset-template FILE"
+    ]
 
 
 def _check_target(out_dir: Path) -> None:
@@ -197,6 +229,7 @@ def _write_checked(
     secret: SiteSecret,
     plans: Sequence[SessionPlan],
     fmt: str,
+    template: DatasetTemplate,
     out_dir: Path,
     steps: _Steps,
 ) -> tuple[int, int]:
@@ -206,10 +239,10 @@ def _write_checked(
     try:
         labels = {p.code: f"sub-{secret.subject_label(p.code)}" for p in store.list_participants()}
         if fmt == "bids":
-            bids.write_dataset(temp, store, plans, labels, steps)
+            bids.write_dataset(temp, store, plans, labels, steps, template.fields)
         else:
             tabular.write_tables(temp, store, plans, fmt, labels, steps)
-        _refuse_identifying_data(store, secret, temp, out_dir)
+        _refuse_identifying_data(store, secret, temp, out_dir, template)
         steps("no identifying data found")
         files, size = write_manifest(temp)
         steps("manifest written")
@@ -221,13 +254,33 @@ def _write_checked(
 
 
 def _refuse_identifying_data(
-    store: SessionStore, secret: SiteSecret, folder: Path, out_dir: Path
+    store: SessionStore, secret: SiteSecret, folder: Path, out_dir: Path, template: DatasetTemplate
 ) -> None:
-    """Scan every written file; IdentifyingDataError naming what was found."""
+    """Scan every written file; IdentifyingDataError naming what was found.
+
+    Researchers the dataset template names (authors, acknowledgements) may also be operators
+    in the database: their names pass in the dataset-level files only. A participant's name
+    never passes, wherever it is.
+    """
     key = pii.Sensitive("site secret", str(secret.path), secret.key.decode("ascii", "replace"))
-    findings = scan_tree(folder, pii.needles(pii.collect(store, [key])))
+    found = scan_tree(folder, pii.needles(pii.collect(store, [key])))
+    declared = template.declared_text().encode("utf-8")
+    findings = [f for f in found if not _declared_researcher(f, declared)]
     if findings:
         raise IdentifyingDataError(findings, out_dir)
+
+
+def _declared_researcher(finding: pii.Finding, declared: bytes) -> bool:
+    """Whether a finding is an operator's name that the dataset template itself declares,
+    found in a dataset-level file (dataset_description.json, the top README.md)."""
+    if finding.item.kind != pii.OPERATOR_NAME or not _dataset_level(finding):
+        return False
+    return any(True for _ in pii.scan_bytes(declared, pii.needles([finding.item])))
+
+
+def _dataset_level(finding: pii.Finding) -> bool:
+    """Whether a finding is in a file the dataset template fills (not a session's file)."""
+    return finding.file == "README.md" or finding.file.endswith(DATASET_DESCRIPTION)
 
 
 def _move_into_place(temp: Path, out_dir: Path) -> None:

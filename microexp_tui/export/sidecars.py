@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from microexp_tui import __version__
+from microexp_tui.export.dataset_template import DatasetTemplateFile
 from microexp_tui.export.events import EventRow
 from microexp_tui.export.plan import FREE_TASK, SessionPlan
 
@@ -27,8 +28,13 @@ CHANNEL_COLUMNS: tuple[str, ...] = (
     "units",
     "description",
     "sampling_frequency",
+    "signal_electrode",
     "reference",
+    "group",
     "target_muscle",
+    "placement_scheme",
+    "placement_description",
+    "interelectrode_distance",
     "low_cutoff",
     "high_cutoff",
     "notch",
@@ -37,6 +43,14 @@ PLACEMENT = (
     "One surface EMG sensor module per target facial muscle (channels.tsv target_muscle, "
     "with its action units in the description), placed over the muscle belly by anatomical "
     "landmarks; no electrode coordinates were recorded."
+)
+BIPOLAR = "bipolar"
+"""`reference` of a channel from a bipolar sensor module (its two electrodes are one channel)."""
+EMG_REFERENCE_BIPOLAR = "Bipolar"
+"""`EMGReference` of a recording from bipolar sensors whose contacts are not in electrodes.tsv."""
+GROUND = (
+    "Each sensor module's own reference electrode, placed over an electrically neutral site "
+    "(its position was not recorded)."
 )
 HARDWARE_ENVELOPE = {
     "Sensor envelope": {
@@ -53,7 +67,7 @@ HARDWARE_RAW = {
 }
 
 
-def emg_sidecar(plan: SessionPlan) -> dict[str, Any]:
+def emg_sidecar(plan: SessionPlan, dataset: DatasetTemplateFile) -> dict[str, Any]:
     """The `*_emg.json` sidecar: required and recommended fields, simulated label included."""
     record = plan.record
     device = record.device if hasattr(record.device, "get") else {}
@@ -68,8 +82,9 @@ def emg_sidecar(plan: SessionPlan) -> dict[str, Any]:
         "TaskName": plan.task_label,
         "TaskDescription": _task_description(plan),
         "EMGPlacementScheme": "Other",
-        "EMGPlacementSchemeDescription": PLACEMENT,
-        "EMGReference": "ChannelSpecific",
+        "EMGPlacementSchemeDescription": dataset.electrodes.placement or PLACEMENT,
+        "EMGReference": EMG_REFERENCE_BIPOLAR,
+        "EMGGround": dataset.electrodes.ground or GROUND,
         "SamplingFrequency": plan.rate_hz,
         "PowerLineFrequency": plan.power_line_hz if plan.power_line_hz else NA,
         "SoftwareFilters": NA,
@@ -81,6 +96,14 @@ def emg_sidecar(plan: SessionPlan) -> dict[str, Any]:
         "ManufacturersModelName": str(device.get("board") or NA),
         "SoftwareVersions": f"firmware {firmware or 'unknown'}; microexp-tui {__version__}",
         "SubjectArtefactDescription": _artefacts(plan),
+        "DeviceSerialNumber": dataset.device_serial_number or NA,
+        "ElectrodeManufacturer": dataset.electrodes.manufacturer or NA,
+        "ElectrodeManufacturersModelName": dataset.electrodes.model_name or NA,
+        "ElectrodeMaterial": dataset.electrodes.material or NA,
+        "Instructions": dataset.instructions or NA,
+        "InstitutionName": dataset.institution.name or NA,
+        "InstitutionAddress": dataset.institution.address or NA,
+        "InstitutionalDepartmentName": dataset.institution.department or NA,
     }
 
 
@@ -122,8 +145,10 @@ def _input_ranges(plan: SessionPlan) -> str:
     return "; ".join(parts)
 
 
-def channel_rows(plan: SessionPlan) -> list[list[Any]]:
-    """Rows of `*_channels.tsv` (no software filters: cut-offs are n/a)."""
+def channel_rows(plan: SessionPlan, dataset: DatasetTemplateFile) -> list[list[Any]]:
+    """Rows of `*_channels.tsv`: one bipolar sensor per channel, no software filters."""
+    electrodes = dataset.electrodes
+    distance_mm = electrodes.interelectrode_distance_mm
     rows = []
     for name, spec in zip(plan.channel_names, plan.record.channels, strict=True):
         units = ", ".join(spec.action_units) or "none listed"
@@ -137,14 +162,26 @@ def channel_rows(plan: SessionPlan) -> list[list[Any]]:
                 spec.unit,
                 description,
                 plan.rate_hz,
-                "own reference electrode of the sensor module",
+                name,
+                BIPOLAR,
+                electrodes.group,
                 spec.muscle or NA,
+                "other",
+                _placement(spec.muscle),
+                NA if distance_mm is None else distance_mm,
                 NA,
                 NA,
                 NA,
             ]
         )
     return rows
+
+
+def _placement(muscle: str | None) -> str:
+    """How one channel's sensor was placed (`placement_description` of channels.tsv)."""
+    if not muscle:
+        return NA
+    return f"over the belly of the {muscle}, by anatomical landmarks"
 
 
 def event_cells(rows: Sequence[EventRow], rate_hz: float) -> list[list[Any]]:
@@ -203,9 +240,10 @@ EVENTS_SIDECAR: dict[str, Any] = {
 }
 
 
-def events_sidecar(rows: Sequence[EventRow]) -> dict[str, Any]:
+def events_sidecar(rows: Sequence[EventRow], dataset: DatasetTemplateFile) -> dict[str, Any]:
     """The events sidecar, with trial_type levels for exactly the types present."""
     sidecar = {key: dict(value) for key, value in EVENTS_SIDECAR.items()}
+    sidecar["StimulusPresentation"] = stimulus_presentation(dataset)
     known: dict[str, str] = EVENTS_SIDECAR["trial_type"]["Levels"]
     present = sorted({row.trial_type for row in rows})
     sidecar["trial_type"]["Levels"] = {
@@ -214,6 +252,20 @@ def events_sidecar(rows: Sequence[EventRow]) -> dict[str, Any]:
     if not present:
         del sidecar["trial_type"]["Levels"]
     return sidecar
+
+
+def stimulus_presentation(dataset: DatasetTemplateFile) -> dict[str, Any]:
+    """`StimulusPresentation` of the events sidecar: this program, and the lab's screen setup."""
+    shown = dataset.stimulus_presentation
+    described: dict[str, Any] = {
+        "SoftwareName": "microexp-tui",
+        "SoftwareVersion": __version__,
+        "OperatingSystem": shown.operating_system or NA,
+        "ScreenDistance": NA if shown.screen_distance_m is None else shown.screen_distance_m,
+    }
+    if shown.head_stabilization:
+        described["HeadStabilization"] = shown.head_stabilization
+    return described
 
 
 SESSION_COLUMNS: tuple[str, ...] = (

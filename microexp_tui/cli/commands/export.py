@@ -33,6 +33,13 @@ def add_parser(subcommands: Subcommands) -> None:
         help="site secret for the pseudonyms (default: export-secret.key in the data dir, "
         "created 0600 on first use; keep it to get the same labels next time)",
     )
+    parser.add_argument(
+        "--dataset-template",
+        metavar="NAME|FILE",
+        help="BIDS dataset metadata (authors, licence, funding, ethics approvals, README "
+        "text, institution, electrodes): a name from templates/datasets or a .toml file "
+        "(default: templates/datasets/default.toml, placeholders)",
+    )
     parser.add_argument("--k", type=int, default=5, help="k-anonymity threshold (default 5)")
     add_mains_option(
         parser, help="power-line frequency to declare for sessions that did not store one"
@@ -62,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
         _progress,
         k=args.k,
         power_line_hz=args.mains_hz,
+        dataset_template=args.dataset_template,
     )
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)

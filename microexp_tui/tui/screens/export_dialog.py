@@ -189,11 +189,11 @@ def summary_lines(report: ExportReport) -> str:
         "all listed with their SHA-256 in the manifest",
         "Identifying-data scan: passed (no value from the database found in any file)",
     ]
+    if report.kanon.satisfied:
+        lines.append(f"k-anonymity: every participant group has at least k={report.kanon.k}.")
     if report.warnings:
         lines.append("Warnings:")
         lines.extend(f"  - {warning}" for warning in report.warnings)
-    else:
-        lines.append(f"k-anonymity: every participant group has at least k={report.kanon.k}.")
     if report.secret_created:
         lines.append(
             f"A new site secret was created at {report.secret_path}; keep it (the "
