@@ -281,7 +281,8 @@ def _merge_equal_times(table: AuTable) -> AuTable:
         intensity=intensity,
         style=table.style,
         face=table.face,
-        time_source=table.time_source,
+        time_source=f"{table.time_source} ({table.timestamps_s.size} frames merged into "
+        f"{times.size} whole seconds)",
         warnings=table.warnings,
     )
 

@@ -82,7 +82,8 @@ def test_pyfeat_approx_time_is_used_by_the_second_with_a_warning(datasets_dir: P
     table = read_au_csv(path)
     expected = oracle(path)
     seconds = expected["approx_time"].map(lambda t: 60 * int(t[:2]) + int(t[3:]))
-    assert table.time_source == "`approx_time`"
+    merged = f"({len(expected)} frames merged into {seconds.nunique()} whole seconds)"
+    assert table.time_source == f"`approx_time` {merged}"
     assert any("one-second resolution" in w and "--au-fps" in w for w in table.warnings)
     np.testing.assert_array_equal(table.timestamps_s, np.unique(seconds.to_numpy()))
     by_second = (expected["AU12"] >= 0.5).groupby(seconds).any()
