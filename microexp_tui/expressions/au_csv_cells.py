@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import math
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from operator import itemgetter
 
@@ -22,6 +23,8 @@ from microexp_tui.errors import InputError
 
 _INITIAL_CUT_BYTES = 256
 """First guess of how many bytes hold the wanted fields at a line's start or end; it grows."""
+_COUNT_BLOCK_BYTES = 1 << 24
+"""Bytes compared at a time when counting separators (bounds the temporary mask)."""
 
 
 @dataclass(frozen=True)
@@ -39,36 +42,79 @@ def read_cells(source: str, raw: bytes, width: int, wanted: Sequence[int]) -> Co
         return _read_quoted(source, raw[body_start:], width, wanted)
     left = sorted(i for i in set(wanted) if i < width - i)
     right = sorted((i for i in set(wanted) if i >= width - i), reverse=True)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # numpy counts without the GIL
+        commas = pool.submit(count_byte, raw, body_start, ord(","))
+        try:
+            left_rows, right_rows, lines = _cut_rows(raw, body_start, width, left, right)
+        except IndexError:  # a row too short for the wanted columns
+            _check_field_counts(source, raw, body_start, width)
+            raise
+        if commas.result() != len(lines) * (width - 1):
+            _check_field_counts(source, raw, body_start, width)
+    return ColumnCells(_columns(left, left_rows) | _columns(right, right_rows), lines)
+
+
+def count_byte(raw: bytes, start: int, byte: int) -> int:
+    """How many times `byte` occurs in raw[start:], counted by numpy in blocks."""
+    data = np.frombuffer(raw, dtype=np.uint8)[start:]
+    return sum(
+        int(np.count_nonzero(data[at : at + _COUNT_BLOCK_BYTES] == byte))
+        for at in range(0, data.size, _COUNT_BLOCK_BYTES)
+    )
+
+
+def _columns(indexes: list[int], rows: list[tuple[bytes, ...]]) -> dict[int, list[bytes]]:
+    """Rows of picked cells turned into columns (a lone column was picked twice)."""
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in indexes]
+    return {index: list(columns[k]) for k, index in enumerate(indexes)}
+
+
+def _cut_rows(
+    raw: bytes, body_start: int, width: int, left: list[int], right: list[int]
+) -> tuple[list[tuple[bytes, ...]], list[tuple[bytes, ...]], list[int]]:
+    """Per non-blank line: the `left` fields cut from its start, the `right` from its end."""
     left_rows: list[tuple[bytes, ...]] = []
     right_rows: list[tuple[bytes, ...]] = []
     lines: list[int] = []
     left_cut = right_cut = _INITIAL_CUT_BYTES
+    left_last = left[-1] + 1 if left else 0  # splits needed from the start
+    right_last = width - right[-1] if right else 0  # splits needed from the end
     left_pick = _picker(left)
-    right_pick = _picker([width - 1 - i for i in right])
-    find, count, size = raw.find, raw.count, len(raw)
+    right_pick = _picker([i - width for i in right])  # negative: counted from the end
+    find, size = raw.find, len(raw)
     position, line = body_start, 1
     while position < size:
         line += 1
         end = find(b"\n", position)
-        end = size if end < 0 else end
+        if end < 0:
+            end = size
         if end - position > 8 or raw[position:end].strip():
-            fields = count(b",", position, end) + 1
-            if fields != width:
-                raise InputError(
-                    f"{source} line {line}: {fields} fields, the header has {width}; the file "
-                    "is truncated or mixes separators."
-                )
-            if left:
-                parts, left_cut = _cut_left(raw, position, end, left[-1], left_cut)
+            if left_last:
+                stop = position + left_cut
+                parts = raw[position : stop if stop < end else end].split(b",", left_last)
+                if len(parts) <= left_last and stop < end:
+                    parts, left_cut = _cut_left(raw, position, end, left_last, left_cut)
                 left_rows.append(left_pick(parts))
-            if right:
-                parts, right_cut = _cut_right(raw, position, end, width - 1 - right[-1], right_cut)
-                right_rows.append(right_pick(parts[::-1]))
+            if right_last:
+                start = end - right_cut
+                parts = raw[start if start > position else position : end].rsplit(b",", right_last)
+                if len(parts) <= right_last and start > position:
+                    parts, right_cut = _cut_right(raw, position, end, right_last, right_cut)
+                right_rows.append(right_pick(parts))
             lines.append(line)
         position = end + 1
-    cells = {index: [row[k] for row in left_rows] for k, index in enumerate(left)}
-    cells |= {index: [row[k] for row in right_rows] for k, index in enumerate(right)}
-    return ColumnCells(cells, lines)
+    return left_rows, right_rows, lines
+
+
+def _check_field_counts(source: str, raw: bytes, body_start: int, width: int) -> None:
+    """Name the first non-blank line whose number of fields differs from the header's."""
+    for offset, text in enumerate(raw[body_start:].split(b"\n")):
+        fields = text.count(b",") + 1
+        if text.strip() and fields != width:
+            raise InputError(
+                f"{source} line {offset + 2}: {fields} fields, the header has {width}; the file "
+                "is truncated or mixes separators."
+            )
 
 
 def _picker(positions: list[int]) -> Callable[[list[bytes]], tuple[bytes, ...]]:
@@ -80,22 +126,22 @@ def _picker(positions: list[int]) -> Callable[[list[bytes]], tuple[bytes, ...]]:
     return itemgetter(*positions)
 
 
-def _cut_left(raw: bytes, start: int, end: int, last: int, cut: int) -> tuple[list[bytes], int]:
-    """Fields 0..`last` of the line raw[start:end], and the cut length that held them."""
+def _cut_left(raw: bytes, start: int, end: int, splits: int, cut: int) -> tuple[list[bytes], int]:
+    """The line raw[start:end] split `splits` times from its start, and the cut that held it."""
     while True:
-        parts = raw[start : min(end, start + cut)].split(b",", last + 1)
-        if len(parts) > last + 1 or start + cut >= end:
-            return parts, cut
         cut *= 2
+        parts = raw[start : min(end, start + cut)].split(b",", splits)
+        if len(parts) > splits or start + cut >= end:
+            return parts, cut
 
 
-def _cut_right(raw: bytes, start: int, end: int, last: int, cut: int) -> tuple[list[bytes], int]:
-    """Fields from the line's end back to the `last`-th from the end, and the cut length."""
+def _cut_right(raw: bytes, start: int, end: int, splits: int, cut: int) -> tuple[list[bytes], int]:
+    """The line raw[start:end] split `splits` times from its end, and the cut that held it."""
     while True:
-        parts = raw[max(start, end - cut) : end].rsplit(b",", last + 1)
-        if len(parts) > last + 1 or end - cut <= start:
-            return parts, cut
         cut *= 2
+        parts = raw[max(start, end - cut) : end].rsplit(b",", splits)
+        if len(parts) > splits or end - cut <= start:
+            return parts, cut
 
 
 def _read_quoted(source: str, body: bytes, width: int, wanted: Sequence[int]) -> ColumnCells:

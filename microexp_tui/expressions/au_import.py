@@ -13,7 +13,8 @@ frame's time; a break in the frames (a face that left the picture) ends an event
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -95,8 +96,16 @@ def au_number(name: str) -> int:
 def read_au_csv(path: Path, options: AuReadOptions | None = None) -> AuTable:
     """Parse an OpenFace / py-feat CSV; a malformed file raises InputError naming column or row."""
     options = options or AuReadOptions()
-    source = str(path)
     raw = _file_bytes(path)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # hashlib hashes without the GIL
+        digest = pool.submit(lambda: hashlib.sha256(raw).hexdigest())
+        table = _parse(path, raw, options)
+        return replace(table, sha256=digest.result())
+
+
+def _parse(path: Path, raw: bytes, options: AuReadOptions) -> AuTable:
+    """The table of the file's bytes (without its hash)."""
+    source = str(path)
     layout = au_layout(source, _header(path, raw))
     check_face_request(source, layout, options.face_id)
     cells = read_cells(source, raw, len(layout.header), _wanted(layout))
@@ -115,7 +124,7 @@ def read_au_csv(path: Path, options: AuReadOptions | None = None) -> AuTable:
     presence, intensity = _per_au(layout, values, tracked, rows)
     table = AuTable(
         source=source,
-        sha256=hashlib.sha256(raw).hexdigest(),
+        sha256="",
         timestamps_s=axis.times_s,
         tracked=tracked[rows],
         presence=presence,
@@ -140,7 +149,7 @@ def _file_bytes(path: Path) -> bytes:
 
 def _header(path: Path, raw: bytes) -> list[str]:
     """The header line's names; a binary or empty file is refused."""
-    first = raw.split(b"\n", 1)[0]
+    first = raw[: raw.find(b"\n")] if b"\n" in raw else raw
     try:
         text = first.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -270,20 +279,14 @@ def _check_time_order(source: str, axis: TimeAxis, lines: list[int], face: FaceC
 def _merge_equal_times(table: AuTable) -> AuTable:
     """Frames sharing a rounded time become one: an AU is present if present on any of them."""
     times, starts = np.unique(table.timestamps_s, return_index=True)
-    presence = {au: np.logical_or.reduceat(p, starts) for au, p in table.presence.items()}
-    intensity = {au: np.fmax.reduceat(r, starts) for au, r in table.intensity.items()}
-    return AuTable(
-        source=table.source,
-        sha256=table.sha256,
+    merged = f"({table.timestamps_s.size} frames merged into {times.size} whole seconds)"
+    return replace(
+        table,
         timestamps_s=times,
         tracked=np.logical_or.reduceat(table.tracked, starts),
-        presence=presence,
-        intensity=intensity,
-        style=table.style,
-        face=table.face,
-        time_source=f"{table.time_source} ({table.timestamps_s.size} frames merged into "
-        f"{times.size} whole seconds)",
-        warnings=table.warnings,
+        presence={au: np.logical_or.reduceat(p, starts) for au, p in table.presence.items()},
+        intensity={au: np.fmax.reduceat(r, starts) for au, r in table.intensity.items()},
+        time_source=f"{table.time_source} {merged}",
     )
 
 
