@@ -11,16 +11,20 @@ from __future__ import annotations
 
 import csv
 import math
+import mmap
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from operator import itemgetter
+from typing import TypeAlias
 
 import numpy as np
 import numpy.typing as npt
 
 from microexp_tui.errors import InputError
 
+Buffer: TypeAlias = bytes | mmap.mmap
+"""A file's bytes, read or memory-mapped."""
 _INITIAL_CUT_BYTES = 256
 """First guess of how many bytes hold the wanted fields at a line's start or end; it grows."""
 _COUNT_BLOCK_BYTES = 1 << 24
@@ -35,9 +39,10 @@ class ColumnCells:
     lines: list[int]
 
 
-def read_cells(source: str, raw: bytes, width: int, wanted: Sequence[int]) -> ColumnCells:
+def read_cells(source: str, raw: Buffer, width: int, wanted: Sequence[int]) -> ColumnCells:
     """Cells of the `wanted` header indexes for every non-blank line after the header."""
-    body_start = raw.find(b"\n") + 1 if b"\n" in raw else len(raw)
+    newline = raw.find(b"\n")
+    body_start = newline + 1 if newline >= 0 else len(raw)
     if raw.find(b'"', body_start) != -1:
         return _read_quoted(source, raw[body_start:], width, wanted)
     left = sorted(i for i in set(wanted) if i < width - i)
@@ -54,7 +59,7 @@ def read_cells(source: str, raw: bytes, width: int, wanted: Sequence[int]) -> Co
     return ColumnCells(_columns(left, left_rows) | _columns(right, right_rows), lines)
 
 
-def count_byte(raw: bytes, start: int, byte: int) -> int:
+def count_byte(raw: Buffer, start: int, byte: int) -> int:
     """How many times `byte` occurs in raw[start:], counted by numpy in blocks."""
     data = np.frombuffer(raw, dtype=np.uint8)[start:]
     return sum(
@@ -70,7 +75,7 @@ def _columns(indexes: list[int], rows: list[tuple[bytes, ...]]) -> dict[int, lis
 
 
 def _cut_rows(
-    raw: bytes, body_start: int, width: int, left: list[int], right: list[int]
+    raw: Buffer, body_start: int, width: int, left: list[int], right: list[int]
 ) -> tuple[list[tuple[bytes, ...]], list[tuple[bytes, ...]], list[int]]:
     """Per non-blank line: the `left` fields cut from its start, the `right` from its end."""
     left_rows: list[tuple[bytes, ...]] = []
@@ -106,7 +111,7 @@ def _cut_rows(
     return left_rows, right_rows, lines
 
 
-def _check_field_counts(source: str, raw: bytes, body_start: int, width: int) -> None:
+def _check_field_counts(source: str, raw: Buffer, body_start: int, width: int) -> None:
     """Name the first non-blank line whose number of fields differs from the header's."""
     for offset, text in enumerate(raw[body_start:].split(b"\n")):
         fields = text.count(b",") + 1
@@ -126,7 +131,7 @@ def _picker(positions: list[int]) -> Callable[[list[bytes]], tuple[bytes, ...]]:
     return itemgetter(*positions)
 
 
-def _cut_left(raw: bytes, start: int, end: int, splits: int, cut: int) -> tuple[list[bytes], int]:
+def _cut_left(raw: Buffer, start: int, end: int, splits: int, cut: int) -> tuple[list[bytes], int]:
     """The line raw[start:end] split `splits` times from its start, and the cut that held it."""
     while True:
         cut *= 2
@@ -135,7 +140,7 @@ def _cut_left(raw: bytes, start: int, end: int, splits: int, cut: int) -> tuple[
             return parts, cut
 
 
-def _cut_right(raw: bytes, start: int, end: int, splits: int, cut: int) -> tuple[list[bytes], int]:
+def _cut_right(raw: Buffer, start: int, end: int, splits: int, cut: int) -> tuple[list[bytes], int]:
     """The line raw[start:end] split `splits` times from its end, and the cut that held it."""
     while True:
         cut *= 2
@@ -170,9 +175,9 @@ def numeric_column(
 ) -> npt.NDArray[np.float64]:
     """A column as floats; an empty or `nan` cell is NaN (not coded), other text is an error."""
     try:
-        values = np.array(list(map(float, cells)), dtype=np.float64)
+        values = np.fromiter(map(float, cells), dtype=np.float64, count=len(cells))
     except ValueError:
-        values = np.array([_cell_number(cell) for cell in cells], dtype=np.float64)
+        values = np.fromiter(map(_cell_number, cells), dtype=np.float64, count=len(cells))
     unreadable = np.flatnonzero(np.isinf(values))  # infinities and text (see _cell_number)
     if unreadable.size:
         at = int(unreadable[0])
@@ -187,12 +192,10 @@ _UNREADABLE = -math.inf
 
 def _cell_number(cell: bytes) -> float:
     """One cell as a float: NaN when empty, -inf (reported as unreadable) when not a number."""
-    if not cell.strip():
-        return math.nan
     try:
         return float(cell)
     except ValueError:
-        return _UNREADABLE
+        return math.nan if not cell.strip() else _UNREADABLE
 
 
 def text_column(cells: list[bytes]) -> list[str]:

@@ -13,7 +13,11 @@ frame's time; a break in the frames (a face that left the picture) ends an event
 from __future__ import annotations
 
 import hashlib
+import mmap
+import os
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -22,7 +26,7 @@ import numpy.typing as npt
 
 from microexp_tui.domain.expressions import AuEvent
 from microexp_tui.errors import InputError
-from microexp_tui.expressions.au_csv_cells import ColumnCells, numeric_column, read_cells
+from microexp_tui.expressions.au_csv_cells import Buffer, ColumnCells, numeric_column, read_cells
 from microexp_tui.expressions.au_faces import FaceChoice, check_face_request, choose_face
 from microexp_tui.expressions.au_layout import AuLayout, AuStyle, au_layout, canonical_au
 from microexp_tui.expressions.au_time_axis import (
@@ -96,14 +100,21 @@ def au_number(name: str) -> int:
 def read_au_csv(path: Path, options: AuReadOptions | None = None) -> AuTable:
     """Parse an OpenFace / py-feat CSV; a malformed file raises InputError naming column or row."""
     options = options or AuReadOptions()
-    raw = _file_bytes(path)
-    with ThreadPoolExecutor(max_workers=1) as pool:  # hashlib hashes without the GIL
-        digest = pool.submit(lambda: hashlib.sha256(raw).hexdigest())
-        table = _parse(path, raw, options)
-        return replace(table, sha256=digest.result())
+    with _mapped(path) as raw, ThreadPoolExecutor(max_workers=1) as pool:
+        digest = pool.submit(_sha256, raw)  # hashlib hashes without the GIL
+        try:
+            table = _parse(path, raw, options)
+        finally:
+            sha256 = digest.result()
+    return replace(table, sha256=sha256)
 
 
-def _parse(path: Path, raw: bytes, options: AuReadOptions) -> AuTable:
+def _sha256(raw: Buffer) -> str:
+    """SHA-256 of the file's bytes, in hex."""
+    return hashlib.sha256(raw).hexdigest()
+
+
+def _parse(path: Path, raw: Buffer, options: AuReadOptions) -> AuTable:
     """The table of the file's bytes (without its hash)."""
     source = str(path)
     layout = au_layout(source, _header(path, raw))
@@ -137,19 +148,27 @@ def _parse(path: Path, raw: bytes, options: AuReadOptions) -> AuTable:
     return _merge_equal_times(table) if axis.resolution_s is not None else table
 
 
-def _file_bytes(path: Path) -> bytes:
-    """The file's bytes; an unreadable path says to check it."""
+@contextmanager
+def _mapped(path: Path) -> Iterator[Buffer]:
+    """The file's bytes, memory-mapped (no copy of a large file); an unreadable path is named."""
     try:
-        return path.read_bytes()
+        with path.open("rb") as file:
+            if os.fstat(file.fileno()).st_size == 0:
+                yield b""
+                return
+            mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
     except OSError as err:
         raise InputError(
             f"cannot read the AU file {path}: {err.strerror or err}. Check the path."
         ) from err
+    with mapped:
+        yield mapped
 
 
-def _header(path: Path, raw: bytes) -> list[str]:
+def _header(path: Path, raw: Buffer) -> list[str]:
     """The header line's names; a binary or empty file is refused."""
-    first = raw[: raw.find(b"\n")] if b"\n" in raw else raw
+    newline = raw.find(b"\n")
+    first = bytes(raw[:newline] if newline >= 0 else raw[:])
     try:
         text = first.decode("utf-8-sig")
     except UnicodeDecodeError as err:
