@@ -179,6 +179,12 @@ def _header(path: Path, raw: Buffer) -> list[str]:
     names = text.rstrip("\r").split(",")
     if not any(name.strip() for name in names):
         raise InputError(f"{path} is empty; expected a header with time and AU columns.")
+    separator = next((sep for sep in (";", "\t") if len(names) == 1 and sep in text), None)
+    if separator is not None:
+        raise InputError(
+            f"{path} separates its columns with {separator!r}, not commas as OpenFace and "
+            "py-feat write them (a spreadsheet may have re-saved it): use the tool's own CSV."
+        )
     if '"' in text:
         names = [name.strip().strip('"') for name in names]
     return names

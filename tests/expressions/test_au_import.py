@@ -62,6 +62,7 @@ def test_intensity_only_uses_the_threshold_and_pyfeat_bare_columns_are_presence(
         ("face_id,confidence,AU12_r\n0,0.9,0.2\n0,0.9,0.3\n", "has no time axis"),
         ("timestamp,confidence\n0.0,0.9\n", "no action-unit columns"),
         ("timestamp,AU12_r\n", "no frames"),
+        ("timestamp;AU12_r\n0.0;0.1\n", "separates its columns with ';'"),
         ("timestamp,AU12_r\n0.0,0.1\n0.04,high\n", "line 3, column `AU12_r`: 'high'"),
         ("timestamp,AU12_r\n0.0,0.1\n0.04\n", "line 3: 1 fields, the header has 2"),
         ("timestamp,AU12_r\n0.0,0.1\n0.04,0.2\n0.04,0.3\n", "line 4: time 0.04 s"),
