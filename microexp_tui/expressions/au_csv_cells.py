@@ -59,6 +59,12 @@ def read_cells(source: str, raw: Buffer, width: int, wanted: Sequence[int]) -> C
     return ColumnCells(_columns(left, left_rows) | _columns(right, right_rows), lines)
 
 
+def _columns(indexes: list[int], flat: list[bytes]) -> dict[int, list[bytes]]:
+    """Picked cells laid row after row, turned into one list per column."""
+    width = len(indexes) + (len(indexes) == 1)  # a lone column was picked twice
+    return {index: flat[k::width] for k, index in enumerate(indexes)}
+
+
 def count_byte(raw: Buffer, start: int, byte: int) -> int:
     """How many times `byte` occurs in raw[start:], counted by numpy in blocks."""
     data = np.frombuffer(raw, dtype=np.uint8)[start:]
@@ -68,18 +74,13 @@ def count_byte(raw: Buffer, start: int, byte: int) -> int:
     )
 
 
-def _columns(indexes: list[int], rows: list[tuple[bytes, ...]]) -> dict[int, list[bytes]]:
-    """Rows of picked cells turned into columns (a lone column was picked twice)."""
-    columns = list(zip(*rows, strict=True)) if rows else [() for _ in indexes]
-    return {index: list(columns[k]) for k, index in enumerate(indexes)}
-
-
 def _cut_rows(
     raw: Buffer, body_start: int, width: int, left: list[int], right: list[int]
-) -> tuple[list[tuple[bytes, ...]], list[tuple[bytes, ...]], list[int]]:
-    """Per non-blank line: the `left` fields cut from its start, the `right` from its end."""
-    left_rows: list[tuple[bytes, ...]] = []
-    right_rows: list[tuple[bytes, ...]] = []
+) -> tuple[list[bytes], list[bytes], list[int]]:
+    """Per non-blank line, laid row after row: the `left` fields cut from its start, the
+    `right` ones from its end; and the file line of each row."""
+    left_rows: list[bytes] = []
+    right_rows: list[bytes] = []
     lines: list[int] = []
     left_cut = right_cut = _INITIAL_CUT_BYTES
     left_last = left[-1] + 1 if left else 0  # splits needed from the start
@@ -99,13 +100,13 @@ def _cut_rows(
                 parts = raw[position : stop if stop < end else end].split(b",", left_last)
                 if len(parts) <= left_last and stop < end:
                     parts, left_cut = _cut_left(raw, position, end, left_last, left_cut)
-                left_rows.append(left_pick(parts))
+                left_rows.extend(left_pick(parts))
             if right_last:
                 start = end - right_cut
                 parts = raw[start if start > position else position : end].rsplit(b",", right_last)
                 if len(parts) <= right_last and start > position:
                     parts, right_cut = _cut_right(raw, position, end, right_last, right_cut)
-                right_rows.append(right_pick(parts))
+                right_rows.extend(right_pick(parts))
             lines.append(line)
         position = end + 1
     return left_rows, right_rows, lines
