@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from microexp_tui.errors import InputError
-from microexp_tui.expressions.au_layout import AuLayout
+from microexp_tui.expressions.au_layout import AuLayout, AuStyle
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,32 @@ def check_face_request(source: str, layout: AuLayout, wanted: int | None) -> Non
             f"--face-id {wanted}: {source} has no `face_id` column, so it holds one face "
             "(face 0); leave --face-id out or give 0."
         )
+
+
+def check_one_face_per_frame(
+    source: str,
+    style: AuStyle,
+    frames: npt.NDArray[np.float64] | None,
+    rows: npt.NDArray[np.intp],
+    lines: list[int],
+) -> None:
+    """A `frame` number repeated without `face_id` means several faces the reader cannot tell."""
+    if frames is None:
+        return
+    repeated = np.flatnonzero(np.diff(frames[rows]) == 0)
+    if repeated.size == 0:
+        return
+    at = int(repeated[0])
+    tool = (
+        "py-feat writes one row per face it detects, so the video shows several faces then"
+        if style == "py-feat"
+        else "the file has several faces in one frame and no `face_id` column to tell them apart"
+    )
+    raise InputError(
+        f"{source}: frame {frames[rows[at]]:g} is on lines {lines[at]} and {lines[at + 1]}; "
+        f"{tool}. Faces can be chosen only by OpenFace's `face_id` (--face-id N): analyse "
+        "a video that shows only the participant, or keep one face's rows."
+    )
 
 
 def _face_list(ids: npt.NDArray[np.int64], tracked: npt.NDArray[np.intp]) -> str:

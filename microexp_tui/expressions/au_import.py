@@ -27,11 +27,16 @@ import numpy.typing as npt
 from microexp_tui.domain.expressions import AuEvent
 from microexp_tui.errors import InputError
 from microexp_tui.expressions.au_csv_cells import Buffer, ColumnCells, numeric_column, read_cells
-from microexp_tui.expressions.au_faces import FaceChoice, check_face_request, choose_face
+from microexp_tui.expressions.au_faces import (
+    FaceChoice,
+    check_face_request,
+    check_one_face_per_frame,
+    choose_face,
+)
 from microexp_tui.expressions.au_layout import AuLayout, AuStyle, au_layout, canonical_au
 from microexp_tui.expressions.au_time_axis import (
-    TimeAxis,
     check_several_frames,
+    check_time_order,
     check_video,
     time_axis,
 )
@@ -127,11 +132,13 @@ def _parse(path: Path, raw: Buffer, options: AuReadOptions) -> AuTable:
     tracked = _tracked(source, layout, cells, values)
     face_ids = _optional_numbers(source, layout, cells, "face_id")
     face, rows = choose_face(source, layout, face_ids, tracked, options.face_id)
-    _check_one_face_per_frame(source, layout, cells, rows)
-    axis = time_axis(source, layout, cells, rows, options.fps)
     lines = [cells.lines[row] for row in rows]
+    if not layout.has("face_id"):
+        frames = _optional_numbers(source, layout, cells, "frame")
+        check_one_face_per_frame(source, layout.style, frames, rows, lines)
+    axis = time_axis(source, layout, cells, rows, options.fps)
     check_several_frames(source, axis, lines)
-    _check_time_order(source, axis, lines, face)
+    check_time_order(source, axis, lines, face.face_id)
     presence, intensity = _per_au(layout, values, tracked, rows)
     table = AuTable(
         source=source,
@@ -259,46 +266,6 @@ def _per_au(
         if r is not None:
             intensity[au] = r
     return presence, intensity
-
-
-def _check_one_face_per_frame(
-    source: str, layout: AuLayout, cells: ColumnCells, rows: npt.NDArray[np.intp]
-) -> None:
-    """A `frame` number repeated without `face_id` means several faces the reader cannot tell."""
-    if layout.has("face_id") or not layout.has("frame"):
-        return
-    frames = _optional_numbers(source, layout, cells, "frame")
-    assert frames is not None
-    repeated = np.flatnonzero(np.diff(frames[rows]) == 0)
-    if repeated.size == 0:
-        return
-    first, second = cells.lines[rows[repeated[0]]], cells.lines[rows[repeated[0] + 1]]
-    tool = (
-        "py-feat writes one row per face it detects, so the video shows several faces then"
-        if layout.style == "py-feat"
-        else "the file has several faces in one frame and no `face_id` column to tell them apart"
-    )
-    raise InputError(
-        f"{source}: frame {frames[rows[repeated[0]]]:g} is on lines {first} and {second}; "
-        f"{tool}. Faces can be chosen only by OpenFace's `face_id` (--face-id N): analyse "
-        "a video that shows only the participant, or keep one face's rows."
-    )
-
-
-def _check_time_order(source: str, axis: TimeAxis, lines: list[int], face: FaceChoice) -> None:
-    """Frame times must increase (or, when rounded, never decrease); the first offender named."""
-    steps = np.diff(axis.times_s)
-    bad = np.flatnonzero(steps < 0 if axis.resolution_s is not None else steps <= 0)
-    if bad.size == 0:
-        return
-    at = int(bad[0])
-    whose = f"face {face.face_id}'s" if face.face_id is not None else "the"
-    raise InputError(
-        f"{source} line {lines[at + 1]}: time {axis.times_s[at + 1]:g} s (from "
-        f"{axis.source}) does not follow {axis.times_s[at]:g} s on line {lines[at]}; "
-        f"{whose} frames must be in time order. If the file joins the results of several "
-        "videos, give one video's file."
-    )
 
 
 def _merge_equal_times(table: AuTable) -> AuTable:

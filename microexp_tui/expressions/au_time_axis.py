@@ -98,6 +98,22 @@ def time_axis(
     )
 
 
+def check_time_order(source: str, axis: TimeAxis, lines: list[int], face_id: int | None) -> None:
+    """Frame times must increase (or, when rounded, never decrease); the first offender named."""
+    steps = np.diff(axis.times_s)
+    bad = np.flatnonzero(steps < 0 if axis.resolution_s is not None else steps <= 0)
+    if bad.size == 0:
+        return
+    at = int(bad[0])
+    whose = f"face {face_id}'s" if face_id is not None else "the"
+    raise InputError(
+        f"{source} line {lines[at + 1]}: time {axis.times_s[at + 1]:g} s (from "
+        f"{axis.source}) does not follow {axis.times_s[at]:g} s on line {lines[at]}; "
+        f"{whose} frames must be in time order. If the file joins the results of several "
+        "videos, give one video's file."
+    )
+
+
 def _numbers(
     source: str,
     layout: AuLayout,
