@@ -9,7 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from microexp_tui.errors import InputError
 from microexp_tui.expressions.au_import import AuReadOptions, au_events, read_au_csv
@@ -129,3 +132,48 @@ def test_pyfeat_frames_without_a_face_count_as_untracked(tmp_path: Path) -> None
         pytest.approx((0, 3)),
         pytest.approx((5, 8)),
     ]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    faces=st.integers(1, 4),
+    frames=st.integers(2, 40),
+    padding=st.integers(0, 300),
+    seed=st.integers(0, 2**16),
+)
+def test_any_multiface_file_agrees_with_pandas(
+    tmp_path_factory: pytest.TempPathFactory, faces: int, frames: int, padding: int, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    pads = [f"x_{i}" for i in range(padding)]
+    header = ["frame", "face_id", "timestamp", "confidence", "success", *pads]
+    header += ["AU06_r", "AU12_r", "AU06_c", "AU12_c"]
+    rows = []
+    for frame in range(1, frames + 1):
+        for face in range(faces):
+            if rng.random() < 0.2:
+                continue  # this face is not in this frame
+            success, confidence = int(rng.random() < 0.8), round(float(rng.random()), 2)
+            values = [int(rng.integers(0, 2)) for _ in range(2)]
+            cells: list[object] = [frame, face, f"{(frame - 1) / FPS:.3f}", confidence, success]
+            cells += [f"{rng.normal(300, 50):.6g}" for _ in pads]
+            cells += [2.5 * v for v in values]
+            cells += values
+            rows.append(", ".join(str(cell) for cell in cells))
+    path = tmp_path_factory.mktemp("prop") / "multi.csv"
+    path.write_text(", ".join(header) + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    expected = pd.read_csv(path, skipinitialspace=True)
+    tracked = (expected["success"] >= 0.5) & (expected["confidence"] >= 0.5)
+    per_face = tracked.groupby(expected["face_id"]).sum()
+    chosen = int(per_face.idxmax())  # ties: the lowest face_id
+    mine = expected["face_id"] == chosen
+    if mine.sum() < 2:
+        with pytest.raises(InputError, match="has a single frame"):
+            read_au_csv(path)
+        return
+    table = read_au_csv(path)
+    assert table.face is not None
+    assert (table.face.face_id, table.face.face_count) == (chosen, per_face.size)
+    np.testing.assert_allclose(table.timestamps_s, expected["timestamp"][mine].to_numpy())
+    present = (expected["AU12_c"] >= 0.5) & tracked
+    np.testing.assert_array_equal(table.presence["AU12"], present[mine].to_numpy())
