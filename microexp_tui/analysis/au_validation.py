@@ -1,5 +1,8 @@
 """Validate a stored session's expressions against an OpenFace / py-feat AU file, and store it.
 
+`reading` says which OpenFace face to use and the video's frame rate for files that number
+frames without times (see `expressions.au_import`).
+
 The AU file's clock is put on the session's sample clock by an explicit offset (session
 time of the video's first frame) or by a sync marker: the session's first marker of the
 sync code (default the trigger input, 0x0400) is the moment seen at `au_sync_s` in the video.
@@ -13,7 +16,7 @@ from pathlib import Path
 from microexp_tui.domain.expressions import ValidationReport
 from microexp_tui.domain.markers import MARKER_TRIGGER_INPUT, describe_marker
 from microexp_tui.errors import InputError
-from microexp_tui.expressions.au_import import au_events, read_au_csv
+from microexp_tui.expressions.au_import import AuReadOptions, AuTable, au_events, read_au_csv
 from microexp_tui.expressions.validation import (
     DEFAULT_TOLERANCE_MS,
     Alignment,
@@ -61,11 +64,28 @@ def validate_session_aus(
     tolerance_ms: float = DEFAULT_TOLERANCE_MS,
     source: str | None = None,
     actor: str = "system",
+    reading: AuReadOptions | None = None,
 ) -> ValidationReport:
     """Score the session's stored expressions against the AU file, store and return the report."""
+    table = read_au_csv(au_path, reading)
+    return validate_au_table(
+        store, session_id, table, request, tolerance_ms=tolerance_ms, source=source, actor=actor
+    )
+
+
+def validate_au_table(
+    store: SessionStore,
+    session_id: int,
+    table: AuTable,
+    request: AuAlignmentRequest | None = None,
+    *,
+    tolerance_ms: float = DEFAULT_TOLERANCE_MS,
+    source: str | None = None,
+    actor: str = "system",
+) -> ValidationReport:
+    """Score the session's stored expressions against an AU file already read; store it."""
     if not tolerance_ms > 0:
         raise InputError(f"Tolerance {tolerance_ms} ms: give a positive number of milliseconds.")
-    table = read_au_csv(au_path)
     record = store.session(session_id)
     observable = {au for spec in record.channels for au in spec.action_units}
     if not observable:
@@ -80,7 +100,7 @@ def validate_session_aus(
         au_events(table),
         observable_aus=observable,
         alignment=alignment,
-        au_file=str(au_path),
+        au_file=table.source,
         au_file_sha256=table.sha256,
         au_file_span_s=(float(table.timestamps_s[0]), float(table.timestamps_s[-1])),
         coded_aus=table.action_units,

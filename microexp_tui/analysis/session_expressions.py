@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from microexp_tui.analysis.au_validation import AuAlignmentRequest, validate_session_aus
+from microexp_tui.analysis.au_validation import AuAlignmentRequest, validate_au_table
 from microexp_tui.analysis.microexpressions import (
     analyse_session,
     channel_names,
@@ -22,7 +22,7 @@ from microexp_tui.analysis.microexpressions import (
 )
 from microexp_tui.domain.expressions import Expression, ValidationReport
 from microexp_tui.domain.sessions import SessionRecord
-from microexp_tui.expressions.au_import import read_au_csv
+from microexp_tui.expressions.au_import import AuReadOptions, AuTable, read_au_csv
 from microexp_tui.expressions.guided import guided_expressions
 from microexp_tui.expressions.validation import DEFAULT_TOLERANCE_MS, report_as_dict
 from microexp_tui.store.sessions import SessionStore
@@ -30,11 +30,13 @@ from microexp_tui.store.sessions import SessionStore
 
 @dataclass(frozen=True)
 class AuFileRequest:
-    """Validate against this AU file, aligned as asked, within `tolerance_ms` (None: default)."""
+    """Validate against this AU file, read and aligned as asked, within `tolerance_ms`."""
 
     path: Path
     alignment: AuAlignmentRequest
     tolerance_ms: float | None = None
+    """None: the default tolerance."""
+    reading: AuReadOptions = field(default_factory=AuReadOptions)
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class SessionExpressions:
     parameters: dict[str, Any]
     guided: frozenset[int]
     validation: ValidationReport | None
+    au_file: AuTable | None = None
 
     def counts(self) -> dict[str, Any]:
         """How many expressions of each kind and emotion, and how many answered a guided cue."""
@@ -74,7 +77,26 @@ class SessionExpressions:
         }
         if self.validation is not None:
             out["validation"] = report_as_dict(self.validation)
+        if self.au_file is not None:
+            out["au_file"] = au_file_json(self.au_file)
         return out
+
+
+def au_file_json(table: AuTable) -> dict[str, Any]:
+    """What was read from the AU file: layout, face used and faces in it, frames, times."""
+    face = table.face
+    return {
+        "path": table.source,
+        "sha256": table.sha256,
+        "layout": table.style,
+        "face_id": None if face is None else face.face_id,
+        "faces": None if face is None else face.face_count,
+        "face_chosen_by": None if face is None else face.chosen_by,
+        "tracked_frames": None if face is None else face.tracked_frames,
+        "frames": int(table.timestamps_s.size),
+        "times_from": table.time_source,
+        "warnings": list(table.warnings),
+    }
 
 
 def channel_name(names: Sequence[str], index: int) -> str:
@@ -121,21 +143,27 @@ def detect_session_expressions(
     aus: AuFileRequest | None = None,
 ) -> SessionExpressions:
     """Detect (and classify with a model), store as the offline set, validate against AUs."""
-    if aus is not None:
-        read_au_csv(aus.path)  # a malformed AU file stops before the offline set is replaced
+    # a malformed AU file stops before the offline set is replaced
+    table = read_au_csv(aus.path, aus.reading) if aus is not None else None
     with SessionStore.open(database) as store:
         record = store.session(session_id)
         classifier = load_classifier(model_path, record, store) if model_path else None
         analysis = analyse_session(store, record.id, mains_hz=mains_hz, classifier=classifier)
-        validation = _validate(store, record.id, aus) if aus is not None else None
+        validation = None
+        if aus is not None and table is not None:
+            validation = _validate(store, record.id, aus, table)
         cues = [(m.sample_index, m.code) for m in store.markers(record.id) if m.code is not None]
     guided = guided_expressions(analysis.expressions, cues, record.sample_rate_hz)
-    return SessionExpressions(record, analysis.expressions, analysis.parameters, guided, validation)
+    return SessionExpressions(
+        record, analysis.expressions, analysis.parameters, guided, validation, table
+    )
 
 
-def _validate(store: SessionStore, session_id: int, aus: AuFileRequest) -> ValidationReport:
+def _validate(
+    store: SessionStore, session_id: int, aus: AuFileRequest, table: AuTable
+) -> ValidationReport:
     """AU validation of the offline expressions just stored."""
     tolerance_ms = DEFAULT_TOLERANCE_MS if aus.tolerance_ms is None else aus.tolerance_ms
-    return validate_session_aus(
-        store, session_id, aus.path, aus.alignment, tolerance_ms=tolerance_ms, source="offline"
+    return validate_au_table(
+        store, session_id, table, aus.alignment, tolerance_ms=tolerance_ms, source="offline"
     )

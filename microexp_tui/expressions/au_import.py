@@ -1,21 +1,24 @@
 """Read video-coded action units from OpenFace 2.x / py-feat CSV files into AU events.
 
-A file has a `timestamp` column (seconds) and per-AU columns: `AUxx_r` intensity (0-5),
-`AUxx_c` presence (0/1), or py-feat's bare `AUxx` presence probability (0-1). OpenFace pads
-its header names with spaces and writes `success`/`confidence` per frame; frames it could
-not track count as "AU absent". An AU is active on a frame when its presence column says
-so (>= 0.5), or, with only an intensity column, when the intensity reaches
-`INTENSITY_ON`. Consecutive active frames form one event from the first active frame's
-timestamp to the next frame's timestamp.
+Columns are found by name pattern (`au_layout`), only the needed ones are read
+(`au_csv_cells`), one face is chosen (`au_faces`) and each frame gets its time
+(`au_time_axis`). An AU is active on a frame when its presence column says so (>= 0.5:
+OpenFace's `AUxx_c`, py-feat's `AUxx`), or, with only an intensity column, when the
+intensity reaches `INTENSITY_ON`. Frames the tool could not track (OpenFace `success` 0 or
+low `confidence`, py-feat's empty cells where it found no face) count as "AU absent".
+Consecutive active frames form one event from the first active frame's time to the next
+frame's time; a break in the frames (a face that left the picture) ends an event.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import math
-import re
-from dataclasses import dataclass
+import mmap
+import os
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +26,22 @@ import numpy.typing as npt
 
 from microexp_tui.domain.expressions import AuEvent
 from microexp_tui.errors import InputError
+from microexp_tui.expressions.au_csv_cells import Buffer, ColumnCells, numeric_column, read_cells
+from microexp_tui.expressions.au_faces import (
+    FaceChoice,
+    check_face_request,
+    check_one_face_per_frame,
+    choose_face,
+)
+from microexp_tui.expressions.au_layout import AuLayout, AuStyle, au_layout, canonical_au
+from microexp_tui.expressions.au_time_axis import (
+    check_several_frames,
+    check_time_order,
+    check_video,
+    time_axis,
+)
+
+__all__ = ["AuReadOptions", "AuTable", "au_events", "au_number", "canonical_au", "read_au_csv"]
 
 INTENSITY_ON = 1.0
 """OpenFace intensity (0-5 scale) from which an AU counts as present without a `_c` column."""
@@ -30,12 +49,21 @@ PRESENCE_ON = 0.5
 """Presence value (0/1 in OpenFace, a probability in py-feat) from which an AU counts as present."""
 MIN_TRACKING_CONFIDENCE = 0.5
 """OpenFace `confidence` under which a frame counts as untracked."""
-_AU_COLUMN = re.compile(r"^AU(\d{1,2})(?:_(r|c))?$", re.IGNORECASE)
+GAP_FRAME_PERIODS = 1.5
+"""A step between frames longer than this many frame periods is a break (no frames)."""
+
+
+@dataclass(frozen=True)
+class AuReadOptions:
+    """How to read an AU file: which OpenFace face (None: most tracked), the video's fps."""
+
+    face_id: int | None = None
+    fps: float | None = None
 
 
 @dataclass(frozen=True)
 class AuTable:
-    """Per-frame AU values of one file: timestamps (s) and, per AU, presence and intensity."""
+    """Per-frame AU values of one face: times (s) and, per AU, presence and intensity."""
 
     source: str
     sha256: str
@@ -43,6 +71,10 @@ class AuTable:
     tracked: npt.NDArray[np.bool_]
     presence: dict[str, npt.NDArray[np.bool_]]
     intensity: dict[str, npt.NDArray[np.float64]]
+    style: AuStyle = "OpenFace"
+    face: FaceChoice | None = None
+    time_source: str = "`timestamp`"
+    warnings: tuple[str, ...] = ()
 
     @property
     def action_units(self) -> tuple[str, ...]:
@@ -56,179 +88,225 @@ class AuTable:
             return 0.0
         return float(np.median(np.diff(self.timestamps_s)))
 
+    def describe(self) -> str:
+        """One line on what was read: layout, face, frames and where their times came from."""
+        face = f", {self.face.describe()}" if self.face is not None else ""
+        return (
+            f"AU file {self.source}: {self.style} layout{face}, {self.timestamps_s.size} frames, "
+            f"times from {self.time_source}"
+        )
+
 
 def au_number(name: str) -> int:
     """The number of an action unit name: "AU12" -> 12."""
     return int(name[2:])
 
 
-def canonical_au(number: int) -> str:
-    """The program's AU spelling, without zero padding: 1 -> "AU1" (OpenFace writes AU01)."""
-    return f"AU{number}"
-
-
-def read_au_csv(path: Path) -> AuTable:
+def read_au_csv(path: Path, options: AuReadOptions | None = None) -> AuTable:
     """Parse an OpenFace / py-feat CSV; a malformed file raises InputError naming column or row."""
+    options = options or AuReadOptions()
+    with _mapped(path) as raw, ThreadPoolExecutor(max_workers=1) as pool:
+        digest = pool.submit(_sha256, raw)  # hashlib hashes without the GIL
+        try:
+            table = _parse(path, raw, options)
+        finally:
+            sha256 = digest.result()
+    return replace(table, sha256=sha256)
+
+
+def _sha256(raw: Buffer) -> str:
+    """SHA-256 of the file's bytes, in hex."""
+    return hashlib.sha256(raw).hexdigest()
+
+
+def _parse(path: Path, raw: Buffer, options: AuReadOptions) -> AuTable:
+    """The table of the file's bytes (without its hash)."""
+    source = str(path)
+    layout = au_layout(source, _header(path, raw))
+    check_face_request(source, layout, options.face_id)
+    cells = read_cells(source, raw, len(layout.header), _wanted(layout))
+    if not cells.lines:
+        raise InputError(f"{path} has a header but no frames.")
+    check_video(source, layout, cells)
+    values = _au_values(source, layout, cells)
+    tracked = _tracked(source, layout, cells, values)
+    face_ids = _optional_numbers(source, layout, cells, "face_id")
+    face, rows = choose_face(source, layout, face_ids, tracked, options.face_id)
+    lines = [cells.lines[row] for row in rows]
+    if not layout.has("face_id"):
+        frames = _optional_numbers(source, layout, cells, "frame")
+        check_one_face_per_frame(source, layout.style, frames, rows, lines)
+    axis = time_axis(source, layout, cells, rows, options.fps)
+    check_several_frames(source, axis, lines)
+    check_time_order(source, axis, lines, face.face_id)
+    presence, intensity = _per_au(layout, values, tracked, rows)
+    table = AuTable(
+        source=source,
+        sha256="",
+        timestamps_s=axis.times_s,
+        tracked=tracked[rows],
+        presence=presence,
+        intensity=intensity,
+        style=layout.style,
+        face=face,
+        time_source=axis.source,
+        warnings=axis.warnings,
+    )
+    return _merge_equal_times(table) if axis.resolution_s is not None else table
+
+
+@contextmanager
+def _mapped(path: Path) -> Iterator[Buffer]:
+    """The file's bytes, memory-mapped (no copy of a large file); an unreadable path is named."""
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as file:
+            if os.fstat(file.fileno()).st_size == 0:
+                yield b""
+                return
+            mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
     except OSError as err:
         raise InputError(
             f"cannot read the AU file {path}: {err.strerror or err}. Check the path."
         ) from err
+    with mapped:
+        yield mapped
+
+
+def _header(path: Path, raw: Buffer) -> list[str]:
+    """The header line's names; a binary or empty file is refused."""
+    newline = raw.find(b"\n")
+    first = bytes(raw[:newline] if newline >= 0 else raw[:])
     try:
-        text = raw.decode("utf-8-sig")
+        text = first.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise InputError(
             f"{path} is not a UTF-8 text CSV (byte {err.start}); export the AUs from OpenFace "
             "or py-feat as CSV."
         ) from err
-    rows = list(csv.reader(text.splitlines()))
-    if not rows or not any(cell.strip() for cell in rows[0]):
-        raise InputError(f"{path} is empty; expected a header with `timestamp` and AU columns.")
-    header = [cell.strip() for cell in rows[0]]
-    body = [row for row in rows[1:] if any(cell.strip() for cell in row)]
-    columns = _column_plan(path, header)
-    values = _numeric_body(path, header, body, columns.all_indexes())
-    timestamps = values[:, 0]
-    _check_timestamps(path, timestamps)
-    tracked = _tracked(values, columns)
-    presence: dict[str, npt.NDArray[np.bool_]] = {}
-    intensity: dict[str, npt.NDArray[np.float64]] = {}
-    for au, (r_at, c_at) in columns.action_units.items():
-        r = values[:, columns.position(r_at)] if r_at is not None else None
-        c = values[:, columns.position(c_at)] if c_at is not None else None
-        if c is not None:
-            presence[au] = (c >= PRESENCE_ON) & tracked
-        elif r is not None:
-            presence[au] = (r >= INTENSITY_ON) & tracked
-        if r is not None:
-            intensity[au] = r
-    return AuTable(
-        source=str(path),
-        sha256=hashlib.sha256(raw).hexdigest(),
-        timestamps_s=timestamps,
-        tracked=tracked,
-        presence=presence,
-        intensity=intensity,
-    )
-
-
-@dataclass(frozen=True)
-class _Columns:
-    """Which header columns hold the timestamp, tracking quality and each AU's `_r`/`_c`."""
-
-    timestamp: int
-    success: int | None
-    confidence: int | None
-    action_units: dict[str, tuple[int | None, int | None]]
-
-    def all_indexes(self) -> list[int]:
-        """Header indexes to parse as numbers, timestamp first."""
-        indexes = [self.timestamp]
-        indexes += [i for i in (self.success, self.confidence) if i is not None]
-        for r_at, c_at in self.action_units.values():
-            indexes += [i for i in (r_at, c_at) if i is not None]
-        return indexes
-
-    def position(self, header_index: int) -> int:
-        """Position of a header column in the parsed value matrix."""
-        return self.all_indexes().index(header_index)
-
-
-def _column_plan(path: Path, header: list[str]) -> _Columns:
-    """Locate the columns by name; a missing timestamp or no AU column is an error."""
-    lower = [name.lower() for name in header]
-    if "timestamp" not in lower:
+    names = text.rstrip("\r").split(",")
+    if not any(name.strip() for name in names):
+        raise InputError(f"{path} is empty; expected a header with time and AU columns.")
+    separator = next((sep for sep in (";", "\t") if len(names) == 1 and sep in text), None)
+    if separator is not None:
         raise InputError(
-            f"{path} has no `timestamp` column (found: {', '.join(header[:12])}"
-            f"{' ...' if len(header) > 12 else ''}). Export the AUs with OpenFace "
-            "FeatureExtraction or py-feat, which write `timestamp` in seconds."
+            f"{path} separates its columns with {separator!r}, not commas as OpenFace and "
+            "py-feat write them (a spreadsheet may have re-saved it): use the tool's own CSV."
         )
-    found: dict[str, list[int | None]] = {}
-    for index, name in enumerate(header):
-        match = _AU_COLUMN.match(name)
-        if match is None:
-            continue
-        au = canonical_au(int(match.group(1)))
-        slot = found.setdefault(au, [None, None])
-        suffix = (match.group(2) or "c").lower()  # py-feat's bare AUxx is a presence value
-        slot[0 if suffix == "r" else 1] = index
-    if not found:
-        raise InputError(
-            f"{path} has no action-unit columns; expected `AUxx_r` (intensity) and/or `AUxx_c` "
-            "(presence) as written by OpenFace 2.x or py-feat."
-        )
-    return _Columns(
-        timestamp=lower.index("timestamp"),
-        success=lower.index("success") if "success" in lower else None,
-        confidence=lower.index("confidence") if "confidence" in lower else None,
-        action_units={au: (slot[0], slot[1]) for au, slot in found.items()},
-    )
+    if '"' in text:
+        names = [name.strip().strip('"') for name in names]
+    return names
 
 
-def _numeric_body(
-    path: Path, header: list[str], body: list[list[str]], indexes: list[int]
-) -> npt.NDArray[np.float64]:
-    """The chosen columns as floats; a short row or a non-number names its line and column."""
-    if not body:
-        raise InputError(f"{path} has a header but no frames.")
-    values = np.empty((len(body), len(indexes)))
-    width = len(header)
-    for row_number, row in enumerate(body):
-        line = row_number + 2  # 1-based, after the header line
-        if len(row) < width:
-            raise InputError(
-                f"{path} line {line}: {len(row)} fields, the header has {width}; the file is "
-                "truncated or mixes separators."
-            )
-        for position, index in enumerate(indexes):
-            cell = row[index].strip()
-            try:
-                number = float(cell)
-            except ValueError:
-                number = math.nan
-            if not math.isfinite(number):
-                raise InputError(
-                    f"{path} line {line}, column `{header[index]}`: {cell!r} is not a number."
-                )
-            values[row_number, position] = number
+def _wanted(layout: AuLayout) -> list[int]:
+    """Header indexes to read: the known columns and every AU column."""
+    wanted = list(layout.named.values())
+    for column in layout.action_units.values():
+        wanted += [i for i in (column.intensity, column.presence) if i is not None]
+    return wanted
+
+
+def _au_values(
+    source: str, layout: AuLayout, cells: ColumnCells
+) -> dict[int, npt.NDArray[np.float64]]:
+    """Every AU column as floats (NaN where the tool left the cell empty)."""
+    values: dict[int, npt.NDArray[np.float64]] = {}
+    for column in layout.action_units.values():
+        for index in (column.intensity, column.presence):
+            if index is not None:
+                name = layout.header[index]
+                values[index] = numeric_column(source, name, cells.cells[index], cells.lines)
     return values
 
 
-def _check_timestamps(path: Path, timestamps: npt.NDArray[np.float64]) -> None:
-    """Timestamps must strictly increase; the first offender is named by its line."""
-    steps = np.diff(timestamps)
-    bad = np.flatnonzero(steps <= 0)
-    if bad.size:
-        line = int(bad[0]) + 3  # frame bad[0]+1, after the header line, 1-based
-        raise InputError(
-            f"{path} line {line}: timestamp {timestamps[bad[0] + 1]:g} s does not follow "
-            f"{timestamps[bad[0]]:g} s; timestamps must increase (one video per file)."
-        )
+def _optional_numbers(
+    source: str, layout: AuLayout, cells: ColumnCells, name: str
+) -> npt.NDArray[np.float64] | None:
+    """A known numeric column, or None when the file has none."""
+    if not layout.has(name):
+        return None
+    index = layout.named[name]
+    return numeric_column(source, layout.header[index], cells.cells[index], cells.lines)
 
 
-def _tracked(values: npt.NDArray[np.float64], columns: _Columns) -> npt.NDArray[np.bool_]:
-    """Frames where the face was tracked (OpenFace `success`, `confidence`); all when absent."""
-    tracked = np.ones(values.shape[0], dtype=bool)
-    if columns.success is not None:
-        tracked &= values[:, columns.position(columns.success)] >= 0.5
-    if columns.confidence is not None:
-        tracked &= values[:, columns.position(columns.confidence)] >= MIN_TRACKING_CONFIDENCE
+def _tracked(
+    source: str,
+    layout: AuLayout,
+    cells: ColumnCells,
+    values: dict[int, npt.NDArray[np.float64]],
+) -> npt.NDArray[np.bool_]:
+    """Frames with a tracked face: OpenFace `success`/`confidence`, and some AU value coded."""
+    tracked = np.zeros(len(cells.lines), dtype=bool)
+    for column in values.values():
+        tracked |= ~np.isnan(column)
+    success = _optional_numbers(source, layout, cells, "success")
+    if success is not None:
+        tracked &= success >= 0.5
+    confidence = _optional_numbers(source, layout, cells, "confidence")
+    if confidence is not None:
+        tracked &= confidence >= MIN_TRACKING_CONFIDENCE
     return tracked
+
+
+def _per_au(
+    layout: AuLayout,
+    values: dict[int, npt.NDArray[np.float64]],
+    tracked: npt.NDArray[np.bool_],
+    rows: npt.NDArray[np.intp],
+) -> tuple[dict[str, npt.NDArray[np.bool_]], dict[str, npt.NDArray[np.float64]]]:
+    """Presence and intensity of each AU on the chosen rows."""
+    presence: dict[str, npt.NDArray[np.bool_]] = {}
+    intensity: dict[str, npt.NDArray[np.float64]] = {}
+    on_rows = tracked[rows]
+    for au, column in layout.action_units.items():
+        r = values[column.intensity][rows] if column.intensity is not None else None
+        if column.presence is not None:
+            presence[au] = (values[column.presence][rows] >= PRESENCE_ON) & on_rows
+        elif r is not None:
+            presence[au] = (r >= INTENSITY_ON) & on_rows
+        if r is not None:
+            intensity[au] = r
+    return presence, intensity
+
+
+def _merge_equal_times(table: AuTable) -> AuTable:
+    """Frames sharing a rounded time become one: an AU is present if present on any of them."""
+    times, starts = np.unique(table.timestamps_s, return_index=True)
+    merged = f"({table.timestamps_s.size} frames merged into {times.size} whole seconds)"
+    return replace(
+        table,
+        timestamps_s=times,
+        tracked=np.logical_or.reduceat(table.tracked, starts),
+        presence={au: np.logical_or.reduceat(p, starts) for au, p in table.presence.items()},
+        intensity={au: np.fmax.reduceat(r, starts) for au, r in table.intensity.items()},
+        time_source=f"{table.time_source} {merged}",
+    )
 
 
 def au_events(table: AuTable) -> list[AuEvent]:
     """Runs of consecutive present frames per AU, as events sorted by onset."""
     timestamps = table.timestamps_s
     period = table.frame_period_s
+    breaks = np.flatnonzero(np.diff(timestamps) > GAP_FRAME_PERIODS * period) + 1
     events: list[AuEvent] = []
     for au in table.action_units:
         present = table.presence[au].astype(np.int8)
-        edges = np.diff(np.concatenate(([0], present, [0])))
+        present_cut = np.insert(present, breaks, 0)  # a break ends a run
+        at_cut = np.insert(timestamps, breaks, timestamps[breaks - 1] + period)
+        edges = np.diff(np.concatenate(([0], present_cut, [0])))
         starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
         intensity = table.intensity.get(au)
+        intensity_cut = None if intensity is None else np.insert(intensity, breaks, np.nan)
         for start, stop in zip(starts, stops, strict=True):
-            offset_s = timestamps[stop] if stop < timestamps.size else timestamps[-1] + period
-            peak = float(intensity[start:stop].max()) if intensity is not None else None
-            events.append(AuEvent(au, float(timestamps[start]), float(offset_s), peak))
+            offset_s = at_cut[stop] if stop < at_cut.size else at_cut[-1] + period
+            peak = _peak(intensity_cut, int(start), int(stop))
+            events.append(AuEvent(au, float(at_cut[start]), float(offset_s), peak))
     return sorted(events, key=lambda event: (event.onset_s, au_number(event.action_unit)))
+
+
+def _peak(intensity: npt.NDArray[np.float64] | None, start: int, stop: int) -> float | None:
+    """Highest coded intensity of a run; None without an intensity column or coded value."""
+    if intensity is None:
+        return None
+    run = intensity[start:stop]
+    coded = run[~np.isnan(run)]
+    return float(coded.max()) if coded.size else None

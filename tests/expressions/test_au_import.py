@@ -58,13 +58,17 @@ def test_intensity_only_uses_the_threshold_and_pyfeat_bare_columns_are_presence(
     ("text", "expected"),
     [
         ("", "is empty"),
-        ("frame,AU12_r\n1,0.2\n", "no `timestamp` column"),
+        ("frame,AU12_r\n1,0.2\n2,0.3\n", "give the video's frame rate with --au-fps FPS"),
+        ("face_id,confidence,AU12_r\n0,0.9,0.2\n0,0.9,0.3\n", "has no time axis"),
         ("timestamp,confidence\n0.0,0.9\n", "no action-unit columns"),
         ("timestamp,AU12_r\n", "no frames"),
+        ("timestamp;AU12_r\n0.0;0.1\n", "separates its columns with ';'"),
         ("timestamp,AU12_r\n0.0,0.1\n0.04,high\n", "line 3, column `AU12_r`: 'high'"),
         ("timestamp,AU12_r\n0.0,0.1\n0.04\n", "line 3: 1 fields, the header has 2"),
-        ("timestamp,AU12_r\n0.0,0.1\n0.04,0.2\n0.04,0.3\n", "line 4: timestamp 0.04 s"),
-        ("timestamp,AU12_r\n0.0,nan\n", "line 2, column `AU12_r`"),
+        ("timestamp,AU12_r\n0.0,0.1\n0.04,0.2\n0.04,0.3\n", "line 4: time 0.04 s"),
+        ("timestamp,AU12_r\n0.0,inf\n0.1,0.2\n", "line 2, column `AU12_r`: 'inf'"),
+        ("timestamp,AU12_r\n0.0,0.1\n", "has a single frame (line 2)"),
+        ("timestamp,AU12_r\n0.0,0.1\n,0.2\n", "line 3: column `timestamp` is empty"),
     ],
 )
 def test_malformed_files_name_the_column_or_row(tmp_path: Path, text: str, expected: str) -> None:

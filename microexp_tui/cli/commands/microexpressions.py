@@ -2,13 +2,15 @@
 
 The detection replaces the session's previous offline set in the database; `--aus FILE.csv`
 then scores the expressions against a video-coded AU file (OpenFace / py-feat) and stores
-that validation too. Human output is a table and a summary; `--json` prints one object.
+that validation too (`--face-id` picks an OpenFace face, `--au-fps` gives frame times).
+Human output is a table and a summary; `--json` prints one object.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +22,7 @@ from microexp_tui.cli.options import (
     add_model_option,
     add_session_argument,
 )
+from microexp_tui.errors import InputError
 
 if TYPE_CHECKING:
     from microexp_tui.analysis.session_expressions import AuFileRequest, SessionExpressions
@@ -36,6 +39,20 @@ def add_parser(subcommands: Subcommands) -> None:
     add_database_option(parser)
     parser.add_argument(
         "--aus", type=Path, help="validate against this OpenFace / py-feat AU file (.csv)"
+    )
+    parser.add_argument(
+        "--face-id",
+        type=int,
+        metavar="N",
+        help="OpenFace face_id of the participant's face in a multi-face AU file "
+        "(default: the face tracked in most frames); OpenFace files only",
+    )
+    parser.add_argument(
+        "--au-fps",
+        type=float,
+        metavar="FPS",
+        help="the video's frame rate, for AU files that number frames without times "
+        "(py-feat's `frame`)",
     )
     parser.add_argument(
         "--offset-s",
@@ -70,6 +87,8 @@ def run(args: argparse.Namespace) -> int:
     """Analyse, store, validate if asked, and print."""
     from microexp_tui.analysis.session_expressions import detect_session_expressions
 
+    if args.aus is None and (args.face_id is not None or args.au_fps is not None):
+        raise InputError("--face-id and --au-fps say how to read the --aus file; add --aus FILE.")
     found = detect_session_expressions(
         OperatorDefaults().database_path(args.db),
         args.session,
@@ -77,6 +96,9 @@ def run(args: argparse.Namespace) -> int:
         mains_hz=args.mains_hz,
         aus=_au_request(args),
     )
+    if found.au_file is not None:
+        for warning in found.au_file.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
     print(json.dumps(found.as_json()) if args.json else render(found))
     return 0
 
@@ -87,11 +109,13 @@ def _au_request(args: argparse.Namespace) -> AuFileRequest | None:
         return None
     from microexp_tui.analysis.au_validation import AuAlignmentRequest
     from microexp_tui.analysis.session_expressions import AuFileRequest
+    from microexp_tui.expressions.au_import import AuReadOptions
 
     alignment = AuAlignmentRequest(offset_s=args.offset_s, au_sync_s=args.au_sync_s)
     if args.sync_marker is not None:
         alignment = AuAlignmentRequest(args.offset_s, args.sync_marker, args.au_sync_s)
-    return AuFileRequest(args.aus, alignment, args.tolerance_ms)
+    reading = AuReadOptions(face_id=args.face_id, fps=args.au_fps)
+    return AuFileRequest(args.aus, alignment, args.tolerance_ms, reading)
 
 
 def render(found: SessionExpressions) -> str:
@@ -125,6 +149,8 @@ def render(found: SessionExpressions) -> str:
             f"{len(found.guided)} of them answered a guided contraction "
             "(electrode check, calibration)"
         )
+    if found.au_file is not None:
+        lines.append(found.au_file.describe())
     if found.validation is not None:
         overall = found.validation.overall
         f1 = "n/a" if overall.f1 is None else f"{overall.f1:.2f}"
