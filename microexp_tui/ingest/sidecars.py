@@ -9,14 +9,21 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 
 from microexp_tui.errors import InputError
 from microexp_tui.schema.problems import invalid, problems_of
 from microexp_tui.schema.reader import read_person_file
-from microexp_tui.schema.types import Line
+from microexp_tui.schema.types import MAX_TEXT_CHARS, Line
 
 MAX_TSV_BYTES = 64 * 1024 * 1024
 """Largest sidecar table read (events of a long recording stay far below)."""
@@ -24,6 +31,8 @@ MISSING_CELLS = ("", "n/a")
 HINT = "Fix the file (BIDS: tab-separated, a header row, n/a for missing values) and try again."
 
 M = TypeVar("M", bound=BaseModel)
+FreeText = Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS)]
+"""Text from another lab, kept as written and sanitised where it is stored (`clean_label`)."""
 
 
 class SidecarRow(BaseModel):
@@ -38,8 +47,8 @@ class ChannelRow(SidecarRow):
     name: Line = Field(min_length=1)
     type: Line = Field(min_length=1)
     units: Line = Field(min_length=1)
-    description: Line | None = None
-    target_muscle: Line | None = None
+    description: FreeText | None = None
+    target_muscle: FreeText | None = None
 
 
 class EventRow(SidecarRow):
@@ -47,11 +56,11 @@ class EventRow(SidecarRow):
 
     onset: float
     duration: float | None = None
-    trial_type: Line | None = None
-    value: Line | None = None
-    target_emotion: Line | None = None
-    source: Line | None = None
-    label: Line | None = None
+    trial_type: FreeText | None = None
+    value: FreeText | None = None
+    target_emotion: FreeText | None = None
+    source: FreeText | None = None
+    label: FreeText | None = None
 
     @field_validator("onset", "duration")
     @classmethod
@@ -131,4 +140,3 @@ def read_emg_sidecar(path: Path) -> EmgSidecar:
         return EmgSidecar.model_validate(file.data)
     except ValidationError as err:
         raise invalid(file.where(), problems_of(err), HINT) from None
-
