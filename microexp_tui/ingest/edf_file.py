@@ -275,9 +275,10 @@ def read_annotations(header: EdfHeader) -> tuple[list[Annotation], np.ndarray | 
     for position, index in enumerate(indices):
         start = offsets[index] * header.bytes_per_sample
         width = header.signals[index].samples_per_record * header.bytes_per_sample
-        block = np.asarray(records[:, start : start + width])
+        block = np.ascontiguousarray(records[:, start : start + width]).tobytes()
         for record in range(header.n_records):
-            tals = [tal for tal in block[record].tobytes().split(b"\x00") if tal.strip(b"\x14")]
+            text = block[record * width : (record + 1) * width].rstrip(b"\x00")
+            tals = [tal for tal in text.split(b"\x00") if tal.strip(b"\x14")]
             for number, tal in enumerate(tals):
                 time, *texts = tal.split(b"\x14")
                 match = _TAL_TIME.fullmatch(time)

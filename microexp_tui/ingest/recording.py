@@ -203,6 +203,8 @@ def _timeline(
 
 def _absent_spans(present: np.ndarray) -> list[GapRecord]:
     """Runs of absent samples as gaps."""
+    if present.all():
+        return []
     edges = np.diff(np.concatenate(([1], present.astype(np.int8), [1])))
     starts, stops = np.flatnonzero(edges == -1), np.flatnonzero(edges == 1)
     return [GapRecord(int(a), int(b - a)) for a, b in zip(starts, stops, strict=True)]

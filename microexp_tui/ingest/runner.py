@@ -178,6 +178,8 @@ def _batches(imported: ImportedRecording) -> Iterator[Batch]:
 
 def _present_runs(present: np.ndarray) -> list[tuple[int, int]]:
     """[start, stop) runs of present samples."""
+    if present.all():
+        return [(0, len(present))]
     edges = np.diff(np.concatenate(([0], present.astype(np.int8), [0])))
     starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     return [(int(a), int(b)) for a, b in zip(starts, stops, strict=True)]
