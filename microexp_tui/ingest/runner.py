@@ -140,7 +140,7 @@ def store_recording(store: SessionStore, imported: ImportedRecording, code: str)
             store.write_batch(session_id, batch)
         store.finish_import(session_id, imported.sources)
     except BaseException:
-        store.finish_session(session_id, "aborted", actor="import")
+        store.finish_session(session_id, "aborted")
         raise
     return ImportedSession(
         session_id=session_id,

@@ -359,7 +359,7 @@ class SessionQueries(StoreConnection):
             finish(db, self.path, session_id, status, actor)
 
     def finish_import(
-        self, session_id: int, sources: Mapping[str, str], actor: str = "import"
+        self, session_id: int, sources: Mapping[str, str], actor: str = "system"
     ) -> None:
         """Mark an imported session `imported`, with its source files' SHA-256 in the audit log."""
         with self._locked(f"finish importing session {session_id}") as db:
