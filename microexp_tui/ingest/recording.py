@@ -87,6 +87,7 @@ def read_recording(recording: Recording, sensor_kind: str | None) -> ImportedRec
     )
     warnings = [*choice.warnings, *montage.unit_warnings(mismatches, shown)]
     rate_hz = header.rate_hz(header.signals[indices[0]])
+    warnings += _sidecar_rate_warning(recording, rate_hz)
     digital = edf_file.read_digital(header, indices)
     annotations, record_starts = edf_file.read_annotations(header)
     digital, present, start_s = _timeline(header, digital, record_starts, rate_hz, shown)
@@ -150,6 +151,18 @@ def _sidecar_size_note(recording: Recording) -> str:
         f"{sidecar.SamplingFrequency:g} Hz on {sidecar.EMGChannelCount} EMG channels, at least "
         f"{needed:,.0f} bytes of 16-bit samples, but the file has only {size:,} bytes."
     )
+
+
+def _sidecar_rate_warning(recording: Recording, rate_hz: float) -> list[str]:
+    """A warning when *_emg.json gives another SamplingFrequency than the file's header."""
+    path = recording.sidecar("emg", ".json")
+    said = read_emg_sidecar(path).SamplingFrequency if path else None
+    if said is None or abs(said - rate_hz) <= 1e-6 * rate_hz:
+        return []
+    return [
+        f"{recording.shown()}: {path.name if path else ''} gives SamplingFrequency {said:g} Hz "
+        f"but the file's header says {rate_hz:g} Hz; the header's rate is used"
+    ]
 
 
 def _one_rate(

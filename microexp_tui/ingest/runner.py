@@ -65,10 +65,12 @@ class ImportedSession:
 
 @dataclass
 class ImportReport:
-    """The sessions created, the recordings refused (file, reason) and the files skipped."""
+    """The sessions created, the recordings refused (file, reason), those imported before
+    from identical files (file, session id) and the other modalities' files skipped."""
 
     sessions: list[ImportedSession] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)
+    already: list[tuple[str, int]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
@@ -77,6 +79,9 @@ class ImportReport:
             "session_ids": [s.session_id for s in self.sessions],
             "sessions": [s.as_json() for s in self.sessions],
             "refused": [{"file": file, "reason": reason} for file, reason in self.refused],
+            "already_imported": [
+                {"file": file, "session_id": session_id} for file, session_id in self.already
+            ],
             "skipped": self.skipped,
         }
 
@@ -90,11 +95,22 @@ def import_path(
 ) -> ImportReport:
     """Import every EMG recording at `path` into `store`; unreadable ones are refused."""
     found = discover(path)
+    subjects = sorted({r.name.entities.get("sub", "") for r in found.recordings} - {""})
+    if participant and len(subjects) > 1:
+        raise InputError(
+            f"{path} holds recordings of {len(subjects)} subjects ({', '.join(subjects[:5])}); "
+            "--participant would make them one person. Leave it out (each `sub-` label is "
+            "its participant) or import one subject's folder at a time."
+        )
     report = ImportReport(skipped=list(found.skipped))
     for recording in found.recordings:
         code = participant_code(recording, participant)
         try:
             imported = read_recording(recording, sensor_kind)
+            earlier = store.session_imported_from(imported.sources)
+            if earlier is not None:
+                report.already.append((recording.shown(), earlier))
+                continue
             report.sessions.append(store_recording(store, imported, code))
         except InputError as err:
             report.refused.append((recording.shown(), str(err)))

@@ -271,6 +271,22 @@ def finish_import(
         locks.release(db_path, session_id)
 
 
+def session_imported_from(db: Database, sources: Mapping[str, str]) -> int | None:
+    """The `imported` session whose import read files with exactly these SHA-256s, or None."""
+    wanted = sorted(sources.values())
+    if not wanted:
+        return None
+    rows = db.execute(
+        "SELECT a.session_id, a.detail FROM audit_log a JOIN sessions s ON s.id = a.session_id "
+        "WHERE a.action = 'session.import' AND s.status = ? AND instr(a.detail, ?) > 0",
+        [IMPORTED_STATUS, wanted[0]],
+    ).fetchall()
+    for session_id, detail in rows:
+        if sorted(json.loads(detail).get("files_sha256", {}).values()) == wanted:
+            return int(session_id)
+    return None
+
+
 def recover_stale(db: Database, db_path: Path) -> list[int]:
     """Mark `interrupted` every `recording` session whose process is gone; return their ids."""
     recovered: list[int] = []
@@ -364,6 +380,11 @@ class SessionQueries(StoreConnection):
         """Mark an imported session `imported`, with its source files' SHA-256 in the audit log."""
         with self._locked(f"finish importing session {session_id}") as db:
             finish_import(db, self.path, session_id, sources, actor)
+
+    def session_imported_from(self, sources: Mapping[str, str]) -> int | None:
+        """The imported session made from files with exactly these SHA-256s, or None."""
+        with self._locked("look for an earlier import of the same files") as db:
+            return session_imported_from(db, sources)
 
     def session(self, session_id: int) -> SessionRecord:
         """One session's record; StoreError if the id is unknown."""

@@ -78,9 +78,12 @@ def _print(report: ImportReport, *, as_json: bool) -> None:
         )
         if s.skipped_channels:
             print(f"  skipped channels: {', '.join(s.skipped_channels)}")
+    for file, session_id in report.already:
+        print(f"{file}: already imported from identical files as session {session_id}")
     if report.skipped:
         print(f"skipped (not EMG): {', '.join(report.skipped)}")
     print(
         f"imported {len(report.sessions)} recording(s)"
+        + (f", {len(report.already)} imported before" if report.already else "")
         + (f", refused {len(report.refused)}" if report.refused else "")
     )
