@@ -7,7 +7,8 @@ times each (best and median reported):
 
   import        `ingest.import_path` into a new session database: header, samples,
                 sidecars, SHA-256 of the files, every sample written to SQLite
-  read only     `ingest.recording.read_recording` (header, samples, sidecars, hashes)
+  read only     `ingest.recording.read_recording` (header, sidecars, hashes) and every
+                block of samples it reads from the file, stored nowhere
   mne           `mne.io.read_raw_edf(path, preload=True)` of the same EDF (reads into memory,
                 writes nothing)
 
@@ -34,6 +35,7 @@ from microexp_tui.domain.muscles import SEED_MONTAGE
 from microexp_tui.ingest import import_path
 from microexp_tui.ingest.bids_layout import discover
 from microexp_tui.ingest.recording import read_recording
+from microexp_tui.ingest.runner import VALUES_PER_CHUNK
 from microexp_tui.store.sessions import SessionStore
 
 TARGET_S = 5.0
@@ -123,7 +125,14 @@ def main() -> None:
 
         (recording,) = discover(root).recordings
         import_s = timed(import_once, args.repeat)
-        read_s = timed(lambda: read_recording(recording, None), args.repeat)
+
+        def read_once() -> None:
+            blocks = read_recording(recording, None).blocks(VALUES_PER_CHUNK)
+            assert sum(len(values) for _, values in blocks) == round(
+                args.minutes * 60 * args.rate_hz
+            )
+
+        read_s = timed(read_once, args.repeat)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             mne_s = timed(

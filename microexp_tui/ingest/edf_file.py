@@ -217,16 +217,20 @@ def _signals(raw: bytes, n_signals: int, path: Path) -> tuple[EdfSignal, ...]:
     return tuple(signals)
 
 
-def read_digital(header: EdfHeader, indices: list[int]) -> np.ndarray:
-    """(samples, len(indices)) digital values of signals sharing one rate: int16 or int32."""
+def read_digital(
+    header: EdfHeader, indices: list[int], first_record: int = 0, n_records: int | None = None
+) -> np.ndarray:
+    """(samples, len(indices)) digital values of signals sharing one rate, int16 or int32,
+    from `n_records` data records (all by default) starting at `first_record`."""
     per_record = {header.signals[i].samples_per_record for i in indices}
     if len(per_record) != 1:
         raise InputError(f"{header.path}: the signals read together must share one sample rate.")
     count = per_record.pop()
-    records = _records(header)
+    stop = header.n_records if n_records is None else first_record + n_records
+    records = _records(header)[first_record:stop]
     offsets = _sample_offsets(header)
     dtype = np.int16 if header.bytes_per_sample == 2 else np.int32
-    out = np.empty((header.n_records * count, len(indices)), dtype)
+    out = np.empty((len(records) * count, len(indices)), dtype)
     for column, index in enumerate(indices):
         start = offsets[index] * header.bytes_per_sample
         raw = records[:, start : start + count * header.bytes_per_sample]

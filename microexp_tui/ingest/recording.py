@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,8 +30,11 @@ class ImportedRecording:
     rate_hz: float
     channels: tuple[ChannelSpec, ...]
     sample_format: str
-    digital: np.ndarray
-    """(samples, channels) digital values, int16 (EDF) or int32 (BDF)."""
+    header: edf_file.EdfHeader
+    signal_indices: tuple[int, ...]
+    """The header's signals that are the channels, in channel order."""
+    placement: np.ndarray
+    """(records,) sample index of each data record's first sample (EDF+D: its own time)."""
     present: np.ndarray
     """(samples,) bool: False inside gaps (between EDF+D records or annotated as lost)."""
     markers: list[MarkerRecord]
@@ -42,6 +46,30 @@ class ImportedRecording:
     events_derived: int = 0
     skipped_channels: tuple[str, ...] = ()
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def n_samples(self) -> int:
+        """Samples per channel of the recording, gaps included, end padding excluded."""
+        return len(self.present)
+
+    def blocks(self, max_values: int) -> Iterator[tuple[int, np.ndarray]]:
+        """(first sample index, digital values) of the present samples, in order, read from
+        the file a few records at a time (at most about `max_values` values each)."""
+        per_record = self.header.signals[self.signal_indices[0]].samples_per_record
+        step = max(1, max_values // (per_record * len(self.signal_indices)))
+        for first_record in range(0, self.header.n_records, step):
+            last = min(self.header.n_records, first_record + step)
+            values = edf_file.read_digital(
+                self.header, list(self.signal_indices), first_record, last - first_record
+            )
+            places = self.placement[first_record:last]
+            breaks = np.flatnonzero(np.diff(places) != per_record) + 1
+            for group in np.split(np.arange(len(places)), breaks):
+                start = int(places[group[0]])
+                rows = values[group[0] * per_record : (group[-1] + 1) * per_record]
+                stop = min(start + len(rows), self.n_samples)
+                for run_start, run_stop in present_runs(self.present[start:stop]):
+                    yield start + run_start, rows[run_start:run_stop]
 
     @property
     def simulated(self) -> bool:
@@ -88,29 +116,36 @@ def read_recording(recording: Recording, sensor_kind: str | None) -> ImportedRec
     warnings = [*choice.warnings, *montage.unit_warnings(mismatches, shown)]
     rate_hz = header.rate_hz(header.signals[indices[0]])
     warnings += _sidecar_rate_warning(recording, rate_hz)
-    digital = edf_file.read_digital(header, indices)
     annotations, record_starts = edf_file.read_annotations(header)
-    digital, present, start_s = _timeline(header, digital, record_starts, rate_hz, shown)
+    placement, start_s = _placement(header, indices[0], record_starts, rate_hz, shown)
+    per_record = header.signals[indices[0]].samples_per_record
+    present = np.zeros(int(placement[-1]) + per_record if len(placement) else 0, bool)
+    for at in placement:
+        present[at : at + per_record] = True
     reading = events.EventReading()
     if events_tsv is not None:
         table = read_table(events_tsv, EventRow, "events file")
-        events.from_events_table(table.rows, rate_hz, len(digital), reading)
+        events.from_events_table(table.rows, rate_hz, len(present), reading)
     events.from_annotations(
-        annotations, start_s, rate_hz, len(digital), reading, events=events_tsv is None
+        annotations, start_s, rate_hz, len(present), reading, events=events_tsv is None
     )
-    if reading.padding_start is not None and 0 <= reading.padding_start < len(digital):
-        digital, present = digital[: reading.padding_start], present[: reading.padding_start]
-    gaps = events.merged_gaps(reading.gaps + _absent_spans(present), len(digital))
+    if reading.padding_start is not None and 0 <= reading.padding_start < len(present):
+        present = present[: reading.padding_start]
+    gaps = events.merged_gaps(reading.gaps + _absent_spans(present), len(present))
     for gap in gaps:
         present[gap.first_missing_index : gap.first_missing_index + gap.n_lost] = False
-    markers = [m for m in reading.markers if m.sample_index < len(digital)]
+    if not present.any():
+        raise InputError(f"{shown} holds no samples of its EMG channels; nothing to import.")
+    markers = [m for m in reading.markers if m.sample_index < len(present)]
     used = [p for p in (recording.data_file, channels_tsv, events_tsv) if p is not None]
     return ImportedRecording(
         recording=recording,
         rate_hz=rate_hz,
         channels=specs,
         sample_format="int16" if header.bytes_per_sample == 2 else "int32",
-        digital=digital,
+        header=header,
+        signal_indices=tuple(indices),
+        placement=placement,
         present=present,
         markers=markers,
         gaps=gaps,
@@ -179,39 +214,42 @@ def _one_rate(
     return keep, skipped
 
 
-def _timeline(
+def _placement(
     header: edf_file.EdfHeader,
-    digital: np.ndarray,
+    signal: int,
     record_starts: np.ndarray | None,
     rate_hz: float,
     shown: str,
-) -> tuple[np.ndarray, np.ndarray, float]:
-    """Samples placed on the recording's time line: EDF+D records at their own start times.
+) -> tuple[np.ndarray, float]:
+    """Where each data record's first sample sits, and the first record's start in s.
 
-    Returns (digital, present mask, start time of the first record in s). Time between
-    discontinuous records becomes absent samples; overlapping records are refused.
+    Records follow each other, except in EDF+ files whose time-keeping annotations place
+    them elsewhere (EDF+D): the time between two records then holds no samples.
+    Overlapping records are refused.
     """
-    present = np.ones(len(digital), bool)
+    per_record = header.signals[signal].samples_per_record
+    consecutive = np.arange(header.n_records, dtype=np.int64) * per_record
     if record_starts is None or header.n_records == 0:
-        return digital, present, 0.0
+        return consecutive, 0.0
     start_s = float(record_starts[0])
-    per_record = len(digital) // header.n_records
-    first = np.round((record_starts - start_s) * rate_hz).astype(np.int64)
-    expected = np.arange(header.n_records, dtype=np.int64) * per_record
-    if np.array_equal(first, expected):
-        return digital, present, start_s
-    if np.any(np.diff(first) < per_record):
+    placed = np.round((record_starts - start_s) * rate_hz).astype(np.int64)
+    if np.array_equal(placed, consecutive):
+        return consecutive, start_s
+    if np.any(np.diff(placed) < per_record):
         raise InputError(
             f"{shown}: its EDF+ data records overlap or go back in time (record start times "
             "from the time-keeping annotations); repair the file with the recording software."
         )
-    total = int(first[-1]) + per_record
-    placed = np.zeros((total, digital.shape[1]), digital.dtype)
-    present = np.zeros(total, bool)
-    for record, at in enumerate(first):
-        placed[at : at + per_record] = digital[record * per_record : (record + 1) * per_record]
-        present[at : at + per_record] = True
-    return placed, present, start_s
+    return placed, start_s
+
+
+def present_runs(present: np.ndarray) -> list[tuple[int, int]]:
+    """[start, stop) runs of present samples."""
+    if present.all():
+        return [(0, len(present))] if len(present) else []
+    edges = np.diff(np.concatenate(([0], present.astype(np.int8), [0])))
+    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    return [(int(a), int(b)) for a, b in zip(starts, stops, strict=True)]
 
 
 def _absent_spans(present: np.ndarray) -> list[GapRecord]:

@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from microexp_tui.domain.recording import Batch
 from microexp_tui.errors import InputError
 from microexp_tui.ingest.bids_layout import Recording, discover
@@ -149,10 +147,7 @@ def store_recording(store: SessionStore, imported: ImportedRecording, code: str)
         sample_format=imported.sample_format,
     )
     try:
-        batches = list(_batches(imported))
-        if not batches:
-            raise InputError(f"{imported.recording.shown()} holds no samples; nothing to import.")
-        for batch in batches:
+        for batch in _batches(imported):
             store.write_batch(session_id, batch)
         store.finish_import(session_id, imported.sources)
     except BaseException:
@@ -164,7 +159,7 @@ def store_recording(store: SessionStore, imported: ImportedRecording, code: str)
         participant=person.code,
         channels=len(imported.channels),
         sample_rate_hz=imported.rate_hz,
-        samples=len(imported.digital),
+        samples=imported.n_samples,
         units=tuple(dict.fromkeys(spec.unit for spec in imported.channels)),
         sample_format=imported.sample_format,
         events=len(imported.markers),
@@ -177,25 +172,13 @@ def store_recording(store: SessionStore, imported: ImportedRecording, code: str)
 
 def _batches(imported: ImportedRecording) -> Iterator[Batch]:
     """Batches of present samples (gaps left out), events and gaps in the first one."""
-    rows = max(1, VALUES_PER_CHUNK // imported.digital.shape[1])
     first = True
-    for start, stop in _present_runs(imported.present):
-        for at in range(start, stop, rows):
-            end = min(stop, at + rows)
-            batch = Batch(chunks=[(at, imported.digital[at:end])])
-            if first:
-                batch.markers = list(imported.markers)
-                batch.gaps = list(imported.gaps)
-                lost = sum(gap.n_lost for gap in imported.gaps)
-                batch.counters = {"lost_samples": lost, "sequence_gaps": len(imported.gaps)}
-                first = False
-            yield batch
-
-
-def _present_runs(present: np.ndarray) -> list[tuple[int, int]]:
-    """[start, stop) runs of present samples."""
-    if present.all():
-        return [(0, len(present))]
-    edges = np.diff(np.concatenate(([0], present.astype(np.int8), [0])))
-    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    return [(int(a), int(b)) for a, b in zip(starts, stops, strict=True)]
+    for at, values in imported.blocks(VALUES_PER_CHUNK):
+        batch = Batch(chunks=[(at, values)])
+        if first:
+            batch.markers = list(imported.markers)
+            batch.gaps = list(imported.gaps)
+            lost = sum(gap.n_lost for gap in imported.gaps)
+            batch.counters = {"lost_samples": lost, "sequence_gaps": len(imported.gaps)}
+            first = False
+        yield batch

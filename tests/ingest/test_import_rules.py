@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from microexp_tui.errors import InputError
-from microexp_tui.ingest import import_path
+from microexp_tui.ingest import import_path, runner
 from microexp_tui.ingest.edf_file import read_header
 from microexp_tui.store.sessions import SessionStore
 from tests.ingest.helpers import Signal, bids_dataset, emg_signals, write_file, write_tsv
@@ -105,3 +105,39 @@ def test_a_dataset_level_events_file_applies_to_every_recording_of_its_task(
         "sub-02/emg/sub-02_task-x_emg.edf": 1,
         "sub-02/emg/sub-02_task-y_emg.edf": 0,
     }
+
+
+def test_reading_a_few_records_at_a_time_stores_the_same_session(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    signals = emg_signals(3, 100, 6, seed=11)
+    notes = [(3.2, 0.4, "BAD_ACQ_SKIP")]
+    path = discontinuous(write_file(tmp_path / "sub-13_task-x_emg.edf", signals, notes), 5, 8)
+    stored = []
+    for values_per_chunk in (10**9, 250):
+        monkeypatch.setattr(runner, "VALUES_PER_CHUNK", values_per_chunk)
+        with SessionStore.open(tmp_path / f"{values_per_chunk}.sqlite") as store:
+            (session,) = import_path(path, store).sessions
+            stored.append(store.read_samples(session.session_id))
+            gaps = [tuple(g) for g in store.gaps(session.session_id)]
+    whole, few = stored
+    np.testing.assert_array_equal(whole.values, few.values)
+    np.testing.assert_array_equal(whole.missing, few.missing)
+    assert gaps == [(320, 40), (500, 300)] and len(few.values) == 900
+
+
+def test_records_that_go_back_in_time_are_refused(tmp_path: Path) -> None:
+    path = discontinuous(
+        write_file(tmp_path / "sub-14_task-x_emg.edf", emg_signals(1, 100, 3)), 2, 1
+    )
+    with SessionStore.open(tmp_path / "s.sqlite") as store:
+        report = import_path(path, store)
+    ((file, reason),) = report.refused
+    assert file == path.name and "overlap or go back in time" in reason
+    assert not store_sessions(tmp_path / "s.sqlite")
+
+
+def store_sessions(db: Path) -> list[int]:
+    """Ids of the sessions a database holds."""
+    with SessionStore.open(db) as store:
+        return [record.id for record in store.list_sessions()]
