@@ -146,7 +146,7 @@ def read_header(path: Path) -> EdfHeader:
 
 
 def _check_not_shifted(path: Path, fixed: bytes) -> None:
-    """Refuse a header whose fields are shifted (the start date is not at byte 168)."""
+    """Refuse a header whose fields are shifted (the start date sits a few bytes off 168)."""
     if _DATE.fullmatch(fixed[168:176]):
         return
     for shift in (-3, -2, -1, 1, 2, 3):
@@ -157,7 +157,7 @@ def _check_not_shifted(path: Path, fixed: bytes) -> None:
                 f"byte {168 + shift} instead of 168), so every later field is misread"
                 + _shifted_size_defect(path, shift),
             )
-    raise _damaged(path, f"its start date field {fixed[168:176]!r} is not dd.mm.yy")
+    # Any other start date is let through: it is never read, and the other fields decide.
 
 
 def _shifted_size_defect(path: Path, shift: int) -> str:

@@ -80,3 +80,12 @@ def test_a_file_that_is_not_edf_is_refused(tmp_path: Path) -> None:
     other.write_text("hello, this is text\n" * 20)
     with pytest.raises(InputError, match="not an EDF or BDF version"):
         read_header(other)
+
+
+def test_an_unusual_start_date_is_not_a_reason_to_refuse(tmp_path: Path) -> None:
+    good = write_file(tmp_path / "good.edf", emg_signals(1, 100, 2))
+    data = bytearray(good.read_bytes())
+    data[168:176] = b"1-JAN-20"  # not dd.mm.yy; the date is never read anyway
+    odd = tmp_path / "odd.edf"
+    odd.write_bytes(bytes(data))
+    assert read_header(odd).n_records == read_header(good).n_records
