@@ -87,41 +87,18 @@ def sha256_of(path: Path) -> str:
 
 
 def read_recording(recording: Recording, sensor_kind: str | None) -> ImportedRecording:
-    """Read one recording's data file and sidecars; InputError naming the file and defect."""
+    """Read one recording's header and sidecars (its samples are read while storing);
+    InputError naming the file and the defect."""
     shown = recording.shown()
     header = _header(recording)
     channels_tsv = recording.sidecar("channels", ".tsv")
     events_tsv = recording.sidecar("events", ".tsv")
-    rows = read_table(channels_tsv, ChannelRow, "channels file").rows if channels_tsv else None
-    choice = montage.choose_channels(header.signals, rows, shown)
-    if not choice.indices:
-        raise InputError(
-            f"{shown} has no EMG signal (skipped: {', '.join(choice.skipped) or 'none'}); "
-            "nothing to import. Its channels.tsv must type the EMG channels `EMG`."
-        )
-    indices, skipped = _one_rate(header, list(choice.indices), list(choice.skipped))
-    if len(indices) > MAX_IMPORTED_CHANNELS:
-        raise InputError(
-            f"{shown} has {len(indices)} EMG channels; at most {MAX_IMPORTED_CHANNELS} can "
-            "be imported. Split the recording into files of fewer channels."
-        )
-    mismatches: list[tuple[str, str, str]] = []
-    rows_of = dict(zip(choice.indices, choice.rows, strict=True))
-    specs = tuple(
-        montage.channel_spec(
-            position, header.signals[index], rows_of[index], sensor_kind, mismatches
-        )
-        for position, index in enumerate(indices)
-    )
-    warnings = [*choice.warnings, *montage.unit_warnings(mismatches, shown)]
+    montage_found = _montage(recording, header, channels_tsv, sensor_kind)
+    indices = montage_found.indices
     rate_hz = header.rate_hz(header.signals[indices[0]])
-    warnings += _sidecar_rate_warning(recording, rate_hz)
     annotations, record_starts = edf_file.read_annotations(header)
     placement, start_s = _placement(header, indices[0], record_starts, rate_hz, shown)
-    per_record = header.signals[indices[0]].samples_per_record
-    present = np.zeros(int(placement[-1]) + per_record if len(placement) else 0, bool)
-    for at in placement:
-        present[at : at + per_record] = True
+    present = _covered(placement, header.signals[indices[0]].samples_per_record)
     reading = events.EventReading()
     if events_tsv is not None:
         table = read_table(events_tsv, EventRow, "events file")
@@ -141,10 +118,10 @@ def read_recording(recording: Recording, sensor_kind: str | None) -> ImportedRec
     return ImportedRecording(
         recording=recording,
         rate_hz=rate_hz,
-        channels=specs,
+        channels=montage_found.specs,
         sample_format="int16" if header.bytes_per_sample == 2 else "int32",
         header=header,
-        signal_indices=tuple(indices),
+        signal_indices=indices,
         placement=placement,
         present=present,
         markers=markers,
@@ -153,9 +130,62 @@ def read_recording(recording: Recording, sensor_kind: str | None) -> ImportedRec
         sources={_relative(recording, p): sha256_of(p) for p in used},
         events_outside=reading.outside + len(reading.markers) - len(markers),
         events_derived=reading.derived,
-        skipped_channels=tuple(skipped),
-        warnings=warnings,
+        skipped_channels=montage_found.skipped,
+        warnings=[*montage_found.warnings, *_sidecar_rate_warning(recording, rate_hz)],
     )
+
+
+@dataclass(frozen=True)
+class FoundMontage:
+    """The signals that become channels, their specs, and what was skipped or warned."""
+
+    indices: tuple[int, ...]
+    specs: tuple[ChannelSpec, ...]
+    skipped: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+
+def _montage(
+    recording: Recording,
+    header: edf_file.EdfHeader,
+    channels_tsv: Path | None,
+    sensor_kind: str | None,
+) -> FoundMontage:
+    """The EMG channels at one rate, with muscles, kinds and units; InputError for none."""
+    shown = recording.shown()
+    rows = read_table(channels_tsv, ChannelRow, "channels file").rows if channels_tsv else None
+    choice = montage.choose_channels(header.signals, rows, shown)
+    if not choice.indices:
+        raise InputError(
+            f"{shown} has no EMG signal (skipped: {', '.join(choice.skipped) or 'none'}); "
+            "nothing to import. Its channels.tsv must type the EMG channels `EMG`."
+        )
+    indices, skipped = _one_rate(header, list(choice.indices), list(choice.skipped))
+    if len(indices) > MAX_IMPORTED_CHANNELS:
+        raise InputError(
+            f"{shown} has {len(indices)} EMG channels; at most {MAX_IMPORTED_CHANNELS} can "
+            "be imported. Split the recording into files of fewer channels."
+        )
+    mismatches: list[tuple[str, str, str]] = []
+    rows_of = dict(zip(choice.indices, choice.rows, strict=True))
+    specs = tuple(
+        montage.channel_spec(position, header.signals[i], rows_of[i], sensor_kind, mismatches)
+        for position, i in enumerate(indices)
+    )
+    warnings = (*choice.warnings, *montage.unit_warnings(mismatches, shown))
+    return FoundMontage(tuple(indices), specs, tuple(skipped), warnings)
+
+
+def _covered(placement: np.ndarray, per_record: int) -> np.ndarray:
+    """(samples,) bool: True where a data record placed at `placement` has a sample."""
+    if not len(placement):
+        return np.zeros(0, bool)
+    if np.all(np.diff(placement) == per_record):
+        return np.ones(int(placement[-1]) + per_record, bool)
+    covered = np.zeros(int(placement[-1]) + per_record, bool)
+    for at in placement:
+        covered[at : at + per_record] = True
+    return covered
 
 
 def _header(recording: Recording) -> edf_file.EdfHeader:
