@@ -27,6 +27,7 @@ from microexp_tui.domain.markers import (
     emotion_of_marker,
     guided_contraction_code,
     stimulus_onset_code,
+    trial_type_of_code,
 )
 from microexp_tui.domain.recording import GapRecord, MarkerRecord
 from microexp_tui.ingest.edf_file import Annotation
@@ -39,21 +40,6 @@ GAP_ANNOTATION = "BAD_ACQ_SKIP"
 PADDING_ANNOTATION = "BAD_END_PADDING"
 DETECTOR_SOURCES = ("artifact_detector", "expression_detector")
 """Sources of exported detection results: re-derived from the samples, not imported."""
-
-
-def product_trial_type(code: int) -> str:
-    """The trial_type the product's BIDS export writes for one of its own marker codes."""
-    if emotion_of_marker(code) is not None:
-        return "stimulus"
-    if code == MARKER_STIMULUS_OFFSET:
-        return "stimulus_offset"
-    if code == MARKER_REST_ONSET:
-        return "rest"
-    if code == MARKER_TRIGGER_INPUT:
-        return "trigger"
-    if MARKER_OPERATOR_BASE < code <= MARKER_OPERATOR_BASE + 0xFF:
-        return "operator_marker"
-    return "marker"
 
 
 def _described_codes() -> dict[str, int]:
@@ -124,7 +110,7 @@ def from_events_table(
             reading.outside += 1
             continue
         code = _code(row.value)
-        own = code is not None and row.trial_type == product_trial_type(code)
+        own = code is not None and row.trial_type == trial_type_of_code(code)
         if (
             own
             and code is not None
