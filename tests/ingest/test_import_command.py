@@ -200,3 +200,14 @@ def test_stored_values_times_scale_plus_offset_are_the_physical_values(
     assert (channel.physical_min, channel.physical_max, channel.unit) == (-2.5, 7.5, "mV")
     expected = (np.arange(-1000, 3000, 10) + 1000) / 4000 * 10.0 - 2.5
     np.testing.assert_allclose(channel.to_physical(values[:, 0]), expected, atol=1e-12)
+
+
+def test_a_session_folder_imports_with_the_dataset_root_found_above_it(tmp_path: Path) -> None:
+    root = facial_dataset(tmp_path / "ds")
+    run = microexp("import", root / "sub-07" / "ses-1", "--db", tmp_path / "s.sqlite")
+    assert run.returncode == 0, run.stderr
+    assert "session 1: sub-07/ses-1/emg/sub-07_ses-1_task-faces_emg.edf -> participant 07" in (
+        run.stdout
+    )
+    assert "4 EMG channel(s) @ 200 Hz in uV, 10.0 s, 4 event(s), 2 outside" in run.stdout
+    assert "skipped channels: ECG (ECG)" in run.stdout
