@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from microexp_tui.domain.channels import ChannelSpec
 from microexp_tui.domain.markers import clean_label
 from microexp_tui.domain.muscles import Muscle
+from microexp_tui.errors import InputError
 from microexp_tui.ingest.edf_file import EdfSignal
 from microexp_tui.ingest.sidecars import ChannelRow
 from microexp_tui.study.montages import MUSCLES
@@ -131,12 +132,14 @@ def channel_spec(
     row: ChannelRow | None,
     sensor_kind: str | None,
     mismatches: list[tuple[str, str, str]],
+    shown: str,
 ) -> ChannelSpec:
     """The ChannelSpec of one signal: EDF scaling and unit, channels.tsv muscle and kind.
 
     stored * scale + offset is the physical value, exactly as the EDF header maps digital
     values; a channels.tsv unit that disagrees with the header is added to `mismatches` as
-    (label, channels.tsv unit, header unit).
+    (label, channels.tsv unit, header unit). Without channels.tsv, a label naming a known
+    muscle gives it; a header whose ranges map every sample to one value is refused.
     """
     unit = normalised_unit(signal.physical_dimension)
     if row is not None:
@@ -146,9 +149,20 @@ def channel_spec(
         elif said != unit:
             mismatches.append((signal.label, row.units, signal.physical_dimension))
     span_digital = signal.digital_max - signal.digital_min
-    scale = (signal.physical_max - signal.physical_min) / span_digital if span_digital else 0.0
+    if span_digital == 0 or signal.physical_max == signal.physical_min:
+        raise InputError(
+            f"{shown}: signal {signal.label} maps digital {signal.digital_min}.."
+            f"{signal.digital_max} to physical {signal.physical_min:g}..{signal.physical_max:g}"
+            ", so its samples have no physical value; fix the header's ranges or re-export "
+            "the file."
+        )
+    scale = (signal.physical_max - signal.physical_min) / span_digital
     low, high = sorted((signal.physical_min, signal.physical_max))
-    muscle, units = muscle_of(row.target_muscle if row else None)
+    if row is not None:
+        muscle, units = muscle_of(row.target_muscle)
+    else:  # a plain EDF: a label such as "EMG Zygomaticus major" may name a known muscle
+        muscle, units = muscle_of(signal.label)
+        muscle = muscle if units else None
     return ChannelSpec(
         position,
         clean_label(row.name if row else signal.label) or f"EMG{position + 1}",

@@ -169,7 +169,9 @@ def _montage(
     mismatches: list[tuple[str, str, str]] = []
     rows_of = dict(zip(choice.indices, choice.rows, strict=True))
     specs = tuple(
-        montage.channel_spec(position, header.signals[i], rows_of[i], sensor_kind, mismatches)
+        montage.channel_spec(
+            position, header.signals[i], rows_of[i], sensor_kind, mismatches, shown
+        )
         for position, i in enumerate(indices)
     )
     warnings = (*choice.warnings, *montage.unit_warnings(mismatches, shown))

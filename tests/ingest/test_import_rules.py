@@ -141,3 +141,35 @@ def store_sessions(db: Path) -> list[int]:
     """Ids of the sessions a database holds."""
     with SessionStore.open(db) as store:
         return [record.id for record in store.list_sessions()]
+
+
+def test_a_plain_edf_label_naming_a_known_muscle_gives_its_action_units(tmp_path: Path) -> None:
+    values = np.arange(100, dtype=np.int16)
+    signals = [
+        Signal("EMG Corrugator", 100, "uV", (-1.0, 1.0), (-100, 100), values),
+        Signal("EMG L frontalis", 100, "uV", (-1.0, 1.0), (-100, 100), values),
+        Signal("EMG chin", 100, "uV", (-1.0, 1.0), (-100, 100), values),
+    ]
+    path = write_file(tmp_path / "sub-15_task-x_emg.edf", signals)
+    with SessionStore.open(tmp_path / "s.sqlite") as store:
+        (session,) = import_path(path, store).sessions
+        record = store.session(session.session_id)
+    assert [(c.muscle, c.action_units) for c in record.channels] == [
+        (None, ()),  # part of a name is not a muscle: corrugator supercilii is two words
+        ("Frontalis", ("AU1", "AU2")),
+        (None, ()),
+    ]
+
+
+def test_a_signal_without_a_physical_scale_is_refused_by_name(tmp_path: Path) -> None:
+    path = write_file(tmp_path / "sub-16_task-x_emg.edf", emg_signals(1, 100, 1))
+    n_signals = len(read_header(path).signals)
+    data = bytearray(path.read_bytes())
+    physical_min_at = 256 + n_signals * (16 + 80 + 8)  # the first signal's fields
+    physical_max_at = physical_min_at + 8 * n_signals
+    data[physical_min_at : physical_min_at + 8] = b"1       "
+    data[physical_max_at : physical_max_at + 8] = b"1       "
+    path.write_bytes(bytes(data))
+    with SessionStore.open(tmp_path / "s.sqlite") as store:
+        ((file, reason),) = import_path(path, store).refused
+    assert file == path.name and "signal EMG1 maps digital -32768..32767 to physical 1..1" in reason
