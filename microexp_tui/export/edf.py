@@ -2,14 +2,15 @@
 
 Sessions stored as int16 (the board's counts, 16-bit EDF imports) become EDF+ files;
 sessions stored as int32 (24-bit BDF imports) become BDF+ files, whose 24-bit samples hold
-them unchanged. Samples are the stored values written unchanged as digital values, with each
-signal's physical range taken from its channel (`ChannelSpec`: unit, scale, offset, input
-range), so every reader converts them exactly to physical units: for the board, digital
-0..2**bits maps to 0..Vref mV (10 bits, 5000 mV: 4.8828125 mV per count). Samples lost in
-transit are filled with the sensor's resting level (the bottom of the range for envelope
-channels, mid-scale for raw ones) and annotated `BAD_ACQ_SKIP`; the last data record (1 s,
-or the few seconds a fractional sample rate needs) is completed the same way and annotated
-`BAD_END_PADDING`. MNE skips `BAD_` spans in epoching and filtering.
+them unchanged; float32 sessions become BDF+ files of values quantised onto 24 bits over
+each channel's range (`bdf_float`). Samples are the stored values written unchanged as
+digital values, with each signal's physical range taken from its channel (`ChannelSpec`:
+unit, scale, offset, input range), so every reader converts them exactly to physical units:
+for the board, digital 0..2**bits maps to 0..Vref mV (10 bits, 5000 mV: 4.8828125 mV per
+count). Samples lost in transit are filled with the sensor's resting level (the bottom of
+the range for envelope channels, mid-scale for raw ones) and annotated `BAD_ACQ_SKIP`; the
+last data record (1 s, or the few seconds a fractional sample rate needs) is completed the
+same way and annotated `BAD_END_PADDING`. MNE skips `BAD_` spans in epoching and filtering.
 
 Header: patient field `sub-<label> X X X` (code, sex, birthdate, name: 'X' is the EDF+
 value for unknown or anonymised subfields); recording field `Startdate X X X <equipment>`
@@ -31,6 +32,7 @@ import numpy as np
 
 from microexp_tui.domain.channels import ChannelSpec
 from microexp_tui.errors import InputError
+from microexp_tui.export import bdf_float
 from microexp_tui.export.plan import SessionPlan
 from microexp_tui.store.sessions import SessionStore
 
@@ -47,7 +49,7 @@ SIMULATED_FLAG = "SIMULATED"
 EDF_ANNOTATIONS_LABEL = b"EDF Annotations"
 ANNOTATION_LABELS = (EDF_ANNOTATIONS_LABEL, b"BDF Annotations")
 EDF_DIGITAL_RANGE = (-32768, 32767)
-BDF_DIGITAL_RANGE = (-(2**23), 2**23 - 1)
+BDF_DIGITAL_RANGE = bdf_float.BDF_DIGITAL_RANGE
 BDF_VERSION = b"\xffBIOSEMI"
 
 
@@ -64,17 +66,22 @@ class DataFormat:
 
 EDF_FORMAT = DataFormat(".edf", EDF_DIGITAL_RANGE, np.int16, "FILETYPE_EDFPLUS")
 BDF_FORMAT = DataFormat(".bdf", BDF_DIGITAL_RANGE, np.int32, "FILETYPE_BDFPLUS")
-FORMATS_BY_SAMPLE_FORMAT: dict[str, DataFormat] = {"int16": EDF_FORMAT, "int32": BDF_FORMAT}
+FLOAT_BDF_FORMAT = DataFormat(".bdf", BDF_DIGITAL_RANGE, np.int32, "FILETYPE_BDFPLUS")
+"""Float sessions: BDF with each channel's values quantised onto 24 bits (`bdf_float`)."""
+FORMATS_BY_SAMPLE_FORMAT: dict[str, DataFormat] = {
+    "int16": EDF_FORMAT,
+    "int32": BDF_FORMAT,
+    "float32": FLOAT_BDF_FORMAT,
+}
 
 
 def data_format(plan: SessionPlan) -> DataFormat:
-    """EDF for int16 sessions, BDF for int32 ones; InputError for what neither can hold."""
+    """EDF for int16 sessions, BDF for int32 and float32 ones; InputError for others."""
     found = FORMATS_BY_SAMPLE_FORMAT.get(plan.record.sample_format)
     if found is None:
         raise InputError(
             f"Session {plan.record.id} stores {plan.record.sample_format} values, which neither "
-            "EDF's 16-bit nor BDF's 24-bit samples hold exactly; export it with --format "
-            "parquet instead."
+            "EDF nor BDF can hold; export it with --format parquet instead."
         )
     return found
 
@@ -166,7 +173,7 @@ def write_session_edf(
 
     fmt = data_format(plan)
     path = path.with_suffix(fmt.extension)
-    signals = [edf_signal(spec, plan.record.id, fmt.digital_range) for spec in plan.record.channels]
+    signals = _signals(plan, store, fmt)
     record_s = record_duration_s(plan)
     per_record = round(plan.rate_hz * record_s)
     n_records = math.ceil(plan.record.samples_per_channel / per_record)
@@ -195,6 +202,23 @@ def write_session_edf(
         writer.close()
     _rewrite_recording_field(path, recording_field(plan))
     return path
+
+
+def _signals(plan: SessionPlan, store: SessionStore, fmt: DataFormat) -> list[EdfSignal]:
+    """Each channel's signal: its stored values as they are, or float values quantised."""
+    if fmt is not FLOAT_BDF_FORMAT:
+        return [
+            edf_signal(spec, plan.record.id, fmt.digital_range) for spec in plan.record.channels
+        ]
+    bottom, top = fmt.digital_range
+    return [
+        EdfSignal(
+            bottom, top, low, high, (bottom + top) // 2 if spec.sensor_kind == "raw" else bottom
+        )
+        for spec, (low, high) in zip(
+            plan.record.channels, bdf_float.physical_ranges(plan, store), strict=True
+        )
+    ]
 
 
 def _write_record(writer: Any, record: np.ndarray, fmt: DataFormat) -> int:
@@ -250,11 +274,18 @@ def _record_blocks(
         count = min(window_records, n_records - first)
         start = first * per_record
         samples = store.read_samples(plan.record.id, start, start + count * per_record)
-        block = np.empty((count * per_record, fill.size), fmt.dtype)
-        block[: len(samples.values)] = samples.filled(fill)
+        block = np.empty((count * per_record, fill.size), np.int64)
+        if fmt is FLOAT_BDF_FORMAT:
+            ranges = [(signal.physical_min, signal.physical_max) for signal in signals]
+            physical = bdf_float.physical_values(samples, plan.record.channels)
+            digital = bdf_float.quantised(physical, ranges)
+            block[: len(digital)] = np.where(samples.missing, fill, digital)
+        else:
+            block[: len(samples.values)] = samples.filled(fill)
         block[len(samples.values) :] = fill
         _check_range(block, signals, plan, start)
-        yield np.ascontiguousarray(block.reshape(count, per_record, fill.size).transpose(0, 2, 1))
+        digital_block = block.astype(fmt.dtype).reshape(count, per_record, fill.size)
+        yield np.ascontiguousarray(digital_block.transpose(0, 2, 1))
 
 
 def _check_range(
