@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from microexp_tui.cli.commands import (
     export,
+    import_recordings,
     microexpressions,
     ports,
     record,
@@ -40,6 +41,7 @@ COMMANDS: tuple[CommandModule, ...] = (
     train_evaluate,
     reprocess,
     export,
+    import_recordings,
     report,
     microexpressions,
     simulate,

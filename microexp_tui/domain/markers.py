@@ -94,6 +94,21 @@ def describe_marker(code: int) -> str:
     return f"marker 0x{code:04x}"
 
 
+def trial_type_of_code(code: int) -> str:
+    """The events-table category (BIDS trial_type) of one of the product's marker codes."""
+    if emotion_of_marker(code) is not None:
+        return "stimulus"
+    if code == MARKER_STIMULUS_OFFSET:
+        return "stimulus_offset"
+    if code == MARKER_REST_ONSET:
+        return "rest"
+    if code == MARKER_TRIGGER_INPUT:
+        return "trigger"
+    if operator_key_of_marker(code) is not None:
+        return "operator_marker"
+    return "marker"
+
+
 def code_meaning(code: int) -> tuple[str, str | None]:
     """(kind, condition) of one of the product's marker codes.
 

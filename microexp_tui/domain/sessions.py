@@ -10,8 +10,13 @@ from typing import Any
 
 from microexp_tui.domain.channels import ChannelSpec
 
-SESSION_STATUSES: tuple[str, ...] = ("recording", "completed", "interrupted", "aborted")
-"""Every status a session row can have; only `recording` is not final."""
+SESSION_STATUSES: tuple[str, ...] = ("recording", "completed", "interrupted", "aborted", "imported")
+"""Every status a session row can have; only `recording` is not final.
+
+`imported` is the final status of a recording read from files (source `import`).
+"""
+
+IMPORTED_STATUS = "imported"
 
 FINAL_STATUSES: tuple[str, ...] = ("completed", "aborted", "interrupted")
 """Statuses `finish_session` accepts."""

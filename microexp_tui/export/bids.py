@@ -153,7 +153,7 @@ def write_session(
     folder.mkdir(parents=True, exist_ok=True)
     found = events.read_session_events(store, plan.record.id, plan.channel_names)
     notes = events.edf_annotations(found.markers, found.gaps, plan.rate_hz)
-    edf.write_session_edf(folder / f"{plan.stem}_emg.edf", plan, store, notes)
+    edf.write_session_edf(folder / f"{plan.stem}_emg.edf", plan, store, notes)  # or .bdf
     write_json(folder / f"{plan.stem}_emg.json", sidecars.emg_sidecar(plan, dataset))
     write_tsv(
         folder / f"{plan.stem}_channels.tsv",

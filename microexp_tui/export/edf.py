@@ -1,13 +1,16 @@
-"""EDF+ files of stored sessions (pyedflib), anonymised as the EDF+ specification prescribes.
+"""EDF+ (or BDF+) files of stored sessions (pyedflib), anonymised as EDF+ prescribes.
 
-Samples are the stored values written unchanged as EDF digital values, with each signal's
-physical range taken from its channel (`ChannelSpec`: unit, scale, offset, input range),
-so every reader converts them exactly to physical units: for the board, digital 0..2**bits
-maps to 0..Vref mV (10 bits, 5000 mV: 4.8828125 mV per count). Samples lost in transit are
-filled with the sensor's resting level (the bottom of the range for envelope channels,
-mid-scale for raw ones) and annotated `BAD_ACQ_SKIP`; the last data record (1 s, or the
-few seconds a fractional sample rate needs) is completed the same way and annotated
-`BAD_END_PADDING`. MNE skips `BAD_` spans in epoching and filtering.
+Sessions stored as int16 (the board's counts, 16-bit EDF imports) become EDF+ files;
+sessions stored as int32 (24-bit BDF imports) become BDF+ files, whose 24-bit samples hold
+them unchanged; float32 sessions become BDF+ files of values quantised onto 24 bits over
+each channel's range (`bdf_float`). Samples are the stored values written unchanged as
+digital values, with each signal's physical range taken from its channel (`ChannelSpec`:
+unit, scale, offset, input range), so every reader converts them exactly to physical units:
+for the board, digital 0..2**bits maps to 0..Vref mV (10 bits, 5000 mV: 4.8828125 mV per
+count). Samples lost in transit are filled with the sensor's resting level (the bottom of
+the range for envelope channels, mid-scale for raw ones) and annotated `BAD_ACQ_SKIP`; the
+last data record (1 s, or the few seconds a fractional sample rate needs) is completed the
+same way and annotated `BAD_END_PADDING`. MNE skips `BAD_` spans in epoching and filtering.
 
 Header: patient field `sub-<label> X X X` (code, sex, birthdate, name: 'X' is the EDF+
 value for unknown or anonymised subfields); recording field `Startdate X X X <equipment>`
@@ -29,6 +32,7 @@ import numpy as np
 
 from microexp_tui.domain.channels import ChannelSpec
 from microexp_tui.errors import InputError
+from microexp_tui.export import bdf_float
 from microexp_tui.export.plan import SessionPlan
 from microexp_tui.store.sessions import SessionStore
 
@@ -43,7 +47,43 @@ MAX_ANNOTATION_SIGNALS = 64
 PADDING_ANNOTATION = "BAD_END_PADDING"
 SIMULATED_FLAG = "SIMULATED"
 EDF_ANNOTATIONS_LABEL = b"EDF Annotations"
+ANNOTATION_LABELS = (EDF_ANNOTATIONS_LABEL, b"BDF Annotations")
 EDF_DIGITAL_RANGE = (-32768, 32767)
+BDF_DIGITAL_RANGE = bdf_float.BDF_DIGITAL_RANGE
+BDF_VERSION = b"\xffBIOSEMI"
+
+
+@dataclass(frozen=True)
+class DataFormat:
+    """How a session's stored values are written: EDF (16-bit) or BDF (24-bit) samples."""
+
+    extension: str
+    digital_range: tuple[int, int]
+    dtype: type[np.integer]
+    file_type: str
+    """The pyedflib file type constant's name."""
+
+
+EDF_FORMAT = DataFormat(".edf", EDF_DIGITAL_RANGE, np.int16, "FILETYPE_EDFPLUS")
+BDF_FORMAT = DataFormat(".bdf", BDF_DIGITAL_RANGE, np.int32, "FILETYPE_BDFPLUS")
+FLOAT_BDF_FORMAT = DataFormat(".bdf", BDF_DIGITAL_RANGE, np.int32, "FILETYPE_BDFPLUS")
+"""Float sessions: BDF with each channel's values quantised onto 24 bits (`bdf_float`)."""
+FORMATS_BY_SAMPLE_FORMAT: dict[str, DataFormat] = {
+    "int16": EDF_FORMAT,
+    "int32": BDF_FORMAT,
+    "float32": FLOAT_BDF_FORMAT,
+}
+
+
+def data_format(plan: SessionPlan) -> DataFormat:
+    """EDF for int16 sessions, BDF for int32 and float32 ones; InputError for others."""
+    found = FORMATS_BY_SAMPLE_FORMAT.get(plan.record.sample_format)
+    if found is None:
+        raise InputError(
+            f"Session {plan.record.id} stores {plan.record.sample_format} values, which neither "
+            "EDF nor BDF can hold; export it with --format parquet instead."
+        )
+    return found
 
 
 @dataclass(frozen=True)
@@ -58,8 +98,10 @@ class EdfSignal:
     """Fill value of lost samples: the range's bottom (envelopes) or middle (raw sensors)."""
 
 
-def edf_signal(spec: ChannelSpec, session_id: int) -> EdfSignal:
-    """The EDF signal of a channel, from its input range; InputError when EDF cannot hold it."""
+def edf_signal(
+    spec: ChannelSpec, session_id: int, digital_range: tuple[int, int] = EDF_DIGITAL_RANGE
+) -> EdfSignal:
+    """The EDF/BDF signal of a channel, from its input range; InputError when it cannot fit."""
     low, high = spec.physical_min, spec.physical_max
     if low is None or high is None:
         raise InputError(
@@ -67,10 +109,11 @@ def edf_signal(spec: ChannelSpec, session_id: int) -> EdfSignal:
             "EDF header needs; export the session with --format parquet instead."
         )
     digital = sorted(round(spec.to_stored(value)) for value in (low, high))
-    if digital[0] < EDF_DIGITAL_RANGE[0] or digital[1] > EDF_DIGITAL_RANGE[1]:
+    if digital[0] < digital_range[0] or digital[1] > digital_range[1]:
+        bits = "EDF's 16" if digital_range == EDF_DIGITAL_RANGE else "BDF's 24"
         raise InputError(
             f"Channel {spec.label} of session {session_id} stores values {digital[0]}.."
-            f"{digital[1]}, beyond EDF's 16 bits; export it with --format parquet instead."
+            f"{digital[1]}, beyond {bits} bits; export it with --format parquet instead."
         )
     resting = (digital[0] + digital[1]) // 2 if spec.sensor_kind == "raw" else digital[0]
     return EdfSignal(digital[0], digital[1], low, high, resting)
@@ -123,21 +166,20 @@ def signal_headers(plan: SessionPlan, signals: Sequence[EdfSignal]) -> list[dict
 
 def write_session_edf(
     path: Path, plan: SessionPlan, store: SessionStore, notes: Sequence[tuple[float, float, str]]
-) -> None:
-    """Write one session as an EDF+C file at `path` with `notes` as annotations."""
+) -> Path:
+    """Write one session as an EDF+C (or BDF+C) file at `path` (its extension set by the
+    session's sample format) with `notes` as annotations; returns the path written."""
     import pyedflib
 
-    if plan.record.sample_format != "int16":
-        raise InputError(
-            f"Session {plan.record.id} stores {plan.record.sample_format} values, which EDF's "
-            "16-bit samples cannot hold; export it with --format parquet instead."
-        )
-    signals = [edf_signal(spec, plan.record.id) for spec in plan.record.channels]
+    fmt = data_format(plan)
+    path = path.with_suffix(fmt.extension)
+    signals = _signals(plan, store, fmt)
     record_s = record_duration_s(plan)
     per_record = round(plan.rate_hz * record_s)
     n_records = math.ceil(plan.record.samples_per_channel / per_record)
     notes = _with_padding(plan, notes, n_records * record_s)
-    writer = pyedflib.EdfWriter(str(path), len(plan.channel_names), pyedflib.FILETYPE_EDFPLUS)
+    file_type = getattr(pyedflib, fmt.file_type)
+    writer = pyedflib.EdfWriter(str(path), len(plan.channel_names), file_type)
     try:
         if record_s != 1:
             with warnings.catch_warnings():  # pyedflib warns that forcing it is unusual
@@ -149,15 +191,41 @@ def write_session_edf(
         writer.setStartdatetime(ANONYMOUS_START)
         writer.set_number_of_annotation_signals(_annotation_signals(len(notes), n_records, plan))
         window_records = max(1, WINDOW_S // record_s)
-        for block in _record_blocks(plan, store, signals, per_record, n_records, window_records):
+        blocks = _record_blocks(plan, store, signals, per_record, n_records, window_records, fmt)
+        for block in blocks:
             for record in block:
-                if writer.blockWriteDigitalShortSamples(record.ravel()) != 0:
+                if _write_record(writer, record, fmt) != 0:
                     raise InputError(f"pyedflib refused a data record while writing {path}.")
         for onset_s, duration_s, text in notes:
             writer.writeAnnotation(onset_s, duration_s, _annotation_text(text))
     finally:
         writer.close()
     _rewrite_recording_field(path, recording_field(plan))
+    return path
+
+
+def _signals(plan: SessionPlan, store: SessionStore, fmt: DataFormat) -> list[EdfSignal]:
+    """Each channel's signal: its stored values as they are, or float values quantised."""
+    if fmt is not FLOAT_BDF_FORMAT:
+        return [
+            edf_signal(spec, plan.record.id, fmt.digital_range) for spec in plan.record.channels
+        ]
+    bottom, top = fmt.digital_range
+    return [
+        EdfSignal(
+            bottom, top, low, high, (bottom + top) // 2 if spec.sensor_kind == "raw" else bottom
+        )
+        for spec, (low, high) in zip(
+            plan.record.channels, bdf_float.physical_ranges(plan, store), strict=True
+        )
+    ]
+
+
+def _write_record(writer: Any, record: np.ndarray, fmt: DataFormat) -> int:
+    """Write one data record's digital samples (16-bit for EDF, 32-bit ints for BDF)."""
+    if fmt is EDF_FORMAT:
+        return int(writer.blockWriteDigitalShortSamples(record.ravel()))
+    return int(writer.blockWriteDigitalSamples(np.ascontiguousarray(record.ravel(), np.int32)))
 
 
 def _with_padding(
@@ -198,18 +266,26 @@ def _record_blocks(
     per_record: int,
     n_records: int,
     window_records: int,
+    fmt: DataFormat = EDF_FORMAT,
 ) -> Iterator[np.ndarray]:
-    """(records, channels, samples per record) int16 blocks, gaps and end filled at rest."""
-    fill = np.array([signal.resting for signal in signals], np.int16)
+    """(records, channels, samples per record) digital blocks, gaps and end filled at rest."""
+    fill = np.array([signal.resting for signal in signals], fmt.dtype)
     for first in range(0, n_records, window_records):
         count = min(window_records, n_records - first)
         start = first * per_record
         samples = store.read_samples(plan.record.id, start, start + count * per_record)
-        block = np.empty((count * per_record, fill.size), np.int16)
-        block[: len(samples.values)] = samples.filled(fill)
+        block = np.empty((count * per_record, fill.size), np.int64)
+        if fmt is FLOAT_BDF_FORMAT:
+            ranges = [(signal.physical_min, signal.physical_max) for signal in signals]
+            physical = bdf_float.physical_values(samples, plan.record.channels)
+            digital = bdf_float.quantised(physical, ranges)
+            block[: len(digital)] = np.where(samples.missing, fill, digital)
+        else:
+            block[: len(samples.values)] = samples.filled(fill)
         block[len(samples.values) :] = fill
         _check_range(block, signals, plan, start)
-        yield np.ascontiguousarray(block.reshape(count, per_record, fill.size).transpose(0, 2, 1))
+        digital_block = block.astype(fmt.dtype).reshape(count, per_record, fill.size)
+        yield np.ascontiguousarray(digital_block.transpose(0, 2, 1))
 
 
 def _check_range(
@@ -237,7 +313,7 @@ def _rewrite_recording_field(path: Path, field: str) -> None:
 
 
 def header_and_annotations(path: Path) -> list[tuple[str, bytes]]:
-    """The text parts of an EDF(+) file: the whole header and each record's annotation bytes.
+    """The text parts of an EDF(+)/BDF(+) file: the header and each record's annotation bytes.
 
     Signal samples are binary numbers and carry no text; everything else is returned,
     labelled by where it sits, for the identifying-data scan.
@@ -249,15 +325,17 @@ def header_and_annotations(path: Path) -> list[tuple[str, bytes]]:
     layout = _signal_layout(header, n_signals, path)
     parts = [("EDF header", header)]
     n_records = _int_field(header[236:244], path)
-    record_bytes = sum(count for _, count in layout) * 2
+    width = 3 if fixed[:8] == BDF_VERSION else 2
+    record_bytes = sum(count for _, count in layout) * width
     if n_records <= 0 or record_bytes == 0:
         return parts
     records = np.memmap(path, np.uint8, "r", len(header), (n_records, record_bytes))
     offset = 0
     for label, count in layout:
-        if label == EDF_ANNOTATIONS_LABEL:
-            parts.append(("EDF annotations", records[:, offset : offset + 2 * count].tobytes()))
-        offset += 2 * count
+        if label in ANNOTATION_LABELS:
+            part = records[:, offset : offset + width * count].tobytes()
+            parts.append(("EDF annotations", part))
+        offset += width * count
     return parts
 
 

@@ -11,13 +11,12 @@ from dataclasses import dataclass
 
 from microexp_tui.domain.expressions import Expression
 from microexp_tui.domain.markers import (
-    MARKER_OPERATOR_BASE,
     MARKER_REST_ONSET,
     MARKER_STIMULUS_OFFSET,
-    MARKER_TRIGGER_INPUT,
     code_meaning,
     describe_marker,
     emotion_of_marker,
+    trial_type_of_code,
 )
 from microexp_tui.domain.recording import ArtifactRecord, GapRecord, MarkerRecord
 from microexp_tui.store.sessions import SessionStore
@@ -68,17 +67,7 @@ def marker_trial_type(marker: MarkerRecord) -> str:
     code = marker.code
     if code is None or (marker.kind, marker.condition) != code_meaning(code):
         return marker.condition or marker.kind or "marker"
-    if emotion_of_marker(code) is not None:
-        return "stimulus"
-    if code == MARKER_STIMULUS_OFFSET:
-        return "stimulus_offset"
-    if code == MARKER_REST_ONSET:
-        return "rest"
-    if code == MARKER_TRIGGER_INPUT:
-        return "trigger"
-    if MARKER_OPERATOR_BASE < code <= MARKER_OPERATOR_BASE + 0xFF:
-        return "operator_marker"
-    return "marker"
+    return trial_type_of_code(code)
 
 
 def _is_block_start(code: int | None) -> bool:

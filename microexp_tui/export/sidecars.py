@@ -296,6 +296,7 @@ SESSIONS_SIDECAR: dict[str, Any] = {
             "completed": "ran for its planned duration",
             "aborted": "stopped early by the operator",
             "interrupted": "the program or computer stopped during the recording",
+            "imported": "read from another system's EDF/BDF or BIDS-EMG files",
         },
     },
     "duration_s": {"Description": "Recorded duration.", "Units": "s"},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from microexp_tui.domain.channels import MAX_IMPORTED_CHANNELS, ChannelSpec
 from microexp_tui.domain.recording import Batch
 from microexp_tui.domain.sessions import (
     FINAL_STATUSES,
+    IMPORTED_STATUS,
     QUALITY_COUNTERS,
     SAMPLE_FORMATS,
     SESSION_SOURCES,
@@ -244,6 +245,48 @@ def finish(db: Database, db_path: Path, session_id: int, status: str, actor: str
         locks.release(db_path, session_id)
 
 
+def finish_import(
+    db: Database, db_path: Path, session_id: int, sources: Mapping[str, str], actor: str
+) -> None:
+    """Mark an imported session `imported`, audit-log its source files' SHA-256, release it."""
+    try:
+        with write_transaction(db):
+            row = db.execute(
+                "SELECT status, source FROM sessions WHERE id = ?", [session_id]
+            ).fetchone()
+            if row is None:
+                raise unknown_session(db_path, session_id)
+            if row != ("recording", "import"):
+                raise StoreError(
+                    f"Session {session_id} is a '{row[0]}' session from source '{row[1]}'; only "
+                    "a session being imported (source 'import') can be marked imported."
+                )
+            db.execute(
+                "UPDATE sessions SET status = ?, ended_at = ? WHERE id = ?",
+                [IMPORTED_STATUS, utc_now_iso(), session_id],
+            )
+            detail = {"status": IMPORTED_STATUS, "files_sha256": dict(sources)}
+            audit.append(db, "session.import", detail, session_id, actor)
+    finally:
+        locks.release(db_path, session_id)
+
+
+def session_imported_from(db: Database, sources: Mapping[str, str]) -> int | None:
+    """The `imported` session whose import read files with exactly these SHA-256s, or None."""
+    wanted = sorted(sources.values())
+    if not wanted:
+        return None
+    rows = db.execute(
+        "SELECT a.session_id, a.detail FROM audit_log a JOIN sessions s ON s.id = a.session_id "
+        "WHERE a.action = 'session.import' AND s.status = ? AND instr(a.detail, ?) > 0",
+        [IMPORTED_STATUS, wanted[0]],
+    ).fetchall()
+    for session_id, detail in rows:
+        if sorted(json.loads(detail).get("files_sha256", {}).values()) == wanted:
+            return int(session_id)
+    return None
+
+
 def recover_stale(db: Database, db_path: Path) -> list[int]:
     """Mark `interrupted` every `recording` session whose process is gone; return their ids."""
     recovered: list[int] = []
@@ -330,6 +373,18 @@ class SessionQueries(StoreConnection):
         """Set the final status (completed, aborted, interrupted) and release the lock."""
         with self._locked(f"finish session {session_id}") as db:
             finish(db, self.path, session_id, status, actor)
+
+    def finish_import(
+        self, session_id: int, sources: Mapping[str, str], actor: str = "system"
+    ) -> None:
+        """Mark an imported session `imported`, with its source files' SHA-256 in the audit log."""
+        with self._locked(f"finish importing session {session_id}") as db:
+            finish_import(db, self.path, session_id, sources, actor)
+
+    def session_imported_from(self, sources: Mapping[str, str]) -> int | None:
+        """The imported session made from files with exactly these SHA-256s, or None."""
+        with self._locked("look for an earlier import of the same files") as db:
+            return session_imported_from(db, sources)
 
     def session(self, session_id: int) -> SessionRecord:
         """One session's record; StoreError if the id is unknown."""

@@ -57,6 +57,10 @@ def one_second(first: int, channels: int = 8, rate_hz: int = 1000) -> Batch:
     return Batch(chunks=[(first, counts(first, rate_hz, channels))])
 
 
+EVENT_KINDS_VERSION = 11
+"""Schema version whose markers table requires a kind (0011_event_kinds.sql)."""
+
+
 def database_at_version(path: Path, version: int) -> int:
     """A database built by the numbered migrations up to `version`, holding one finished session.
 
@@ -84,9 +88,11 @@ def database_at_version(path: Path, version: int) -> int:
         "VALUES (1, 0, 1000, 8, ?)",
         [counts(0, 1000).astype("<i2").tobytes()],
     )
+    with_kind = version >= EVENT_KINDS_VERSION  # from then on every event row has a kind
+    kind_column, kind_value = (", kind", ", 'stimulus'") if with_kind else ("", "")
     db.execute(
-        "INSERT INTO markers (session_id, sample_index, code, source, label, host_time_s) "
-        "VALUES (1, 250, 257, 'host', NULL, NULL)"
+        f"INSERT INTO markers (session_id, sample_index, code, source, label, host_time_s"
+        f"{kind_column}) VALUES (1, 250, 257, 'host', NULL, NULL{kind_value})"
     )
     db.execute("INSERT INTO session_quality (session_id, frames) VALUES (1, 125)")
     db.close()
