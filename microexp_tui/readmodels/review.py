@@ -7,11 +7,7 @@ from dataclasses import dataclass, field
 from microexp_tui.domain.calibration import ChannelCalibration
 from microexp_tui.domain.electrodes import ElectrodeCheck
 from microexp_tui.domain.expressions import Expression, ValidationReport
-from microexp_tui.domain.markers import (
-    MARKER_STIMULUS_OFFSET,
-    REST_CONDITION,
-    code_meaning,
-)
+from microexp_tui.domain.markers import is_stimulus_offset, stimulus_condition
 from microexp_tui.domain.muscles import EMOTION_CHANNELS, SEED_MONTAGE
 from microexp_tui.domain.recording import MarkerRecord
 from microexp_tui.domain.sessions import (
@@ -75,24 +71,6 @@ def expected_channels(record: SessionRecord, emotion: str) -> set[int]:
     """Channels of this session's montage on the muscles the seed data ties to `emotion`."""
     muscles = {SEED_MONTAGE[index].name for index in EMOTION_CHANNELS.get(emotion, ())}
     return {spec.index for spec in record.channels if spec.muscle in muscles}
-
-
-def stimulus_condition(marker: MarkerRecord) -> str | None:
-    """The condition a stimulus onset presents; None for offsets, rest and other events."""
-    kind, condition = marker.kind, marker.condition
-    if kind is None and marker.code is not None:
-        kind, condition = code_meaning(marker.code)
-    if kind != "stimulus" or condition in (None, REST_CONDITION):
-        return None
-    return condition
-
-
-def is_stimulus_offset(marker: MarkerRecord) -> bool:
-    """Whether an event ends the stimulus before it (the board's offset code, or an imported
-    stimulus event without a condition)."""
-    if marker.code is not None:
-        return marker.code == MARKER_STIMULUS_OFFSET
-    return marker.kind == "stimulus" and marker.condition is None
 
 
 def stimulus_rows(
