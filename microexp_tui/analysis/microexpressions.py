@@ -200,12 +200,14 @@ def load_classifier(
     from microexp_tui.inference.expression_window import ModelWindowClassifier
     from microexp_tui.inference.model import EmotionModel
 
+    working = WorkingUnits.of_session(record.channels, record.source, record.sample_format)
     return ModelWindowClassifier(
         EmotionModel.load(model_path),
         float(record.sample_rate_hz),
         [spec.muscle for spec in record.channels],
         [spec.sensor_kind for spec in record.channels],
         session_calibration(store, record.id),
+        units=working.units,
     )
 
 
