@@ -43,6 +43,8 @@ class Imported:
     """Envelope rise (envelope) or burst SD (raw) during a contraction, in `unit`."""
     stimuli: tuple[tuple[float, str, tuple[int, ...]], ...]
     """(onset in s, condition, channels that contract from onset + 0.5 s)."""
+    physical_range: tuple[float, float] | None = None
+    """The acquisition's input range in `unit`, when the file gave one."""
 
     def burst_onsets_s(self, channel: int) -> list[float]:
         """Onsets (s) of the contractions on one channel."""
@@ -128,7 +130,7 @@ def stored_values(spec: Imported, physical: np.ndarray) -> np.ndarray:
     """The physical signal as the session stores it (`stored * scale = physical`)."""
     if spec.sample_format == "float32":
         return (physical / spec.scale).astype(np.float32)
-    return np.round(physical / spec.scale).astype(np.int32)
+    return np.round(physical / spec.scale).astype(spec.sample_format)
 
 
 def create_imported_session(database: Path, spec: Imported, participant: str = "SUB01") -> int:
@@ -144,8 +146,8 @@ def create_imported_session(database: Path, spec: Imported, participant: str = "
             unit=spec.unit,
             scale=spec.scale,
             offset=0.0,
-            physical_min=None,
-            physical_max=None,
+            physical_min=spec.physical_range[0] if spec.physical_range else None,
+            physical_max=spec.physical_range[1] if spec.physical_range else None,
         )
         for i, muscle in enumerate(spec.muscles)
     ]
