@@ -49,5 +49,7 @@ def test_detection_works_in_the_channels_unit_with_no_count_floor(
     assert detector["units"] == [spec.unit] * len(spec.muscles)
     assert all(floor < 0.01 * spec.burst_level for floor in detector["min_on"])
     assert all(spec.unit in text for text in detector["filters"])
-    peaks = [a["peak_counts"] for x in result["expressions"] for a in x["activations"]]
+    activations = [a for x in result["expressions"] for a in x["activations"]]
+    assert {a["peak_unit"] for a in activations} == {spec.unit}
+    peaks = [a["peak_counts"] for a in activations]
     assert peaks and all(spec.rest_level < peak < 2 * spec.burst_level for peak in peaks)
