@@ -66,7 +66,15 @@ def check_analysable(record: SessionRecord) -> None:
             f"Session {record.id} has no samples (it stopped before the board sent data), so "
             "there is nothing to analyse. Record a new session."
         )
-    problem = unsupported_rate([s.sensor_kind for s in record.channels], record.sample_rate_hz)
+    kinds = [s.sensor_kind for s in record.channels]
+    imported = record.source == "import"
+    problem = unsupported_rate(kinds, record.sample_rate_hz, anti_aliased=imported)
+    if problem and imported:
+        raise InputError(
+            f"Session {record.id} has {problem}. Its raw channels cannot be analysed; import "
+            "the recording's envelope instead (mark the channels as envelope), or a "
+            "recording sampled faster."
+        )
     if problem:
         raise InputError(
             f"Session {record.id} has {problem}. Record raw sensors at 1000 Hz or more "

@@ -60,6 +60,8 @@ from microexp_tui.errors import InputError
 DETECTOR_VERSION = "activations-1"
 MIN_RAW_RATE_HZ = 1000.0
 """Raw EMG needs at least this rate for an envelope fit to time activations (domain notes)."""
+MIN_BAND_OCTAVES = 2.0
+"""An anti-aliased recording's raw band (20 Hz to 90% of Nyquist) must span this many octaves."""
 LEVEL_RATE_HZ = 250.0
 """Level statistics use the envelope at about this rate (it is smoothed at 6 Hz: plenty)."""
 MAD_TO_SD = 1.4826
@@ -109,8 +111,34 @@ class ActivationSettings:
         return {"version": DETECTOR_VERSION, **asdict(self)}
 
 
-def unsupported_rate(sensor_kinds: Sequence[str], sample_rate_hz: float) -> str | None:
-    """Why activations cannot be timed on these channels at this rate, or None when they can."""
+def min_raw_rate_hz(anti_aliased: bool) -> float:
+    """The lowest rate raw channels are analysed at: 1000 Hz from the board, whose ADC has no
+    anti-aliasing filter, else the rate whose band 20 Hz-0.9 Nyquist spans two octaves."""
+    if not anti_aliased:
+        return MIN_RAW_RATE_HZ
+    low_hz = FilterSettings(MIN_RAW_RATE_HZ).bandpass_low_hz
+    return 2 * low_hz * 2**MIN_BAND_OCTAVES / 0.9
+
+
+def unsupported_rate(
+    sensor_kinds: Sequence[str], sample_rate_hz: float, *, anti_aliased: bool = False
+) -> str | None:
+    """Why activations cannot be timed on these channels at this rate, or None when they can.
+
+    `anti_aliased`: the recording comes from an amplifier that low-passed it before sampling
+    (an imported file), so a rate below 1000 Hz only narrows the raw band, down to two octaves
+    (about 178 Hz); the board's ADC samples without such a filter, so below 1000 Hz the
+    energy of raw EMG (up to 450 Hz) aliases.
+    """
+    if RAW in sensor_kinds and anti_aliased:
+        lowest = min_raw_rate_hz(True)
+        if sample_rate_hz < lowest:
+            return (
+                f"raw EMG channels sampled at {sample_rate_hz:g} Hz: below {lowest:.0f} Hz the "
+                "band between 20 Hz and 90% of Nyquist spans less than two octaves, too "
+                "little raw EMG to form an envelope"
+            )
+        return None
     if RAW in sensor_kinds and sample_rate_hz < MIN_RAW_RATE_HZ:
         return (
             f"raw EMG channels sampled at {sample_rate_hz:g} Hz: raw EMG needs "

@@ -22,12 +22,13 @@ one within one window, and never makes the output negative.
 
 The rate rule (any rate from a 20 Hz envelope to 4 kHz raw): every corner must sit below
 Nyquist. The raw band-pass is 20-450 Hz, its high edge lowered to 90% of Nyquist when the rate
-is below 1000 Hz (raw channels below `activations.MIN_RAW_RATE_HZ` are refused for analysis:
-their energy reaches 450 Hz and aliases); envelope channels get no band-pass at all. Mains
-notches are placed only on multiples below the band's high edge (raw) or Nyquist (envelope):
-none at 20 Hz, eight at 4 kHz. The default 6 Hz smoothing low-pass is lowered to 40% of the
-rate (80% of Nyquist) for slower envelopes (e.g. 4 Hz at 10 Hz); a cutoff given explicitly
-must be below Nyquist.
+is below 1000 Hz (a board's raw channels below `activations.MIN_RAW_RATE_HZ` are refused for
+analysis: their energy reaches 450 Hz and aliases at its unfiltered ADC; an imported,
+amplifier-filtered recording only needs the band to span two octaves, ~178 Hz); envelope
+channels get no band-pass at all. Mains notches are placed only on multiples below the band's
+high edge (raw) or Nyquist (envelope): none at 20 Hz, eight at 4 kHz. The default 6 Hz
+smoothing low-pass is lowered to 40% of the rate (80% of Nyquist) for slower envelopes
+(e.g. 4 Hz at 10 Hz); a cutoff given explicitly must be below Nyquist.
 """
 
 from __future__ import annotations

@@ -133,9 +133,13 @@ def stored_values(spec: Imported, physical: np.ndarray) -> np.ndarray:
     return np.round(physical / spec.scale).astype(spec.sample_format)
 
 
-def create_imported_session(database: Path, spec: Imported, participant: str = "SUB01") -> int:
-    """Store `spec` as a finished imported session with its stimulus events; return its id."""
-    physical = physical_signal(spec)
+def create_imported_session(
+    database: Path, spec: Imported, participant: str = "SUB01", values: np.ndarray | None = None
+) -> int:
+    """Store `spec` as a finished imported session with its stimulus events; return its id.
+
+    `values` replaces the stored values made from the spec (e.g. a masked array).
+    """
     channels = [
         ChannelSpec(
             i,
@@ -175,7 +179,8 @@ def create_imported_session(database: Path, spec: Imported, participant: str = "
             sample_format=spec.sample_format,
         )
         step = int(spec.rate_hz * 10)
-        values = stored_values(spec, physical)
+        if values is None:
+            values = stored_values(spec, physical_signal(spec))
         for start in range(0, values.shape[0], step):
             store.write_batch(session_id, Batch(chunks=[(start, values[start : start + step])]))
         store.write_batch(session_id, Batch(markers=markers))

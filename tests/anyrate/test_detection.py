@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
 import pytest
 
-from tests.anyrate.conftest import ImportedDb, microexp_json
-from tests.anyrate.sessions import BURST_S
+from tests.anyrate.conftest import ImportedDb, microexp, microexp_json
+from tests.anyrate.sessions import (
+    BURST_S,
+    RAW_2KHZ_UV,
+    create_imported_session,
+    physical_signal,
+    stored_values,
+)
 
 ONSET_TOLERANCE_S = 0.15
 """How far a detected onset may lie from the synthetic burst's (filter smoothing, ramps)."""
@@ -53,3 +63,36 @@ def test_detection_works_in_the_channels_unit_with_no_count_floor(
     assert {a["peak_unit"] for a in activations} == {spec.unit}
     peaks = [a["peak_counts"] for a in activations]
     assert peaks and all(spec.rest_level < peak < 2 * spec.burst_level for peak in peaks)
+
+
+def test_an_amplifier_filtered_raw_recording_at_256_hz_is_analysed(tmp_path: Path) -> None:
+    spec = replace(RAW_2KHZ_UV, name="raw-256", rate_hz=256.0)
+    db = tmp_path / "slow.sqlite"
+    session = create_imported_session(db, spec)
+    result = microexp_json("microexpressions", str(session), "--db", str(db))
+    assert "Butterworth band-pass 20-115.2 Hz" in result["detector"]["filters"][0]
+    onsets = {round(x["onset_s"]) for x in result["expressions"]}
+    assert onsets == {round(onset + 0.5) for onset, _, _ in spec.stimuli}
+
+
+def test_raw_too_slow_for_two_octaves_is_refused_saying_why(tmp_path: Path) -> None:
+    spec = replace(RAW_2KHZ_UV, name="raw-150", rate_hz=150.0)
+    db = tmp_path / "slower.sqlite"
+    session = create_imported_session(db, spec)
+    done = microexp("microexpressions", str(session), "--db", str(db))
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert "150 Hz" in done.stderr and "two octaves" in done.stderr and "envelope" in done.stderr
+
+
+def test_missing_values_of_an_import_leave_the_other_bursts_intact(tmp_path: Path) -> None:
+    spec = RAW_2KHZ_UV
+    values = stored_values(spec, physical_signal(spec))
+    missing = np.zeros(values.shape, dtype=bool)
+    lost = slice(round(8.0 * spec.rate_hz), round(11.0 * spec.rate_hz))
+    missing[lost, 1] = True  # one channel's values unknown for 3 s, between two bursts
+    values[lost, 1] = 2**30  # whatever is stored there must never be read
+    db = tmp_path / "masked.sqlite"
+    session = create_imported_session(db, spec, values=np.ma.MaskedArray(values, mask=missing))
+    result = microexp_json("microexpressions", str(session), "--db", str(db))
+    onsets = sorted(round(x["onset_s"], 1) for x in result["expressions"])
+    assert onsets == [round(onset + 0.5, 1) for onset, _, _ in spec.stimuli]
