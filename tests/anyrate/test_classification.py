@@ -167,3 +167,20 @@ def test_resampled_rows_do_not_depend_on_how_the_stream_is_cut() -> None:
     assert max(np.abs(whole[r] - pieces[r]).max() for r in whole) < 1e-4
     broken = rows([1500, 1500], gap_at=1500)
     assert 1000 not in broken and min(r for r in broken if r > 999) == 1067, "a gap starts a run"
+
+
+def test_expressions_of_a_30_hz_session_are_classified_by_the_model(
+    seed_sessions: tuple[Path, dict[float, int]],
+) -> None:
+    path, ids = seed_sessions
+    result = microexp_json(
+        "microexpressions",
+        str(ids[30.0]),
+        "--db",
+        str(path),
+        "--model",
+        str(resource_dir("models") / MODEL),
+    )
+    assert result["detector"]["classifier"].startswith("cnn-window")
+    assert result["expressions"], "the seed rows hold contractions"
+    assert {x["emotion_source"] for x in result["expressions"]} - {"action_units"}
