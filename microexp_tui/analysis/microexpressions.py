@@ -26,7 +26,7 @@ from microexp_tui.domain.recording import ArtifactRecord
 from microexp_tui.domain.sessions import SessionRecord, mains_hz_of
 from microexp_tui.dsp.activations import envelope_delay_samples, unsupported_rate
 from microexp_tui.dsp.artifacts import ArtifactFlag, StreamingArtifactDetector
-from microexp_tui.dsp.filters import FilterSettings, StreamingFilterBank
+from microexp_tui.dsp.filters import FilterSettings
 from microexp_tui.dsp.units import WorkingUnits
 from microexp_tui.errors import InputError, StoreError
 from microexp_tui.expressions.detector import ExpressionDetector, WindowClassifier
@@ -133,10 +133,7 @@ def detect_in_counts(
     """
     working = working or WorkingUnits.board(len(sensor_kinds))
     settings = FilterSettings(sample_rate_hz=float(sample_rate_hz), mains_hz=mains_hz)
-    unit = "ADC counts" if working.in_counts else "/".join(sorted(set(working.units)))
-    bank = StreamingFilterBank(
-        sensor_kinds, settings, raw_offsets=working.raw_offset.tolist(), unit=unit
-    )
+    bank = working.filter_bank(sensor_kinds, settings)
     flagger = flagger or StreamingArtifactDetector(
         float(sample_rate_hz), len(sensor_kinds), sensor_kinds=sensor_kinds
     )

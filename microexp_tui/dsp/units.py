@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from microexp_tui.domain.channels import ChannelSpec
+from microexp_tui.dsp.filters import FilterSettings, StreamingFilterBank
 
 COUNTS_UNIT = "counts"
 """The working unit of board sessions (`calibration.COUNTS`)."""
@@ -46,6 +47,19 @@ class WorkingUnits:
     def in_counts(self) -> bool:
         """Whether every channel works in ADC counts (a board session)."""
         return all(unit == COUNTS_UNIT for unit in self.units)
+
+    @property
+    def description(self) -> str:
+        """The units as filter descriptions name them ("ADC counts", "uV", "mV/uV")."""
+        return "ADC counts" if self.in_counts else "/".join(sorted(set(self.units)))
+
+    def filter_bank(
+        self, sensor_kinds: Sequence[str], settings: FilterSettings
+    ) -> StreamingFilterBank:
+        """The streaming filter bank for values in these units (raw offsets, named unit)."""
+        return StreamingFilterBank(
+            sensor_kinds, settings, raw_offsets=self.raw_offset.tolist(), unit=self.description
+        )
 
     def convert(self, stored: npt.ArrayLike) -> npt.NDArray[np.float32]:
         """`(samples, channels)` stored values as float32 working values."""

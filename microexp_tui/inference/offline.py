@@ -3,9 +3,9 @@
 `reprocess` and the throughput benchmark feed stored chunks, in sample order, through the
 same causal filter bank and the same `LiveClassifier` a recording uses (an imported session
 in its channels' physical units; a rate that is no whole multiple of the model's is first
-resampled to the model's rate, `resample.py`). Both are exact
-across any chunking, so the windows (and, up to float rounding of batched inference, the
-probabilities) are those a live run of the same model would have produced.
+resampled to the model's rate, `resample.py`). Both are exact across any chunking, so the
+windows (and, up to float rounding of batched inference, the probabilities) are those a live
+run of the same model would have produced.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from microexp_tui.domain.calibration import Calibration
-from microexp_tui.dsp.filters import FilterSettings, StreamingFilterBank
+from microexp_tui.dsp.filters import FilterSettings
 from microexp_tui.dsp.units import WorkingUnits
 from microexp_tui.inference.live import DEFAULT_HOP_MS, LiveClassifier, Prediction
 from microexp_tui.inference.model import EmotionModel
@@ -74,12 +74,8 @@ def classify_recording(
     working = working or WorkingUnits.board(len(sensor_kinds))
     model.check_channels(muscles, sensor_kinds)
     model.check_units(working.units)
-    unit = "ADC counts" if working.in_counts else "/".join(sorted(set(working.units)))
-    bank = StreamingFilterBank(
-        list(sensor_kinds),
-        FilterSettings(sample_rate_hz=sample_rate_hz, mains_hz=mains_hz),
-        raw_offsets=working.raw_offset.tolist(),
-        unit=unit,
+    bank = working.filter_bank(
+        list(sensor_kinds), FilterSettings(sample_rate_hz=sample_rate_hz, mains_hz=mains_hz)
     )
     envelopes = (
         (first, bank.process(working.convert(values)))
