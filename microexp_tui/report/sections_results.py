@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Paragraph, Spacer
 
@@ -223,29 +225,23 @@ def timeline(ctx: Context) -> list[Flowable]:
     groups = range(0, record.channel_count, MAX_LANES_PER_DRAWING)
     for k in range(strips):
         env_min, env_max = _strip_envelope(data.envelope, k, per_strip)
+        whole = StripData(
+            t0_s=k * strip_s,
+            t1_s=(k + 1) * strip_s,
+            classes=classes,
+            probabilities=None if probs is None else probs[k * per_strip : (k + 1) * per_strip],
+            env_min=env_min,
+            env_max=env_max,
+            lane_labels=labels,
+            lane_ranges=ranges,
+            bands=bands,
+            onsets=ticks,
+            markers=markers,
+            gaps=gaps,
+            lane_units=units,
+        )
         for first in groups:
-            lanes = slice(first, first + MAX_LANES_PER_DRAWING)
-            strip = StripData(
-                t0_s=k * strip_s,
-                t1_s=(k + 1) * strip_s,
-                classes=classes,
-                probabilities=None
-                if probs is None or first
-                else probs[k * per_strip : (k + 1) * per_strip],
-                env_min=None if env_min is None else env_min[:, lanes],
-                env_max=None if env_max is None else env_max[:, lanes],
-                lane_labels=labels[lanes],
-                lane_ranges=ranges[lanes],
-                bands=bands,
-                onsets=tuple(
-                    Tick(t.t_s, t.lane - first, t.strong)
-                    for t in ticks
-                    if first <= t.lane < first + MAX_LANES_PER_DRAWING
-                ),
-                markers=markers,
-                gaps=gaps,
-                lane_units=units[lanes],
-            )
+            strip = _lanes_from(whole, first)
             title = para(
                 f"{clock(strip.t0_s)} to {clock(strip.t1_s)}"
                 + (f" (row {k + 1} of {strips})" if strips > 1 else "")
@@ -257,6 +253,26 @@ def timeline(ctx: Context) -> list[Flowable]:
                 out[0] = CondPageBreak(drawing.height + 110)
             out.append(KeepTogether([title, drawing]))
     return out
+
+
+def _lanes_from(strip: StripData, first: int) -> StripData:
+    """The strip's lanes from channel `first` on (at most MAX_LANES_PER_DRAWING of them);
+    probabilities are drawn above the first group only."""
+    lanes = slice(first, first + MAX_LANES_PER_DRAWING)
+    return replace(
+        strip,
+        probabilities=None if first else strip.probabilities,
+        env_min=None if strip.env_min is None else strip.env_min[:, lanes],
+        env_max=None if strip.env_max is None else strip.env_max[:, lanes],
+        lane_labels=strip.lane_labels[lanes],
+        lane_ranges=strip.lane_ranges[lanes],
+        lane_units=strip.lane_units[lanes],
+        onsets=tuple(
+            replace(tick, lane=tick.lane - first)
+            for tick in strip.onsets
+            if first <= tick.lane < first + MAX_LANES_PER_DRAWING
+        ),
+    )
 
 
 def _lane_group(first: int, channels: int) -> str:
