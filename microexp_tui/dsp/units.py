@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from microexp_tui.domain.channels import ChannelSpec
+from microexp_tui.domain.channels import MV_PER_UNIT, ChannelSpec
 from microexp_tui.dsp.filters import FilterSettings, StreamingFilterBank
 
 COUNTS_UNIT = "counts"
@@ -25,8 +25,10 @@ COUNTS_MIN_ON = 40.0
 """Board sessions: the smallest on-threshold rise of the activation rule, in ADC counts."""
 BOARD_RAW_OFFSET_COUNTS = 512.0
 """Board sessions: the raw sensor's resting output (Vref/2 of the 10-bit ADC)."""
-FLOAT_RESOLUTION = 1e-6
-"""Smallest on-threshold rise, in the channel's unit, of a float-stored channel (no ADC step)."""
+FLOAT_FLOOR_MV = 1e-6
+"""Smallest on-threshold rise of a float-stored voltage channel (no ADC step): 1 nV, far below
+any EMG noise, so the channel's own noise decides. A float-stored channel in another unit (a
+feature) has no scale to judge by: its floor is the smallest positive float32."""
 
 
 @dataclass(frozen=True)
@@ -81,15 +83,19 @@ class WorkingUnits:
 
     @classmethod
     def physical(cls, channels: Sequence[ChannelSpec], sample_format: str) -> WorkingUnits:
-        """Channels in their physical units; the floor is one stored step (integer formats)."""
+        """Channels in their physical units; the floor is one stored step (integer formats),
+        else 1 nV (voltages) or the smallest positive float32 (other units)."""
         scale = np.array([spec.scale for spec in channels], dtype=np.float64)
-        step = np.abs(scale) if sample_format != "float32" else np.full(len(scale), 0.0)
+        floors = [
+            abs(spec.scale) if sample_format != "float32" else _float_floor(spec.unit)
+            for spec in channels
+        ]
         return cls(
             tuple(spec.unit for spec in channels),
             scale,
             np.array([spec.offset for spec in channels], dtype=np.float64),
             np.array([_range_midpoint(spec) for spec in channels], dtype=np.float64),
-            np.maximum(step, FLOAT_RESOLUTION),
+            np.maximum(np.array(floors, dtype=np.float64), float(np.finfo(np.float32).tiny)),
         )
 
     @classmethod
@@ -100,6 +106,13 @@ class WorkingUnits:
         if source == "board":
             return cls.board(len(channels))
         return cls.physical(channels, sample_format)
+
+
+def _float_floor(unit: str) -> float:
+    """The on-threshold floor of a float-stored channel in `unit` (see FLOAT_FLOOR_MV)."""
+    if unit in MV_PER_UNIT:
+        return FLOAT_FLOOR_MV / MV_PER_UNIT[unit]
+    return float(np.finfo(np.float32).tiny)
 
 
 def _range_midpoint(spec: ChannelSpec) -> float:

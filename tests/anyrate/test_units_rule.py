@@ -121,3 +121,13 @@ def test_raw_channels_below_1000_hz_are_refused_with_the_reason() -> None:
     assert (
         unsupported_rate(["envelope"], 20.0) is None and unsupported_rate(["raw"], 2000.0) is None
     )
+
+
+def test_a_float_channels_floor_is_a_nanovolt_or_the_smallest_float() -> None:
+    channels = [
+        ChannelSpec(i, f"C{i}", None, "raw", unit=unit, scale=1.0)
+        for i, unit in enumerate(("V", "mV", "uV", "au"))
+    ]
+    floors = WorkingUnits.physical(channels, "float32").min_on
+    np.testing.assert_allclose(floors[:3], [1e-9, 1e-6, 1e-3])
+    assert 0 < floors[3] < 1e-30
