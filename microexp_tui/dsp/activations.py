@@ -16,9 +16,10 @@ The rule, per channel:
    delay at the start only).
 2. Hysteresis: on = baseline + max(on_sd_factor x spread, on_span_fraction x (MVC - rest)
    when calibrated, the channel's floor); the floor is `min_on_counts` on a board and one
-   step of the channel's resolution on an import, whose thresholds are then set by its own
-   noise and calibration alone (`dsp.units`); off = baseline + off_fraction x (on - baseline). An
-   activation is a maximal run of samples at or above `off` that reaches `on` somewhere.
+   step of the channel's resolution on an import (1 nV for float voltages), whose thresholds
+   are then set by its own noise and calibration alone (`dsp.units`);
+   off = baseline + off_fraction x (on - baseline). An activation is a maximal run of
+   samples at or above `off` that reaches `on` somewhere.
 3. Timing: the run's level is the median of its samples above half its peak (robust to the
    fluctuation of a sustained contraction); onset and offset are the first and last samples
    at or above half that level (the half-amplitude convention of the simulator and of most
