@@ -1,10 +1,13 @@
 """Offline micro-expression analysis of a stored session, with the live detector.
 
-The stored counts are re-filtered with the recording's filter chain (same mains frequency
+The stored values are re-filtered with the recording's filter chain (same mains frequency
 when the session's settings recorded one), artifact-flagged, and passed in large pieces
 through the same `ExpressionDetector` a live recording uses, with the session's montage
 (action units per channel) and calibration (rest and maximal contraction per channel, when
-the session has one). The result replaces the session's previous offline set.
+the session has one). A board session is analysed in its ADC counts with the artifact flags
+it recorded; an imported one in each channel's physical unit at its own rate, flagged here
+from each channel's input range (`dsp.units`, `StreamingArtifactDetector.for_imported`).
+The result replaces the session's previous offline set.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from microexp_tui.domain.recording import ArtifactRecord
 from microexp_tui.domain.sessions import SessionRecord, mains_hz_of
 from microexp_tui.dsp.activations import envelope_delay_samples, unsupported_rate
 from microexp_tui.dsp.artifacts import ArtifactFlag, StreamingArtifactDetector
-from microexp_tui.dsp.filters import FilterSettings, StreamingFilterBank
+from microexp_tui.dsp.filters import FilterSettings
+from microexp_tui.dsp.units import WorkingUnits
 from microexp_tui.errors import InputError, StoreError
 from microexp_tui.expressions.detector import ExpressionDetector, WindowClassifier
 from microexp_tui.inference.offline import join_contiguous
@@ -62,7 +66,15 @@ def check_analysable(record: SessionRecord) -> None:
             f"Session {record.id} has no samples (it stopped before the board sent data), so "
             "there is nothing to analyse. Record a new session."
         )
-    problem = unsupported_rate([s.sensor_kind for s in record.channels], record.sample_rate_hz)
+    kinds = [s.sensor_kind for s in record.channels]
+    imported = record.source == "import"
+    problem = unsupported_rate(kinds, record.sample_rate_hz, anti_aliased=imported)
+    if problem and imported:
+        raise InputError(
+            f"Session {record.id} has {problem}. Its raw channels cannot be analysed; import "
+            "the recording's envelope instead (mark the channels as envelope), or a "
+            "recording sampled faster."
+        )
     if problem:
         raise InputError(
             f"Session {record.id} has {problem}. Record raw sensors at 1000 Hz or more "
@@ -109,15 +121,20 @@ def detect_in_counts(
     levels: Sequence[DetectionLevels | None] | None = None,
     classifier: WindowClassifier | None = None,
     stored_flags: StoredFlags | None = None,
+    working: WorkingUnits | None = None,
+    flagger: StreamingArtifactDetector | None = None,
 ) -> tuple[list[Expression], dict[str, Any]]:
-    """Expressions in `(first_index, (samples, channels) counts)` pieces given in sample order.
+    """Expressions in `(first_index, (samples, channels) stored values)` pieces in sample order.
 
-    Filters and flags the counts as a recording does (or takes the flags it recorded), then
+    Filters and flags the values as a recording does (or takes the flags it recorded), then
     runs the live detector; returns the expressions and the detector's parameters (JSON).
+    `working` converts stored values into the filters' units (default: a board's counts);
+    `flagger` flags the stored values (default: the board's artifact thresholds).
     """
+    working = working or WorkingUnits.board(len(sensor_kinds))
     settings = FilterSettings(sample_rate_hz=float(sample_rate_hz), mains_hz=mains_hz)
-    bank = StreamingFilterBank(sensor_kinds, settings)
-    flagger = StreamingArtifactDetector(
+    bank = working.filter_bank(sensor_kinds, settings)
+    flagger = flagger or StreamingArtifactDetector(
         float(sample_rate_hz), len(sensor_kinds), sensor_kinds=sensor_kinds
     )
     detector = ExpressionDetector(
@@ -126,6 +143,7 @@ def detect_in_counts(
         levels=levels,
         delay_samples=[envelope_delay_samples(settings, kind) for kind in sensor_kinds],
         classifier=classifier,
+        min_on=working.min_on.tolist(),
     )
     found: list[Expression] = []
     for first, counts in chunks:
@@ -134,9 +152,10 @@ def detect_in_counts(
             if stored_flags is None
             else stored_flags.flags(first, counts.shape[0])
         )
-        found += detector.push(first, bank.process(counts), flags)
+        found += detector.push(first, bank.process(working.convert(counts)), flags)
     found += detector.flush()
-    return found, {**detector.parameters(), "mains_hz": mains_hz, "filters": bank.description}
+    parameters = {**detector.parameters(), "mains_hz": mains_hz, "filters": bank.description}
+    return found, {**parameters, "units": list(working.units)}
 
 
 def analyse_session(
@@ -154,6 +173,8 @@ def analyse_session(
     kinds = [spec.sensor_kind for spec in record.channels]
     piece = int(PIECE_S * record.sample_rate_hz)
     calibration = session_calibration(store, session_id)
+    working = WorkingUnits.of_session(record.channels, record.source, record.sample_format)
+    imported = record.source != "board"
     found, parameters = detect_in_counts(
         join_contiguous(store.sample_chunks(session_id), piece),
         sample_rate_hz=float(record.sample_rate_hz),
@@ -162,7 +183,15 @@ def analyse_session(
         mains_hz=mains,
         levels=calibration.detection_levels() if calibration else None,
         classifier=classifier,
-        stored_flags=StoredFlags(store.artifacts(session_id), record.channel_count),
+        stored_flags=None
+        if imported
+        else StoredFlags(store.artifacts(session_id), record.channel_count),
+        working=working,
+        flagger=StreamingArtifactDetector.for_imported(
+            float(record.sample_rate_hz), record.channels, record.sample_format
+        )
+        if imported
+        else None,
     )
     if save:
         store.save_expressions(session_id, found, "offline", parameters)
@@ -176,12 +205,14 @@ def load_classifier(
     from microexp_tui.inference.expression_window import ModelWindowClassifier
     from microexp_tui.inference.model import EmotionModel
 
+    working = WorkingUnits.of_session(record.channels, record.source, record.sample_format)
     return ModelWindowClassifier(
         EmotionModel.load(model_path),
         float(record.sample_rate_hz),
         [spec.muscle for spec in record.channels],
         [spec.sensor_kind for spec in record.channels],
         session_calibration(store, record.id),
+        units=working.units,
     )
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from microexp_tui.domain.recording import PredictionRecord
+from microexp_tui.dsp.units import WorkingUnits
 from microexp_tui.errors import StoreError
 from microexp_tui.inference.model import EmotionModel
 from microexp_tui.inference.offline import classify_recording
@@ -56,6 +57,7 @@ def reprocess_session(
             sensor_kinds=[spec.sensor_kind for spec in record.channels],
             mains_hz=mains_hz,
             hop_ms=hop_ms,
+            working=WorkingUnits.of_session(record.channels, record.source, record.sample_format),
         )
         records = [
             PredictionRecord(model.model_id, p.sample_index, p.label, p.activation, p.probabilities)

@@ -22,6 +22,7 @@ from microexp_tui.analysis.microexpressions import (
 )
 from microexp_tui.domain.expressions import Expression, ValidationReport
 from microexp_tui.domain.sessions import SessionRecord
+from microexp_tui.dsp.units import WorkingUnits
 from microexp_tui.expressions.au_import import AuReadOptions, AuTable, read_au_csv
 from microexp_tui.expressions.guided import guided_expressions
 from microexp_tui.expressions.validation import DEFAULT_TOLERANCE_MS, report_as_dict
@@ -64,6 +65,9 @@ class SessionExpressions:
     def as_json(self) -> dict[str, Any]:
         """The whole result as one JSON-ready object."""
         names = channel_names(self.record.channels)
+        units = WorkingUnits.of_session(
+            self.record.channels, self.record.source, self.record.sample_format
+        ).units
         out: dict[str, Any] = {
             "session_id": self.record.id,
             "simulated": self.record.simulated,
@@ -71,7 +75,7 @@ class SessionExpressions:
             "counts": self.counts(),
             "detector": self.parameters,
             "expressions": [
-                expression_json(x, names, position in self.guided)
+                expression_json(x, names, position in self.guided, units)
                 for position, x in enumerate(self.expressions)
             ],
         }
@@ -105,9 +109,16 @@ def channel_name(names: Sequence[str], index: int) -> str:
 
 
 def expression_json(
-    expression: Expression, names: Sequence[str], guided: bool = False
+    expression: Expression,
+    names: Sequence[str],
+    guided: bool = False,
+    units: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """One expression as plain JSON (times in seconds and ms, channels by muscle)."""
+    """One expression as plain JSON (times in seconds and ms, channels by muscle).
+
+    `peak_counts` is in the channel's working unit, named by `peak_unit` (ADC counts on a
+    board, the file's unit for an import; `units` per channel, empty: counts).
+    """
     return {
         "guided": guided,
         "onset_s": round(expression.onset_s, 4),
@@ -126,7 +137,10 @@ def expression_json(
                 "channel": a.channel_index + 1,
                 "onset_s": round(a.onset_index / expression.rate_hz, 4),
                 "duration_ms": round(a.duration_ms(expression.rate_hz), 1),
-                "peak_counts": round(a.peak_counts, 1),
+                "peak_counts": round(a.peak_counts, 1)
+                if not units or units[a.channel_index] == "counts"
+                else float(f"{a.peak_counts:.4g}"),
+                "peak_unit": units[a.channel_index] if units else "counts",
                 "peak_pct_mvc": None if a.peak_pct_mvc is None else round(a.peak_pct_mvc, 1),
             }
             for a in expression.activations

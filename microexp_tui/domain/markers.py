@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from microexp_tui.domain.emotions import EMOTIONS
+
+if TYPE_CHECKING:
+    from microexp_tui.domain.recording import MarkerRecord
 
 EVENT_KINDS: tuple[str, ...] = ("stimulus", "marker", "trigger", "external")
 """What produced an event: a presented stimulus (or block), a marker (operator, protocol
@@ -126,6 +130,39 @@ def code_meaning(code: int) -> tuple[str, str | None]:
     if code == MARKER_TRIGGER_INPUT:
         return "trigger", None
     return "marker", None
+
+
+def event_meaning(marker: MarkerRecord) -> tuple[str | None, str | None]:
+    """(kind, condition) of a stored event: its own, else what its product code means."""
+    if marker.kind is None and marker.code is not None:
+        return code_meaning(marker.code)
+    return marker.kind, marker.condition
+
+
+def block_condition(marker: MarkerRecord) -> str | None:
+    """The condition a stimulus or rest block opened by this event is in, else None.
+
+    A board's stimulus onset opens its target emotion and its rest onset `rest`; an imported
+    stimulus event opens its own condition (an emotion, `neutral`, another lab's trial_type).
+    Stimulus events without a condition (offsets) and other kinds open nothing.
+    """
+    kind, condition = event_meaning(marker)
+    return condition if kind == "stimulus" else None
+
+
+def stimulus_condition(marker: MarkerRecord) -> str | None:
+    """The condition a stimulus onset presents; None for offsets, rest and other events."""
+    condition = block_condition(marker)
+    return None if condition == REST_CONDITION else condition
+
+
+def is_stimulus_offset(marker: MarkerRecord) -> bool:
+    """Whether an event ends the stimulus before it: the board's offset code, or an imported
+    stimulus event without a condition."""
+    if marker.code is not None:
+        return marker.code == MARKER_STIMULUS_OFFSET
+    kind, condition = event_meaning(marker)
+    return kind == "stimulus" and condition is None
 
 
 _TERMINAL_ESCAPE = re.compile(

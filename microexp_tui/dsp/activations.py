@@ -1,9 +1,10 @@
 """Muscle activations on a filtered envelope: hysteresis detection, half-amplitude timing, % MVC.
 
-Arrays are `(samples, channels)` filtered envelopes in ADC-count units (the output of
-`StreamingFilterBank`). One `ActivationDetector` serves live recording (small blocks) and
-offline analysis (the whole session in large blocks); its results do not depend on how the
-stream is cut, because every decision is a function of sample indices only.
+Arrays are `(samples, channels)` filtered envelopes in the working unit of each channel (the
+output of `StreamingFilterBank`: ADC counts on the board, the physical unit of an import).
+One `ActivationDetector` serves live recording (small blocks) and offline analysis (the whole
+session in large blocks); its results do not depend on how the stream is cut, because every
+decision is a function of sample indices only.
 
 The rule, per channel:
 
@@ -14,8 +15,11 @@ The rule, per channel:
    from all their samples, so nothing is reported before they have been received (a 3 s
    delay at the start only).
 2. Hysteresis: on = baseline + max(on_sd_factor x spread, on_span_fraction x (MVC - rest)
-   when calibrated, min_on_counts); off = baseline + off_fraction x (on - baseline). An
-   activation is a maximal run of samples at or above `off` that reaches `on` somewhere.
+   when calibrated, the channel's floor); the floor is `min_on_counts` on a board and one
+   step of the channel's resolution on an import (1 nV for float voltages), whose thresholds
+   are then set by its own noise and calibration alone (`dsp.units`);
+   off = baseline + off_fraction x (on - baseline). An activation is a maximal run of
+   samples at or above `off` that reaches `on` somewhere.
 3. Timing: the run's level is the median of its samples above half its peak (robust to the
    fluctuation of a sustained contraction); onset and offset are the first and last samples
    at or above half that level (the half-amplitude convention of the simulator and of most
@@ -57,6 +61,8 @@ from microexp_tui.errors import InputError
 DETECTOR_VERSION = "activations-1"
 MIN_RAW_RATE_HZ = 1000.0
 """Raw EMG needs at least this rate for an envelope fit to time activations (domain notes)."""
+MIN_BAND_OCTAVES = 2.0
+"""An anti-aliased recording's raw band (20 Hz to 90% of Nyquist) must span this many octaves."""
 LEVEL_RATE_HZ = 250.0
 """Level statistics use the envelope at about this rate (it is smoothed at 6 Hz: plenty)."""
 MAD_TO_SD = 1.4826
@@ -106,8 +112,34 @@ class ActivationSettings:
         return {"version": DETECTOR_VERSION, **asdict(self)}
 
 
-def unsupported_rate(sensor_kinds: Sequence[str], sample_rate_hz: float) -> str | None:
-    """Why activations cannot be timed on these channels at this rate, or None when they can."""
+def min_raw_rate_hz(anti_aliased: bool) -> float:
+    """The lowest rate raw channels are analysed at: 1000 Hz from the board, whose ADC has no
+    anti-aliasing filter, else the rate whose band 20 Hz-0.9 Nyquist spans two octaves."""
+    if not anti_aliased:
+        return MIN_RAW_RATE_HZ
+    low_hz = FilterSettings(MIN_RAW_RATE_HZ).bandpass_low_hz
+    return 2 * low_hz * 2**MIN_BAND_OCTAVES / 0.9
+
+
+def unsupported_rate(
+    sensor_kinds: Sequence[str], sample_rate_hz: float, *, anti_aliased: bool = False
+) -> str | None:
+    """Why activations cannot be timed on these channels at this rate, or None when they can.
+
+    `anti_aliased`: the recording comes from an amplifier that low-passed it before sampling
+    (an imported file), so a rate below 1000 Hz only narrows the raw band, down to two octaves
+    (about 178 Hz); the board's ADC samples without such a filter, so below 1000 Hz the
+    energy of raw EMG (up to 450 Hz) aliases.
+    """
+    if RAW in sensor_kinds and anti_aliased:
+        lowest = min_raw_rate_hz(True)
+        if sample_rate_hz < lowest:
+            return (
+                f"raw EMG channels sampled at {sample_rate_hz:g} Hz: below {lowest:.0f} Hz the "
+                "band between 20 Hz and 90% of Nyquist spans less than two octaves, too "
+                "little raw EMG to form an envelope"
+            )
+        return None
     if RAW in sensor_kinds and sample_rate_hz < MIN_RAW_RATE_HZ:
         return (
             f"raw EMG channels sampled at {sample_rate_hz:g} Hz: raw EMG needs "
@@ -202,8 +234,13 @@ class ActivationDetector:
         settings: ActivationSettings | None = None,
         levels: Sequence[DetectionLevels | None] | None = None,
         delay_samples: int | Sequence[int] = 0,
+        min_on: Sequence[float] | None = None,
     ) -> None:
-        """Size the rule for the rate; `levels` is the calibration (None per channel: adaptive)."""
+        """Size the rule for the rate; `levels` is the calibration (None per channel: adaptive).
+
+        `min_on` is each channel's smallest on-threshold rise in its working unit (default:
+        `settings.min_on_counts` on every channel, the board's ADC counts).
+        """
         if not (math.isfinite(sample_rate_hz) and sample_rate_hz > 0) or channels < 1:
             raise InputError(
                 f"An activation detector needs a positive rate and >= 1 channel, got "
@@ -216,6 +253,10 @@ class ActivationDetector:
         if len(delays) != channels or min(delays) < 0:
             raise InputError(f"delay_samples needs one value >= 0 per channel, got {delays}.")
         self.delays = np.asarray(delays, dtype=np.int64)
+        floors = [self.settings.min_on_counts] * channels if min_on is None else list(min_on)
+        if len(floors) != channels or not all(math.isfinite(f) and f > 0 for f in floors):
+            raise InputError(f"min_on needs one positive value per channel, got {floors}.")
+        self.min_on = np.asarray(floors, dtype=np.float64)
         block = max(1, round(self.settings.level_block_s * self.rate_hz))
         stride = max(1, round(self.rate_hz / LEVEL_RATE_HZ))
         self._tracker = _LevelTracker(block, self.settings.level_history_blocks, stride)
@@ -368,7 +409,7 @@ class ActivationDetector:
             if level is not None:
                 baseline[channel], spread[channel] = level.baseline, level.rest_sd
                 span_term[channel] = s.on_span_fraction * (level.span or 0.0)
-        delta = np.maximum(np.maximum(s.on_sd_factor * spread, span_term), s.min_on_counts)
+        delta = np.maximum(np.maximum(s.on_sd_factor * spread, span_term), self.min_on)
         return baseline, baseline + delta, baseline + s.off_fraction * delta
 
     def _piece(

@@ -1,4 +1,10 @@
-"""Streaming artifact flags on ADC counts: clipping, flat line (electrode off) and motion.
+"""Streaming artifact flags on stored values: clipping, flat line (electrode off) and motion.
+
+A board's thresholds are in ADC counts; an imported session's (`for_imported`) come from each
+channel's input range and resolution, in its stored units: clipping near the ends of the
+range, a flat line at most one stored step peak to peak, motion a deflection of a fifth of
+the range (the board's 200 of 1023 counts). A range the file did not give disables clipping
+and motion on that channel; motion needs min(3, channels) channels at once.
 
 Arrays are `(samples, channels)`; `process` returns a uint8 bitmask of `ArtifactFlag` per sample
 and channel, identical however the stream is chunked (state is kept across calls). All flags are
@@ -15,7 +21,14 @@ from enum import IntFlag
 import numpy as np
 from scipy.ndimage import maximum_filter1d, minimum_filter1d
 
+from microexp_tui.domain.channels import ChannelSpec
 from microexp_tui.errors import InputError
+
+MOTION_RANGE_FRACTION = 200 / 1023
+"""Imported channels: a motion deflection spans this fraction of the input range (the board's
+200 counts of its 10-bit ADC)."""
+CLIP_RANGE_FRACTION = 2 / 1023
+"""Imported channels: within this fraction of the range of an end counts as at the rail."""
 
 
 class ArtifactFlag(IntFlag):
@@ -120,14 +133,14 @@ class StreamingArtifactDetector:
         )
         self.sample_rate_hz = float(sample_rate_hz)
         self.channels = channels
-        self.high_rail_counts = adc_max - clip_margin_counts
-        self.low_rail_counts = clip_margin_counts
+        self.high_rail_counts: float | np.ndarray = adc_max - clip_margin_counts
+        self.low_rail_counts: float | np.ndarray = clip_margin_counts
         self.low_rail_checked = self._low_rail_mask(sensor_kinds, channels)
         self.clip_min_samples = _samples(clip_min_duration_ms, sample_rate_hz, 1)
         self.flat_window_samples = _samples(flat_window_ms, sample_rate_hz, 2)
-        self.flat_max_peak_to_peak_counts = flat_max_peak_to_peak_counts
+        self.flat_max_peak_to_peak_counts: float = flat_max_peak_to_peak_counts
         self.motion_window_samples = _samples(motion_window_ms, sample_rate_hz, 2)
-        self.motion_min_deflection_counts = motion_min_deflection_counts
+        self.motion_min_deflection_counts: float | np.ndarray = motion_min_deflection_counts
         self.motion_min_channels = motion_min_channels
         self._history_samples = max(self.flat_window_samples, self.motion_window_samples) - 1
         self.reset()
@@ -144,6 +157,29 @@ class StreamingArtifactDetector:
         )
         return np.array([kind != "envelope" for kind in kinds])
 
+    @classmethod
+    def for_imported(
+        cls, sample_rate_hz: float, channels: Sequence[ChannelSpec], sample_format: str
+    ) -> StreamingArtifactDetector:
+        """Flags on an imported session's stored values, thresholds from each channel's range."""
+        kinds = [spec.sensor_kind for spec in channels]
+        detector = cls(
+            sample_rate_hz,
+            len(channels),
+            motion_min_channels=min(3, len(channels)),
+            sensor_kinds=kinds,
+        )
+        low, high, motion = zip(*(_stored_range(spec) for spec in channels), strict=True)
+        step = 0.0 if sample_format == "float32" else 1.0
+        low_rail, high_rail = np.array(low), np.array(high)
+        known = np.isfinite(low_rail) & np.isfinite(high_rail)
+        margin = CLIP_RANGE_FRACTION * np.where(known, high_rail - low_rail, 0.0)
+        detector.low_rail_counts = low_rail + margin
+        detector.high_rail_counts = high_rail - margin
+        detector.flat_max_peak_to_peak_counts = step
+        detector.motion_min_deflection_counts = np.array(motion)
+        return detector
+
     def reset(self) -> None:
         """Forget the stream: the next call starts as if it were the first."""
         self._history: np.ndarray | None = None
@@ -157,7 +193,7 @@ class StreamingArtifactDetector:
             values.ndim == 2 and values.shape[1] == self.channels,
             f"expected counts shaped (samples, {self.channels} channels), got {values.shape}",
         )
-        values = values.astype(np.int32)
+        values = values.astype(np.int32 if values.dtype.kind in "iub" else np.float64)
         if values.shape[0] == 0:
             return np.zeros(values.shape, dtype=np.uint8)
         if self._history is None:
@@ -193,6 +229,17 @@ class StreamingArtifactDetector:
         deflecting = spread >= self.motion_min_deflection_counts
         together = deflecting.sum(axis=1, keepdims=True) >= self.motion_min_channels
         return np.where(deflecting & together, np.uint8(ArtifactFlag.MOTION), np.uint8(0))
+
+
+def _stored_range(spec: ChannelSpec) -> tuple[float, float, float]:
+    """A channel's input range in stored units (low, high) and its motion deflection (inf, inf,
+    inf when the range is unknown)."""
+    if spec.physical_min is None or spec.physical_max is None or spec.scale == 0:
+        return -np.inf, np.inf, np.inf
+    ends = sorted((spec.to_stored(spec.physical_min), spec.to_stored(spec.physical_max)))
+    if not ends[1] > ends[0]:
+        return -np.inf, np.inf, np.inf
+    return ends[0], ends[1], MOTION_RANGE_FRACTION * (ends[1] - ends[0])
 
 
 def flag_intervals(flags: np.ndarray, first_index: int) -> list[ArtifactInterval]:

@@ -1,10 +1,12 @@
 """Causal streaming EMG filters that keep their state across chunks, for live display and storage.
 
-Arrays are `(samples, channels)`; inputs are ADC counts (0..1023), outputs float32 envelopes in
-ADC-count units. Channels of the same sensor kind are filtered together, one
-`scipy.signal.sosfilt` call per stage and kind, with one second-order-section cascade per stage.
+Arrays are `(samples, channels)`; inputs are a board's ADC counts (0..1023) or an imported
+session's physical values (`dsp.units.WorkingUnits`), outputs float32 envelopes in the same
+unit. Channels of the same sensor kind are filtered together, one `scipy.signal.sosfilt` call
+per stage and kind, with one second-order-section cascade per stage.
 
-`raw` chain: subtract the Vref/2 offset (512 counts) -> Butterworth band-pass (default 20-450 Hz)
+`raw` chain: subtract the sensor's resting offset (512 counts on the board; the middle of an
+imported channel's input range) -> Butterworth band-pass (default 20-450 Hz)
 and mains notches (fundamental and harmonics inside the band) as ONE cascade -> full-wave
 rectification -> critically damped 2nd-order low-pass (default 6 Hz, no overshoot): the linear
 envelope (average rectified value; a sine of amplitude A gives 2A/pi).
@@ -17,6 +19,16 @@ baseline_cutoff_hz. A high-pass at any corner low enough to keep a 3 s contracti
 would barely track drift and would undershoot after every burst; the floor tracker ignores
 contractions shorter than its window entirely, follows a falling baseline at once and a rising
 one within one window, and never makes the output negative.
+
+The rate rule (any rate from a 20 Hz envelope to 4 kHz raw): every corner must sit below
+Nyquist. The raw band-pass is 20-450 Hz, its high edge lowered to 90% of Nyquist when the rate
+is below 1000 Hz (a board's raw channels below `activations.MIN_RAW_RATE_HZ` are refused for
+analysis: their energy reaches 450 Hz and aliases at its unfiltered ADC; an imported,
+amplifier-filtered recording only needs the band to span two octaves, ~178 Hz); envelope
+channels get no band-pass at all. Mains notches are placed only on multiples below the band's
+high edge (raw) or Nyquist (envelope): none at 20 Hz, eight at 4 kHz. The default 6 Hz
+smoothing low-pass is lowered to 40% of the rate (80% of Nyquist) for slower envelopes
+(e.g. 4 Hz at 10 Hz); a cutoff given explicitly must be below Nyquist.
 """
 
 from __future__ import annotations
@@ -35,6 +47,8 @@ ENVELOPE = "envelope"
 ADC_MIDPOINT_COUNTS = 512.0
 """Vref/2 of a 10-bit ADC: the resting level of a raw (bipolar) sensor output."""
 DEFAULT_BANDPASS_HIGH_HZ = 450.0
+DEFAULT_ENVELOPE_CUTOFF_HZ = 6.0
+"""Default smoothing low-pass; lowered to 80% of Nyquist when the rate is too low for it."""
 """Default raw band-pass high edge; lowered to 90% of Nyquist when the rate is too low for it."""
 BANDPASS_ORDER = 4
 """Butterworth prototype order of the raw band-pass (8 poles: 4 per edge, 24 dB/octave)."""
@@ -65,8 +79,9 @@ class FilterSettings:
     bandpass_high_hz: float = DEFAULT_BANDPASS_HIGH_HZ
     """Raw channels: high edge; must be below Nyquist, except that the default 450 Hz is
     clamped to 90% of Nyquist so envelope-only boards at low rates need no extra setting."""
-    envelope_cutoff_hz: float = 6.0
-    """Low-pass after rectification (raw) and smoothing (envelope), -3 dB point."""
+    envelope_cutoff_hz: float = DEFAULT_ENVELOPE_CUTOFF_HZ
+    """Low-pass after rectification (raw) and smoothing (envelope), -3 dB point; the default
+    6 Hz is lowered to 80% of Nyquist at rates below 15 Hz."""
     baseline_cutoff_hz: float = 0.1
     """Envelope channels: the resting floor is the minimum over the last 1/this seconds."""
 
@@ -86,6 +101,13 @@ class FilterSettings:
     def bandpass_edges_hz(self) -> tuple[float, float]:
         """Band-pass edges actually used (the default high edge is clamped to 90% of Nyquist)."""
         return self.bandpass_low_hz, min(self.bandpass_high_hz, 0.9 * self.nyquist_hz)
+
+    @property
+    def envelope_cutoff_used_hz(self) -> float:
+        """Smoothing low-pass actually used (the default is clamped to 80% of Nyquist)."""
+        if self.envelope_cutoff_hz == DEFAULT_ENVELOPE_CUTOFF_HZ:
+            return min(self.envelope_cutoff_hz, 0.8 * self.nyquist_hz)
+        return self.envelope_cutoff_hz
 
     @property
     def baseline_window_s(self) -> float:
@@ -128,7 +150,7 @@ class FilterSettings:
 
     def _check_envelope(self) -> None:
         """The envelope cutoff must be below Nyquist and the baseline corner below it."""
-        cutoff, baseline = self.envelope_cutoff_hz, self.baseline_cutoff_hz
+        cutoff, baseline = self.envelope_cutoff_used_hz, self.baseline_cutoff_hz
         if not (math.isfinite(cutoff) and 0 < cutoff < self.nyquist_hz):
             _fail(
                 f"envelope cutoff {cutoff:g} Hz must be between 0 and Nyquist "
@@ -195,7 +217,7 @@ def envelope_lowpass_sos(settings: FilterSettings) -> np.ndarray:
     fools the resting-floor minimum. One section: the same cost as a 2nd-order Butterworth.
     """
     rate_hz = settings.sample_rate_hz
-    warped = math.tan(math.pi * settings.envelope_cutoff_hz / rate_hz) / math.sqrt(
+    warped = math.tan(math.pi * settings.envelope_cutoff_used_hz / rate_hz) / math.sqrt(
         math.sqrt(2.0) - 1.0
     )
     pole_hz = rate_hz / math.pi * math.atan(warped)
@@ -323,10 +345,21 @@ class _Group:
 
 
 class StreamingFilterBank:
-    """Causal per-kind filter chains over `(samples, channels)` counts, state kept across calls."""
+    """Causal per-kind filter chains over `(samples, channels)` values, state kept across calls."""
 
-    def __init__(self, sensor_kinds: Sequence[str], settings: FilterSettings) -> None:
-        """Group channels by kind and design each kind's cascades once."""
+    def __init__(
+        self,
+        sensor_kinds: Sequence[str],
+        settings: FilterSettings,
+        *,
+        raw_offsets: Sequence[float] | None = None,
+        unit: str = "ADC counts",
+    ) -> None:
+        """Group channels by kind and design each kind's cascades once.
+
+        `raw_offsets` is each channel's resting level, subtracted from raw channels (default:
+        the board's 512 counts); `unit` names the values' unit in the description.
+        """
         kinds = [str(kind) for kind in sensor_kinds]
         unknown = sorted({kind for kind in kinds if kind not in (RAW, ENVELOPE)})
         if not kinds or unknown:
@@ -336,6 +369,11 @@ class StreamingFilterBank:
             )
         self._kinds = kinds
         self._settings = settings
+        self._unit = unit
+        offsets = [ADC_MIDPOINT_COUNTS] * len(kinds) if raw_offsets is None else raw_offsets
+        if len(offsets) != len(kinds):
+            _fail(f"raw_offsets needs one value per channel ({len(kinds)}), got {len(offsets)}")
+        self._raw_offsets = np.asarray(offsets, dtype=np.float32)
         self._designs: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         if RAW in kinds:
             self._designs[RAW] = (raw_prefilter_sos(settings), envelope_lowpass_sos(settings))
@@ -390,8 +428,11 @@ class StreamingFilterBank:
         for group in self._groups:
             source = counts if whole else counts[:, group.indices]
             rows = np.empty((source.shape[1], source.shape[0]), dtype=np.float32)
-            offset = ADC_MIDPOINT_COUNTS if group.kind == RAW else 0.0
-            np.subtract(source.T, np.float32(offset), out=rows, casting="unsafe")
+            if group.kind == RAW:
+                offsets = self._raw_offsets[group.indices][:, None]
+                np.subtract(source.T, offsets, out=rows, casting="unsafe")
+            else:
+                rows[...] = source.T
             result = group.chain(rows)
             if whole:
                 out[...] = result.T
@@ -418,19 +459,30 @@ class StreamingFilterBank:
         s = self._settings
         low_hz, high_hz = s.bandpass_edges_hz
         return (
-            f"raw: causal, float32: DC offset {ADC_MIDPOINT_COUNTS:g} counts removed; "
+            f"raw: causal, float32: {self._describe_offsets()}; "
             f"Butterworth band-pass {low_hz:g}-{high_hz:g} Hz (order {BANDPASS_ORDER} per edge); "
             f"{self._describe_notches(high_hz)}; full-wave rectification; "
-            f"critically damped 2nd-order low-pass {s.envelope_cutoff_hz:g} Hz envelope "
-            "(average rectified value), ADC counts"
+            f"critically damped 2nd-order low-pass {s.envelope_cutoff_used_hz:g} Hz envelope "
+            f"(average rectified value), {self._unit}"
         )
+
+    def _describe_offsets(self) -> str:
+        """Describe the resting offset removed from raw channels."""
+        offsets = sorted(
+            {float(v) for v, k in zip(self._raw_offsets, self._kinds, strict=True) if k == RAW}
+        )
+        if offsets == [ADC_MIDPOINT_COUNTS] and self._unit == "ADC counts":
+            return f"DC offset {ADC_MIDPOINT_COUNTS:g} counts removed"
+        listed = ", ".join(f"{v:g}" for v in offsets)
+        return f"resting offset {listed} {self._unit} removed"
 
     def _describe_envelope(self) -> str:
         """Describe the envelope chain with its actual corners."""
         s = self._settings
         return (
             f"envelope: causal, float32: {self._describe_notches(s.nyquist_hz)}; "
-            f"critically damped 2nd-order low-pass {s.envelope_cutoff_hz:g} Hz smoothing; "
+            f"critically damped 2nd-order low-pass {s.envelope_cutoff_used_hz:g} Hz smoothing; "
             f"resting floor (minimum over the last {s.baseline_window_s:g} s, rising "
-            f"through a {s.baseline_cutoff_hz:g} Hz first-order low-pass) subtracted, ADC counts"
+            f"through a {s.baseline_cutoff_hz:g} Hz first-order low-pass) subtracted, "
+            f"{self._unit}"
         )

@@ -9,13 +9,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from microexp_tui.domain.emotions import EMOTIONS
 from microexp_tui.domain.expressions import Expression
 from microexp_tui.domain.markers import (
-    MARKER_REST_ONSET,
-    MARKER_STIMULUS_OFFSET,
+    REST_CONDITION,
+    block_condition,
     code_meaning,
     describe_marker,
     emotion_of_marker,
+    is_stimulus_offset,
+    stimulus_condition,
     trial_type_of_code,
 )
 from microexp_tui.domain.recording import ArtifactRecord, GapRecord, MarkerRecord
@@ -70,18 +73,24 @@ def marker_trial_type(marker: MarkerRecord) -> str:
     return trial_type_of_code(code)
 
 
-def _is_block_start(code: int | None) -> bool:
-    """Whether a marker code opens a stimulus or rest block."""
-    return emotion_of_marker(code) is not None or code == MARKER_REST_ONSET
+def _is_block_start(marker: MarkerRecord) -> bool:
+    """Whether an event opens a stimulus block (any condition) or a rest block."""
+    return block_condition(marker) is not None
+
+
+def _target_emotion(marker: MarkerRecord) -> str | None:
+    """The emotion a stimulus onset targets (its code's, or an imported condition naming one)."""
+    condition = stimulus_condition(marker)
+    return emotion_of_marker(marker.code) or (condition if condition in EMOTIONS else None)
 
 
 def _block_end(markers: Sequence[MarkerRecord], position: int, end_sample: int) -> int | None:
     """Where the block opened by markers[position] ends, or None if a stimulus has no offset."""
-    stimulus = emotion_of_marker(markers[position].code) is not None
+    stimulus = block_condition(markers[position]) != REST_CONDITION
     for later in markers[position + 1 :]:
-        if stimulus and later.code == MARKER_STIMULUS_OFFSET:
+        if stimulus and is_stimulus_offset(later):
             return int(later.sample_index)
-        if _is_block_start(later.code):
+        if _is_block_start(later):
             return None if stimulus else int(later.sample_index)
     return None if stimulus else end_sample
 
@@ -90,7 +99,7 @@ def marker_rows(markers: Sequence[MarkerRecord], end_sample: int) -> list[EventR
     """Rows for markers; stimulus and rest blocks get their durations."""
     rows = []
     for position, marker in enumerate(markers):
-        end = _block_end(markers, position, end_sample) if _is_block_start(marker.code) else None
+        end = _block_end(markers, position, end_sample) if _is_block_start(marker) else None
         start = int(marker.sample_index)
         rows.append(
             EventRow(
@@ -98,7 +107,7 @@ def marker_rows(markers: Sequence[MarkerRecord], end_sample: int) -> list[EventR
                 duration_samples=None if end is None else max(0, end - start),
                 trial_type=marker_trial_type(marker),
                 value=marker.code,
-                target_emotion=emotion_of_marker(marker.code),
+                target_emotion=_target_emotion(marker),
                 source=marker.source or None,
                 label=marker.label or None,
             )
@@ -107,15 +116,16 @@ def marker_rows(markers: Sequence[MarkerRecord], end_sample: int) -> list[EventR
 
 
 def conditions(markers: Sequence[MarkerRecord], end_sample: int) -> list[Condition]:
-    """Stimulus (by target emotion) and rest spans, for a per-sample condition column."""
+    """Stimulus (by condition: target emotion or imported condition) and rest spans, for a
+    per-sample condition column."""
     spans = []
     for position, marker in enumerate(markers):
-        if not _is_block_start(marker.code):
+        name = block_condition(marker)
+        if name is None:
             continue
         end = _block_end(markers, position, end_sample)
         start = int(marker.sample_index)
         if end is not None and end > start:
-            name = emotion_of_marker(marker.code) or "rest"
             spans.append(Condition(start, min(end, end_sample), name))
     return spans
 

@@ -2,9 +2,12 @@
 
 Samples are long (one row per sample and channel) so sessions with different montages
 share one schema; each session's samples go to `samples/<session>.<ext>`, written in
-60 s row groups so memory stays bounded. Values are mV at the input, converted with each
-channel's scale and offset (null where a sample was lost in transit or marked missing);
-`condition` says which stimulus (target emotion) or rest block was in progress.
+60 s row groups so memory stays bounded, at the session's own rate. Values are mV at the
+input (`value_mv`), converted with each channel's scale and offset, when every channel is in
+a voltage unit; a session with channels in another unit (a feature, uncalibrated counts) has
+`value` in each channel's own unit instead, as its channels table says (null where a sample
+was lost in transit or marked missing). `condition` says which stimulus (target emotion, or
+an imported condition such as `neutral`) or rest block was in progress.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ import numpy as np
 
 from microexp_tui.domain.channels import MV_PER_UNIT
 from microexp_tui.domain.emotions import EMOTIONS
-from microexp_tui.errors import InputError
 from microexp_tui.export import events, predictions
 from microexp_tui.export.files import write_json, write_text
 from microexp_tui.export.plan import SessionPlan
@@ -131,7 +133,7 @@ def _channel_records(plan: SessionPlan) -> list[dict[str, Any]]:
             "target_muscle": spec.muscle,
             "action_units": ",".join(spec.action_units),
             "sensor_kind": spec.sensor_kind,
-            "units": "mV",
+            "units": "mV" if _in_voltages(plan) else spec.unit,
             "simulated": plan.simulated,
         }
         for name, spec in zip(plan.channel_names, plan.record.channels, strict=True)
@@ -180,8 +182,8 @@ def _event_records(plan: SessionPlan, rows: Sequence[events.EventRow]) -> list[d
     ]
 
 
-def samples_schema() -> Any:
-    """Schema of the long sample tables."""
+def samples_schema(value_column: str = "value_mv") -> Any:
+    """Schema of the long sample tables (`value_mv`, or `value` in the channels' own units)."""
     import pyarrow as pa
 
     text = pa.dictionary(pa.int16(), pa.string())
@@ -191,8 +193,8 @@ def samples_schema() -> Any:
             ("channel", text),
             ("sample_index", pa.int64()),
             ("time_s", pa.float64()),
-            ("value_mv", pa.float32()),
-            ("condition", pa.dictionary(pa.int8(), pa.string())),
+            (value_column, pa.float32()),
+            ("condition", pa.dictionary(pa.int16(), pa.string())),
             ("simulated", pa.bool_()),
         ]
     )
@@ -207,7 +209,7 @@ def write_samples(
 
     path.parent.mkdir(parents=True, exist_ok=True)
     spans = events.conditions(found.markers, plan.record.samples_per_channel)
-    schema = samples_schema()
+    schema = samples_schema("value_mv" if _in_voltages(plan) else "value")
     writer: Any = (
         pq.ParquetWriter(path, schema, compression="zstd")
         if fmt == "parquet"
@@ -228,19 +230,19 @@ def _sample_batches(
 
     rate = plan.rate_hz
     n_channels = len(plan.channel_names)
-    _check_voltages(plan)
     session = pa.array([plan.name])
     channels = pa.array(list(plan.channel_names))
-    names = pa.array(list(CONDITIONS))
+    known = condition_names(spans)
+    names = pa.array(list(known))
     total = plan.record.samples_per_channel
     window = max(1, round(WINDOW_S * rate))
     for start in range(0, total, window):
         samples = store.read_samples(plan.record.id, start, min(total, start + window))
         n = samples.values.shape[0]
         index = np.arange(start, start + n, dtype=np.int64)
-        values = _millivolts(plan, samples.values).astype(np.float32).ravel()
+        values = _physical(plan, samples.values).astype(np.float32).ravel()
         missing = samples.missing.ravel()
-        condition = np.repeat(_condition_codes(spans, start, n), n_channels)
+        condition = np.repeat(_condition_codes(spans, start, n, known), n_channels)
         yield pa.table(
             [
                 pa.DictionaryArray.from_arrays(np.zeros(n * n_channels, np.int16), session),
@@ -257,33 +259,38 @@ def _sample_batches(
         )
 
 
-def _check_voltages(plan: SessionPlan) -> None:
-    """InputError unless every channel is in a voltage unit (the tables hold millivolts)."""
-    unknown = sorted({spec.unit for spec in plan.record.channels if spec.unit not in MV_PER_UNIT})
-    if unknown:
-        raise InputError(
-            f"Session {plan.record.id} has channels in {', '.join(unknown)}, not a voltage; "
-            "the sample tables hold millivolts, so this session cannot be exported to them."
-        )
+def _in_voltages(plan: SessionPlan) -> bool:
+    """Whether every channel is in a voltage unit (the sample table then holds millivolts)."""
+    return all(spec.unit in MV_PER_UNIT for spec in plan.record.channels)
 
 
-def _millivolts(plan: SessionPlan, stored: np.ndarray) -> np.ndarray:
-    """(samples, channels) stored values in millivolts, by each channel's scale and offset."""
+def _physical(plan: SessionPlan, stored: np.ndarray) -> np.ndarray:
+    """(samples, channels) stored values in millivolts (a voltage session) or in each
+    channel's own unit, by each channel's scale and offset."""
+    voltages = _in_voltages(plan)
     return np.column_stack(
         [
-            spec.to_physical(stored[:, index]) * MV_PER_UNIT[spec.unit]
+            spec.to_physical(stored[:, index]) * (MV_PER_UNIT[spec.unit] if voltages else 1.0)
             for index, spec in enumerate(plan.record.channels)
         ]
     )
 
 
-def _condition_codes(spans: Sequence[events.Condition], start: int, n: int) -> np.ndarray:
-    """Per-sample condition index into CONDITIONS for samples [start, start+n), -1 for none."""
-    codes = np.full(n, -1, np.int8)
+def condition_names(spans: Sequence[events.Condition]) -> tuple[str, ...]:
+    """Values of the condition column: the emotions and rest, then other conditions found."""
+    extra = sorted({span.name for span in spans} - set(CONDITIONS))
+    return (*CONDITIONS, *extra)
+
+
+def _condition_codes(
+    spans: Sequence[events.Condition], start: int, n: int, names: Sequence[str]
+) -> np.ndarray:
+    """Per-sample condition index into `names` for samples [start, start+n), -1 for none."""
+    codes = np.full(n, -1, np.int16)
     for span in spans:
         lo, hi = max(span.start, start), min(span.stop, start + n)
-        if hi > lo and span.name in CONDITIONS:
-            codes[lo - start : hi - start] = CONDITIONS.index(span.name)
+        if hi > lo and span.name in names:
+            codes[lo - start : hi - start] = names.index(span.name)
     return codes
 
 

@@ -88,14 +88,19 @@ class ExpressionDetector:
         activation_settings: ActivationSettings | None = None,
         grouping_settings: GroupingSettings | None = None,
         classifier: WindowClassifier | None = None,
+        min_on: Sequence[float] | None = None,
     ) -> None:
-        """One channel per entry of `channel_units` (the AUs of its muscle, empty if none)."""
+        """One channel per entry of `channel_units` (the AUs of its muscle, empty if none).
+
+        `min_on` is each channel's smallest on-threshold rise (`ActivationDetector`).
+        """
         self.activations = ActivationDetector(
             sample_rate_hz,
             len(channel_units),
             activation_settings,
             levels,
             delay_samples,
+            min_on,
         )
         self.classifier = classifier
         self.grouper = ExpressionGrouper(
@@ -139,6 +144,7 @@ class ExpressionDetector:
             "activations": self.activations.settings.as_json(),
             "grouping": self.grouper.settings.as_json(),
             "delay_samples": [int(d) for d in self.activations.delays],
+            "min_on": [float(f) for f in self.activations.min_on],
             "calibrated_channels": [
                 index
                 for index, level in enumerate(self.activations.calibrated_levels)

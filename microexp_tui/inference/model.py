@@ -129,6 +129,37 @@ class EmotionModel:
         self, muscles: Sequence[str | None], sensor_kinds: Sequence[str], sample_rate_hz: float
     ) -> int:
         """Refuse a session the model was not made for; return samples per model row."""
+        self.check_channels(muscles, sensor_kinds)
+        return decimation_factor(sample_rate_hz, self.card.rate_hz)
+
+    @property
+    def channel_units(self) -> tuple[str, ...]:
+        """The unit the model takes each channel in: the card's channel `unit` where it gives
+        one, else its default calibration's (ADC counts for every model trained on the seed)."""
+        listed = self.card.raw.get("channels")
+        units = list(self.card.calibration.units)
+        if isinstance(listed, list):
+            for index, entry in enumerate(listed[: len(units)]):
+                given = entry.get("unit", entry.get("units")) if isinstance(entry, dict) else None
+                if isinstance(given, str) and given:
+                    units[index] = given
+        return tuple(units)
+
+    def check_units(self, units: Sequence[str]) -> None:
+        """Refuse channels in another unit than the model's (its normalisation assumes them)."""
+        for index, (unit, channel, expected) in enumerate(
+            zip(units, self.card.channels, self.channel_units, strict=False), start=1
+        ):
+            if unit != expected:
+                raise ModelError(
+                    f"Channel {index} ({channel.muscle}) of the session is in {unit} but model "
+                    f"{self.model_id} takes it in {expected} (its card's normalisation is in "
+                    f"{expected}), so its rest and range would be read in the wrong unit. Use "
+                    f"a model trained on recordings in {unit}."
+                )
+
+    def check_channels(self, muscles: Sequence[str | None], sensor_kinds: Sequence[str]) -> None:
+        """Refuse a session whose channel count, muscles or sensor kinds the model does not fit."""
         expected = self.card.channels
         if len(muscles) != len(expected):
             raise ModelError(
@@ -151,7 +182,6 @@ class EmotionModel:
                     f"{self.model_id} was trained on {channel.sensor_kind} sensors; use a "
                     "model trained for this sensor kind."
                 )
-        return decimation_factor(sample_rate_hz, self.card.rate_hz)
 
 
 def _check_signature(path: Path, card: ModelCard, session: ort.InferenceSession) -> None:

@@ -1,22 +1,27 @@
 """Offline classification of a whole recording through the live path, in large chunks.
 
 `reprocess` and the throughput benchmark feed stored chunks, in sample order, through the
-same causal filter bank and the same `LiveClassifier` a recording uses. Both are exact
-across any chunking, so the windows (and, up to float rounding of batched inference, the
-probabilities) are those a live run of the same model would have produced.
+same causal filter bank and the same `LiveClassifier` a recording uses (an imported session
+in its channels' physical units; a rate that is no whole multiple of the model's is first
+resampled to the model's rate, `resample.py`). Both are exact across any chunking, so the
+windows (and, up to float rounding of batched inference, the probabilities) are those a live
+run of the same model would have produced.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from microexp_tui.domain.calibration import Calibration
-from microexp_tui.dsp.filters import FilterSettings, StreamingFilterBank
+from microexp_tui.dsp.filters import FilterSettings
+from microexp_tui.dsp.units import WorkingUnits
 from microexp_tui.inference.live import DEFAULT_HOP_MS, LiveClassifier, Prediction
 from microexp_tui.inference.model import EmotionModel
+from microexp_tui.inference.resample import StreamingResampler, rate_ratio
+from microexp_tui.inference.windows import whole_factor
 
 MAX_CHUNK_S = 60.0
 """Contiguous stored chunks are joined into pieces of up to this length before filtering."""
@@ -59,15 +64,60 @@ def classify_recording(
     mains_hz: float = 50.0,
     hop_ms: float = DEFAULT_HOP_MS,
     calibration: Calibration | None = None,
+    working: WorkingUnits | None = None,
 ) -> OfflineRun:
-    """Filter and classify stored `(first_index, counts)` chunks given in sample order."""
-    classifier = LiveClassifier(
-        model, sample_rate_hz, muscles, sensor_kinds, hop_ms=hop_ms, calibration=calibration
-    )
-    bank = StreamingFilterBank(
+    """Filter and classify stored `(first_index, values)` chunks given in sample order.
+
+    `working` converts stored values into the filters' units (default: a board's counts);
+    ModelError when the model does not fit the channels, their units or the rate.
+    """
+    working = working or WorkingUnits.board(len(sensor_kinds))
+    model.check_channels(muscles, sensor_kinds)
+    model.check_units(working.units)
+    bank = working.filter_bank(
         list(sensor_kinds), FilterSettings(sample_rate_hz=sample_rate_hz, mains_hz=mains_hz)
     )
-    predictions: list[Prediction] = []
-    for first, counts in join_contiguous(chunks, int(MAX_CHUNK_S * sample_rate_hz)):
-        predictions.extend(classifier.push(first, bank.process(counts)))
-    return OfflineRun(predictions, classifier.hop_ms, classifier.window_samples)
+    envelopes = (
+        (first, bank.process(working.convert(values)))
+        for first, values in join_contiguous(chunks, int(MAX_CHUNK_S * sample_rate_hz))
+    )
+    if whole_factor(sample_rate_hz, model.card.rate_hz) is not None:
+        classifier = LiveClassifier(
+            model, sample_rate_hz, muscles, sensor_kinds, hop_ms=hop_ms, calibration=calibration
+        )
+        predictions: list[Prediction] = []
+        for first, envelope in envelopes:
+            predictions.extend(classifier.push(first, envelope))
+        return OfflineRun(predictions, classifier.hop_ms, classifier.window_samples)
+    return _classify_resampled(
+        envelopes, model, sample_rate_hz, muscles, sensor_kinds, hop_ms, calibration
+    )
+
+
+def _classify_resampled(
+    envelopes: Iterable[tuple[int, np.ndarray]],
+    model: EmotionModel,
+    sample_rate_hz: float,
+    muscles: Sequence[str | None],
+    sensor_kinds: Sequence[str],
+    hop_ms: float,
+    calibration: Calibration | None,
+) -> OfflineRun:
+    """Classify envelopes resampled to the model's rate; windows mapped back to the session."""
+    up, down = rate_ratio(sample_rate_hz, model.card.rate_hz)
+    resampler = StreamingResampler(up, down, len(muscles))
+    classifier = LiveClassifier(
+        model, model.card.rate_hz, muscles, sensor_kinds, hop_ms=hop_ms, calibration=calibration
+    )
+    rows: list[Prediction] = []
+    for first, envelope in envelopes:
+        for row, block in resampler.push(first, envelope):
+            rows.extend(classifier.push(row, block))
+    for row, block in resampler.flush():
+        rows.extend(classifier.push(row, block))
+    window = resampler.session_index(classifier.window_rows)
+    predictions = [
+        replace(p, sample_index=resampler.session_index(p.sample_index), window_samples=window)
+        for p in rows
+    ]
+    return OfflineRun(predictions, classifier.hop_ms, window)

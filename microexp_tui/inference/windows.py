@@ -7,7 +7,8 @@ filtered envelope, blocks aligned to session sample 0 (row r covers samples
 mean is a proper anti-aliased decimation, and because blocks are aligned to the sample
 clock, live (any chunking) and offline processing produce the same rows.
 
-A window is `window_rows` consecutive rows: `(windows, rows, channels)`.
+A window is `window_rows` consecutive rows: `(windows, rows, channels)`. A stored session at
+any other rate is resampled to the model's rate instead (`resample.py`, offline only).
 """
 
 from __future__ import annotations
@@ -20,16 +21,25 @@ from microexp_tui.errors import ModelError
 FloatArray = npt.NDArray[np.float32]
 
 
-def decimation_factor(stream_rate_hz: float, model_rate_hz: float) -> int:
-    """Samples per model row; ModelError unless the stream rate is a whole multiple."""
+def whole_factor(stream_rate_hz: float, model_rate_hz: float) -> int | None:
+    """Samples per model row when the stream rate is a whole multiple of the model's, else None."""
     ratio = stream_rate_hz / model_rate_hz
     factor = round(ratio)
     if factor < 1 or abs(ratio - factor) > 1e-9 * max(1.0, ratio):
+        return None
+    return factor
+
+
+def decimation_factor(stream_rate_hz: float, model_rate_hz: float) -> int:
+    """Samples per model row; ModelError unless the stream rate is a whole multiple."""
+    factor = whole_factor(stream_rate_hz, model_rate_hz)
+    if factor is None:
         raise ModelError(
             f"The session samples at {stream_rate_hz:g} Hz but the model expects rows at "
             f"{model_rate_hz:g} Hz; the session rate must be a whole multiple of the model "
-            f"rate (e.g. {model_rate_hz * 50:g} Hz). Record at such a rate or retrain the "
-            "model for this rate."
+            f"rate (e.g. {model_rate_hz * 50:g} Hz) for live classification. Record at such "
+            "a rate, or classify the stored session afterwards (`microexp reprocess`), which "
+            "resamples it to the model's rate."
         )
     return factor
 

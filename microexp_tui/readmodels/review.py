@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from microexp_tui.domain.calibration import ChannelCalibration
 from microexp_tui.domain.electrodes import ElectrodeCheck
 from microexp_tui.domain.expressions import Expression, ValidationReport
-from microexp_tui.domain.markers import MARKER_STIMULUS_OFFSET, emotion_of_marker
+from microexp_tui.domain.markers import is_stimulus_offset, stimulus_condition
 from microexp_tui.domain.muscles import EMOTION_CHANNELS, SEED_MONTAGE
 from microexp_tui.domain.recording import MarkerRecord
 from microexp_tui.domain.sessions import (
@@ -30,6 +30,8 @@ class StimulusRow:
 
     number: int
     emotion: str
+    """The stimulus's condition: its target emotion, or another lab's condition (`neutral`, a
+    trial_type) for an imported event."""
     onset_s: float
     duration_s: float | None
     events: int
@@ -67,7 +69,7 @@ class SessionReview:
 
 def expected_channels(record: SessionRecord, emotion: str) -> set[int]:
     """Channels of this session's montage on the muscles the seed data ties to `emotion`."""
-    muscles = {SEED_MONTAGE[index].name for index in EMOTION_CHANNELS[emotion]}
+    muscles = {SEED_MONTAGE[index].name for index in EMOTION_CHANNELS.get(emotion, ())}
     return {spec.index for spec in record.channels if spec.muscle in muscles}
 
 
@@ -81,11 +83,11 @@ def stimulus_rows(
     rate = record.sample_rate_hz
     rows: list[StimulusRow] = []
     for position, marker in enumerate(markers):
-        emotion = emotion_of_marker(marker.code)
+        emotion = stimulus_condition(marker)
         if emotion is None or marker.sample_index < from_index:
             continue
         offset = next(
-            (m.sample_index for m in markers[position + 1 :] if m.code == MARKER_STIMULUS_OFFSET),
+            (m.sample_index for m in markers[position + 1 :] if is_stimulus_offset(m)),
             None,
         )
         stop = (offset if offset is not None else marker.sample_index) + round(

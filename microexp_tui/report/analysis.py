@@ -56,7 +56,8 @@ class MuscleOnset:
     channel_index: int
     onset_index: int
     peak: float
-    """Peak as % of the calibrated range when known (`peak_is_pct`), else in ADC counts."""
+    """Peak as % of the calibrated range when known (`peak_is_pct`), else in the channel's
+    working unit (ADC counts on a board, the physical unit of an import)."""
     peak_is_pct: bool
 
 

@@ -119,15 +119,17 @@ class StripData:
     probabilities: np.ndarray | None
     """(columns, classes) mean probability per column, NaN where no window ended."""
     env_min: np.ndarray | None
-    """(columns, channels) ADC counts, NaN where nothing was stored."""
+    """(columns, channels) in each lane's unit, NaN where nothing was stored."""
     env_max: np.ndarray | None
     lane_labels: tuple[str, ...]
     lane_ranges: tuple[tuple[float, float], ...]
-    """(low, high) counts each lane is scaled to (the same in every strip)."""
+    """(low, high) each lane is scaled to, in its unit (the same in every strip)."""
     bands: tuple[Band, ...]
     onsets: tuple[Tick, ...]
     markers: tuple[tuple[float, str], ...]
     gaps: tuple[tuple[float, float], ...]
+    lane_units: tuple[str, ...] = ()
+    """Each lane's unit (empty: ADC counts)."""
 
 
 def timeline_strip(strip: StripData, width_pt: float) -> Drawing:
@@ -252,12 +254,13 @@ def _envelope_lanes(drawing: Drawing, strip: StripData, x0: float, x1: float, to
         )
         drawing.add(_string(2, lane_top - 8, label, 6.5, fillColor=INK))
         low, high = strip.lane_ranges[lane]
-        drawing.add(_string(2, lane_top - 15, f"{low:.0f}-{high:.0f} counts", 5.2, fillColor=MUTED))
+        unit = strip.lane_units[lane] if strip.lane_units else "counts"
+        drawing.add(_string(2, lane_top - 15, f"{low:.3g}-{high:.3g} {unit}", 5.2, fillColor=MUTED))
         if strip.env_min is None or strip.env_max is None:
             continue
         columns = strip.env_min.shape[0]
         xs = x0 + (np.arange(columns) + 0.5) * (x1 - x0) / max(columns, 1)
-        scale = inner / max(high - low, 1.0)
+        scale = inner / (high - low if high > low else 1.0)
         lo = bottom + (strip.env_min[:, lane] - low) * scale
         hi = bottom + (strip.env_max[:, lane] - low) * scale
         hi = np.where(np.isfinite(hi), np.maximum(hi, lo + 0.4), hi)

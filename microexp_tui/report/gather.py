@@ -16,6 +16,7 @@ import numpy as np
 from microexp_tui.domain.expressions import Expression, ValidationReport
 from microexp_tui.domain.recording import ArtifactRecord, GapRecord, MarkerRecord
 from microexp_tui.domain.sessions import SessionRecord
+from microexp_tui.dsp.units import WorkingUnits
 from microexp_tui.errors import InputError
 from microexp_tui.readmodels.review import SessionReview, load_review
 from microexp_tui.report.analysis import (
@@ -37,7 +38,8 @@ Progress = Callable[[str], None]
 
 @dataclass(frozen=True)
 class Envelope:
-    """Per-column min/max of each channel over the whole session, in ADC counts."""
+    """Per-column min/max of each channel over the whole session, in its working unit (ADC
+    counts on a board, the physical unit of an import)."""
 
     total_samples: int
     minimum: np.ndarray
@@ -158,8 +160,9 @@ def read_envelope(store: SessionStore, record: SessionRecord, columns: int) -> E
     if total <= 0:
         return None
     accumulator = EnvelopeAccumulator(total, columns, record.channel_count)
+    working = WorkingUnits.of_session(record.channels, record.source, record.sample_format)
     for first, counts in store.sample_chunks(record.id):
-        accumulator.add(first, counts)
+        accumulator.add(first, working.convert(counts))
     low, high = accumulator.result()
     return Envelope(total, low, high)
 

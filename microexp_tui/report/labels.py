@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from microexp_tui.domain.sessions import SessionRecord
+from microexp_tui.dsp.units import WorkingUnits
 
 MUSCLE_ABBREVIATIONS = {
     "Zygomaticus major": "Zyg. major",
@@ -31,6 +32,16 @@ def channel_name(record: SessionRecord, channel: int, short: bool = True) -> str
         muscle = record.channels[channel].muscle
         return f"{channel + 1} {short_muscle(muscle) if short else (muscle or 'unassigned')}"
     return f"{channel + 1}"
+
+
+def channel_units(record: SessionRecord) -> tuple[str, ...]:
+    """The unit the report shows each channel's signal and peaks in (counts on a board)."""
+    return WorkingUnits.of_session(record.channels, record.source, record.sample_format).units
+
+
+def amount(value: float, unit: str) -> str:
+    """A signal value with three significant digits and its unit (`0.612 mV`, `512 counts`)."""
+    return f"{value:.3g} {unit}"
 
 
 def utc_time(iso: str | None) -> str:

@@ -15,7 +15,7 @@ from microexp_tui.paths import resource_dir
 from microexp_tui.report.analysis import PredictionSeries, dominant_label
 from microexp_tui.report.fonts import REGULAR
 from microexp_tui.report.gather import SessionFigures
-from microexp_tui.report.labels import utc_time
+from microexp_tui.report.labels import channel_units, utc_time
 from microexp_tui.report.sections_session import (
     Context,
     agreement,
@@ -258,8 +258,9 @@ def caveats(ctx: Context) -> list[Flowable]:
     if not figures.review.checks:
         items.append("No electrode check was stored: contact quality is unknown.")
     if not figures.review.calibration:
+        units = ", ".join(sorted(set(channel_units(record)))).replace("counts", "ADC counts")
         items.append(
-            "No calibration was stored: activations are in ADC counts and models used "
+            f"No calibration was stored: activations are in {units} and models used "
             "population defaults, so comparisons between people are weak."
         )
     if figures.artifact_share > 0.1:

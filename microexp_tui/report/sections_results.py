@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Paragraph, Spacer
 
 from microexp_tui.domain.emotions import NEUTRAL
 from microexp_tui.domain.markers import operator_key_of_marker
 from microexp_tui.domain.sessions import SessionRecord
-from microexp_tui.report.analysis import column_means, confusion, strip_count
+from microexp_tui.report.analysis import StimulusOutcome, column_means, confusion, strip_count
 from microexp_tui.report.charts import (
     Band,
     StripData,
@@ -19,7 +21,7 @@ from microexp_tui.report.charts import (
     timeline_strip,
 )
 from microexp_tui.report.gather import Envelope
-from microexp_tui.report.labels import channel_name, clock, short_muscle
+from microexp_tui.report.labels import amount, channel_name, channel_units, clock, short_muscle
 from microexp_tui.report.sections_session import Context, agreement
 from microexp_tui.report.styles import (
     ALERT,
@@ -37,6 +39,9 @@ from microexp_tui.report.styles import (
 
 MIN_LANE_SPAN_COUNTS = 100.0
 """Smallest count range a timeline lane spans (a tenth of the 10-bit ADC)."""
+MAX_LANES_PER_DRAWING = 16
+"""Channels drawn in one timeline drawing; more channels continue in further drawings, so a
+256-channel import still fits pages."""
 NO_PREDICTIONS = (
     "No emotion model classified this session (record with --model, or run "
     "`microexp reprocess SESSION --model FILE.onnx`)."
@@ -64,20 +69,18 @@ def stimuli(ctx: Context) -> list[Flowable]:
         "model named in most windows of that span (neutral only when it named nothing else); "
         "confidence: its mean probability in those windows; windows: how many named it of all. "
         "Latency: onset of the first muscle activation after the stimulus onset; most active: "
-        "the activation with the highest peak (% of the calibrated range, else ADC counts)."
+        "the activation with the highest peak (% of the calibrated range, else in the "
+        "channel's unit: ADC counts on a board, the file's unit for an import)."
     )
     out.append(para(explain, MUTED_TEXT))
     out.append(para(f"{model}." if model else NO_PREDICTIONS, MUTED_TEXT if model else BODY))
     out.append(Spacer(1, 4))
     rows = []
+    units = channel_units(record)
     for o in figures.outcomes:
         match = {True: ("yes", OK), False: ("no", ALERT), None: ("n/a", None)}[o.matches]
         colour = match[1].hexval() if match[1] is not None else "#5f6368"
-        peak = (
-            ""
-            if o.most_active_peak is None
-            else f" ({fmt(o.most_active_peak, 0, ' %' if o.peak_is_pct else ' ct')})"
-        )
+        peak = "" if o.most_active_peak is None else f" ({_peak(o, units)})"
         rows.append(
             [
                 str(o.row.number),
@@ -131,16 +134,30 @@ def _strip_envelope(
     return envelope.minimum[cols], envelope.maximum[cols]
 
 
-def lane_ranges(
-    envelope: Envelope | None, channels: int, calibrated_max: dict[int, float]
-) -> tuple[tuple[float, float], ...]:
-    """Counts each lane spans: the channel's lowest value up to its highest or calibrated maximum.
+def _peak(outcome: StimulusOutcome, units: tuple[str, ...]) -> str:
+    """The most active channel's peak: % of its calibrated range, else in its unit."""
+    value = outcome.most_active_peak
+    channel = outcome.most_active_channel
+    if value is None or outcome.peak_is_pct or channel is None:
+        return fmt(value, 0, " %")
+    return amount(value, units[channel]) if units[channel] != "counts" else fmt(value, 0, " ct")
 
-    A span of at least MIN_LANE_SPAN_COUNTS keeps a quiet channel's noise small instead of
-    stretching it over the whole lane.
+
+def lane_ranges(
+    envelope: Envelope | None,
+    channels: int,
+    calibrated_max: dict[int, float],
+    units: tuple[str, ...] = (),
+) -> tuple[tuple[float, float], ...]:
+    """What each lane spans: the channel's lowest value up to its highest or calibrated maximum.
+
+    In ADC counts a span of at least MIN_LANE_SPAN_COUNTS keeps a quiet channel's noise small
+    instead of stretching it over the whole lane; a physical unit has no such scale, so its
+    lane spans the channel's own range.
     """
     out = []
     for c in range(channels):
+        min_span = MIN_LANE_SPAN_COUNTS if not units or units[c] == "counts" else 0.0
         if envelope is None or not np.isfinite(envelope.minimum[:, c]).any():
             out.append((0.0, 1023.0))
             continue
@@ -148,7 +165,7 @@ def lane_ranges(
         high = max(
             float(np.nanmax(envelope.maximum[:, c])),
             calibrated_max.get(c, low),
-            low + MIN_LANE_SPAN_COUNTS,
+            low + min_span,
         )
         out.append((low, high))
     return tuple(out)
@@ -202,11 +219,13 @@ def timeline(ctx: Context) -> list[Flowable]:
     )
     labels = tuple(channel_name(record, c) for c in range(record.channel_count))
     calibrated = {c.channel_index: c.max_value for c in figures.review.calibration if c.valid}
-    ranges = lane_ranges(data.envelope, record.channel_count, calibrated)
+    units = channel_units(record)
+    ranges = lane_ranges(data.envelope, record.channel_count, calibrated, units)
     strip_s = duration / strips
+    groups = range(0, record.channel_count, MAX_LANES_PER_DRAWING)
     for k in range(strips):
         env_min, env_max = _strip_envelope(data.envelope, k, per_strip)
-        strip = StripData(
+        whole = StripData(
             t0_s=k * strip_s,
             t1_s=(k + 1) * strip_s,
             classes=classes,
@@ -219,17 +238,46 @@ def timeline(ctx: Context) -> list[Flowable]:
             onsets=ticks,
             markers=markers,
             gaps=gaps,
+            lane_units=units,
         )
-        title = para(
-            f"{clock(strip.t0_s)} to {clock(strip.t1_s)}"
-            + (f" (row {k + 1} of {strips})" if strips > 1 else ""),
-            H2,
-        )
-        drawing = timeline_strip(strip, ctx.width)
-        if k == 0:  # keep the section's title, lead and legend with the first row
-            out[0] = CondPageBreak(drawing.height + 110)
-        out.append(KeepTogether([title, drawing]))
+        for first in groups:
+            strip = _lanes_from(whole, first)
+            title = para(
+                f"{clock(strip.t0_s)} to {clock(strip.t1_s)}"
+                + (f" (row {k + 1} of {strips})" if strips > 1 else "")
+                + (_lane_group(first, record.channel_count) if len(groups) > 1 else ""),
+                H2,
+            )
+            drawing = timeline_strip(strip, ctx.width)
+            if k == 0 and not first:  # keep the section's title, lead and legend with it
+                out[0] = CondPageBreak(drawing.height + 110)
+            out.append(KeepTogether([title, drawing]))
     return out
+
+
+def _lanes_from(strip: StripData, first: int) -> StripData:
+    """The strip's lanes from channel `first` on (at most MAX_LANES_PER_DRAWING of them);
+    probabilities are drawn above the first group only."""
+    lanes = slice(first, first + MAX_LANES_PER_DRAWING)
+    return replace(
+        strip,
+        probabilities=None if first else strip.probabilities,
+        env_min=None if strip.env_min is None else strip.env_min[:, lanes],
+        env_max=None if strip.env_max is None else strip.env_max[:, lanes],
+        lane_labels=strip.lane_labels[lanes],
+        lane_ranges=strip.lane_ranges[lanes],
+        lane_units=strip.lane_units[lanes],
+        onsets=tuple(
+            replace(tick, lane=tick.lane - first)
+            for tick in strip.onsets
+            if first <= tick.lane < first + MAX_LANES_PER_DRAWING
+        ),
+    )
+
+
+def _lane_group(first: int, channels: int) -> str:
+    """`, channels a-b` for the timeline drawing that starts at 0-based channel `first`."""
+    return f", channels {first + 1}-{min(first + MAX_LANES_PER_DRAWING, channels)}"
 
 
 def _onset_ticks(ctx: Context) -> tuple[Tick, ...]:
@@ -304,7 +352,8 @@ def events(ctx: Context) -> list[Flowable]:
             f"{len(found.expressions)} expressions ({micro} micro-expressions of at most "
             f"500 ms, {len(found.expressions) - micro} longer), from the {found.source} "
             "detection. Muscles: channels taking part; peak: highest activation as % of "
-            "the calibrated range (counts without calibration)." + guided_note,
+            "the calibrated range (without calibration: ADC counts on a board, the file's unit "
+            "for an import)." + guided_note,
             MUTED_TEXT,
         )
     )
@@ -326,6 +375,7 @@ def _expression_table(ctx: Context, limit: int) -> Flowable:
     record = ctx.figures.record
     guided = ctx.figures.review.guided
     rows = []
+    units = channel_units(record)
     for number, e in enumerate(ctx.figures.expressions.expressions[:limit], start=1):
         peak = max(e.activations, key=lambda a: a.peak_pct_mvc or a.peak_counts, default=None)
         peak_text = (
@@ -334,6 +384,8 @@ def _expression_table(ctx: Context, limit: int) -> Flowable:
             else fmt(peak.peak_pct_mvc, 0, " %")
             if peak.peak_pct_mvc is not None
             else fmt(peak.peak_counts, 0, " ct")
+            if units[peak.channel_index] == "counts"
+            else amount(peak.peak_counts, units[peak.channel_index])
         )
         rows.append(
             [
@@ -360,7 +412,7 @@ def _expression_table(ctx: Context, limit: int) -> Flowable:
         "Peak",
     ]
     w = ctx.width
-    widths = [26, 44, 44, 34, w - 26 - 44 - 44 - 34 - 96 - 46 - 32 - 40, 96, 46, 32, 40]
+    widths = [26, 44, 44, 34, w - 26 - 44 - 44 - 34 - 96 - 46 - 32 - 52, 96, 46, 32, 52]
     return table(header, rows, widths)
 
 

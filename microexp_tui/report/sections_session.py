@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from reportlab.platypus import Flowable, Image, KeepTogether, PageBreak, Paragraph, Spacer
 
 from microexp_tui import __version__
+from microexp_tui.domain.sessions import SessionRecord
 from microexp_tui.report.gather import ReportData, SessionFigures
-from microexp_tui.report.labels import channel_name, clock, utc_time
+from microexp_tui.report.labels import channel_name, channel_units, clock, utc_time
 from microexp_tui.report.styles import (
     ALERT,
     ALERT_FILL,
@@ -118,7 +119,8 @@ def cover(ctx: Context) -> list[Flowable]:
     firmware = device.get("firmware_version") or "unknown"
     if device.get("protocol_version") is not None:
         firmware += f", wire protocol v{device['protocol_version']}"
-    board = str(device.get("board") or "unknown board")
+    unknown = "imported recording" if record.source == "import" else "unknown board"
+    board = str(device.get("board") or unknown)
     if device.get("board_id") is not None:
         board += f" (id {device['board_id']})"
     if device.get("port"):
@@ -137,7 +139,7 @@ def cover(ctx: Context) -> list[Flowable]:
         ("Protocol", protocol),
         ("Device", board),
         ("Firmware", firmware),
-        ("Signal source", "SIMULATED board" if record.simulated else "hardware"),
+        ("Signal source", _signal_source(record)),
         ("Montage", montage),
     ]
     if setup and setup.resumed_from_session_id:
@@ -156,21 +158,30 @@ def cover(ctx: Context) -> list[Flowable]:
     return out
 
 
+def _signal_source(record: SessionRecord) -> str:
+    """Where the samples come from: the simulator, a board, or an imported file."""
+    if record.source == "import":
+        return f"imported file ({record.sample_format} values)"
+    return "SIMULATED board" if record.simulated else "hardware"
+
+
 def montage_table(ctx: Context) -> Flowable:
-    """Channel -> label, muscle, sensor kind and action units."""
+    """Channel -> label, muscle, sensor kind, unit and action units."""
     record = ctx.data.record
+    units = channel_units(record)
     rows = [
         [
             str(s.index + 1),
             s.label,
             s.muscle or "unassigned",
             s.sensor_kind,
+            units[s.index],
             ", ".join(s.action_units) or "-",
         ]
         for s in record.channels
     ]
-    widths = [24, 60, ctx.width - 24 - 60 - 60 - 90, 60, 90]
-    return table(["Ch", "Label", "Muscle", "Sensor", "Action units"], rows, widths)
+    widths = [24, 60, ctx.width - 24 - 60 - 60 - 44 - 90, 60, 44, 90]
+    return table(["Ch", "Label", "Muscle", "Sensor", "Unit", "Action units"], rows, widths)
 
 
 def glance_table(ctx: Context) -> Flowable:

@@ -13,7 +13,8 @@ from microexp_tui.acquisition.live_expressions import LiveExpression
 from microexp_tui.acquisition.recorder import RecordingSummary
 from microexp_tui.domain.calibration import Calibration
 from microexp_tui.dsp.artifacts import StreamingArtifactDetector
-from microexp_tui.dsp.filters import FilterSettings, StreamingFilterBank
+from microexp_tui.dsp.filters import FilterSettings
+from microexp_tui.dsp.units import WorkingUnits
 from microexp_tui.session_flow.live import LiveView
 from microexp_tui.session_flow.predictions import LivePrediction
 from microexp_tui.store.sessions import SessionStore
@@ -45,8 +46,15 @@ class FrozenFeed:
         counts = store.read_samples(session_id, 0, stop).filled(0)
         kinds = [spec.sensor_kind for spec in self.montage]
         settings = FilterSettings(sample_rate_hz=float(self._rate_hz), mains_hz=mains_hz)
-        self._filtered = StreamingFilterBank(kinds, settings).process(counts)
-        detector = StreamingArtifactDetector(float(self._rate_hz), len(kinds), sensor_kinds=kinds)
+        working = WorkingUnits.of_session(self.montage, record.source, record.sample_format)
+        self._filtered = working.filter_bank(kinds, settings).process(working.convert(counts))
+        detector = (
+            StreamingArtifactDetector(float(self._rate_hz), len(kinds), sensor_kinds=kinds)
+            if record.source == "board"
+            else StreamingArtifactDetector.for_imported(
+                float(self._rate_hz), self.montage, record.sample_format
+            )
+        )
         self._flags = detector.process(counts)
         self._stop = stop
         found = store.expressions(session_id)
