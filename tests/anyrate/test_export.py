@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 
 from microexp_tui.domain.channels import MV_PER_UNIT
-from tests.anyrate.conftest import ImportedDb, microexp, microexp_json
+from tests.anyrate.conftest import ImportedDb, microexp_json
 from tests.anyrate.sessions import (
+    ENVELOPE_20HZ_MV,
     RAW_2KHZ_UV,
     RAW_4KHZ_UV,
     create_imported_session,
@@ -130,23 +131,16 @@ def test_a_bids_export_of_an_int16_import_reads_in_mne_at_its_rate_and_unit(tmp_
     assert onsets == pytest.approx([onset for onset, _, _ in spec.stimuli])
 
 
-def test_a_float32_import_is_refused_by_edf_with_the_format_to_use(
+def test_a_float32_import_exports_as_bdf_read_by_mne_at_its_rate_and_unit(
     imported_db: ImportedDb, tmp_path: Path
 ) -> None:
-    done = microexp(
-        "export",
-        "--db",
-        str(imported_db.path),
-        "--out",
-        str(tmp_path / "bids"),
-        "--format",
-        "bids",
-        "--k",
-        "1",
-        "--secret-file",
-        str(tmp_path / "s.key"),
-        "--session",
-        str(imported_db.ids["envelope-20hz-mv"]),
-    )
-    assert done.returncode != 0 and "--format parquet" in done.stderr
-    assert "Traceback" not in done.stderr and not (tmp_path / "bids").exists()
+    spec = ENVELOPE_20HZ_MV
+    _export(imported_db.path, tmp_path / "bids", "bids", imported_db.ids[spec.name])
+    (bdf,) = (tmp_path / "bids").rglob("*_emg.bdf")
+    raw = mne.io.read_raw_bdf(bdf, verbose="error")
+    assert raw.info["sfreq"] == spec.rate_hz
+    assert set(raw._orig_units.values()) == {"mV"}
+    n = round(spec.duration_s * spec.rate_hz)
+    physical_mv = stored_values(spec, physical_signal(spec)).astype(np.float64) * spec.scale
+    span_mv = float(np.ptp(physical_mv))
+    np.testing.assert_allclose(raw.get_data()[:, :n].T * 1e3, physical_mv, atol=span_mv / 2**22)
