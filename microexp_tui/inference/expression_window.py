@@ -17,7 +17,6 @@ import numpy.typing as npt
 
 from microexp_tui.domain.calibration import Calibration
 from microexp_tui.inference.model import EmotionModel
-from microexp_tui.inference.normalisation import normalise
 from microexp_tui.inference.windows import block_means
 
 
@@ -31,7 +30,7 @@ class ModelWindowClassifier:
         muscles: Sequence[str | None],
         sensor_kinds: Sequence[str],
         calibration: Calibration | None = None,
-        calibration_of: Callable[[], Calibration] | None = None,
+        calibration_of: Callable[[], Calibration | None] | None = None,
     ) -> None:
         """ModelError when the model does not fit the montage, sensor kinds or rate.
 
@@ -58,6 +57,6 @@ class ModelWindowClassifier:
         rows = self.model.card.window_rows
         _, means = block_means(np.asarray(envelope)[: rows * self.factor], 0, self.factor)
         calibration = self.calibration_of() if self.calibration_of else self.calibration
-        window = normalise(means, calibration)[None, :, :]
+        window = self.model.card.normalise(means, calibration)[None, :, :]
         output = self.model.model_probabilities(window)[0]
         return {label: float(p) for label, p in zip(self.model.card.classes, output, strict=True)}

@@ -118,11 +118,11 @@ class EmotionModel:
         return np.asarray(output, dtype=np.float32)
 
     def classify(self, windows: np.ndarray) -> WindowResults:
-        """Probabilities (neutral first) of normalised `(windows, rows, channels)` windows."""
+        """Probabilities over `output_classes` of normalised `(windows, rows, channels)` windows."""
         activation = window_activation(windows) if len(windows) else np.empty(0, np.float32)
-        probabilities = gated_probabilities(
-            self.model_probabilities(windows), activation, self.card.gate
-        )
+        probabilities = self.model_probabilities(windows)
+        if self.card.gate is not None:
+            probabilities = gated_probabilities(probabilities, activation, self.card.gate)
         return WindowResults(self.card.output_classes, probabilities, activation)
 
     def check_montage(
