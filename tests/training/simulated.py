@@ -5,8 +5,10 @@
   impedance and skin differ between people), float values, seed column layout.
 - `feature_dataset`: an 8-electrode, 7-class (neutral included) feature set like real
   facial-EMG studies publish: one row per trial, each electrode's average power (strictly
-  positive, heavy-tailed), per-participant gains spanning a factor of 10, labels in shuffled
-  order, seed column layout with float values.
+  positive, heavy-tailed), per-participant gains spanning a factor of 10 and per-participant
+  muscle responsiveness, trial-to-trial noise, a quarter of the trials with only the first
+  and a quarter with only the second muscle of the emotion (ambiguous, as in the seed data),
+  labels in shuffled order, seed column layout with float values.
 """
 
 from __future__ import annotations
@@ -55,6 +57,14 @@ def seed_in_physical_units(
     return out
 
 
+def _active(muscles: tuple[int, ...], rng: np.random.Generator) -> tuple[int, ...]:
+    """As in the seed data: the first muscle alone, the second alone, or both (1/4, 1/4, 1/2)."""
+    if not muscles:
+        return ()
+    pick = rng.choice(3, p=[0.25, 0.25, 0.5])
+    return muscles if pick == 2 else (muscles[pick],)
+
+
 def feature_dataset(
     out: Path, participants: int = 8, trials_per_class: int = 30, seed: int = 0
 ) -> Path:
@@ -65,12 +75,13 @@ def feature_dataset(
     for p in range(participants):
         gain = np.exp(rng.uniform(np.log(0.3), np.log(3.0), size=8))  # a factor of 10 apart
         rest = rng.uniform(2.0, 6.0, size=8)  # resting amplitude, µV
+        respond = rng.lognormal(0.0, 0.4, size=8)  # how strongly each muscle reacts
         labels, amplitudes = [], []
         for label in classes:
             for _ in range(trials_per_class):
-                amplitude = rest * rng.lognormal(0.0, 0.25, size=8)
-                for channel in EMOTION_MUSCLES.get(label, ()):
-                    amplitude[channel] += rng.uniform(4.0, 12.0) * rest[channel]
+                amplitude = rest * rng.lognormal(0.0, 0.35, size=8)
+                for channel in _active(EMOTION_MUSCLES.get(label, ()), rng):
+                    amplitude[channel] += rng.uniform(1.0, 6.0) * rest[channel] * respond[channel]
                 labels.append(label)
                 amplitudes.append(amplitude)
         order = rng.permutation(len(labels))
