@@ -30,6 +30,9 @@ from microexp_tui.training.table import normalisation_for, with_options
 
 DEFAULT_WINDOW_ROWS = 10
 DEFAULT_EPOCHS = {"sample": 10, "window": 30}
+MIN_DEFAULT_STEPS = 1500
+"""Without --epochs, small datasets get more epochs: at least this many batches in all."""
+MAX_DEFAULT_EPOCHS = 200
 
 
 @dataclass(frozen=True)
@@ -128,7 +131,7 @@ def train(options: TrainOptions, progress: Progress | None = None) -> dict[str, 
         options.dataset, options.participants, options.sessions, options.mains_hz, options.reading
     )
     windows = cut_windows(dataset, window_rows, stride, drop_inactive=dataset.kind == "sessions")
-    settings = _settings(options, window_rows)
+    settings = _settings(options, window_rows, len(windows))
     plan = ClassPlan.for_dataset(dataset, dataset.normalisation.method)
     progress.note(
         f"{dataset.kind} dataset: {len(dataset.participants)} participants, {len(windows)} "
@@ -149,8 +152,15 @@ def train(options: TrainOptions, progress: Progress | None = None) -> dict[str, 
     return report
 
 
-def _settings(options: TrainOptions, window_rows: int) -> Any:
-    """Fit settings from the options (epochs default by input mode)."""
+def default_epochs(input_mode: str, windows: int, batch_size: int) -> int:
+    """The mode's default, raised for small datasets to MIN_DEFAULT_STEPS batches (capped)."""
+    steps_per_epoch = max(1, -(-windows // batch_size))
+    needed = -(-MIN_DEFAULT_STEPS // steps_per_epoch)
+    return max(DEFAULT_EPOCHS[input_mode], min(MAX_DEFAULT_EPOCHS, needed))
+
+
+def _settings(options: TrainOptions, window_rows: int, windows: int) -> Any:
+    """Fit settings from the options (epochs default by input mode and dataset size)."""
     from microexp_tui.training.fit import FitSettings
 
     if options.architecture not in ("cnn", "lstm") or options.input_mode not in (
@@ -158,7 +168,8 @@ def _settings(options: TrainOptions, window_rows: int) -> Any:
         "window",
     ):
         raise InputError("--arch must be cnn or lstm and --input sample or window.")
-    epochs = options.epochs or DEFAULT_EPOCHS[options.input_mode]
+    batch = FitSettings.batch_size
+    epochs = options.epochs or default_epochs(options.input_mode, windows, batch)
     if epochs < 1:
         raise InputError(f"--epochs must be at least 1, got {epochs}.")
     return FitSettings(options.architecture, options.input_mode, window_rows, epochs, options.seed)

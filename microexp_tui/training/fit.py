@@ -72,10 +72,29 @@ def fit(settings: FitSettings, windows: Windows, plan: ClassPlan, progress: Prog
         shuffle=True,
         verbose=0,
         callbacks=[callback],
+        class_weight=balanced_weights(y, len(plan.network_classes)),
     )
     last = {k: float(v[-1]) for k, v in history.history.items()}
     progress.done(settings.epochs, last)
     return model
+
+
+IMBALANCE_RATIO = 1.2
+"""Classes are weighted when the largest has more than this many times the smallest's windows."""
+
+
+def balanced_weights(y: np.ndarray, classes: int) -> dict[int, float] | None:
+    """Weights making every present class count alike (None when already about balanced).
+
+    Unweighted, a class with many windows (often neutral) dominates the loss and the UAR
+    suffers; balanced data (the seed's) trains exactly as without weights.
+    """
+    counts = np.bincount(y, minlength=classes).astype(np.float64)
+    present = counts[counts > 0]
+    if present.size == 0 or present.max() <= IMBALANCE_RATIO * present.min():
+        return None
+    weights = np.where(counts > 0, counts.sum() / (present.size * np.maximum(counts, 1)), 1.0)
+    return {i: float(w) for i, w in enumerate(weights)}
 
 
 def _callback(keras: Any, progress: Progress, epochs: int) -> Any:

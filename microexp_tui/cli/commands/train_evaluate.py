@@ -50,7 +50,11 @@ def add_parser(subcommands: Subcommands) -> None:
     train.add_argument("--window", type=int, help="window length in rows (window mode, default 10)")
     train.add_argument("--stride", type=int, help="rows between windows (default: the window)")
     train.add_argument("--protocol", choices=("split", "loso"), required=True)
-    train.add_argument("--epochs", type=int, help="training epochs (default 10 sample, 30 window)")
+    train.add_argument(
+        "--epochs",
+        type=int,
+        help="training epochs (default 10 sample, 30 window; more for small datasets)",
+    )
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--out", type=Path, required=True, help="folder for the model and report")
     train.add_argument(
