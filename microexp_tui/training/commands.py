@@ -194,6 +194,12 @@ def _evaluate_and_fit(
         return result.as_json(), model, dataset.participants
     if options.protocol != "loso":
         raise InputError(f"--protocol must be split or loso, not {options.protocol!r}.")
+    if len(windows.participants) < 2:
+        raise InputError(
+            f"--protocol loso needs at least two participants; {dataset.path} has "
+            f"{len(windows.participants)}. Give one CSV file per participant, a participant "
+            "column (--participant-column), or use --protocol split."
+        )
     evaluation = run_loso(settings, windows, plan, progress).as_json()
     held = {p.casefold() for p in options.hold_out or ()}
     unknown = held - {p.casefold() for p in dataset.participants}

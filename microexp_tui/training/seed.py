@@ -20,7 +20,12 @@ from microexp_tui.errors import InputError
 from microexp_tui.inference.card import ChannelInfo
 from microexp_tui.training.dataset import Dataset
 from microexp_tui.training.dataset_file import TableDeclaration, read_declaration
-from microexp_tui.training.table import SEED_COLUMNS, csv_files, load_tables
+from microexp_tui.training.table import (
+    PARTICIPANT_COLUMNS,
+    SEED_COLUMNS,
+    csv_files,
+    load_tables,
+)
 
 __all__ = ["SEED_COLUMNS", "content_hash", "load_csv_dataset", "load_seed_folder", "seed_channels"]
 
@@ -68,11 +73,22 @@ def load_csv_dataset(
     folder = path if path.is_dir() else path.parent
     declared = declared or read_declaration(folder)
     files = csv_files(path)
-    if participants and not declared.participant_column:
+    by_file = not declared.participant_column and not _has_participant_column(files[0])
+    if participants and by_file:
         files = _chosen_files(files, participants, path)
     dataset, _ = load_tables(files, declared, path)
     dataset = replace(dataset, content_sha256=content_hash(files))
-    return dataset.select(participants) if declared.participant_column else dataset
+    return dataset if by_file else dataset.select(participants)
+
+
+def _has_participant_column(path: Path) -> bool:
+    """Whether the file's header has a participant column found without a declaration."""
+    try:
+        with path.open(encoding="utf-8-sig") as handle:
+            header = {c.strip() for c in handle.readline().split(",")}
+    except (OSError, UnicodeDecodeError):
+        return False  # the loader reports it
+    return bool(header & set(PARTICIPANT_COLUMNS))
 
 
 def load_seed_folder(folder: Path, participants: Sequence[str] | None = None) -> Dataset:

@@ -5,7 +5,9 @@ are a label column, optionally a participant column (else the file is one partic
 by its stem), ignored columns, and value columns (the channels, one row a sample or a feature
 vector). `dataset.toml` beside the files may declare the columns, units, sensor kind, rate and
 normalisation (see `dataset_file.py`); command-line options override it. Without a sidecar,
-the label column is `emotion_label` or `label`, `timestamp` and `muscle_name` are ignored
+the label column is `emotion_label` or `label`, a column named `participant`,
+`participant_id`, `subject` or `subject_id` names the participant, `timestamp` and
+`muscle_name` are ignored
 and every other column is a channel; files whose header is the seed layout get the seed
 montage's muscles. Any label set is accepted; rows labelled neutral make neutral a class.
 
@@ -42,6 +44,8 @@ from microexp_tui.training.dataset_file import TableDeclaration
 SEED_COLUMNS = ("timestamp", "emotion_label", *(f"s{i}" for i in range(1, 9)), "muscle_name")
 LABEL_COLUMNS = ("emotion_label", "label")
 """Label columns found without a declaration, in this order."""
+PARTICIPANT_COLUMNS = ("participant", "participant_id", "subject", "subject_id")
+"""Participant columns found without a declaration (else each file is one participant)."""
 DEFAULT_IGNORED = ("timestamp", "muscle_name")
 ADC_MAX_COUNTS = 1023
 ARBITRARY_UNIT = "a.u."
@@ -115,7 +119,8 @@ def parse_table(path: Path, declared: TableDeclaration) -> ParsedTable:
     if not header:
         raise InputError(f"{path} is empty; a labelled CSV file needs a header line.")
     label = _label_column(header, declared, path)
-    who = declared.participant_column
+    found = [c for c in PARTICIPANT_COLUMNS if c in header]
+    who = declared.participant_column or (found[0] if found else None)
     if who and who not in header:
         raise InputError(f"{path}, line 1: no participant column {who!r} in the header.")
     names = _value_columns(header, {label, who or label}, declared)

@@ -124,3 +124,23 @@ def test_the_documented_example_sidecar_is_valid() -> None:
     declared = read_sidecar(example)
     assert declared.unit == "uV^2" and [c.column for c in declared.channels] == ["s1", "s2"]
     assert declared.channels[0].log is True and declared.neutral_label == "neutral"
+
+
+def test_a_subject_column_names_the_participants_without_a_sidecar(tmp_path: Path) -> None:
+    rows = [f"{s},{label},{v},{v * 2}" for s in ("s1", "s2") for v, label in
+            ((1.5, "neutral"), (4.25, "happy"), (2.0, "neutral"))]  # fmt: skip
+    (tmp_path / "all.csv").write_text("subject,label,a,b\n" + "\n".join(rows) + "\n")
+    dataset = load_csv_dataset(tmp_path, participants=["S2"])
+    assert dataset.participants == ["s2"] and dataset.recordings[0].rows.shape == (3, 2)
+    assert [c.name for c in dataset.channels] == ["a", "b"]
+
+
+@pytest.mark.usefixtures("train_extra")
+def test_loso_with_one_participant_says_what_to_do(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "p1.csv").write_text("label,a\nneutral,1.5\nhappy,3.5\n")
+    argv = ["train", "--dataset", str(tmp_path), "--arch", "cnn", "--input", "sample",
+            "--protocol", "loso", "--out", str(tmp_path / "out"), "--quiet"]  # fmt: skip
+    assert main(argv) != 0
+    assert "--protocol loso needs at least two participants" in capsys.readouterr().err
