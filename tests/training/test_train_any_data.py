@@ -12,7 +12,7 @@ from microexp_tui.cli import main
 from microexp_tui.errors import ExitCode
 from microexp_tui.inference.model import EmotionModel
 from tests.inference.conftest import MODELS_DIR
-from tests.training.simulated import feature_dataset
+from tests.training.simulated import feature_dataset, seed_in_physical_units
 
 pytestmark = pytest.mark.usefixtures("train_extra")
 
@@ -81,3 +81,22 @@ def test_a_row_split_reports_its_protocol_by_name(
     report = _json(capsys)
     assert report["protocol_name"] == "row split" and "uar" in report["metrics"]
     assert report["dataset"]["classes"][0] == "neutral"
+
+
+def test_the_seed_data_in_microvolts_with_other_gains_still_generalises(
+    seed_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    people = ["subject_01", "subject_02", "subject_03"]
+    folder = seed_in_physical_units(seed_dir, tmp_path / "uv", people, seed=1)
+    argv = ["train", "--dataset", str(folder), "--units", "uV", "--arch", "cnn", "--input",
+            "window", "--protocol", "loso", "--epochs", "3", "--quiet",
+            "--out", str(tmp_path / "out")]  # fmt: skip
+    assert main(argv) == 0
+    report = _json(capsys)
+    assert report["dataset"]["normalisation"]["method"] == "participant-standardise"
+    assert report["dataset"]["units"] == ["uV"] * 8
+    assert report["protocol_name"] == "leave-one-participant-out"
+    assert report["metrics"]["uar"] > 0.9  # gains x0.4..x2.5 and offsets do not matter
+    card = EmotionModel.load(tmp_path / "out" / "cnn_window.onnx").card
+    assert card.output_classes == card.classes and "neutral" not in card.classes
+    assert card.raw["neutral"]["mode"] == "none"
