@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from microexp_tui.cli import main
@@ -54,6 +55,10 @@ def test_loso_on_a_feature_set_with_neutral_exports_a_seven_class_model(
     assert {c.unit for c in card.channels} == {"a.u."}
     assert card.raw["neutral"]["mode"] == "class"
     assert card.raw["preprocessing"]["units"] == ["a.u."] * 8
+    default = card.raw["normalisation"]["default_standardisation"]
+    live = card.normalise(np.full((1, 8), 4.0))  # what live and reprocess feed the model
+    expected = (np.log(4.0) - np.asarray(default["centre"])) / np.asarray(default["scale"])
+    np.testing.assert_allclose(live[0], expected, rtol=1e-5)
 
     assert main(["evaluate", "--model", str(tmp_path / "cnn_sample.onnx"), "--dataset",
                  str(features), "--participants", "p04"]) == 0  # fmt: skip
