@@ -2,7 +2,7 @@
 
 Run from the repository root, with the `train` extra installed:
 
-    python bench/bench_train_normalisation.py                 # both datasets, ~10 minutes
+    python bench/bench_train_normalisation.py                 # both datasets, ~15 minutes
     python bench/bench_train_normalisation.py --only features # the feature set only
 
 Two simulated datasets (tests/training/simulated.py), written to a temporary folder and

@@ -1,8 +1,10 @@
 """Which classes a network learns, and where neutral comes from: a class, the gate, or nowhere.
 
 - `class`: some rows are labelled neutral, so neutral is a class the network learns.
-- `gate`: no neutral rows and calibration-range normalisation (the seed data): the network
-  learns the other labels and the activation gate (`inference.gate`) adds neutral.
+- `gate`: calibration-range normalisation without neutral rows (the seed data), or board
+  sessions (ADC counts) whose rest periods are neutral: the network learns the other labels
+  and the activation gate (`inference.gate`) adds neutral, as it does live on the board; the
+  rest windows are still scored.
 - `none`: no neutral rows and standardised values, whose activation is not a fraction of a
   range: the network learns the labels it has and never answers neutral.
 """
@@ -29,8 +31,10 @@ class ClassPlan:
 
     @classmethod
     def for_dataset(cls, dataset: Dataset, normalisation_method: str) -> ClassPlan:
-        """`class` when neutral rows exist, else `gate` for ranges and `none` otherwise."""
-        if dataset.has_neutral:
+        """`gate` for ranges without neutral rows or on board sessions, else `class` when
+        neutral rows exist, else `none`."""
+        board_sessions = dataset.kind == "sessions" and normalisation_method == RANGE
+        if dataset.has_neutral and not board_sessions:
             return cls(dataset.labels, "class")
         return cls(dataset.labels, "gate" if normalisation_method == RANGE else "none")
 
