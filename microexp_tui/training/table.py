@@ -82,7 +82,7 @@ def _value_columns(header: list[str], used: set[str], declared: TableDeclaration
     if declared.channels:
         return [c.column for c in declared.channels]
     ignored = set(declared.ignore_columns or DEFAULT_IGNORED)
-    return [c for c in header if c not in used and c not in ignored]
+    return [c for c in header if c and c not in used and c not in ignored]  # "": trailing comma
 
 
 def _numbers(path: Path, rows: list[list[str]], index: list[int], names: list[str]) -> np.ndarray:

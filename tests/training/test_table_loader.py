@@ -144,3 +144,10 @@ def test_loso_with_one_participant_says_what_to_do(
             "--protocol", "loso", "--out", str(tmp_path / "out"), "--quiet"]  # fmt: skip
     assert main(argv) != 0
     assert "--protocol loso needs at least two participants" in capsys.readouterr().err
+
+
+def test_a_trailing_comma_on_every_line_is_not_a_channel(tmp_path: Path) -> None:
+    (tmp_path / "p1.csv").write_text("label,a,b,\nneutral,1.5,2,\nHappy ,3,4,\n")
+    dataset = load_csv_dataset(tmp_path)
+    assert [c.name for c in dataset.channels] == ["a", "b"]
+    assert dataset.labels == ("neutral", "happy")  # labels are trimmed and case-folded
