@@ -80,6 +80,7 @@ def evaluate_model(
             "participants": dataset.participants,
             "content_sha256": dataset.content_sha256,
         },
+        "protocol_name": "held-out evaluation",
         "protocol": (
             f"held-out evaluation: every {model.card.window_rows}-row window (stride {stride} "
             "rows, inside blocks) of the listed participants, each calibrated from their own "

@@ -63,6 +63,7 @@ def test_loso_on_a_feature_set_with_neutral_exports_a_seven_class_model(
     assert main(["evaluate", "--model", str(tmp_path / "cnn_sample.onnx"), "--dataset",
                  str(features), "--participants", "p04"]) == 0  # fmt: skip
     evaluated = _json(capsys)
+    assert evaluated["protocol_name"] == "held-out evaluation"
     held = report["model"]["held_out"]["metrics"]
     for key in ("windows", "correct", "accuracy", "macro_f1", "uar"):
         assert evaluated["metrics"][key] == held[key], key
