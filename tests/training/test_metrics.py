@@ -60,7 +60,7 @@ def test_small_datasets_get_enough_training_steps_and_imbalance_is_weighted() ->
 
     assert default_epochs("window", 18_000, 64) == 30  # the seed's windows: the mode's default
     assert default_epochs("sample", 144_000, 64) == 10
-    assert default_epochs("sample", 1_120, 64) == 84  # 18 batches an epoch, 1500 in all
+    assert default_epochs("sample", 1_120, 64) == 42  # 18 batches an epoch, 750 in all
     assert default_epochs("sample", 10, 64) == MAX_DEFAULT_EPOCHS
     assert balanced_weights(np.array([0, 1, 2] * 5), 3) is None  # balanced: unweighted
     weights = balanced_weights(np.array([0] * 60 + [1] * 20 + [2] * 20), 4)
