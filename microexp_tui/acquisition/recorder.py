@@ -174,9 +174,11 @@ class Recorder:
 
     def _classifier(self, montage: list[ChannelSpec], sample_rate_hz: float) -> LiveClassifier:
         """The live classifier; ModelError when the model does not fit the montage or rate."""
+        from microexp_tui.inference.fit import check_session_fit
         from microexp_tui.inference.live import LiveClassifier
 
         assert self.options.model is not None
+        check_session_fit(self.options.model.card, montage)
         return LiveClassifier(
             self.options.model,
             float(sample_rate_hz),

@@ -14,6 +14,7 @@ from typing import Any
 from microexp_tui.domain.recording import PredictionRecord
 from microexp_tui.dsp.units import WorkingUnits
 from microexp_tui.errors import StoreError
+from microexp_tui.inference.fit import check_session_fit
 from microexp_tui.inference.model import EmotionModel
 from microexp_tui.inference.offline import classify_recording
 from microexp_tui.store.sessions import SessionStore
@@ -49,6 +50,7 @@ def reprocess_session(
         record = store.session(session_id)
         if record.status == "recording":
             raise StoreError(f"Session {record.id} is still recording; reprocess it once finished.")
+        check_session_fit(model.card, record.channels, record.source)
         run = classify_recording(
             store.sample_chunks(record.id),
             model=model,

@@ -77,7 +77,8 @@ def add_dataset_options(parser: argparse.ArgumentParser) -> None:
         "--dataset",
         type=Path,
         required=True,
-        help="folder of seed-format CSV files, or a session database",
+        help="folder of labelled CSV files (seed layout or dataset.toml), a CSV file, or a "
+        "session database",
     )
     parser.add_argument("--participants", nargs="+", help="use only these participants")
     parser.add_argument("--sessions", nargs="+", type=int, help="session ids (session database)")

@@ -1,24 +1,36 @@
 """Model cards: the JSON beside every exported model, read and checked before the model is used.
 
-A card says what the model expects (channel order and muscles, sensor kind, row rate, window
-length, normalisation and its default calibration, the neutral gate) and how it was made and
-measured (data and its hash, protocol and metrics, library versions, date). Only the fields
-needed to run the model are parsed into `ModelCard`; the whole document stays in `raw`.
+A card says what the model expects (channel order, labels and muscles, sensor kind and unit,
+row rate, window length, classes, the normalisation and its defaults, where neutral comes
+from) and how it was made and measured (data and its hash, protocol and metrics, library
+versions, date). Only the fields needed to run the model are parsed into `ModelCard`; the
+whole document stays in `raw`. Cards written before units and other label sets existed read
+as ADC-count envelope models with calibration-range normalisation and the neutral gate.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
+import numpy.typing as npt
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from microexp_tui.domain.calibration import Calibration
 from microexp_tui.domain.channels import SENSOR_KINDS
-from microexp_tui.domain.emotions import EMOTIONS, NEUTRAL
+from microexp_tui.domain.emotions import NEUTRAL
 from microexp_tui.errors import InputError, ModelError
 from microexp_tui.inference.gate import NeutralGate
+from microexp_tui.inference.normalisation import (
+    METHODS,
+    RANGE,
+    NormalisationSpec,
+    Standardisation,
+    normalise,
+    standardise,
+)
 from microexp_tui.schema.problems import Problem, invalid, validate_file
 from microexp_tui.schema.reader import PersonFile, read_person_file
 from microexp_tui.schema.types import FiniteFloat, Line, Title, one_of
@@ -27,6 +39,8 @@ CARD_FORMAT = "microexp-model-card/1"
 CARD_SUFFIX = ".card.json"
 ARCHITECTURES = ("cnn", "lstm")
 INPUT_MODES = ("sample", "window")
+NEUTRAL_MODES = ("gate", "class", "none")
+"""Where neutral comes from: the activation gate, a class of the network, or nowhere."""
 
 
 def card_path_for(model_path: Path) -> Path:
@@ -36,12 +50,14 @@ def card_path_for(model_path: Path) -> Path:
 
 @dataclass(frozen=True)
 class ChannelInfo:
-    """One model input channel: its seed column name, muscle, action units and sensor kind."""
+    """One model input channel: its column name, muscle, action units, sensor kind and unit."""
 
     name: str
     muscle: str
     sensor_kind: str
     action_units: tuple[str, ...] = ()
+    unit: str = "counts"
+    """Unit of the values the model sees on this channel (ADC counts, µV, a feature's)."""
 
     def as_json(self) -> dict[str, Any]:
         """JSON form for the card."""
@@ -50,6 +66,7 @@ class ChannelInfo:
             "muscle": self.muscle,
             "action_units": list(self.action_units),
             "sensor_kind": self.sensor_kind,
+            "unit": self.unit,
         }
 
 
@@ -64,15 +81,36 @@ class ModelCard:
     rate_hz: float
     window_rows: int
     channels: tuple[ChannelInfo, ...]
-    calibration: Calibration
-    gate: NeutralGate
+    calibration: Calibration | None
+    """The default calibration (calibration-range models only)."""
+    gate: NeutralGate | None
+    """The neutral gate, or None when neutral is a class of the network or not produced."""
     onnx_sha256: str
     raw: dict[str, Any]
+    normalisation: NormalisationSpec = field(default_factory=NormalisationSpec)
+    standardisation: Standardisation | None = None
+    """The default standardisation (median of the training participants'), standardise only."""
 
     @property
     def output_classes(self) -> tuple[str, ...]:
-        """Classes of a classification result: neutral (from the gate) then the model's."""
-        return (NEUTRAL, *self.classes)
+        """Classes of a classification result: neutral first when the gate adds it."""
+        return (NEUTRAL, *self.classes) if self.gate is not None else self.classes
+
+    def normalise(
+        self, values: npt.ArrayLike, calibration: Calibration | None = None
+    ) -> npt.NDArray[np.float32]:
+        """Values in the model's units normalised as the model was trained (card's method).
+
+        Calibration-range models use `calibration` (the participant's) or the card's default;
+        standardising models use the card's default standardisation.
+        """
+        if self.normalisation.method != RANGE:
+            assert self.standardisation is not None  # checked when the card is read
+            return standardise(values, self.normalisation, self.standardisation)
+        chosen = calibration or self.calibration
+        if chosen is None:
+            raise ModelError(f"Model {self.model_id} has no calibration to normalise with.")
+        return normalise(values, chosen)
 
     @property
     def window_ms(self) -> float:
@@ -111,29 +149,44 @@ class CardChannel(_CardPart):
     muscle: Title
     sensor_kind: Annotated[str, AfterValidator(one_of(SENSOR_KINDS))]
     action_units: list[Line] = Field(default_factory=list)
+    unit: Title = "counts"
+    """Absent in cards of the first models, which all take ADC counts."""
 
     def to_info(self) -> ChannelInfo:
         """The channel as the rest of the program sees it."""
-        return ChannelInfo(self.name, self.muscle, self.sensor_kind, tuple(self.action_units))
+        return ChannelInfo(
+            self.name, self.muscle, self.sensor_kind, tuple(self.action_units), self.unit
+        )
+
+
+class CardStandardisation(_CardPart):
+    """`normalisation.default_standardisation`: per-channel centre and spread."""
+
+    centre: list[FiniteFloat]
+    scale: list[Annotated[float, Field(gt=0, allow_inf_nan=False)]]
 
 
 class CardNormalisation(_CardPart):
-    """`normalisation`: its default calibration is checked by `Calibration.from_json`."""
+    """`normalisation`: the method, and its default calibration or standardisation."""
 
-    default_calibration: dict[str, Any]
+    method: Annotated[str, AfterValidator(one_of(METHODS))] = RANGE
+    log_channels: list[bool] = Field(default_factory=list)
+    default_calibration: dict[str, Any] | None = None
+    default_standardisation: CardStandardisation | None = None
 
 
 class CardNeutral(_CardPart):
-    """`neutral`: the activation thresholds of the neutral gate."""
+    """`neutral`: where neutral comes from, and the gate's activation thresholds."""
 
-    low: FiniteFloat
-    high: FiniteFloat
+    mode: Annotated[str, AfterValidator(one_of(NEUTRAL_MODES))] = "gate"
+    low: FiniteFloat | None = None
+    high: FiniteFloat | None = None
 
 
-def _distinct_emotions(classes: list[str]) -> list[str]:
-    """The model's output classes must be distinct emotions of the domain."""
-    if len(set(classes)) != len(classes) or not set(classes) <= set(EMOTIONS):
-        raise ValueError(f"must list distinct emotions from {', '.join(EMOTIONS)}")
+def _distinct_classes(classes: list[str]) -> list[str]:
+    """The model's output classes must be distinct."""
+    if len(set(classes)) != len(classes):
+        raise ValueError("must list distinct class names")
     return classes
 
 
@@ -144,7 +197,7 @@ class CardFile(_CardPart):
     model_id: Title
     architecture: Annotated[str, AfterValidator(one_of(ARCHITECTURES))]
     input_mode: Annotated[str, AfterValidator(one_of(INPUT_MODES))]
-    classes: Annotated[list[str], Field(min_length=1), AfterValidator(_distinct_emotions)]
+    classes: Annotated[list[Title], Field(min_length=1), AfterValidator(_distinct_classes)]
     input: CardInput
     channels: Annotated[list[CardChannel], Field(min_length=1)]
     """One entry per model input (their count is checked against the ONNX file on loading)."""
@@ -166,11 +219,40 @@ class CardFile(_CardPart):
             gate=self._gate(file),
             onnx_sha256=self.onnx_sha256,
             raw=file.data,
+            normalisation=self._spec(file),
+            standardisation=self._standardisation(file),
         )
 
-    def _calibration(self, file: PersonFile) -> Calibration:
+    def _spec(self, file: PersonFile) -> NormalisationSpec:
+        """The normalisation method and its log-transformed channels."""
+        flags = tuple(self.normalisation.log_channels)
+        if flags and len(flags) != len(self.channels):
+            problem = Problem(
+                "normalisation.log_channels",
+                f"must have {len(self.channels)} entries (one per channel), not {len(flags)}",
+            )
+            raise invalid(file.where(), [problem], CARD_HINT)
+        return NormalisationSpec(self.normalisation.method, flags)
+
+    def _standardisation(self, file: PersonFile) -> Standardisation | None:
+        """The default standardisation of a standardising model, one value per channel."""
+        if self.normalisation.method == RANGE:
+            return None
+        where = "normalisation.default_standardisation"
+        found = self.normalisation.default_standardisation
+        count = len(self.channels)
+        if found is None or not len(found.centre) == len(found.scale) == count:
+            problem = Problem(where, f"must give centre and scale for {count} channels")
+            raise invalid(file.where(), [problem], CARD_HINT)
+        return Standardisation(np.asarray(found.centre), np.asarray(found.scale))
+
+    def _calibration(self, file: PersonFile) -> Calibration | None:
         """The default calibration: rest level, rest noise and maximal contraction per channel."""
         where = "normalisation.default_calibration"
+        if self.normalisation.default_calibration is None:
+            if self.normalisation.method == RANGE:
+                raise invalid(file.where(), [Problem(where, "is missing")], CARD_HINT)
+            return None
         try:
             calibration = Calibration.from_json(self.normalisation.default_calibration)
         except InputError as err:
@@ -186,8 +268,12 @@ class CardFile(_CardPart):
             raise invalid(file.where(), [problem], CARD_HINT)
         return calibration
 
-    def _gate(self, file: PersonFile) -> NeutralGate:
-        """The neutral gate of the card's thresholds."""
+    def _gate(self, file: PersonFile) -> NeutralGate | None:
+        """The neutral gate of the card's thresholds (None unless neutral comes from it)."""
+        if self.neutral.mode != "gate":
+            return None
+        if self.neutral.low is None or self.neutral.high is None:
+            raise invalid(file.where(), [Problem("neutral", "needs low and high")], CARD_HINT)
         try:
             return NeutralGate(self.neutral.low, self.neutral.high)
         except ModelError as err:

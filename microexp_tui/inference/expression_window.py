@@ -19,7 +19,6 @@ import scipy.signal
 
 from microexp_tui.domain.calibration import Calibration
 from microexp_tui.inference.model import EmotionModel
-from microexp_tui.inference.normalisation import normalise
 from microexp_tui.inference.resample import rate_ratio
 from microexp_tui.inference.windows import block_means, whole_factor
 
@@ -34,7 +33,7 @@ class ModelWindowClassifier:
         muscles: Sequence[str | None],
         sensor_kinds: Sequence[str],
         calibration: Calibration | None = None,
-        calibration_of: Callable[[], Calibration] | None = None,
+        calibration_of: Callable[[], Calibration | None] | None = None,
         units: Sequence[str] | None = None,
     ) -> None:
         """ModelError when the model does not fit the montage, sensor kinds, units or rate.
@@ -44,9 +43,7 @@ class ModelWindowClassifier:
         `units` are the channels' working units (None: ADC counts, not checked).
         """
         self.model = model
-        model.check_channels(muscles, sensor_kinds)
-        if units is not None:
-            model.check_units(units)
+        model.check_channels(muscles, sensor_kinds, units)
         self.factor = whole_factor(sample_rate_hz, model.card.rate_hz) or 0
         self.up, self.down = (
             (1, self.factor) if self.factor else rate_ratio(sample_rate_hz, model.card.rate_hz)
@@ -75,6 +72,6 @@ class ModelWindowClassifier:
             )
             means = np.asarray(resampled[:rows], dtype=np.float32)
         calibration = self.calibration_of() if self.calibration_of else self.calibration
-        window = normalise(means, calibration)[None, :, :]
+        window = self.model.card.normalise(means, calibration)[None, :, :]
         output = self.model.model_probabilities(window)[0]
         return {label: float(p) for label, p in zip(self.model.card.classes, output, strict=True)}

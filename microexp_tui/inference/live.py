@@ -17,7 +17,6 @@ import numpy as np
 from microexp_tui.domain.calibration import Calibration
 from microexp_tui.errors import InputError
 from microexp_tui.inference.model import EmotionModel
-from microexp_tui.inference.normalisation import normalise
 from microexp_tui.inference.prediction import DEFAULT_HOP_MS, Prediction
 from microexp_tui.inference.windows import StreamingDecimator
 
@@ -109,7 +108,7 @@ class LiveClassifier:
             return []
         starts = np.asarray(end_rows) - self.window_rows - self._first_row
         index = starts[:, None] + np.arange(self.window_rows)[None, :]
-        windows = normalise(self._rows[index], self.calibration)
+        windows = self.model.card.normalise(self._rows[index], self.calibration)
         results = self.model.classify(windows)
         return [
             Prediction(

@@ -17,8 +17,10 @@ import numpy as np
 import numpy.typing as npt
 import onnxruntime as ort
 
+from microexp_tui.domain.calibration import COUNTS
 from microexp_tui.errors import ModelError
-from microexp_tui.inference.card import ModelCard, card_path_for, read_card
+from microexp_tui.inference.card import ChannelInfo, ModelCard, card_path_for, read_card
+from microexp_tui.inference.fit import check_fit
 from microexp_tui.inference.gate import gated_probabilities, window_activation
 from microexp_tui.inference.windows import decimation_factor
 
@@ -118,11 +120,11 @@ class EmotionModel:
         return np.asarray(output, dtype=np.float32)
 
     def classify(self, windows: np.ndarray) -> WindowResults:
-        """Probabilities (neutral first) of normalised `(windows, rows, channels)` windows."""
+        """Probabilities over `output_classes` of normalised `(windows, rows, channels)` windows."""
         activation = window_activation(windows) if len(windows) else np.empty(0, np.float32)
-        probabilities = gated_probabilities(
-            self.model_probabilities(windows), activation, self.card.gate
-        )
+        probabilities = self.model_probabilities(windows)
+        if self.card.gate is not None:
+            probabilities = gated_probabilities(probabilities, activation, self.card.gate)
         return WindowResults(self.card.output_classes, probabilities, activation)
 
     def check_montage(
@@ -132,56 +134,29 @@ class EmotionModel:
         self.check_channels(muscles, sensor_kinds)
         return decimation_factor(sample_rate_hz, self.card.rate_hz)
 
-    @property
-    def channel_units(self) -> tuple[str, ...]:
-        """The unit the model takes each channel in: the card's channel `unit` where it gives
-        one, else its default calibration's (ADC counts for every model trained on the seed)."""
-        listed = self.card.raw.get("channels")
-        units = list(self.card.calibration.units)
-        if isinstance(listed, list):
-            for index, entry in enumerate(listed[: len(units)]):
-                given = entry.get("unit", entry.get("units")) if isinstance(entry, dict) else None
-                if isinstance(given, str) and given:
-                    units[index] = given
-        return tuple(units)
+    def check_channels(
+        self,
+        muscles: Sequence[str | None],
+        sensor_kinds: Sequence[str],
+        units: Sequence[str] | None = None,
+    ) -> None:
+        """Refuse a session whose channel count, muscles, sensor kinds or units (when given)
+        the model does not fit: `inference.fit`'s one rule, naming the channel."""
+        model_units = [c.unit for c in self.card.channels]
+        channels = [
+            ChannelInfo("", muscle or "", kind, (), _unit_at(units or model_units, index))
+            for index, (muscle, kind) in enumerate(zip(muscles, sensor_kinds, strict=True))
+        ]
+        check_fit(
+            self.card,
+            channels,
+            "the session",
+        )
 
-    def check_units(self, units: Sequence[str]) -> None:
-        """Refuse channels in another unit than the model's (its normalisation assumes them)."""
-        for index, (unit, channel, expected) in enumerate(
-            zip(units, self.card.channels, self.channel_units, strict=False), start=1
-        ):
-            if unit != expected:
-                raise ModelError(
-                    f"Channel {index} ({channel.muscle}) of the session is in {unit} but model "
-                    f"{self.model_id} takes it in {expected} (its card's normalisation is in "
-                    f"{expected}), so its rest and range would be read in the wrong unit. Use "
-                    f"a model trained on recordings in {unit}."
-                )
 
-    def check_channels(self, muscles: Sequence[str | None], sensor_kinds: Sequence[str]) -> None:
-        """Refuse a session whose channel count, muscles or sensor kinds the model does not fit."""
-        expected = self.card.channels
-        if len(muscles) != len(expected):
-            raise ModelError(
-                f"Model {self.model_id} expects {len(expected)} channels "
-                f"({', '.join(c.muscle for c in expected)}) but the session has {len(muscles)}. "
-                "Use a model trained for this montage, or record with the model's montage."
-            )
-        for index, (muscle, kind, channel) in enumerate(
-            zip(muscles, sensor_kinds, expected, strict=True), start=1
-        ):
-            if (muscle or "").casefold() != channel.muscle.casefold():
-                raise ModelError(
-                    f"Channel {index} of the session is {muscle or 'unassigned'} but model "
-                    f"{self.model_id} expects {channel.muscle} there (channel order: "
-                    f"{', '.join(c.muscle for c in expected)}). Fix the montage or the model."
-                )
-            if kind != channel.sensor_kind:
-                raise ModelError(
-                    f"Channel {index} ({channel.muscle}) is a {kind} sensor but model "
-                    f"{self.model_id} was trained on {channel.sensor_kind} sensors; use a "
-                    "model trained for this sensor kind."
-                )
+def _unit_at(units: Sequence[str], index: int) -> str:
+    """The unit of channel `index` (counts past the end: the count check refuses those)."""
+    return units[index] if index < len(units) else COUNTS
 
 
 def _check_signature(path: Path, card: ModelCard, session: ort.InferenceSession) -> None:

@@ -72,8 +72,7 @@ def classify_recording(
     ModelError when the model does not fit the channels, their units or the rate.
     """
     working = working or WorkingUnits.board(len(sensor_kinds))
-    model.check_channels(muscles, sensor_kinds)
-    model.check_units(working.units)
+    model.check_channels(muscles, sensor_kinds, working.units)
     bank = working.filter_bank(
         list(sensor_kinds), FilterSettings(sample_rate_hz=sample_rate_hz, mains_hz=mains_hz)
     )

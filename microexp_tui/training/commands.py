@@ -13,22 +13,28 @@ import json
 import time
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from microexp_tui.domain.calibration import pooled_calibration
-from microexp_tui.domain.emotions import EMOTIONS, NEUTRAL
 from microexp_tui.errors import InputError
 from microexp_tui.inference.model import EmotionModel
+from microexp_tui.training.classes import ClassPlan
 from microexp_tui.training.dataset import Dataset, cut_windows
+from microexp_tui.training.dataset_file import TableDeclaration, read_declaration
 from microexp_tui.training.evaluate import evaluate_model
 from microexp_tui.training.progress import Progress
-from microexp_tui.training.seed import load_seed_folder
+from microexp_tui.training.seed import load_csv_dataset
 from microexp_tui.training.sessions import load_sessions
+from microexp_tui.training.table import normalisation_for, with_options
 
 DEFAULT_WINDOW_ROWS = 10
 DEFAULT_EPOCHS = {"sample": 10, "window": 30}
+MIN_DEFAULT_STEPS = 750
+"""Without --epochs, small datasets get more epochs: at least this many batches in all (on the
+simulated 7-class feature set, ~740 batches scored 80.1% leave-one-participant-out and ~1,520
+scored 78.4%: docs/benchmarks.md)."""
+MAX_DEFAULT_EPOCHS = 200
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,7 @@ class TrainOptions:
     hold_out: Sequence[str] | None = None
     sessions: Sequence[int] | None = None
     mains_hz: float = 50.0
+    reading: DatasetReading | None = None
 
     def resolved_window(self) -> int:
         """Window rows: 1 in sample mode, the option or the default in window mode."""
@@ -61,21 +68,55 @@ class TrainOptions:
         return rows
 
 
+@dataclass(frozen=True)
+class DatasetReading:
+    """Command-line overrides of how a dataset is read (else its sidecar, else detected)."""
+
+    normalisation: str | None = None
+    """auto, range or standardise."""
+    unit: str | None = None
+    sensor_kind: str | None = None
+    label_column: str | None = None
+    participant_column: str | None = None
+
+
+def _is_table(path: Path) -> bool:
+    """A folder (of CSV files) or a single CSV file."""
+    return path.is_dir() or path.suffix.lower() == ".csv"
+
+
 def load_dataset(
     path: Path,
     participants: Sequence[str] | None = None,
     sessions: Sequence[int] | None = None,
     mains_hz: float = 50.0,
+    reading: DatasetReading | None = None,
 ) -> Dataset:
-    """A folder of seed CSV files, or a session database (`--sessions` picks sessions)."""
-    if path.is_dir():
+    """Labelled CSV files (folder or file), or a session database (`--sessions` picks some)."""
+    reading = reading or DatasetReading()
+    if _is_table(path) and path.exists():
         if sessions:
-            raise InputError("--sessions applies to a session database, not a CSV folder.")
-        return load_seed_folder(path, participants)
+            raise InputError("--sessions applies to a session database, not CSV files.")
+        folder = path if path.is_dir() else path.parent
+        declared = with_options(
+            read_declaration(folder),
+            reading.unit,
+            reading.sensor_kind,
+            reading.normalisation,
+            reading.label_column,
+            reading.participant_column,
+        )
+        return load_csv_dataset(path, participants, declared)
     if path.is_file():
-        return load_sessions(path, sessions, mains_hz=mains_hz).select(participants)
+        dataset = load_sessions(path, sessions, mains_hz=mains_hz).select(participants)
+        if reading.normalisation not in (None, "auto"):
+            declared = TableDeclaration(normalisation=reading.normalisation or "auto")
+            spec = normalisation_for(dataset.recordings, dataset.channels, declared)
+            dataset = replace(dataset, normalisation=spec)
+        return dataset
     raise InputError(
-        f"{path} does not exist; give a folder of seed-format CSV files or a session database."
+        f"{path} does not exist; give a folder of labelled CSV files, a CSV file or a session "
+        "database."
     )
 
 
@@ -89,19 +130,23 @@ def train(options: TrainOptions, progress: Progress | None = None) -> dict[str, 
     window_rows = options.resolved_window()
     stride = options.stride_rows or window_rows
     dataset = load_dataset(
-        options.dataset, options.participants, options.sessions, options.mains_hz
+        options.dataset, options.participants, options.sessions, options.mains_hz, options.reading
     )
     windows = cut_windows(dataset, window_rows, stride, drop_inactive=dataset.kind == "sessions")
-    settings = _settings(options, window_rows)
+    settings = _settings(options, window_rows, len(windows))
+    plan = ClassPlan.for_dataset(dataset, dataset.normalisation.method)
     progress.note(
         f"{dataset.kind} dataset: {len(dataset.participants)} participants, {len(windows)} "
-        f"windows of {window_rows} rows; {options.architecture}/{options.input_mode}, "
-        f"protocol {options.protocol}"
+        f"windows of {window_rows} rows, classes {', '.join(plan.network_classes)} (neutral: "
+        f"{plan.neutral_mode}), {dataset.normalisation.method}; "
+        f"{options.architecture}/{options.input_mode}, protocol {options.protocol}"
     )
-    evaluation, model, trained_on = _evaluate_and_fit(options, settings, dataset, windows, progress)
+    evaluation, model, trained_on = _evaluate_and_fit(
+        options, settings, plan, windows, dataset, progress
+    )
     report = _report(options, dataset, settings, stride, evaluation)
     report["model"] = _export(
-        options, settings, dataset, windows, model, trained_on, stride, report
+        options, settings, plan, dataset, windows, model, trained_on, stride, report
     )
     report["elapsed_s"] = round(time.monotonic() - started, 1)
     name = f"{options.architecture}_{options.input_mode}"
@@ -109,8 +154,15 @@ def train(options: TrainOptions, progress: Progress | None = None) -> dict[str, 
     return report
 
 
-def _settings(options: TrainOptions, window_rows: int) -> Any:
-    """Fit settings from the options (epochs default by input mode)."""
+def default_epochs(input_mode: str, windows: int, batch_size: int) -> int:
+    """The mode's default, raised for small datasets to MIN_DEFAULT_STEPS batches (capped)."""
+    steps_per_epoch = max(1, -(-windows // batch_size))
+    needed = -(-MIN_DEFAULT_STEPS // steps_per_epoch)
+    return max(DEFAULT_EPOCHS[input_mode], min(MAX_DEFAULT_EPOCHS, needed))
+
+
+def _settings(options: TrainOptions, window_rows: int, windows: int) -> Any:
+    """Fit settings from the options (epochs default by input mode and dataset size)."""
     from microexp_tui.training.fit import FitSettings
 
     if options.architecture not in ("cnn", "lstm") or options.input_mode not in (
@@ -118,14 +170,20 @@ def _settings(options: TrainOptions, window_rows: int) -> Any:
         "window",
     ):
         raise InputError("--arch must be cnn or lstm and --input sample or window.")
-    epochs = options.epochs or DEFAULT_EPOCHS[options.input_mode]
+    batch = FitSettings.batch_size
+    epochs = options.epochs or default_epochs(options.input_mode, windows, batch)
     if epochs < 1:
         raise InputError(f"--epochs must be at least 1, got {epochs}.")
     return FitSettings(options.architecture, options.input_mode, window_rows, epochs, options.seed)
 
 
 def _evaluate_and_fit(
-    options: TrainOptions, settings: Any, dataset: Dataset, windows: Any, progress: Progress
+    options: TrainOptions,
+    settings: Any,
+    plan: ClassPlan,
+    windows: Any,
+    dataset: Dataset,
+    progress: Progress,
 ) -> tuple[dict[str, Any], Any, list[str]]:
     """Run the protocol; return its JSON, the model to export and who it was trained on."""
     from microexp_tui.training.fit import fit
@@ -134,11 +192,17 @@ def _evaluate_and_fit(
     if options.protocol == "split":
         if options.hold_out:
             raise InputError("--hold-out applies to --protocol loso.")
-        result, model = run_split(settings, windows, progress)
+        result, model = run_split(settings, windows, plan, progress)
         return result.as_json(), model, dataset.participants
     if options.protocol != "loso":
         raise InputError(f"--protocol must be split or loso, not {options.protocol!r}.")
-    evaluation = run_loso(settings, windows, progress).as_json()
+    if len(windows.participants) < 2:
+        raise InputError(
+            f"--protocol loso needs at least two participants; {dataset.path} has "
+            f"{len(windows.participants)}. Give one CSV file per participant, a participant "
+            "column (--participant-column), or use --protocol split."
+        )
+    evaluation = run_loso(settings, windows, plan, progress).as_json()
     held = {p.casefold() for p in options.hold_out or ()}
     unknown = held - {p.casefold() for p in dataset.participants}
     if unknown:
@@ -148,7 +212,7 @@ def _evaluate_and_fit(
         raise InputError("--hold-out leaves nobody to train the exported model on.")
     mask = [windows.participants[i] in trained_on for i in windows.participant]
     progress.stage(f"exported model (trained on {len(trained_on)} participants)")
-    return evaluation, fit(settings, windows.subset(mask), progress), trained_on
+    return evaluation, fit(settings, windows.subset(mask), plan, progress), trained_on
 
 
 def _report(
@@ -163,6 +227,9 @@ def _report(
             "participants": dataset.participants,
             "content_sha256": dataset.content_sha256,
             "description": dataset.description,
+            "classes": list(dataset.labels),
+            "units": list(dataset.units),
+            "normalisation": dataset.normalisation.as_json(),
         },
         "architecture": options.architecture,
         "input_mode": options.input_mode,
@@ -182,6 +249,7 @@ def _report(
 def _export(
     options: TrainOptions,
     settings: Any,
+    plan: ClassPlan,
     dataset: Dataset,
     windows: Any,
     model: Any,
@@ -204,14 +272,15 @@ def _export(
     card = {
         "architecture": settings.architecture,
         "input_mode": settings.input_mode,
-        "classes": list(EMOTIONS),
-        "output_classes": [NEUTRAL, *EMOTIONS],
+        "classes": list(plan.network_classes),
+        "output_classes": list(
+            plan.labels if plan.neutral_mode == "gate" else plan.network_classes
+        ),
         "input": export.input_section(settings, dataset, stride),
         "channels": [c.as_json() for c in dataset.channels],
-        "normalisation": export.normalisation_section(
-            pooled_calibration([r.calibration for r in trained])
-        ),
-        "neutral": export.neutral_section(),
+        "preprocessing": export.preprocessing_section(dataset),
+        "normalisation": export.normalisation_section(dataset.normalisation, trained),
+        "neutral": export.neutral_section(plan.neutral_mode),
         "training": {
             "data": dataset.description,
             "data_kind": dataset.kind,
@@ -226,6 +295,7 @@ def _export(
             key: report[key]
             for key in (
                 "protocol",
+                "protocol_name",
                 "description",
                 "metrics",
                 "per_participant",
@@ -248,7 +318,9 @@ def _add_held_out(card_path: Path, held: dict[str, Any]) -> None:
     card["held_out_evaluation"] = {
         "protocol": held["protocol"],
         "participants": held["dataset"]["participants"],
-        "metrics": {k: held["metrics"][k] for k in ("windows", "correct", "accuracy", "macro_f1")},
+        "metrics": {
+            k: held["metrics"][k] for k in ("windows", "correct", "accuracy", "macro_f1", "uar")
+        },
         "per_participant": held["per_participant"],
     }
     card_path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
@@ -260,10 +332,11 @@ def evaluate(
     participants: Sequence[str] | None = None,
     sessions: Sequence[int] | None = None,
     mains_hz: float = 50.0,
+    reading: DatasetReading | None = None,
 ) -> dict[str, Any]:
     """`microexp evaluate`: a shipped or trained model on (some of) a dataset."""
     model = EmotionModel.load(model_path)
-    dataset = load_dataset(dataset_path, participants, sessions, mains_hz)
+    dataset = load_dataset(dataset_path, participants, sessions, mains_hz, reading)
     report = evaluate_model(model, dataset)
     report["command"] = "evaluate"
     return report

@@ -11,6 +11,7 @@ import contextlib
 import json
 import sys
 import warnings
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,15 +19,29 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
-from microexp_tui.domain.calibration import MIN_SPAN_NOISE_FACTOR, SPAN_FLOORS, Calibration
+from microexp_tui.domain.calibration import (
+    MIN_SPAN_NOISE_FACTOR,
+    SPAN_FLOORS,
+    Calibration,
+    pooled_calibration,
+)
 from microexp_tui.dsp.calibration import MAX_QUANTILE, REST_CUT_FRACTION, REST_QUANTILE
 from microexp_tui.errors import ModelError
 from microexp_tui.inference.card import CARD_FORMAT, card_path_for
 from microexp_tui.inference.gate import DEFAULT_HIGH, DEFAULT_LOW
 from microexp_tui.inference.model import file_sha256
-from microexp_tui.inference.normalisation import CLIP_RANGE
+from microexp_tui.inference.normalisation import (
+    CLIP_RANGE,
+    IQR_PER_SD,
+    LOG_SKEWNESS,
+    RANGE,
+    STANDARD_CLIP,
+    NormalisationSpec,
+    estimate_standardisation,
+    median_standardisation,
+)
 from microexp_tui.training import tf_runtime
-from microexp_tui.training.dataset import Dataset
+from microexp_tui.training.dataset import Dataset, Recording
 from microexp_tui.training.fit import FitSettings, predict_probabilities
 
 EXPORT_TOLERANCE = 1e-5
@@ -52,9 +67,45 @@ def export_onnx(model: Any, path: Path, check_x: np.ndarray) -> float:
     return difference
 
 
-def normalisation_section(default: Calibration) -> dict[str, Any]:
-    """The card's description of the shared normalisation and its default calibration."""
+def normalisation_section(spec: NormalisationSpec, trained: Sequence[Recording]) -> dict[str, Any]:
+    """The card's normalisation: its method and the default taken from the trained people."""
+    if spec.method == RANGE:
+        calibrations = [r.calibration for r in trained if r.calibration is not None]
+        return range_section(pooled_calibration(calibrations))
+    return standardise_section(spec, trained)
+
+
+def standardise_section(spec: NormalisationSpec, trained: Sequence[Recording]) -> dict[str, Any]:
+    """The card's description of per-participant standardisation and its default."""
+    default = median_standardisation([estimate_standardisation(r.rows, spec) for r in trained])
     return {
+        "method": spec.method,
+        "log_channels": list(spec.log_channels),
+        "function": "microexp_tui.inference.normalisation.standardise",
+        "formula": "(x - centre) / scale per channel, x = ln(value) on log_channels, clipped "
+        f"to [{STANDARD_CLIP[0]:g}, {STANDARD_CLIP[1]:g}]",
+        "training_standardisation": (
+            "per participant (per file), label-free from all their own rows: centre = median, "
+            f"scale = interquartile range / {IQR_PER_SD:g} (SD when the IQR is 0, else 1); "
+            "evaluation standardises each held-out participant the same way from their own "
+            "unlabelled rows"
+        ),
+        "log_channels_rule": (
+            "declared in dataset.toml ([[channel]] log), else detected: strictly positive in "
+            f"every recording, a median skewness of at least {LOG_SKEWNESS:g}, and a smaller "
+            "median |skewness| after the log"
+        ),
+        "live_standardisation": (
+            "default_standardisation: the per-channel median of the training participants'"
+        ),
+        "default_standardisation": default.as_json(),
+    }
+
+
+def range_section(default: Calibration) -> dict[str, Any]:
+    """The card's description of the calibration-range normalisation and its default."""
+    return {
+        "method": RANGE,
         "function": "microexp_tui.inference.normalisation.normalise",
         "formula": "(envelope - rest) / (max - rest) per channel, clipped to "
         f"[{CLIP_RANGE[0]:g}, {CLIP_RANGE[1]:g}]",
@@ -79,9 +130,18 @@ def normalisation_section(default: Calibration) -> dict[str, Any]:
     }
 
 
-def neutral_section() -> dict[str, Any]:
-    """The card's description of the neutral gate."""
+def neutral_section(mode: str) -> dict[str, Any]:
+    """The card's description of where neutral comes from (the gate, a class, or nowhere)."""
+    if mode == "class":
+        return {"mode": mode, "method": "neutral is a class of the network (labelled rows)"}
+    if mode == "none":
+        return {
+            "mode": mode,
+            "method": "no neutral: the data have no neutral rows and standardised values have "
+            "no activation scale for the gate; the model always names one of its classes",
+        }
     return {
+        "mode": mode,
         "method": "activation gate (the training data has no neutral class)",
         "statistic": "largest per-channel mean of the normalised window",
         "low": DEFAULT_LOW,
@@ -91,11 +151,26 @@ def neutral_section() -> dict[str, Any]:
     }
 
 
+def preprocessing_section(dataset: Dataset) -> dict[str, Any]:
+    """The card's description of what happened to the values before normalisation."""
+    rows = (
+        "recorded samples filtered like a live recording, then block means at the row rate"
+        if dataset.kind == "sessions"
+        else "CSV rows used as they are (each row one sample or feature vector)"
+    )
+    return {
+        "rows": rows,
+        "units": list(dataset.units),
+        "sensor_kinds": sorted({c.sensor_kind for c in dataset.channels}),
+        "normalisation": dataset.normalisation.as_json(),
+    }
+
+
 def input_section(settings: FitSettings, dataset: Dataset, stride_rows: int) -> dict[str, Any]:
     """The card's input description."""
     return {
         "name": "window",
-        "layout": "(batch, rows, channels), float32, normalised envelope",
+        "layout": "(batch, rows, channels), float32, normalised values",
         "rate_hz": dataset.rate_hz,
         "window_rows": settings.window_rows,
         "window_ms": 1000.0 * settings.window_rows / dataset.rate_hz,

@@ -10,6 +10,7 @@ import numpy as np
 from microexp_tui.errors import InputError
 from microexp_tui.training import tf_runtime
 from microexp_tui.training.architectures import build_model
+from microexp_tui.training.classes import ClassPlan
 from microexp_tui.training.dataset import Windows
 from microexp_tui.training.progress import Progress
 
@@ -33,25 +34,29 @@ class FitSettings:
             "seed": self.seed,
             "batch_size": self.batch_size,
             "optimizer": f"Adam (learning rate {self.learning_rate:g})",
-            "loss": "sparse categorical cross-entropy over the six emotions",
+            "loss": "sparse categorical cross-entropy over the network's classes",
         }
 
 
-def emotion_targets(windows: Windows) -> tuple[np.ndarray, np.ndarray]:
-    """Inputs and 0-based emotion targets of the emotion windows (neutral ones are not trained)."""
-    mask = windows.y > 0
-    return windows.x[mask], (windows.y[mask] - 1).astype(np.int64)
+def training_targets(windows: Windows, plan: ClassPlan) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs and network targets of the windows the network learns from."""
+    mask = plan.training_mask(windows.y)
+    return windows.x[mask], plan.targets(windows.y[mask])
 
 
-def fit(settings: FitSettings, windows: Windows, progress: Progress) -> Any:
-    """Train a fresh model on the emotion windows and return it."""
+def fit(settings: FitSettings, windows: Windows, plan: ClassPlan, progress: Progress) -> Any:
+    """Train a fresh model on the plan's classes and return it."""
     _, keras = tf_runtime.load()
-    x, y = emotion_targets(windows)
+    x, y = training_targets(windows, plan)
     if x.shape[0] == 0:
-        raise InputError("No emotion window to train on; check the dataset's labels.")
+        raise InputError("No labelled window to train on; check the dataset's labels.")
     tf_runtime.seed_everything(settings.seed)
     model = build_model(
-        settings.architecture, settings.input_mode, settings.window_rows, x.shape[2], 6
+        settings.architecture,
+        settings.input_mode,
+        settings.window_rows,
+        x.shape[2],
+        len(plan.network_classes),
     )
     model.compile(
         optimizer=keras.optimizers.Adam(settings.learning_rate),
@@ -67,10 +72,29 @@ def fit(settings: FitSettings, windows: Windows, progress: Progress) -> Any:
         shuffle=True,
         verbose=0,
         callbacks=[callback],
+        class_weight=balanced_weights(y, len(plan.network_classes)),
     )
     last = {k: float(v[-1]) for k, v in history.history.items()}
     progress.done(settings.epochs, last)
     return model
+
+
+IMBALANCE_RATIO = 1.2
+"""Classes are weighted when the largest has more than this many times the smallest's windows."""
+
+
+def balanced_weights(y: np.ndarray, classes: int) -> dict[int, float] | None:
+    """Weights making every present class count alike (None when already about balanced).
+
+    Unweighted, a class with many windows (often neutral) dominates the loss and the UAR
+    suffers; balanced data (the seed's) trains exactly as without weights.
+    """
+    counts = np.bincount(y, minlength=classes).astype(np.float64)
+    present = counts[counts > 0]
+    if present.size == 0 or present.max() <= IMBALANCE_RATIO * present.min():
+        return None
+    weights = np.where(counts > 0, counts.sum() / (present.size * np.maximum(counts, 1)), 1.0)
+    return {i: float(w) for i, w in enumerate(weights)}
 
 
 def _callback(keras: Any, progress: Progress, epochs: int) -> Any:
@@ -86,7 +110,7 @@ def _callback(keras: Any, progress: Progress, epochs: int) -> Any:
 def predict_probabilities(model: Any, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
     """Softmax outputs of a Keras model for `(windows, rows, channels)` inputs."""
     if x.shape[0] == 0:
-        return np.empty((0, 6), dtype=np.float32)
+        return np.empty((0, int(model.outputs[0].shape[-1])), dtype=np.float32)
     outputs = [  # the TensorFlow backend returns tf.Tensor
         model(x[i : i + batch_size], training=False).numpy()
         for i in range(0, x.shape[0], batch_size)

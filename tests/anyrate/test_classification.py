@@ -123,7 +123,7 @@ def test_a_model_for_another_montage_is_refused_naming_the_channels(
         "--model",
         str(resource_dir("models") / MODEL),
     )
-    assert done.returncode != 0 and "expects 8 channels" in done.stderr and "has 4" in done.stderr
+    assert done.returncode != 0 and "expects 8 channels" in done.stderr and "have 4" in done.stderr
 
 
 @pytest.mark.parametrize(

@@ -43,3 +43,25 @@ def test_per_participant_and_summary() -> None:
         "min_accuracy": 0.5,
         "max_accuracy": 1.0,
     }
+
+
+def test_uar_is_the_mean_recall_of_the_classes_shown() -> None:
+    y_true = np.array([0] * 8 + [1] * 2)
+    y_pred = np.array([0] * 8 + [0, 1])  # neutral always right, the rare class half the time
+    scores = report(y_true, y_pred, ("neutral", "joy"))
+    assert scores["accuracy"] == 0.9 and scores["uar"] == 0.75
+    assert scores["confusion_matrix"]["classes"] == ["neutral", "joy"]
+    assert scores["confusion_matrix"]["counts"] == [[8, 0], [1, 1]]
+
+
+def test_small_datasets_get_enough_training_steps_and_imbalance_is_weighted() -> None:
+    from microexp_tui.training.commands import MAX_DEFAULT_EPOCHS, default_epochs
+    from microexp_tui.training.fit import balanced_weights
+
+    assert default_epochs("window", 18_000, 64) == 30  # the seed's windows: the mode's default
+    assert default_epochs("sample", 144_000, 64) == 10
+    assert default_epochs("sample", 1_120, 64) == 42  # 18 batches an epoch, 750 in all
+    assert default_epochs("sample", 10, 64) == MAX_DEFAULT_EPOCHS
+    assert balanced_weights(np.array([0, 1, 2] * 5), 3) is None  # balanced: unweighted
+    weights = balanced_weights(np.array([0] * 60 + [1] * 20 + [2] * 20), 4)
+    assert weights == {0: 100 / 180, 1: 100 / 60, 2: 100 / 60, 3: 1.0}

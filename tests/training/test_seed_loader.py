@@ -23,6 +23,9 @@ def test_seed_folder_loads_one_recording_per_participant(seed_dir: Path) -> None
     assert [c.muscle for c in dataset.channels][:2] == ["Zygomaticus major", "Frontalis"]
     assert len(dataset.content_sha256) == 64
     calibration = first.calibration
+    assert calibration is not None and first.labels.dtype == np.int16
+    assert dataset.normalisation.method == "calibration-range"
+    assert all(c.unit == "counts" for c in dataset.channels)
     assert all(10 < row.baseline < 50 for row in calibration.channels)
     assert all(380 < row.max_value < 470 for row in calibration.channels)  # peaks near 460
 
@@ -51,9 +54,9 @@ def _write(path: Path, lines: list[str]) -> None:
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ("1,joy,1,2,3,4,5,6,7,8,x", "line 2: emotion_label 'joy'"),
-        ("1,happy,1,2,3,4,5,6,7,x8,x", "line 2: s1..s8 must be integer"),
-        ("1,happy,1,2,3,4,5,6,7,2000,x", "line 2: counts must lie in 0..1023"),
+        ("1,happy,1,2,3,4,5,6,7,x8,x", "line 2: column s8 is 'x8', not a finite number"),
+        ("1,happy,1,2,3,4,5,6,7,nan,x", "line 2: column s8 is 'nan', not a finite number"),
+        ("1, ,1,2,3,4,5,6,7,8,x", "line 2: the label column emotion_label is empty"),
         ("1,happy,1,2,3", "line 2: expected 11 columns"),
     ],
 )
@@ -69,7 +72,7 @@ def test_missing_folder_header_and_participants_are_explained(tmp_path: Path) ->
     with pytest.raises(InputError, match=r"no \.csv files"):
         load_seed_folder(tmp_path)
     (tmp_path / "p1.csv").write_text("a,b\n1,2\n", encoding="utf-8")
-    with pytest.raises(InputError, match="line 1: expected the header"):
+    with pytest.raises(InputError, match="line 1: no label column 'emotion_label' or 'label'"):
         load_seed_folder(tmp_path)
     with pytest.raises(InputError, match="No CSV file for participant"):
         load_seed_folder(tmp_path, ["p9"])

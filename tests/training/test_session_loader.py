@@ -88,7 +88,7 @@ def test_rows_are_labelled_by_the_markers(session_db: Path) -> None:
         assert set(labels[rest].tolist()) == {0}
         assert set(labels[stimulus].tolist()) == {LABELS.index(emotion)}
     assert UNLABELLED not in labels.tolist()  # every marker falls on a row boundary here
-    assert recording.calibration.channels[0].span > 10
+    assert recording.calibration is not None and recording.calibration.channels[0].span > 10
 
 
 def test_stimulus_windows_without_a_reaction_are_left_out(session_db: Path) -> None:
