@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from microexp_tui.domain.calibration import COUNTS
-from microexp_tui.domain.markers import MARKER_REST_ONSET, MARKER_STIMULUS_OFFSET, emotion_of_marker
+from microexp_tui.domain.emotions import NEUTRAL
+from microexp_tui.domain.markers import REST_CONDITION, block_condition, is_stimulus_offset
 from microexp_tui.domain.recording import MarkerRecord
 from microexp_tui.domain.sessions import SessionRecord
 from microexp_tui.dsp.calibration import estimate_calibration
@@ -40,21 +41,30 @@ from microexp_tui.training.table import normalisation_for
 
 
 def marker_events(markers: Sequence[MarkerRecord]) -> tuple[np.ndarray, np.ndarray]:
-    """Sample indices and the label each marker starts (UNLABELLED for offsets and others)."""
+    """Sample indices and the label each event starts (UNLABELLED for offsets and others).
+
+    A stimulus of an emotion or `neutral` (a board's code or an imported event's condition)
+    labels its block with that class, a rest block is neutral, and a stimulus of another
+    condition (another lab's trial type) or an offset leaves the rows unlabelled.
+    """
     indices, labels = [], []
     for marker in markers:
-        emotion = emotion_of_marker(marker.code)
-        if emotion is not None:
-            label = LABELS.index(emotion)
-        elif marker.code == MARKER_REST_ONSET:
-            label = 0
-        elif marker.code == MARKER_STIMULUS_OFFSET:
+        condition = block_condition(marker)
+        if condition is not None:
+            label = _label_of(condition)
+        elif is_stimulus_offset(marker):
             label = UNLABELLED
         else:
             continue
         indices.append(marker.sample_index)
         labels.append(label)
     return np.asarray(indices, dtype=np.int64), np.asarray(labels, dtype=np.int8)
+
+
+def _label_of(condition: str) -> int:
+    """The class index a block condition teaches (rest is neutral), else UNLABELLED."""
+    name = NEUTRAL if condition == REST_CONDITION else condition.casefold()
+    return LABELS.index(name) if name in LABELS else UNLABELLED
 
 
 def row_labels(row_index: np.ndarray, factor: float, markers: Sequence[MarkerRecord]) -> np.ndarray:

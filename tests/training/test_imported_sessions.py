@@ -14,8 +14,9 @@ from microexp_tui.simulator.board import EmgSource
 from microexp_tui.simulator.participant import ParticipantConfig, SimulatedParticipant
 from microexp_tui.simulator.signals import SignalConfig, SignalGenerator
 from microexp_tui.store.sessions import SessionStore
-from microexp_tui.training.dataset import UNLABELLED, cut_windows
+from microexp_tui.training.dataset import LABELS, MODEL_RATE_HZ, UNLABELLED, cut_windows
 from microexp_tui.training.sessions import fractional_block_means, load_sessions
+from tests.anyrate.sessions import ENVELOPE_20HZ_MV, create_imported_session
 from tests.store import seed_channels
 from tests.training.test_session_loader import CYCLE_S, RATE_HZ, _markers
 
@@ -84,3 +85,22 @@ def test_imported_sessions_load_in_microvolts_with_marker_labels(imported_db: Pa
     assert high == pytest.approx(low, rel=0.5)  # the gain of 3 is standardised away
     raw = [np.median(r.rows) for r in dataset.recordings]
     assert raw[1] > 2 * raw[0]
+
+
+def test_labelled_events_of_an_imported_session_label_its_rows(tmp_path: Path) -> None:
+    """What `microexp import` stores (events with a condition and no product code) teaches:
+    an emotion or neutral labels its block, another lab's trial type leaves it unlabelled."""
+    spec = replace(
+        ENVELOPE_20HZ_MV,
+        duration_s=40.0,
+        stimuli=((5.0, "happy", (0,)), (15.0, "neutral", ()), (25.0, "pull_stand", (1,))),
+    )
+    db = tmp_path / "labelled.sqlite"
+    create_imported_session(db, spec)
+    (recording,) = load_sessions(db).recordings
+    assert spec.rate_hz == MODEL_RATE_HZ  # one row per sample: row r is sample r
+    one_s_in = {
+        onset: recording.labels[round((onset + 1.0) * spec.rate_hz)] for onset, _, _ in spec.stimuli
+    }
+    assert one_s_in == {5.0: LABELS.index("happy"), 15.0: LABELS.index("neutral"), 25.0: UNLABELLED}
+    assert (recording.labels[: round(5.0 * spec.rate_hz)] == UNLABELLED).all()
