@@ -90,8 +90,19 @@ def import_path(
     *,
     participant: str | None = None,
     sensor_kind: str | None = None,
+    participant_prefix: str = "",
 ) -> ImportReport:
-    """Import every EMG recording at `path` into `store`; unreadable ones are refused."""
+    """Import every EMG recording at `path` into `store`; unreadable ones are refused.
+
+    `participant_prefix` is put before every `sub-` label, so that two datasets' `sub-01`
+    stay two people; a recording filed under a participant that was in the database before
+    this import gets a warning saying so.
+    """
+    if participant_prefix and not _PREFIX_PATTERN.fullmatch(participant_prefix):
+        raise InputError(
+            f"--participant-prefix {participant_prefix!r} is invalid: use 1-16 letters, digits, "
+            "'.', '_' or '-' starting with a letter or digit (e.g. labA-)."
+        )
     found = discover(path)
     subjects = sorted({r.name.entities.get("sub", "") for r in found.recordings} - {""})
     if participant and len(subjects) > 1:
@@ -101,22 +112,40 @@ def import_path(
             "its participant) or import one subject's folder at a time."
         )
     report = ImportReport(skipped=list(found.skipped))
+    existing = {person.code for person in store.list_participants()}
     for recording in found.recordings:
-        code = participant_code(recording, participant)
+        code = participant_code(recording, participant, participant_prefix)
         try:
             imported = read_recording(recording, sensor_kind)
             earlier = store.session_imported_from(imported.sources)
             if earlier is not None:
                 report.already.append((recording.shown(), earlier))
                 continue
+            if code in existing and participant is None:
+                imported.warnings.append(_reused_warning(code, participant_prefix))
             report.sessions.append(store_recording(store, imported, code))
         except InputError as err:
             report.refused.append((recording.shown(), str(err)))
     return report
 
 
-def participant_code(recording: Recording, given: str | None) -> str:
-    """The participant: --participant, else the `sub-` label; InputError when there is none."""
+_PREFIX_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,15}")
+"""A participant prefix: with a BIDS label it still makes a valid participant code."""
+
+
+def _reused_warning(code: str, prefix: str) -> str:
+    """The warning for a `sub-` label that names a participant already in the database."""
+    return (
+        f"participant {code} was already in the database before this import, so this "
+        "recording is filed as that person's; if it is another person (another dataset's "
+        f"sub-{code.removeprefix(prefix)}), delete this session and import again with "
+        "--participant-prefix PREFIX (e.g. the dataset's short name)"
+    )
+
+
+def participant_code(recording: Recording, given: str | None, prefix: str = "") -> str:
+    """The participant: --participant, else `prefix` + the `sub-` label; InputError when
+    there is none."""
     if given:
         return given
     label = recording.name.entities.get("sub")
@@ -130,7 +159,7 @@ def participant_code(recording: Recording, given: str | None) -> str:
             f"{recording.data_file}: its subject label {label!r} is not a BIDS label "
             "(letters and digits only); rename the file or give --participant CODE."
         )
-    return label
+    return prefix + label
 
 
 def store_recording(store: SessionStore, imported: ImportedRecording, code: str) -> ImportedSession:

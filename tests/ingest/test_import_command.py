@@ -37,9 +37,9 @@ def microexp(*args: str | Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def facial_dataset(root: Path) -> Path:
+def facial_dataset(root: Path, seed: int = 3) -> Path:
     """One subject, four EMG channels on facial muscles and an ECG channel, with events."""
-    emg = emg_signals(4, RATE_HZ, 10, seed=3)
+    emg = emg_signals(4, RATE_HZ, 10, seed=seed)
     ecg = Signal("ECG", RATE_HZ, "mV", (-5.0, 5.0), (-32768, 32767), emg[0].values[::-1])
     folder = root / "sub-07" / "ses-1" / "emg"
     folder.mkdir(parents=True)
@@ -211,3 +211,27 @@ def test_a_session_folder_imports_with_the_dataset_root_found_above_it(tmp_path:
     )
     assert "4 EMG channel(s) @ 200 Hz in uV, 10.0 s, 4 event(s), 2 outside" in run.stdout
     assert "skipped channels: ECG (ECG)" in run.stdout
+
+
+def test_another_datasets_sub_label_is_flagged_or_kept_apart_by_a_prefix(tmp_path: Path) -> None:
+    """Two datasets' sub-07 are two people: the second import says the code was in use, and
+    --participant-prefix files it under its own participant."""
+    db = tmp_path / "db.sqlite"
+    first, second, third = (
+        facial_dataset(tmp_path / name, seed) for name, seed in (("a", 3), ("b", 4), ("c", 5))
+    )
+    assert microexp("import", first, "--db", db).returncode == 0
+    reused = microexp("import", second, "--db", db, "--json")
+    assert reused.returncode == 0
+    (session,) = json.loads(reused.stdout)["sessions"]
+    assert session["participant"] == "07"
+    assert any("already in the database" in w for w in session["warnings"])
+    assert "--participant-prefix" in reused.stderr
+    kept_apart = microexp("import", third, "--db", db, "--participant-prefix", "labC-", "--json")
+    (session,) = json.loads(kept_apart.stdout)["sessions"]
+    assert session["participant"] == "labC-07" and not any(
+        "already in the database" in w for w in session["warnings"]
+    )
+    bad = microexp("import", third, "--db", db, "--participant-prefix", "lab C")
+    assert bad.returncode == ExitCode.INPUT and "--participant-prefix" in bad.stderr
+    assert "Traceback" not in bad.stderr

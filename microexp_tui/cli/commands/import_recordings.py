@@ -35,6 +35,13 @@ def add_parser(subcommands: Subcommands) -> None:
         help="pseudonymous participant code (needed for a file without a sub-<label>)",
     )
     parser.add_argument(
+        "--participant-prefix",
+        metavar="PREFIX",
+        default="",
+        help="put PREFIX before every sub- label (e.g. labA-), so that another dataset's "
+        "sub-01 does not become a participant already in the database",
+    )
+    parser.add_argument(
         "--sensor-kind",
         choices=SENSOR_KINDS,
         help="what every channel records (default: from channels.tsv descriptions, else raw)",
@@ -50,7 +57,11 @@ def run(args: argparse.Namespace) -> int:
 
     with SessionStore.open(OperatorDefaults().database_path(args.db)) as store:
         report = import_path(
-            args.path, store, participant=args.participant, sensor_kind=args.sensor_kind
+            args.path,
+            store,
+            participant=args.participant,
+            sensor_kind=args.sensor_kind,
+            participant_prefix=args.participant_prefix,
         )
     _print(report, as_json=args.json)
     return int(ExitCode.INPUT) if report.refused else 0
