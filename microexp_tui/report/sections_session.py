@@ -192,11 +192,16 @@ def glance_table(ctx: Context) -> Flowable:
     lost = sum(g.n_lost for g in figures.gaps)
     right, total = agreement(figures)
     validation = data.validation
-    pairs: list[tuple[str, object]] = [
-        (
+    wire = (
+        ("Source", "imported file")
+        if record.source == "import"
+        else (
             "Frames / CRC errors",
             f"{fmt(counters.get('frames', 0))} / {fmt(counters.get('crc_errors', 0))}",
-        ),
+        )
+    )
+    pairs: list[tuple[str, object]] = [
+        wire,
         ("Lost samples", f"{fmt(lost)} ({fmt(lost / record.sample_rate_hz, 2, ' s')})"),
         ("Artifact-flagged time", fmt(100 * figures.artifact_share, 1, " %")),
         ("Electrode check", grade_counts(figures)),
@@ -272,12 +277,17 @@ def electrode_section(ctx: Context) -> list[Flowable]:
     figures = ctx.figures
     out: list[Flowable] = [para("Electrode check", H2)]
     if not figures.review.checks:
+        why = (
+            "it was imported from a file, which carries no check result"
+            if figures.record.source == "import"
+            else "it was recorded without the operator app's check step, e.g. with "
+            "`microexp record`"
+        )
         return [
             *out,
             not_available(
                 "Electrode check",
-                "No electrode-check result was stored with this session (it was recorded without "
-                "the operator app's check step, e.g. with `microexp record`).",
+                f"No electrode-check result was stored with this session ({why}).",
             ),
         ]
     rows = []

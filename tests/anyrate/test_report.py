@@ -45,6 +45,8 @@ def test_the_report_shows_the_files_units_and_its_labelled_stimuli(
     result = microexp_json("report", session, "--db", db, "-o", str(pdf))
     text = _text(pdf)
     assert "imported file" in text and f"at {spec.rate_hz:g} Hz" in text
+    assert "Frames / CRC errors" not in text, "no board counters for a file"
+    assert "imported from a file, which carries no check result" in " ".join(text.split())
     montage = re.findall(rf"^\s*\d+\s+EMG\d+\s+.*\s{spec.unit}\s", text, flags=re.MULTILINE)
     assert len(montage) == len(spec.muscles), "a unit column for every channel"
     rows = re.findall(r"^\s*\d+\s+\d:\d\d\.\d\s+(\w+)\s+n/a", text, flags=re.MULTILINE)
