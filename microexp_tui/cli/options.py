@@ -8,6 +8,7 @@ runs (`microexp_tui.cli.defaults`), so an explicit option always wins.
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -18,6 +19,36 @@ if TYPE_CHECKING:
 MAINS_CHOICES_HZ = (50.0, 60.0)
 MAINS_FILTER_HELP = "power-line frequency the filters notch (default: the operator settings')"
 DEFAULT_HOP_MS = 100.0
+
+
+def finite_float(text: str) -> float:
+    """An argparse type: a finite number (NaN and infinity are refused as usage errors)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number; give a number")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """An argparse type: a finite number greater than 0."""
+    value = finite_float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
 
 
 def add_database_option(parser: argparse.ArgumentParser) -> None:
@@ -51,7 +82,7 @@ def add_hop_option(parser: argparse.ArgumentParser) -> None:
     """`--hop-ms MS`: sample time between two classifications of a model."""
     parser.add_argument(
         "--hop-ms",
-        type=float,
+        type=positive_float,
         default=DEFAULT_HOP_MS,
         help=f"classification hop in ms of sample time (default {DEFAULT_HOP_MS:.0f})",
     )

@@ -9,7 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from microexp_tui.cli.defaults import OperatorDefaults
-from microexp_tui.cli.options import add_database_option, add_json_option, add_mains_option
+from microexp_tui.cli.options import (
+    add_database_option,
+    add_json_option,
+    add_mains_option,
+    positive_int,
+)
 from microexp_tui.errors import InputError
 
 if TYPE_CHECKING:
@@ -40,7 +45,9 @@ def add_parser(subcommands: Subcommands) -> None:
         "text, institution, electrodes): a name from templates/datasets or a .toml file "
         "(default: templates/datasets/default.toml, placeholders)",
     )
-    parser.add_argument("--k", type=int, default=5, help="k-anonymity threshold (default 5)")
+    parser.add_argument(
+        "--k", type=positive_int, default=5, help="k-anonymity threshold (default 5)"
+    )
     add_mains_option(
         parser, help="power-line frequency to declare for sessions that did not store one"
     )
