@@ -111,7 +111,7 @@ def test_a_failed_write_leaves_no_file_and_keeps_the_old_one(tmp_path: Path) -> 
     def no_audit(temp: Path, pages: int) -> None:
         raise AssertionError("a failed write is never audited")
 
-    with pytest.raises(InputError, match="disk full.*nothing was written"):
+    with pytest.raises(InputError, match=r"disk full.*nothing was written"):
         _write_atomically(target, half_then_fail, no_audit)
     assert list(tmp_path.iterdir()) == []
     target.write_bytes(b"old report")
