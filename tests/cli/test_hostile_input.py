@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -50,7 +51,7 @@ def test_export_into_a_read_only_folder_says_so(two_sessions: Path, tmp_path: Pa
 
 
 @pytest.fixture
-def small_disk(tmp_path: Path) -> object:
+def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 64 kB tmpfs mounted for this test (root only), so ENOSPC is real."""
     if not AS_ROOT:
         pytest.skip("mounting a small tmpfs needs root")
@@ -88,7 +89,7 @@ def test_report_onto_a_full_disk_leaves_nothing_and_audits_nothing(
         session = write_session(store, 2, simulated=True)
         audited_before = len(store.audit_entries())
     (small_disk / "filler").write_bytes(b"\0" * 40_000)
-    run = run_microexp("report", session, "--db", db, "-o", small_disk / "r.pdf")
+    run = run_microexp("report", str(session), "--db", db, "-o", small_disk / "r.pdf")
     run.assert_refused(7, "the disk is full", "nothing was written")
     assert [p.name for p in small_disk.iterdir()] == ["filler"]
     with SessionStore.open(db) as store:
