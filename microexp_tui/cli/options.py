@@ -21,6 +21,16 @@ MAINS_FILTER_HELP = "power-line frequency the filters notch (default: the operat
 DEFAULT_HOP_MS = 100.0
 
 
+def user_path(text: str) -> Path:
+    """An argparse type: a path, `~` and `~user` expanded (an unknown user is a usage error)."""
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} starts with ~ but names no user of this computer"
+        ) from None
+
+
 def finite_float(text: str) -> float:
     """An argparse type: a finite number (NaN and infinity are refused as usage errors)."""
     try:
@@ -55,7 +65,7 @@ def add_database_option(parser: argparse.ArgumentParser) -> None:
     """`--db PATH`: the session database, by default the one the operator app uses."""
     parser.add_argument(
         "--db",
-        type=Path,
+        type=user_path,
         metavar="PATH",
         help="session database (default: sessions.sqlite in the operator settings' data folder)",
     )
@@ -75,7 +85,9 @@ def add_json_option(parser: argparse.ArgumentParser, help: str = "print one JSON
 
 def add_model_option(parser: argparse.ArgumentParser, help: str, *, required: bool = False) -> None:
     """`--model FILE.onnx`: an exported emotion model (its card beside it)."""
-    parser.add_argument("--model", type=Path, metavar="FILE.onnx", required=required, help=help)
+    parser.add_argument(
+        "--model", type=user_path, metavar="FILE.onnx", required=required, help=help
+    )
 
 
 def add_hop_option(parser: argparse.ArgumentParser) -> None:
@@ -106,7 +118,7 @@ def add_dataset_options(parser: argparse.ArgumentParser) -> None:
     """`--dataset` and the `--participants` / `--sessions` that narrow it (train, evaluate)."""
     parser.add_argument(
         "--dataset",
-        type=Path,
+        type=user_path,
         required=True,
         help="folder of labelled CSV files (seed layout or dataset.toml), a CSV file, or a "
         "session database",

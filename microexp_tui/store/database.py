@@ -177,7 +177,6 @@ def prepare_file(path: Path) -> bool:
     except OSError as exc:
         raise _unwritable(path, exc.strerror or str(exc)) from exc
     check_existing_file(path, info)
-    make_owner_only(path)
     return info.st_size == 0
 
 
@@ -211,6 +210,7 @@ def connect(path: Path) -> Database:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # header check
             if is_new:
                 conn.execute(f"PRAGMA page_size = {PAGE_SIZE_BYTES}")
+        make_owner_only(path)
         return Database(conn, execute_plugins=False)
     except BaseException:
         conn.close()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from microexp_tui.cli.defaults import OperatorDefaults
@@ -23,6 +22,7 @@ from microexp_tui.cli.options import (
     add_session_argument,
     finite_float,
     positive_float,
+    user_path,
 )
 from microexp_tui.errors import InputError
 
@@ -40,7 +40,7 @@ def add_parser(subcommands: Subcommands) -> None:
     add_session_argument(parser)
     add_database_option(parser)
     parser.add_argument(
-        "--aus", type=Path, help="validate against this OpenFace / py-feat AU file (.csv)"
+        "--aus", type=user_path, help="validate against this OpenFace / py-feat AU file (.csv)"
     )
     parser.add_argument(
         "--face-id",

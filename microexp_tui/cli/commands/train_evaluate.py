@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from microexp_tui.cli.defaults import OperatorDefaults
@@ -13,6 +12,7 @@ from microexp_tui.cli.options import (
     add_mains_option,
     add_model_option,
     positive_int,
+    user_path,
 )
 
 if TYPE_CHECKING:
@@ -65,7 +65,9 @@ def add_parser(subcommands: Subcommands) -> None:
         help="training epochs (default 10 sample, 30 window; more for small datasets)",
     )
     train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--out", type=Path, required=True, help="folder for the model and report")
+    train.add_argument(
+        "--out", type=user_path, required=True, help="folder for the model and report"
+    )
     train.add_argument(
         "--hold-out", nargs="+", help="loso: leave these participants out of the exported model"
     )
