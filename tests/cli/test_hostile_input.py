@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -50,18 +53,26 @@ def test_export_into_a_read_only_folder_says_so(two_sessions: Path, tmp_path: Pa
     run.assert_refused(7, "Cannot write the export")
 
 
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 64 kB tmpfs mounted for this test (root only), so ENOSPC is real."""
+@contextlib.contextmanager
+def _tmpfs(mount: Path, size: str) -> Iterator[Path]:
+    """A tmpfs of `size` mounted at `mount` (root only), so ENOSPC is real."""
     if not AS_ROOT:
         pytest.skip("mounting a small tmpfs needs root")
-    mount = tmp_path / "small-disk"
     mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)])
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)])
     if done.returncode != 0:
         pytest.skip("this machine does not allow mounting a tmpfs")
-    yield mount
-    subprocess.run(["umount", str(mount)], check=True)
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 64 kB disk for this test."""
+    with _tmpfs(tmp_path / "small-disk", "64k") as mount:
+        yield mount
 
 
 def test_export_onto_a_full_disk_leaves_nothing_and_audits_nothing(
@@ -94,6 +105,22 @@ def test_report_onto_a_full_disk_leaves_nothing_and_audits_nothing(
     assert [p.name for p in small_disk.iterdir()] == ["filler"]
     with SessionStore.open(db) as store:
         assert len(store.audit_entries()) == audited_before, "no report was recorded"
+
+
+def test_a_recording_that_fills_the_disk_stores_the_status_it_prints(tmp_path: Path) -> None:
+    with _tmpfs(tmp_path / "disk", "1m") as disk:
+        db = disk / "sessions.sqlite"
+        run = run_microexp(
+            "record", "--simulate", "--channels", "8", "--rate-hz", "1200",
+            "--duration-s", "60", "--db", db, "--json",
+        )  # fmt: skip
+        assert run.code == 5 and "Traceback" not in run.err, run.err
+        summary = json.loads(run.out)
+        assert "is full" in summary["error"] and "free disk space" in summary["error"]
+        printed = summary["status"]
+        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+            stored = conn.execute("SELECT status FROM sessions").fetchone()[0]
+    assert printed == stored == "interrupted"
 
 
 @pytest.mark.parametrize("kind", ["a-file", "under-a-file", "proc"])

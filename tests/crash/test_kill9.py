@@ -8,6 +8,7 @@ here are the figures in docs/benchmarks.md ("Crash safety").
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -59,7 +60,7 @@ def _kill9(process: subprocess.Popen[bytes]) -> float:
 def _stored_samples(db: Path) -> tuple[float, int] | None:
     """(started_at as epoch seconds, samples per channel) of the first session, read-only."""
     try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
             row = conn.execute("SELECT started_at FROM sessions ORDER BY id LIMIT 1").fetchone()
             if row is None:
                 return None
