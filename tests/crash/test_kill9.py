@@ -151,16 +151,19 @@ def test_a_killed_export_is_either_absent_or_complete_and_audited(
     rng = random.Random(SEED + 1)
     key = tmp_path / "site.key"
     full = _start("export", "--db", long_sessions, "--out", tmp_path / "full", "--secret-file", key)
-    writing_s = -_wait_for_partial(tmp_path, full)
+    partial_at = _wait_for_partial(tmp_path, full)
+    while not (tmp_path / "full").exists():
+        assert full.poll() is None, "the export failed"
+        time.sleep(0.005)
+    writing_s = time.monotonic() - partial_at
     assert full.wait(timeout=300) == 0
-    writing_s += time.monotonic()
     exports = tmp_path / "exports"
     exports.mkdir()
     for run in range(EXPORT_KILLS):
         out = exports / f"killed-{run}"
         process = _start("export", "--db", long_sessions, "--out", out, "--secret-file", key)
         _wait_for_partial(exports, process)
-        time.sleep(rng.uniform(0.0, 1.1) * writing_s)
+        time.sleep(rng.uniform(0.0, 1.2) * writing_s)
         _kill9(process)
     digests = {str(d["manifest_sha256"]) for d in _audited(long_sessions, "export")}
     visible = [p for p in exports.iterdir() if not p.name.startswith(".")]
