@@ -300,6 +300,7 @@ def recover_stale(db: Database, db_path: Path) -> list[int]:
             with locks.probe_stale(db_path, session_id) as stale:
                 if not stale:
                     continue
+                space_reserve.release_space(db_path, session_id)  # room for this write
                 db.execute(
                     "UPDATE sessions SET status = 'interrupted', ended_at = ? "
                     "WHERE id = ? AND status = 'recording'",

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from microexp_tui.export.manifest import verify
+from microexp_tui.store.locks import lock_dir
 from microexp_tui.store.sessions import SessionStore
 from tests.cli.conftest import write_session
 
@@ -99,6 +100,7 @@ def test_a_killed_recording_loses_at_most_a_second(tmp_path: Path) -> None:
         killed_at = _kill9(process)
         session = _session_json(db)
         assert session["status"] == "interrupted", "a killed recording never looks finished"
+        assert list(lock_dir(db).glob("*.reserve")) == [], "its disk-space reserve is freed"
         rate_hz = float(str(session["sample_rate_hz"]))
         started_at = datetime.fromisoformat(str(session["started_at"])).timestamp()
         stored_s = int(str(session["samples_per_channel"])) / rate_hz
