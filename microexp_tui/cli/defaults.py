@@ -27,7 +27,14 @@ class OperatorDefaults:
         from microexp_tui.errors import InputError
         from microexp_tui.paths import DATA_DIR_ENV, database_path_in
 
-        folder = self.settings.database_dir()
+        try:
+            folder = self.settings.database_dir()
+        except RuntimeError as err:  # Path.expanduser: `~user` names no user here
+            raise InputError(
+                f"The data folder setting starts with a ~ that names no user of this computer "
+                f"({err}). Set `data_dir` in the settings or ${DATA_DIR_ENV} to a full path, "
+                "or pass --db PATH."
+            ) from err
         try:
             return database_path_in(folder)
         except OSError as err:

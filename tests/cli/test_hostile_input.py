@@ -123,6 +123,14 @@ def test_a_recording_that_fills_the_disk_stores_the_status_it_prints(tmp_path: P
     assert printed == stored == "interrupted"
 
 
+def test_a_data_folder_of_an_unknown_user_is_refused(tmp_path: Path) -> None:
+    env = {
+        "MICROEXP_DATA_DIR": "~no-such-user-here/data",
+        "MICROEXP_CONFIG_FILE": str(tmp_path / "none.toml"),
+    }
+    run_microexp("sessions", env=env).assert_refused(7, "names no user", "MICROEXP_DATA_DIR")
+
+
 @pytest.mark.parametrize("kind", ["a-file", "under-a-file", "proc"])
 def test_a_data_folder_that_cannot_be_used_is_named(tmp_path: Path, kind: str) -> None:
     blocker = tmp_path / "a-file"
