@@ -27,10 +27,11 @@ from microexp_tui.export.dataset_template import (
     load_dataset_template,
 )
 from microexp_tui.export.kanon import DEFAULT_K, KAnonymityReport, k_anonymity
-from microexp_tui.export.manifest import MANIFEST_NAME, file_sha256, write_manifest
+from microexp_tui.export.manifest import MANIFEST_NAME, write_manifest
 from microexp_tui.export.plan import SessionPlan, build_plans, select_sessions
 from microexp_tui.export.pseudonym import SiteSecret, load_or_create_secret
 from microexp_tui.export.scan import scan_tree
+from microexp_tui.files import file_sha256
 from microexp_tui.store.sessions import SessionStore
 
 FORMATS: tuple[str, ...] = ("bids", "parquet", "csv")
