@@ -133,25 +133,32 @@ def _normalised(sql: str | None) -> str:
     return re.sub(r"\s+", " ", (sql or "").strip().rstrip(";")).strip()
 
 
-def restore_triggers(db: Database) -> list[str]:
-    """Recreate missing or altered protective triggers, audit-logged; the names restored."""
+def _damaged_triggers(db: Database) -> list[str]:
+    """Names of the protective triggers that are missing or differ from the shipped SQL."""
     present = dict(
         db.execute(
             "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'"
         ).fetchall()
     )
-    restored = [
+    return [
         name
         for name, sql in PROTECTIVE_TRIGGERS.items()
         if _normalised(present.get(name)) != _normalised(sql)
     ]
-    if not restored:
+
+
+def restore_triggers(db: Database) -> list[str]:
+    """Recreate missing or altered protective triggers, audit-logged; the names restored."""
+    if not _damaged_triggers(db):
         return []
     with write_transaction(db):
+        # Again under the write lock: another process may have restored them meanwhile.
+        restored = _damaged_triggers(db)
         for name in restored:
             db.execute(f"DROP TRIGGER IF EXISTS {name}")
             db.execute(PROTECTIVE_TRIGGERS[name])
-        audit.append(db, "audit.triggers_restored", {"triggers": restored})
+        if restored:
+            audit.append(db, "audit.triggers_restored", {"triggers": restored})
     return restored
 
 
