@@ -131,3 +131,10 @@ def test_guard_refuses_a_broken_chain_unless_a_reason_is_given_and_logs_it(path:
     assert (entry["action"], entry["actor"]) == ("audit.forced", "op1")
     assert '"reason":"auditor copy, ticket 12"' in entry["detail"]
     assert '"broken_row":2' in entry["detail"]
+
+
+def test_a_reason_on_an_intact_chain_is_not_logged(path: Path) -> None:
+    with SessionStore.open(path) as store:
+        before = len(store.audit_entries())
+        assert store.require_intact_audit_log("report", "just in case").intact
+        assert len(store.audit_entries()) == before
