@@ -69,6 +69,8 @@ RESEARCHER_COLUMNS = re.compile(r"^(operator|author|actor|technician|experimente
 PARTICIPANT_NAME = "participant name"
 OPERATOR_NAME = "operator name"
 """Kind of a name found in a researcher's column (operator, author, actor...)."""
+CONTACT = "contact"
+"""Kind of a contact detail (e-mail address, phone number, address)."""
 OTHER_NAME = "name"
 """Kind of a name in a `name` column of a table that does not say whose it is."""
 MIN_NAME_CHARS = 3
@@ -214,17 +216,17 @@ def _names(kind: str, value: str, source: str) -> list[Sensitive]:
 def _contact(value: str, source: str) -> list[Sensitive]:
     """Contact details: the whole value, each part, e-mail local parts and phone numbers."""
     parts = [p.strip() for p in re.split(r"[,;/\n]+", value) if len(p.strip()) >= MIN_PART_CHARS]
-    found = [Sensitive("contact", source, v) for v in dict.fromkeys([value, *parts])]
+    found = [Sensitive(CONTACT, source, v) for v in dict.fromkeys([value, *parts])]
     for part in parts:
         if "@" in part:
             local = part.split("@", 1)[0].strip()
             if len(local) >= MIN_PART_CHARS:
-                found.append(Sensitive("contact", source, local))
+                found.append(Sensitive(CONTACT, source, local))
             continue
         digits = re.sub(r"\D", "", part)
         if len(digits) >= MIN_PHONE_DIGITS:
-            found.append(Sensitive("contact", source, digits))
-            found += [Sensitive("contact", source, c, phone=True) for c in phone_cores(part)]
+            found.append(Sensitive(CONTACT, source, digits))
+            found += [Sensitive(CONTACT, source, c, phone=True) for c in phone_cores(part)]
     return found
 
 

@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from microexp_tui.export import edf
-from microexp_tui.export.pii import Finding, Needle, scan_bytes, scan_stream
+from microexp_tui.export.pii import (
+    CONTACT,
+    MIN_PHONE_DIGITS,
+    Finding,
+    Needle,
+    scan_bytes,
+    scan_stream,
+)
 
 STRING_BATCH_ROWS = 1 << 20
 CSV_BLOCK_BYTES = 16 << 20
@@ -127,8 +134,16 @@ def _scan_csv(path: Path, patterns: Sequence[Needle]) -> Iterator[tuple[str, Nee
 
 
 def _digit_values(patterns: Sequence[Needle]) -> list[int]:
-    """Digit-only sensitive values (phone numbers), to look for in integer columns."""
-    values = {int(n.pattern) for n in patterns if n.pattern.isdigit()}
+    """Phone numbers as digits (9+), to look for in integer columns.
+
+    Shorter digit values (a compact date such as 20260305) are left out: integer columns
+    hold sample indices, which reach such numbers in any long recording.
+    """
+    values = {
+        int(n.pattern)
+        for n in patterns
+        if n.pattern.isdigit() and n.item.kind == CONTACT and len(n.pattern) >= MIN_PHONE_DIGITS
+    }
     return sorted(v for v in values if v < 1 << 63)
 
 

@@ -110,3 +110,27 @@ def test_task_labels_come_from_shipped_names_or_a_neutral_number(built: BuiltDb)
     records = [replace(r, protocol=p) for r, p in zip(records, names, strict=True)]
     labels = task_labels(records, {"six_emotions": "sixemotions"})
     assert list(labels.values()) == ["sixemotions", "protocol01", "free", "protocol02"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_integer_columns_are_checked_for_phone_numbers_not_dates(
+    tmp_path: Path, suffix: str
+) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    for name, value in (("date", 20260305), ("phone", 795550199)):
+        folder = tmp_path / name
+        folder.mkdir()
+        table = pa.table({"sample_index": pa.array([1, value, 3], pa.int64())})
+        if suffix == ".csv":
+            (folder / "samples.csv").write_text(
+                "sample_index\n1\n" + f"{value}\n3\n", encoding="utf-8"
+            )
+        else:
+            pq.write_table(table, folder / "samples.parquet")
+    assert _found(tmp_path / "date", [*DAY, *PHONE]) == []
+    kind = "CSV" if suffix == ".csv" else "Parquet"
+    assert set(_found(tmp_path / "phone", [*DAY, *PHONE])) == {
+        (f"samples{suffix}", f"{kind} column 'sample_index'")
+    }
