@@ -6,9 +6,10 @@ anywhere in the database (columns such as operator, author, actor, notes, text, 
 participant codes, session UUIDs, every calendar date stored in any text column (in ISO,
 EDF, compact, local and written spellings), and the site secret itself. The search is
 case-insensitive, also tries accent-free spellings and the words of a value joined without
-a space or with '_', '-' or '.' ("FirstnameLastname", "firstname_lastname"), and matches
-whole tokens only: a token ends at anything but a letter or digit, or where a lower-case
-letter meets an upper-case one, so a name never matches inside a longer word. Names are
+a space or with '_', '-' or '.' ("FirstnameLastname", "firstname_lastname"), in order and
+for short values in reverse, and matches whole tokens only: a token ends at anything but a
+letter or digit (in file and folder names also where a lower-case letter meets an
+upper-case one), so a name never matches inside a longer word. Names are
 searched whole and word by word (words of 4+ letters that are not roles or titles such
 as "Operator"); contact details whole, by part, e-mail addresses also by their local part,
 and phone numbers by their national digits, in any spelling (local "079 555 01 99" matches
@@ -85,6 +86,8 @@ MAX_PHONE_PREFIX_DIGITS = 4
 """Digits a written number may have before the national digits ('0', '41', '0041')."""
 MAX_JOINED_WORDS = 6
 """Values of at most this many words are also searched with their words joined."""
+MAX_REVERSED_WORDS = 3
+"""Names of at most this many words are also searched last word first ("Lastname Firstname")."""
 MONTH_NAMES = (
     "January",
     "February",
@@ -323,6 +326,8 @@ def _spellings(value: str) -> set[str]:
         words = [w for w in SEPARATORS.split(variant) if w]
         if 1 < len(words) <= MAX_JOINED_WORDS:
             spellings.update(joiner.join(words) for joiner in JOINERS)
+        if 1 < len(words) <= MAX_REVERSED_WORDS:
+            spellings.update(joiner.join(reversed(words)) for joiner in JOINERS)
     return {v for v in spellings if v.strip()}
 
 
@@ -366,14 +371,18 @@ def _is_lower(value: int) -> bool:
     return 0x61 <= value <= 0x7A
 
 
-def _starts_word(data: bytes, low: bytes, pos: int) -> bool:
-    """Whether a match may start at `pos` (a separator or a case change before it)."""
-    return pos == 0 or not _is_word_byte(low[pos - 1]) or _camel_boundary(data, pos)
+def _starts_word(data: bytes, low: bytes, pos: int, camel: bool) -> bool:
+    """Whether a match may start at `pos` (a separator, or with `camel` a case change)."""
+    if pos == 0 or not _is_word_byte(low[pos - 1]):
+        return True
+    return camel and _camel_boundary(data, pos)
 
 
-def _ends_word(data: bytes, low: bytes, end: int) -> bool:
-    """Whether a match may end before `end` (a separator or a case change after it)."""
-    return end == len(low) or not _is_word_byte(low[end]) or _camel_boundary(data, end)
+def _ends_word(data: bytes, low: bytes, end: int, camel: bool) -> bool:
+    """Whether a match may end before `end` (a separator, or with `camel` a case change)."""
+    if end == len(low) or not _is_word_byte(low[end]):
+        return True
+    return camel and _camel_boundary(data, end)
 
 
 PHONE_RUN = re.compile(rb"(?<![\d.])\+?\d(?:[ \-/()]{0,3}\d){7,}(?!\d|\.\d)")
@@ -401,20 +410,23 @@ def _phone_matches(
 
 
 def scan_bytes(
-    data: bytes, patterns: Sequence[Needle], base: int = 0
+    data: bytes, patterns: Sequence[Needle], base: int = 0, *, camel: bool = False
 ) -> Iterator[tuple[int, Needle]]:
     """(offset, needle) of every whole-token match in `data` (lower-cased here).
 
-    A token ends at a separator (anything but a letter or digit) or where a lower-case
-    letter is followed by an upper-case one; phone numbers match by their digits.
+    A token ends at a separator (anything but a letter or digit) and, with `camel` (file
+    and folder names, where a person's words get glued), also where a lower-case letter
+    is followed by an upper-case one; phone numbers match by their digits. Contents are
+    scanned without `camel`: the export's own keys ("PowerLineFrequency") would match
+    names that are also words.
     """
     low = data.lower()
     for needle in patterns:
         pos = low.find(needle.pattern)
         while pos >= 0:
             end = pos + len(needle.pattern)
-            before_ok = not needle.word_start or _starts_word(data, low, pos)
-            after_ok = not needle.word_end or _ends_word(data, low, end)
+            before_ok = not needle.word_start or _starts_word(data, low, pos, camel)
+            after_ok = not needle.word_end or _ends_word(data, low, end, camel)
             if before_ok and after_ok:
                 yield base + pos, needle
                 break

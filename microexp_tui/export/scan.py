@@ -51,7 +51,8 @@ def scan_tree(root: Path, patterns: Sequence[Needle]) -> list[Finding]:
 def scan_name(path: Path, patterns: Sequence[Needle]) -> Iterator[tuple[str, Needle]]:
     """Matches in the name of a file or folder itself."""
     where = "folder name" if path.is_dir() else "file name"
-    yield from _scan_parts([(where, path.name.encode("utf-8", "surrogateescape"))], patterns)
+    for _, needle in scan_bytes(path.name.encode("utf-8", "surrogateescape"), patterns, camel=True):
+        yield where, needle
 
 
 def scan_file(path: Path, patterns: Sequence[Needle]) -> Iterator[tuple[str, Needle]]:

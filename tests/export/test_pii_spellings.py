@@ -134,3 +134,13 @@ def test_integer_columns_are_checked_for_phone_numbers_not_dates(
     assert set(_found(tmp_path / "phone", [*DAY, *PHONE])) == {
         (f"samples{suffix}", f"{kind} column 'sample_index'")
     }
+
+
+def test_a_name_that_is_also_a_word_does_not_match_the_exports_own_keys(tmp_path: Path) -> None:
+    power = name_items("operator name", "Anna Power", "sessions.operator (session 1)")
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "sub-01_emg.json").write_text('{"PowerLineFrequency": 50}', encoding="utf-8")
+    assert _found(folder, power) == []
+    (folder / "sub-01_task-PowerTest_emg.json").write_text("{}", encoding="utf-8")
+    assert _found(folder, power) == [("sub-01_task-PowerTest_emg.json", "file name")]
