@@ -31,6 +31,15 @@ PROTECTIVE_TRIGGERS: dict[str, str] = {
 """The triggers of migration 2 that make the audit log append-only, by name."""
 
 
+CHECKPOINT_TABLE_SQL = """CREATE TABLE IF NOT EXISTS audit_checkpoint (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    verified_id INTEGER NOT NULL,
+    verified_hash TEXT NOT NULL,
+    at TEXT NOT NULL
+)"""
+"""The checkpoint table of migration 13, recreated when someone dropped it."""
+
+
 class AuditChainBrokenError(StoreError):
     """The audit log's hash chain is broken and the command needs it intact."""
 
@@ -61,7 +70,9 @@ class ChainReport:
 
 
 def read_checkpoint(db: Database) -> Checkpoint | None:
-    """The stored checkpoint, or None before the first verification."""
+    """The stored checkpoint, or None before the first verification (or if it was dropped)."""
+    if "audit_checkpoint" not in db.table_names():
+        return None
     row = db.execute("SELECT verified_id, verified_hash, at FROM audit_checkpoint").fetchone()
     return Checkpoint(int(row[0]), str(row[1]), str(row[2])) if row else None
 
@@ -69,6 +80,7 @@ def read_checkpoint(db: Database) -> Checkpoint | None:
 def _save_checkpoint(db: Database, row_id: int, row_hash: str) -> None:
     """Store the last verified row (replacing the previous one; none verified: no checkpoint)."""
     with write_transaction(db):
+        db.execute(CHECKPOINT_TABLE_SQL)
         if row_id == 0:
             db.execute("DELETE FROM audit_checkpoint")
             return

@@ -138,3 +138,11 @@ def test_a_reason_on_an_intact_chain_is_not_logged(path: Path) -> None:
         before = len(store.audit_entries())
         assert store.require_intact_audit_log("report", "just in case").intact
         assert len(store.audit_entries()) == before
+
+
+def test_a_dropped_checkpoint_table_means_a_full_check_and_is_recreated(path: Path) -> None:
+    _tamper(path, "DROP TABLE audit_checkpoint")
+    with SessionStore.open(path) as store:
+        check = store.audit_check_at_open
+        assert check is not None and check.intact and check.checked == check.entries
+        assert read_checkpoint(store.db) is not None
