@@ -133,11 +133,13 @@ def export_sessions(
     power_line_hz: float | None = None,
     cancel: threading.Event | None = None,
     dataset_template: str | Path | None = None,
+    force_reason: str | None = None,
 ) -> ExportReport:
     """Export sessions (all finished ones when `session_ids` is None) to a new `out_dir`.
 
     `dataset_template` (a name from templates/datasets or a file) gives a BIDS export its
-    authors, licence and setup; the shipped default holds placeholders.
+    authors, licence and setup; the shipped default holds placeholders. A broken audit
+    chain refuses the export unless `force_reason` is given (it is audit-logged).
     """
     started = time.perf_counter()
     if fmt not in FORMATS:
@@ -148,6 +150,7 @@ def export_sessions(
     db_path = _check_database(db_path)
     secret = load_or_create_secret(secret_file, out_dir)
     with SessionStore.open(db_path) as store:
+        store.require_intact_audit_log("export", force_reason)
         chosen, warnings = select_sessions(store.list_sessions(), session_ids)
         plans = build_plans(store, secret, chosen, power_line_hz)
         kanon = k_anonymity(_quasi_identifiers(plans), k)

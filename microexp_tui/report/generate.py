@@ -145,8 +145,12 @@ def generate_report(
     paper: str | None = None,
     progress: ProgressCallback | None = None,
     now: datetime | None = None,
+    force_reason: str | None = None,
 ) -> ReportResult:
-    """Write the PDF report of `session_id` to `out_path` and audit-log it."""
+    """Write the PDF report of `session_id` to `out_path` and audit-log it.
+
+    A broken audit chain refuses the report unless `force_reason` is given (audit-logged).
+    """
     started = time.perf_counter()
     done = 0
 
@@ -160,6 +164,7 @@ def generate_report(
         raise InputError(f"Paper {paper!r} is unknown: use one of {', '.join(PAPERS)}.")
     target = check_output(out_path)
     chosen = load_template(template)
+    store.require_intact_audit_log("report", force_reason)
     paper = paper or chosen.paper
     step(f"template {chosen.name} checked")
     width = frame_width_pt(paper)
