@@ -500,7 +500,7 @@ class Recorder:
             if isinstance(item, SampleBlock):
                 if item.first_index > expected_index:
                     batch.gaps.append((expected_index, item.first_index - expected_index))
-                batch.chunks.append((item.first_index, item.counts))
+                batch.chunks.append((item.first_index, item.stored_values()))
                 pending += item.counts.shape[0]
                 expected_index = item.stop_index
             elif isinstance(item, MarkerEcho):

@@ -15,8 +15,9 @@ from microexp_tui.device.protocol import (
 )
 from microexp_tui.errors import ProtocolError
 
-MAX_ADC_BITS = 16
-"""SAMPLES carry one u16 per channel, so an ADC of more than 16 bits cannot be sent."""
+MAX_ADC_BITS = 15
+"""SAMPLES carry one u16 per channel, and board sessions store counts as int16: an ADC of
+more than 15 bits could send counts the session cannot hold."""
 
 
 def identity_violations(identity: Identity) -> list[str]:

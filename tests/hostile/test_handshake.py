@@ -16,6 +16,7 @@ FORBIDDEN_DECLARATIONS = [
     pytest.param({"sample_rate_hz": 65535}, "65535 Hz", id="rate-65535"),
     pytest.param({"sample_rate_hz": 1}, "1 Hz", id="rate-1"),
     pytest.param({"adc_bits": 0}, "0 ADC bits", id="adc-bits-0"),
+    pytest.param({"adc_bits": 16}, "16 ADC bits", id="adc-bits-16"),
     pytest.param({"adc_vref_mv": 0}, "0 mV", id="vref-0"),
     pytest.param({"sensor_kinds": (0, 0, 0, 9, 0, 0, 0, 0)}, "sensor kind 9", id="sensor-kind-9"),
 ]
