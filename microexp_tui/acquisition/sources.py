@@ -136,6 +136,7 @@ class FramedSource:
             counters,
             index_offset,
             adc_bits=self._identity.adc_bits,
+            started_at_s=time.monotonic(),
         )
 
     def send_marker(self, code: int) -> None:

@@ -6,6 +6,7 @@ sketch) so the acquisition reader has one interface for both kinds of board.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -80,16 +81,23 @@ class FramedStream:
         counters: StreamCounters,
         index_offset: int = 0,
         adc_bits: int = 15,
+        started_at_s: float | None = None,
     ) -> None:
-        """Start decoding a fresh connection whose sample 0 is session index `index_offset`;
-        values above 2**adc_bits - 1 are counted as out of range and stored as missing."""
+        """Start decoding a fresh connection whose sample 0 is session index `index_offset`.
+
+        Values above 2**adc_bits - 1 are counted as out of range and stored as missing;
+        `started_at_s` is the receive clock's time before START was sent, the reference
+        against which sequence jumps are checked from the first run on (`clock_rule`).
+        """
         self.channels = channels
         self.sample_rate_hz = sample_rate_hz
         self.counters = counters
         self.index_offset = index_offset
         self.max_count = (1 << adc_bits) - 1
         self._decoder = codec.DecoderState()
-        self._tracker = codec.TrackerState()
+        self._tracker = codec.TrackerState(
+            offset_s=math.inf if started_at_s is None else started_at_s
+        )
         self._device_tx_overflows = 0
         self._device_adc_overruns = 0
 
@@ -133,6 +141,7 @@ class FramedStream:
         if indexed is None:
             self.counters.discarded_runs += 1
             return None
+        self.counters.clock_resyncs += indexed.resynced
         if indexed.lost_before > 0:
             self.counters.sequence_gaps += 1
             self.counters.lost_samples += indexed.lost_before
