@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -55,3 +57,18 @@ def test_the_stored_board_name_carries_no_control_character(tmp_path: Path) -> N
     with SessionStore.open(db) as store:
         device = store.session(summary.session_id).device
     assert device["board"] == "red board"
+
+
+def test_record_refuses_a_1_hz_board_with_exit_4_and_no_traceback(tmp_path: Path) -> None:
+    db = tmp_path / "s.sqlite"
+    with hostile_port(HostileBoard(identity=board_identity(sample_rate_hz=1))) as path:
+        done = subprocess.run(
+            [sys.executable, "-m", "microexp_tui", "record", "--port", path, "--db", str(db),
+             "--duration-s", "1"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )  # fmt: skip
+    assert done.returncode == ExitCode.PROTOCOL
+    assert "1 Hz" in done.stderr and "250..2000" in done.stderr
+    assert "Traceback" not in done.stderr
