@@ -298,6 +298,7 @@ SESSIONS_SIDECAR: dict[str, Any] = {
             "aborted": "stopped early by the operator",
             "interrupted": "the program or computer stopped during the recording",
             "imported": "read from another system's EDF/BDF or BIDS-EMG files",
+            "empty": "the board sent no valid sample (see the quality counters)",
         },
     },
     "duration_s": {"Description": "Recorded duration.", "Units": "s"},
