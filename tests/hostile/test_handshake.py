@@ -13,6 +13,7 @@ from microexp_tui.errors import ExitCode, ProtocolError
 from microexp_tui.session_flow.headless import run_recording
 from microexp_tui.store.sessions import SessionStore
 from tests.hostile.board import HostileBoard, board_identity, hostile_port
+from tests.store import seed_channels
 
 FORBIDDEN_DECLARATIONS = [
     pytest.param({"sample_rate_hz": 65535}, "65535 Hz", id="rate-65535"),
@@ -72,3 +73,21 @@ def test_record_refuses_a_1_hz_board_with_exit_4_and_no_traceback(tmp_path: Path
     assert done.returncode == ExitCode.PROTOCOL
     assert "1 Hz" in done.stderr and "250..2000" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_board_name_stored_before_names_were_cleaned_is_read_back_clean(tmp_path: Path) -> None:
+    """A database written by an earlier version holds the raw name: reading cleans it, so no
+    screen or export sees the escapes."""
+    db = tmp_path / "s.sqlite"
+    with SessionStore.open(db) as store:
+        person = store.create_participant()
+        session_id = store.start_session(
+            person.id,
+            sample_rate_hz=1000.0,
+            channels=seed_channels(),
+            device={"board": "\x1b]0;owned\x07Mega\x1b[2J board", "channels": 8},
+            simulated=False,
+        )
+        store.finish_session(session_id, "completed")
+        device = store.session(session_id).device
+    assert device["board"] == "Mega board" and device["channels"] == 8
