@@ -73,3 +73,22 @@ def test_record_exits_4_and_says_why_when_only_garbage_came(tmp_path: Path) -> N
     out = json.loads(done.stdout)
     assert out["status"] == "empty" and out["garbage_bytes"] > 0
     assert "bytes that were not frames" in out["error"]
+
+
+def test_the_report_of_an_empty_session_says_it_is_empty(tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    db = tmp_path / "s.sqlite"
+    with hostile_port(HostileBoard(_garbage)) as path:
+        summary = run_recording(port=path, simulate=False, database=db, duration_s=1.0)
+    pdf = tmp_path / "empty.pdf"
+    command = ["report", str(summary.session_id), "--db", str(db), "-o", str(pdf)]
+    done = subprocess.run(
+        [sys.executable, "-m", "microexp_tui", *command],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    text = " ".join(page.extract_text() for page in PdfReader(pdf).pages)
+    assert "This session is EMPTY" in " ".join(text.split())

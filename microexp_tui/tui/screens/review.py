@@ -35,6 +35,7 @@ STATUS_STYLES = {
     "completed": "bold green",
     "aborted": "bold yellow",
     "interrupted": "bold red",
+    "empty": "bold red",
     "recording": "bold cyan",
 }
 
