@@ -12,6 +12,8 @@ class ExitCode(IntEnum):
     USAGE = 2
     DEVICE = 3
     PROTOCOL = 4
+    """The board speaks something we cannot decode or the protocol forbids, or a recording
+    got no valid sample from it (session status `empty`)."""
     STORE = 5
     MODEL = 6
     INPUT = 7

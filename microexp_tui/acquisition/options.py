@@ -84,6 +84,28 @@ class RecordingSummary:
         return out
 
 
+REJECTION_COUNTERS: tuple[tuple[str, str], ...] = (
+    ("crc_errors", "frames with a bad checksum"),
+    ("malformed", "frames with a malformed payload"),
+    ("garbage_bytes", "bytes that were not frames"),
+    ("discarded_runs", "stale sample runs"),
+    ("legacy_bad_lines", "lines that did not parse"),
+    ("disconnects", "disconnections"),
+)
+"""Counters that say why a recording got no valid sample, with what they count."""
+
+
+def no_valid_sample_reason(port: str, counters: dict[str, int]) -> str:
+    """Why a recording ended `empty`, from its counters, and what to check."""
+    seen = [f"{counters[name]} {what}" for name, what in REJECTION_COUNTERS if counters.get(name)]
+    heard = "; it sent " + ", ".join(seen) if seen else "; it sent nothing after the handshake"
+    return (
+        f"No valid sample came from the board on {port}{heard}. The session is kept with "
+        "status 'empty'. Check the cable and the baud rate (--baud), and that the board runs "
+        "the firmware that ships with this program (firmware/)."
+    )
+
+
 def montage_for(identity: Identity) -> list[ChannelSpec]:
     """Default montage: the seed article's 8 muscles on channels 1-8, unassigned beyond."""
     kinds = ("envelope", "raw")

@@ -56,7 +56,13 @@ def merge_chunks(
             merged[-1] = (start, parts, first + counts.shape[0])
         else:
             merged.append((first, [counts], first + counts.shape[0]))
-    return [
-        (start, parts[0] if len(parts) == 1 else np.concatenate(parts))
-        for start, parts, _ in merged
-    ]
+    return [(start, _joined(parts)) for start, parts, _ in merged]
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    """Blocks stacked in time, keeping the mask of missing values when a block has one."""
+    if len(parts) == 1:
+        return parts[0]
+    if any(isinstance(part, np.ma.MaskedArray) for part in parts):
+        return np.ma.concatenate(parts)
+    return np.concatenate(parts)

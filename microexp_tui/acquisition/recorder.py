@@ -24,6 +24,7 @@ from microexp_tui.acquisition.options import (
     RecordingSummary,
     device_description,
     montage_for,
+    no_valid_sample_reason,
 )
 from microexp_tui.acquisition.queues import STOP, drain, merge_blocks, merge_chunks, send_stop
 from microexp_tui.acquisition.ring_buffer import RingBuffer
@@ -42,6 +43,7 @@ from microexp_tui.domain.channels import ChannelSpec
 from microexp_tui.domain.expressions import Expression
 from microexp_tui.domain.markers import describe_marker
 from microexp_tui.domain.recording import Batch, PredictionRecord
+from microexp_tui.domain.sessions import EMPTY_STATUS
 from microexp_tui.dsp.activations import unsupported_rate
 from microexp_tui.dsp.artifacts import IntervalJoiner, StreamingArtifactDetector, flag_intervals
 from microexp_tui.dsp.filters import FilterSettings, StreamingFilterBank
@@ -245,6 +247,9 @@ class Recorder:
             self._store_measured_rate(RATE_CHANGE_TO_STORE_AT_END)
         if self.error is not None and status == "completed":
             status = "interrupted"
+        empty = status == "completed" and self._samples_written == 0
+        if empty:
+            status = EMPTY_STATUS
         assert self.session_id is not None and self.identity is not None
         self._finish(status)
         return RecordingSummary(
@@ -257,7 +262,9 @@ class Recorder:
             simulated=self.identity.simulated,
             legacy=self.source.legacy,
             counters=self.all_counters(),
-            error=str(self.error) if self.error else None,
+            error=no_valid_sample_reason(self.source.port, self.all_counters())
+            if empty
+            else (str(self.error) if self.error else None),
         )
 
     def _await_marker_echoes(self, timeout_s: float = MARKER_ECHO_WAIT_S) -> None:
@@ -500,7 +507,7 @@ class Recorder:
             if isinstance(item, SampleBlock):
                 if item.first_index > expected_index:
                     batch.gaps.append((expected_index, item.first_index - expected_index))
-                batch.chunks.append((item.first_index, item.counts))
+                batch.chunks.append((item.first_index, item.stored_values()))
                 pending += item.counts.shape[0]
                 expected_index = item.stop_index
             elif isinstance(item, MarkerEcho):

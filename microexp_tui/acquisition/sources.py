@@ -131,7 +131,12 @@ class FramedSource:
         if self._identity is None:
             raise DeviceError(f"The board on {self.port} has not been identified yet.")
         return FramedStream(
-            self._identity.channel_count, self._identity.sample_rate_hz, counters, index_offset
+            self._identity.channel_count,
+            self._identity.sample_rate_hz,
+            counters,
+            index_offset,
+            adc_bits=self._identity.adc_bits,
+            started_at_s=time.monotonic(),
         )
 
     def send_marker(self, code: int) -> None:

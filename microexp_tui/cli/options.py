@@ -125,3 +125,13 @@ def add_dataset_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--participants", nargs="+", help="use only these participants")
     parser.add_argument("--sessions", nargs="+", type=int, help="session ids (session database)")
+
+
+def add_force_reason_option(parser: argparse.ArgumentParser) -> None:
+    """`--force-reason TEXT`: go ahead although the audit log is broken (the reason is logged)."""
+    parser.add_argument(
+        "--force-reason",
+        metavar="TEXT",
+        help="run even though the database's audit log is broken (see `microexp audit "
+        "verify`); TEXT, why, is recorded in the audit log",
+    )

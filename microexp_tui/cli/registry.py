@@ -6,6 +6,7 @@ import argparse
 from typing import TYPE_CHECKING, Protocol
 
 from microexp_tui.cli.commands import (
+    audit,
     export,
     import_recordings,
     microexpressions,
@@ -43,6 +44,7 @@ COMMANDS: tuple[CommandModule, ...] = (
     export,
     import_recordings,
     report,
+    audit,
     microexpressions,
     simulate,
 )

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from microexp_tui.device.clock_rule import host_explains, latest_board_s, next_offset_s
 from microexp_tui.device.protocol import (
     ACK_STRUCT,
     CRC_BYTES,
@@ -308,10 +309,16 @@ def parse_frame(frame: Frame) -> Identity | Status | MarkerEcho | Ack | None:
 
 @dataclass(frozen=True)
 class TrackerState:
-    """What `index_run` carries between runs."""
+    """What `index_run` carries between runs.
+
+    `offset_s` is the least receive time minus board time (index / rate) seen: the host
+    clock's reference for `clock_rule`. Start it at the host time START was sent (sample 0
+    cannot be sent earlier) to check the first run too; infinity means no reference yet.
+    """
 
     next_index: int | None = None
     last_receive_time_s: float | None = None
+    offset_s: float = math.inf
 
 
 @dataclass(frozen=True, eq=False)
@@ -322,6 +329,9 @@ class IndexedRun:
     counts: npt.NDArray[np.uint16]
     lost_before: int
     receive_time_s: float
+    resynced: bool = False
+    """The run's sequence number claimed a jump the host clock cannot explain (corruption):
+    it was placed by host time instead."""
 
     @property
     def stop_index(self) -> int:
@@ -355,7 +365,9 @@ def index_run(
     The first run of a connection sits at its own seq (the samples since START before it
     count as lost). A run behind the expected index (stale or duplicated data) or an empty
     run returns None with the state unchanged; the caller counts it as a discarded run.
-    Jumps of 32768 or more are resolved with the receive clock (elapsed time x rate).
+    Jumps of 32768 or more are resolved with the receive clock (elapsed time x rate). A jump
+    that puts the run's first sample further ahead than the host clock explains
+    (`clock_rule`) is corruption: the run is placed by host time and marked `resynced`.
     """
     if sample_rate_hz <= 0:
         raise ValueError(f"sample_rate_hz must be positive, not {sample_rate_hz}")
@@ -363,17 +375,31 @@ def index_run(
     if n == 0:
         return state, None
     first_seq = run.first_seq % SEQ_MODULUS
+    expected = state.next_index or 0
     if state.next_index is None:
-        first_index = first_seq
         lost = first_seq
     else:
         forward = (first_seq - state.next_index) % SEQ_MODULUS
         lost = _index_jump(state, forward, n, receive_time_s, sample_rate_hz)
         if lost < 0:
             return state, None
-        first_index = state.next_index + lost
-    new_state = TrackerState(next_index=first_index + n, last_receive_time_s=receive_time_s)
-    return new_state, IndexedRun(first_index, run.counts, lost, receive_time_s)
+    first_index = expected + lost
+    resynced = not host_explains(first_index / sample_rate_hz, state.offset_s, receive_time_s)
+    if resynced:  # corruption: the run goes where the host clock puts it, no loss invented
+        by_host = round(latest_board_s(state.offset_s, receive_time_s) * sample_rate_hz)
+        first_index = max(expected, by_host - n)
+        lost = first_index - expected
+    new_state = TrackerState(
+        next_index=first_index + n,
+        last_receive_time_s=receive_time_s,
+        offset_s=next_offset_s(
+            state.offset_s,
+            (first_index + n) / sample_rate_hz,
+            receive_time_s,
+            continues=lost == 0 and not resynced,
+        ),
+    )
+    return new_state, IndexedRun(first_index, run.counts, lost, receive_time_s, resynced)
 
 
 def sample_time_s(index: int, sample_rate_hz: int) -> float:

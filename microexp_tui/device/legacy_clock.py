@@ -6,13 +6,14 @@ step since the previous line, counted in sample periods: a step of k periods mea
 lines were lost on the way (a gap). The period is measured: first from the lines read before
 the recording starts, then from every step accepted since.
 
-One rule tells a gap from corruption, the rule the framed protocol's sequence numbers follow:
-the elapsed host time must be able to explain the jump. A line cannot arrive before it was
-sent, so its board time plus the least (receive time - board time) seen so far may not pass
-its receive time by more than `CLOCK_SLACK_S`. A line that claims more than that (millis
-jumping ahead by hours, or going backwards, which modulo 2**32 is a jump of ~49.7 days) is
-corrupt: it is placed by the host time that passed since the previous line, counted in
-`resyncs`, and becomes the reference for the lines after it, so no hours of loss are invented.
+One rule tells a gap from corruption, the rule the framed protocol's sequence numbers follow
+(`clock_rule`): the elapsed host time must be able to explain the jump. A line cannot arrive
+before it was sent, so its board time plus the least (receive time - board time) seen so far
+may not pass its receive time by more than `CLOCK_SLACK_S`. A line that claims more than
+that (millis jumping ahead by hours, or going backwards, which modulo 2**32 is a jump of
+~49.7 days) is corrupt: it is placed by the host time that passed since the previous line,
+counted in `resyncs`, and becomes the reference for the lines after it, so no hours of loss
+are invented.
 Millis wraps at 2**32 ms; steps are taken modulo 2**32, so the wrap needs nothing else.
 """
 
@@ -25,12 +26,10 @@ from fractions import Fraction
 import numpy as np
 import numpy.typing as npt
 
+from microexp_tui.device.clock_rule import host_explains, next_offset_s
+
 MILLIS_MODULUS = 2**32
 """Arduino `millis()` is an unsigned 32-bit counter: it wraps after ~49.7 days."""
-CLOCK_SLACK_S = 1.0
-"""How far a line's board time may run ahead of what the host clock explains (receive-time
-noise and latency); a longer jump is corruption. It bounds the loss a corrupt forward
-jump can invent to this much time."""
 MIN_REFINED_SLOTS = 20
 """Steps of at least this many periods in all measure the period better than the preamble."""
 RATE_DENOMINATOR_MAX = 60
@@ -97,7 +96,9 @@ def place_lines(
             last_millis=int(value),
             last_receive_s=receive_time_s,
             board_s=board_s,
-            offset_s=min(state.offset_s, receive_time_s - board_s),
+            offset_s=next_offset_s(
+                state.offset_s, board_s, receive_time_s, continues=slots == 1 and not resynced
+            ),
             span_ms=state.span_ms + step_ms,
             span_slots=state.span_slots + (slots if accepted else 0),
         )
@@ -111,7 +112,7 @@ def _step(state: ClockState, millis: int, receive_time_s: float) -> tuple[int, f
     period_ms = state.measured_period_ms
     step_ms = (millis - state.last_millis) % MILLIS_MODULUS
     board_s = state.board_s + step_ms / 1000
-    if board_s + state.offset_s <= receive_time_s + CLOCK_SLACK_S:
+    if host_explains(board_s, state.offset_s, receive_time_s):
         return max(1, round(step_ms / period_ms)), board_s, False
     elapsed_ms = max(0.0, receive_time_s - state.last_receive_s) * 1000
     slots = max(1, round(elapsed_ms / period_ms))

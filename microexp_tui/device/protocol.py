@@ -15,6 +15,8 @@ from enum import IntEnum
 import numpy as np
 import numpy.typing as npt
 
+from microexp_tui.domain.markers import clean_label
+
 PROTOCOL_VERSION = 1
 SYNC = b"\xa5\x5a"
 HEADER_BYTES = 6  # sync(2) + type(1) + seq(2) + len(1)
@@ -266,7 +268,11 @@ def identity_payload(identity: Identity) -> bytes:
 
 
 def parse_identity(payload: bytes) -> Identity:
-    """Identity from an IDENTITY payload; raises ValueError when it is malformed."""
+    """Identity from an IDENTITY payload; raises ValueError when it is malformed.
+
+    The board name is cleaned of control characters and terminal escapes (`clean_label`), so
+    no board-supplied byte reaches a screen, the database or an export raw.
+    """
     if len(payload) < IDENTITY_FIXED.size:
         raise ValueError("identity payload too short")
     (version, major, minor, patch, board, flags, channels, rate, bits, vref) = (
@@ -288,7 +294,7 @@ def parse_identity(payload: bytes) -> Identity:
         adc_bits=bits,
         adc_vref_mv=vref,
         sensor_kinds=tuple(payload[IDENTITY_FIXED.size : kinds_end]),
-        board_name=name.decode("ascii", "replace"),
+        board_name=clean_label(name.decode("ascii", "replace")) or "",
         simulated=bool(flags & IDENTITY_FLAG_SIMULATED),
         streaming=bool(flags & IDENTITY_FLAG_STREAMING),
     )

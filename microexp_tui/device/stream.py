@@ -6,6 +6,7 @@ sketch) so the acquisition reader has one interface for both kinds of board.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -32,6 +33,9 @@ class StreamCounters:
     clock_resyncs: int = 0
     """Jumps of the board's clock that the elapsed host time cannot explain (corruption):
     the stream was placed by host time from there on instead of inventing the loss."""
+    out_of_range: int = 0
+    """Values in checksum-valid frames above what the board's declared ADC can produce
+    (2**adc_bits - 1): stored as missing, the recording goes on."""
 
     def as_dict(self) -> dict[str, int]:
         """Counters by name, for storage and JSON output."""
@@ -40,11 +44,23 @@ class StreamCounters:
 
 @dataclass(frozen=True)
 class SampleBlock:
-    """Consecutive sample sets at absolute session indices, with the host receive time."""
+    """Consecutive sample sets at absolute session indices, with the host receive time.
+
+    `out_of_range` is None, or a (samples, channels) mask of values the board's ADC cannot
+    produce: those are clipped to its full scale in `counts` (for the filters) and stored as
+    missing (`stored_values`).
+    """
 
     first_index: int
     counts: npt.NDArray[np.uint16]
     receive_time_s: float
+    out_of_range: npt.NDArray[np.bool_] | None = None
+
+    def stored_values(self) -> npt.NDArray[np.uint16]:
+        """The counts as the store takes them: a masked array when some values are missing."""
+        if self.out_of_range is None:
+            return self.counts
+        return np.ma.MaskedArray(self.counts, mask=self.out_of_range)
 
     @property
     def stop_index(self) -> int:
@@ -59,15 +75,29 @@ class FramedStream:
     """Decoder of the framed protocol for one board connection (indices offset into the session)."""
 
     def __init__(
-        self, channels: int, sample_rate_hz: int, counters: StreamCounters, index_offset: int = 0
+        self,
+        channels: int,
+        sample_rate_hz: int,
+        counters: StreamCounters,
+        index_offset: int = 0,
+        adc_bits: int = 15,
+        started_at_s: float | None = None,
     ) -> None:
-        """Start decoding a fresh connection whose sample 0 is session index `index_offset`."""
+        """Start decoding a fresh connection whose sample 0 is session index `index_offset`.
+
+        Values above 2**adc_bits - 1 are counted as out of range and stored as missing;
+        `started_at_s` is the receive clock's time before START was sent, the reference
+        against which sequence jumps are checked from the first run on (`clock_rule`).
+        """
         self.channels = channels
         self.sample_rate_hz = sample_rate_hz
         self.counters = counters
         self.index_offset = index_offset
+        self.max_count = (1 << adc_bits) - 1
         self._decoder = codec.DecoderState()
-        self._tracker = codec.TrackerState()
+        self._tracker = codec.TrackerState(
+            offset_s=math.inf if started_at_s is None else started_at_s
+        )
         self._device_tx_overflows = 0
         self._device_adc_overruns = 0
 
@@ -111,10 +141,23 @@ class FramedStream:
         if indexed is None:
             self.counters.discarded_runs += 1
             return None
+        self.counters.clock_resyncs += indexed.resynced
         if indexed.lost_before > 0:
             self.counters.sequence_gaps += 1
             self.counters.lost_samples += indexed.lost_before
-        return SampleBlock(indexed.first_index + self.index_offset, indexed.counts, receive_time_s)
+        counts, out_of_range = self._checked_values(indexed.counts)
+        first_index = indexed.first_index + self.index_offset
+        return SampleBlock(first_index, counts, receive_time_s, out_of_range)
+
+    def _checked_values(
+        self, counts: npt.NDArray[np.uint16]
+    ) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.bool_] | None]:
+        """Counts clipped to the ADC's full scale, and the mask of those that were above it."""
+        if int(counts.max(initial=0)) <= self.max_count:
+            return counts, None
+        out_of_range = counts > self.max_count
+        self.counters.out_of_range += int(out_of_range.sum())
+        return np.minimum(counts, self.max_count).astype(np.uint16), out_of_range
 
     def _note_status(self, status: Status) -> None:
         """Fold the board's cumulative overflow counters into the session counters."""

@@ -12,6 +12,7 @@ import serial
 from serial.tools import list_ports
 
 from microexp_tui.device import codec
+from microexp_tui.device.identity_rules import check_declared_setup
 from microexp_tui.device.protocol import (
     ADC_BUDGET_SAMPLES_PER_S,
     DEFAULT_BAUD,
@@ -181,7 +182,8 @@ class BoardLink:
             lambda f: f.frame_type == FrameType.IDENTITY, timeout_s, resend=Command.HELLO
         )
         if frame is not None:
-            return check_identity(parse_identity(frame.payload), self.port)
+            identity = check_identity(parse_identity(frame.payload), self.port)
+            return check_declared_setup(identity, self.port)
         heard = (
             f"it sent {seen_bytes} bytes that were not an identity frame"
             if seen_bytes

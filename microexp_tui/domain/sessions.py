@@ -10,15 +10,25 @@ from typing import Any
 
 from microexp_tui.domain.channels import ChannelSpec
 
-SESSION_STATUSES: tuple[str, ...] = ("recording", "completed", "interrupted", "aborted", "imported")
+SESSION_STATUSES: tuple[str, ...] = (
+    "recording",
+    "completed",
+    "interrupted",
+    "aborted",
+    "imported",
+    "empty",
+)
 """Every status a session row can have; only `recording` is not final.
 
-`imported` is the final status of a recording read from files (source `import`).
+`imported` is the final status of a recording read from files (source `import`); `empty`
+that of a recording that ended without one valid sample (its counters say why).
 """
 
 IMPORTED_STATUS = "imported"
 
-FINAL_STATUSES: tuple[str, ...] = ("completed", "aborted", "interrupted")
+EMPTY_STATUS = "empty"
+
+FINAL_STATUSES: tuple[str, ...] = ("completed", "aborted", "interrupted", "empty")
 """Statuses `finish_session` accepts."""
 
 SESSION_SOURCES: tuple[str, ...] = ("board", "import")

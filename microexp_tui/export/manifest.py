@@ -6,23 +6,13 @@ Written last, inside the temporary folder, so a folder with a manifest was compl
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from microexp_tui.errors import InputError
+from microexp_tui.files import file_sha256
 
 MANIFEST_NAME = "MANIFEST.sha256"
-READ_BYTES = 4 * 1024 * 1024
-
-
-def file_sha256(path: Path) -> str:
-    """Hex SHA-256 of a file, read in blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(READ_BYTES):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def export_files(root: Path) -> list[str]:

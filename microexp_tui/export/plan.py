@@ -17,11 +17,10 @@ from microexp_tui.domain.sessions import Participant, SessionRecord, mains_hz_of
 from microexp_tui.errors import InputError
 from microexp_tui.export.demographics import age_band, bids_handedness, bids_sex
 from microexp_tui.export.pseudonym import SiteSecret
+from microexp_tui.export.task_labels import task_labels
 from microexp_tui.store.sessions import SessionStore
 
 EDF_LABEL_CHARS = 16
-FREE_TASK = "free"
-"""Task label of a session recorded without a stimulus protocol."""
 SIMULATED_ACQ = "simulated"
 """The `acq-` entity of every file made from a simulated session."""
 
@@ -82,13 +81,6 @@ class SessionPlan:
     def rate_hz(self) -> float:
         """Sample rate in Hz (may be fractional)."""
         return self.record.sample_rate_hz
-
-
-def task_label(protocol: str | None) -> str:
-    """BIDS task label from a protocol name or file (letters and digits only)."""
-    stem = PurePath(protocol).stem if protocol else ""
-    label = re.sub(r"[^A-Za-z0-9]", "", stem)
-    return label or FREE_TASK
 
 
 def channel_names(channels: Sequence[ChannelSpec]) -> tuple[str, ...]:
@@ -171,6 +163,7 @@ def build_plans(
     everything = store.list_sessions()
     ordinals = _session_ordinals(everything)
     first_year = _first_years(everything)
+    tasks = task_labels(everything)
     subjects: dict[int, SubjectPlan] = {}
     plans = []
     for record in chosen:
@@ -187,7 +180,7 @@ def build_plans(
                 record=record,
                 subject=subject,
                 session_label=ordinals[record.id],
-                task_label=task_label(record.protocol),
+                task_label=tasks[record.id],
                 acq_time=shifted.strftime("%Y-%m-%dT%H:%M:%S"),
                 power_line_hz=mains_hz_of(store.settings_snapshot(record.id))
                 or default_power_line_hz,

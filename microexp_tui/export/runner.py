@@ -29,10 +29,11 @@ from microexp_tui.export.dataset_template import (
     load_dataset_template,
 )
 from microexp_tui.export.kanon import DEFAULT_K, KAnonymityReport, k_anonymity
-from microexp_tui.export.manifest import MANIFEST_NAME, file_sha256, write_manifest
+from microexp_tui.export.manifest import MANIFEST_NAME, write_manifest
 from microexp_tui.export.plan import SessionPlan, build_plans, select_sessions
 from microexp_tui.export.pseudonym import SiteSecret, load_or_create_secret
 from microexp_tui.export.scan import scan_tree
+from microexp_tui.files import file_sha256
 from microexp_tui.paths import tighten_tree_to_owner
 from microexp_tui.store.sessions import SessionStore
 
@@ -137,11 +138,13 @@ def export_sessions(
     power_line_hz: float | None = None,
     cancel: threading.Event | None = None,
     dataset_template: str | Path | None = None,
+    force_reason: str | None = None,
 ) -> ExportReport:
     """Export sessions (all finished ones when `session_ids` is None) to a new `out_dir`.
 
     `dataset_template` (a name from templates/datasets or a file) gives a BIDS export its
-    authors, licence and setup; the shipped default holds placeholders.
+    authors, licence and setup; the shipped default holds placeholders. A broken audit
+    chain refuses the export unless `force_reason` is given (it is audit-logged).
     """
     started = time.perf_counter()
     if fmt not in FORMATS:
@@ -152,6 +155,7 @@ def export_sessions(
     db_path = _check_database(db_path)
     secret = load_or_create_secret(secret_file, out_dir)
     with SessionStore.open(db_path) as store:
+        store.require_intact_audit_log("export", force_reason)
         chosen, warnings = select_sessions(store.list_sessions(), session_ids)
         plans = build_plans(store, secret, chosen, power_line_hz)
         kanon = k_anonymity(_quasi_identifiers(plans), k)

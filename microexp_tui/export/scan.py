@@ -1,39 +1,58 @@
 """Scan every file of an export folder for identifying values, by what the file holds.
 
-EDF: the header and every annotation byte (samples are binary numbers). JSON: the raw
-text and every decoded key and string (escapes such as \\u00eb are undone). Parquet: the
-schema, its metadata and every distinct string, date and timestamp value, decoded from
-the compressed pages, and integer columns checked for digit-only values (phone numbers).
-CSV: parsed the same way (a column only parses as numbers if it holds nothing else; a file
-that does not parse is read as raw text instead). Anything else (TSV, Markdown, the
-manifest): the raw bytes.
+File and folder names are scanned too. EDF: the header and every annotation byte (samples
+are binary numbers). JSON: the raw text and every decoded key and string (escapes such as
+\\u00eb are undone). Parquet: the schema, its metadata and every distinct string, date and
+timestamp value, decoded from the compressed pages, and integer columns checked for
+digit-only values (phone numbers). CSV: parsed the same way (a column only parses as
+numbers if it holds nothing else; a file that does not parse is read as raw text
+instead). Anything else (TSV, Markdown, the manifest): the raw bytes.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from microexp_tui.export import edf
-from microexp_tui.export.pii import Finding, Needle, scan_bytes, scan_stream
+from microexp_tui.export.pii import (
+    CONTACT,
+    MIN_PHONE_DIGITS,
+    Finding,
+    Needle,
+    scan_bytes,
+    scan_stream,
+)
 
 STRING_BATCH_ROWS = 1 << 20
 CSV_BLOCK_BYTES = 16 << 20
 
 
 def scan_tree(root: Path, patterns: Sequence[Needle]) -> list[Finding]:
-    """Every sensitive value found in any file under `root` (first place per file)."""
+    """Every sensitive value found in any file or folder name under `root`, or in any file
+    (first place per file)."""
     findings: list[Finding] = []
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+    for path in sorted(root.rglob("*")):
         relative = path.relative_to(root).as_posix()
         seen: set[bytes] = set()
-        for where, needle in scan_file(path, patterns):
+        found = scan_name(path, patterns)
+        if path.is_file():
+            found = itertools.chain(found, scan_file(path, patterns))
+        for where, needle in found:
             if needle.pattern not in seen:
                 seen.add(needle.pattern)
                 findings.append(Finding(relative, where, needle.item))
     return findings
+
+
+def scan_name(path: Path, patterns: Sequence[Needle]) -> Iterator[tuple[str, Needle]]:
+    """Matches in the name of a file or folder itself."""
+    where = "folder name" if path.is_dir() else "file name"
+    for _, needle in scan_bytes(path.name.encode("utf-8", "surrogateescape"), patterns, camel=True):
+        yield where, needle
 
 
 def scan_file(path: Path, patterns: Sequence[Needle]) -> Iterator[tuple[str, Needle]]:
@@ -116,8 +135,16 @@ def _scan_csv(path: Path, patterns: Sequence[Needle]) -> Iterator[tuple[str, Nee
 
 
 def _digit_values(patterns: Sequence[Needle]) -> list[int]:
-    """Digit-only sensitive values (phone numbers), to look for in integer columns."""
-    values = {int(n.pattern) for n in patterns if n.pattern.isdigit()}
+    """Phone numbers as digits (9+), to look for in integer columns.
+
+    Shorter digit values (a compact date such as 20260305) are left out: integer columns
+    hold sample indices, which reach such numbers in any long recording.
+    """
+    values = {
+        int(n.pattern)
+        for n in patterns
+        if n.pattern.isdigit() and n.item.kind == CONTACT and len(n.pattern) >= MIN_PHONE_DIGITS
+    }
     return sorted(v for v in values if v < 1 << 63)
 
 

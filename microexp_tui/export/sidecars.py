@@ -8,7 +8,8 @@ from typing import Any
 from microexp_tui import __version__
 from microexp_tui.export.dataset_template import DatasetTemplateFile
 from microexp_tui.export.events import EventRow
-from microexp_tui.export.plan import FREE_TASK, SessionPlan
+from microexp_tui.export.plan import SessionPlan
+from microexp_tui.export.task_labels import FREE_TASK
 
 NA = "n/a"
 EVENT_COLUMNS: tuple[str, ...] = (
@@ -297,6 +298,7 @@ SESSIONS_SIDECAR: dict[str, Any] = {
             "aborted": "stopped early by the operator",
             "interrupted": "the program or computer stopped during the recording",
             "imported": "read from another system's EDF/BDF or BIDS-EMG files",
+            "empty": "the board sent no valid sample (see the quality counters)",
         },
     },
     "duration_s": {"Description": "Recorded duration.", "Units": "s"},

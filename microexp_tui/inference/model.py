@@ -48,11 +48,6 @@ class WindowResults:
         return [self.classes[i] for i in self.label_indices]
 
 
-def file_sha256(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _session(path: Path, data: bytes) -> ort.InferenceSession:
     """An onnxruntime session on one thread (it shares the machine with the recorder)."""
     options = ort.SessionOptions()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -13,11 +12,11 @@ import numpy as np
 from microexp_tui.domain.channels import MAX_IMPORTED_CHANNELS, ChannelSpec
 from microexp_tui.domain.recording import GapRecord, MarkerRecord
 from microexp_tui.errors import InputError
+from microexp_tui.files import file_sha256
 from microexp_tui.ingest import edf_file, events, montage
 from microexp_tui.ingest.bids_layout import Recording
 from microexp_tui.ingest.sidecars import ChannelRow, EventRow, read_emg_sidecar, read_table
 
-HASH_CHUNK_BYTES = 4 * 1024 * 1024
 SIMULATED_ACQ = "simulated"
 """The `acq-` label the product's own exports give simulated sessions."""
 
@@ -77,15 +76,6 @@ class ImportedRecording:
         return self.recording.name.entities.get("acq") == SIMULATED_ACQ
 
 
-def sha256_of(path: Path) -> str:
-    """The SHA-256 of a file's bytes (hex)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(HASH_CHUNK_BYTES):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def read_recording(recording: Recording, sensor_kind: str | None) -> ImportedRecording:
     """Read one recording's header and sidecars (its samples are read while storing);
     InputError naming the file and the defect."""
@@ -127,7 +117,7 @@ def read_recording(recording: Recording, sensor_kind: str | None) -> ImportedRec
         markers=markers,
         gaps=gaps,
         file_variant=header.variant,
-        sources={_relative(recording, p): sha256_of(p) for p in used},
+        sources={_relative(recording, p): file_sha256(p) for p in used},
         events_outside=reading.outside + len(reading.markers) - len(markers),
         events_derived=reading.derived,
         skipped_channels=montage_found.skipped,

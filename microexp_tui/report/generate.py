@@ -8,7 +8,6 @@ written is recorded in the database's audit log.
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import tempfile
 import time
@@ -21,6 +20,7 @@ from reportlab.platypus import Flowable
 
 from microexp_tui import __version__
 from microexp_tui.errors import InputError
+from microexp_tui.files import file_sha256
 from microexp_tui.report import sections_models as models_part
 from microexp_tui.report import sections_results as results_part
 from microexp_tui.report import sections_session as session_part
@@ -166,8 +166,12 @@ def generate_report(
     paper: str | None = None,
     progress: ProgressCallback | None = None,
     now: datetime | None = None,
+    force_reason: str | None = None,
 ) -> ReportResult:
-    """Write the PDF report of `session_id` to `out_path` and audit-log it."""
+    """Write the PDF report of `session_id` to `out_path` and audit-log it.
+
+    A broken audit chain refuses the report unless `force_reason` is given (audit-logged).
+    """
     started = time.perf_counter()
     done = 0
 
@@ -181,6 +185,7 @@ def generate_report(
         raise InputError(f"Paper {paper!r} is unknown: use one of {', '.join(PAPERS)}.")
     target = check_output(out_path)
     chosen = load_template(template)
+    store.require_intact_audit_log("report", force_reason)
     paper = paper or chosen.paper
     step(f"template {chosen.name} checked")
     width = frame_width_pt(paper)
@@ -192,9 +197,7 @@ def generate_report(
     audited: dict[str, object] = {}
 
     def audit(temp: Path, pages: int) -> None:
-        audited.update(
-            sha256=hashlib.sha256(temp.read_bytes()).hexdigest(), bytes=temp.stat().st_size
-        )
+        audited.update(sha256=file_sha256(temp), bytes=temp.stat().st_size)
         store.audit(
             "report",
             {

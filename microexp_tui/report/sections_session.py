@@ -53,13 +53,19 @@ class Context:
 
 
 def status_banners(ctx: Context) -> list[Flowable]:
-    """Red box for an interrupted or aborted session, amber box for a simulated one."""
+    """Red box for an interrupted, aborted or empty session, amber box for a simulated one."""
     record, wording = ctx.data.record, ctx.template.wording
     out: list[Flowable] = []
     if record.status == "interrupted":
         out += [banner(wording.interrupted, ALERT_FILL, ALERT, ctx.width), Spacer(1, 6)]
     elif record.status == "aborted":
         out += [banner(wording.aborted, ALERT_FILL, ALERT, ctx.width), Spacer(1, 6)]
+    elif record.status == "empty":
+        message = (
+            "This session is EMPTY: the board sent no valid sample (see the data-quality "
+            "counters for what it sent instead)."
+        )
+        out += [banner(message, ALERT_FILL, ALERT, ctx.width), Spacer(1, 6)]
     elif record.status == "recording":
         message = "This session is still RECORDING (or its program stopped without closing it)."
         out += [banner(message, ALERT_FILL, ALERT, ctx.width), Spacer(1, 6)]

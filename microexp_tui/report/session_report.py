@@ -27,6 +27,7 @@ def write_session_report(
     template: str | None = None,
     paper: str | None = None,
     progress: ProgressCallback | None = None,
+    force_reason: str | None = None,
 ) -> ReportResult:
     """Check the request, then write the report of `session_id` to `out_path`."""
     check_output(out_path)
@@ -34,4 +35,6 @@ def write_session_report(
     if not database.is_file():
         raise InputError(f"No session database at {database}; pass --db with its path.")
     with SessionStore.open(database) as store:
-        return generate_report(store, session_id, out_path, template, paper, progress)
+        return generate_report(
+            store, session_id, out_path, template, paper, progress, force_reason=force_reason
+        )

@@ -14,7 +14,7 @@ from microexp_tui.acquisition.recorder import (
 )
 from microexp_tui.acquisition.sources import FramedSource, LegacySource, Source
 from microexp_tui.device.legacy import LEGACY_BAUD
-from microexp_tui.device.protocol import DEFAULT_BAUD, MAX_CHANNELS
+from microexp_tui.device.protocol import DEFAULT_BAUD, MAX_CHANNELS, MAX_RATE_HZ, MIN_RATE_HZ
 from microexp_tui.errors import MicroexpError
 from microexp_tui.store.sessions import SessionStore
 from microexp_tui.study.protocols import load_protocol
@@ -30,9 +30,11 @@ def simulated_port(sim_args: list[str]) -> Iterator[str]:
 
 
 def check_legacy_options(legacy: bool, sample_rate_hz: int | None, channels: int | None) -> None:
-    """Usage errors of the legacy sketch: a rate (it is measured, not set), a channel count the
+    """Usage errors of the board settings: for the framed protocol a rate or channel count it
+    cannot carry; for the legacy sketch a rate (it is measured, not set), a channel count the
     line format cannot carry."""
     if not legacy:
+        _check_framed_options(sample_rate_hz, channels)
         return
     if sample_rate_hz is not None:
         raise MicroexpError(
@@ -43,6 +45,20 @@ def check_legacy_options(legacy: bool, sample_rate_hz: int | None, channels: int
         raise MicroexpError(
             f"--channels {channels} with --legacy: a sketch line carries 1..{MAX_CHANNELS} "
             "values; give the number of values your sketch prints after millis."
+        )
+
+
+def _check_framed_options(sample_rate_hz: int | None, channels: int | None) -> None:
+    """Usage errors of settings the framed protocol cannot carry (PROTOCOL.md's ranges)."""
+    if sample_rate_hz is not None and not MIN_RATE_HZ <= sample_rate_hz <= MAX_RATE_HZ:
+        raise MicroexpError(
+            f"--rate-hz {sample_rate_hz}: the board's protocol carries sample rates of "
+            f"{MIN_RATE_HZ}..{MAX_RATE_HZ} Hz; choose one in that range (e.g. 1000)."
+        )
+    if channels is not None and not 1 <= channels <= MAX_CHANNELS:
+        raise MicroexpError(
+            f"--channels {channels}: the board's protocol carries 1..{MAX_CHANNELS} channels; "
+            "choose a count in that range."
         )
 
 

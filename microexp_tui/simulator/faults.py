@@ -9,6 +9,7 @@ DURATION_S seconds ahead (a clock the host's elapsed time cannot explain).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -81,6 +82,11 @@ def parse_fault_spec(text: str) -> Fault:
         channels = parse_channels(parts[2]) if len(parts) > 2 and parts[2] else None
     except ValueError as err:
         raise InputError(f"--fault {text!r}: {err}") from err
+    if not (math.isfinite(start_s) and math.isfinite(duration_s)):
+        raise InputError(
+            f"--fault {text!r}: START_S and DURATION_S must be finite numbers of seconds "
+            "(not nan or inf), e.g. drop@5:0.2"
+        )
     if start_s < 0 or duration_s <= 0:
         raise InputError(f"--fault {text!r}: START_S must be >= 0 and DURATION_S > 0")
     return Fault(kind, start_s, duration_s, channels)

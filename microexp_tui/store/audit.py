@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from sqlite_utils import Database
@@ -68,20 +69,68 @@ def append(
     return int(row["id"])
 
 
-def verify_chain(db: Database) -> int | None:
-    """Id of the first row whose link or hash is wrong, or None if the whole chain holds."""
-    cursor = db.execute(
-        "SELECT id, at, actor, action, session_id, detail, prev_hash, hash "
-        "FROM audit_log ORDER BY id"
-    )
+@dataclass(frozen=True)
+class ChainBreak:
+    """The first audit row whose link or hash is wrong, and what is wrong with it."""
+
+    row_id: int
+    reason: str
+    action: str = ""
+    at: str = ""
+
+    def describe(self) -> str:
+        """One line naming the row (its action and time when known) and the fault."""
+        what = f" ({self.action} at {self.at})" if self.action else ""
+        return f"row {self.row_id}{what}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class ChainWalk:
+    """The result of checking the chain over a range of rows."""
+
+    rows_checked: int
+    last_good_id: int
+    """Id of the last row that verified (the start id when none did)."""
+    last_good_hash: str
+    broken: ChainBreak | None
+
+
+ROW_COLUMNS = "id, at, actor, action, session_id, detail, prev_hash, hash"
+
+
+def walk_chain(db: Database, after_id: int = 0, prev_hash: str = GENESIS_HASH) -> ChainWalk:
+    """Check every row after `after_id`, starting from that row's hash; stop at the first fault."""
+    cursor = db.execute(f"SELECT {ROW_COLUMNS} FROM audit_log WHERE id > ? ORDER BY id", [after_id])
     names = [column[0] for column in cursor.description]
-    expected_prev = GENESIS_HASH
+    good_id, expected_prev, checked = after_id, prev_hash, 0
     for values in cursor:
         row = dict(zip(names, values, strict=True))
-        if row["prev_hash"] != expected_prev or row_hash(expected_prev, row) != row["hash"]:
-            return int(row["id"])
-        expected_prev = row["hash"]
-    return None
+        checked += 1
+        fault = _row_fault(row, expected_prev, good_id)
+        if fault:
+            broken = ChainBreak(int(row["id"]), fault, str(row["action"]), str(row["at"]))
+            return ChainWalk(checked, good_id, expected_prev, broken)
+        good_id, expected_prev = int(row["id"]), str(row["hash"])
+    return ChainWalk(checked, good_id, expected_prev, None)
+
+
+def _row_fault(row: dict[str, Any], expected_prev: str, previous_id: int) -> str:
+    """What is wrong with one row given the previous row's hash ('' when it verifies)."""
+    if row["prev_hash"] != expected_prev:
+        return (
+            f"it does not link to row {previous_id} (a row before it was edited or removed)"
+            if previous_id
+            else "it does not start the chain (rows before it were removed)"
+        )
+    if row_hash(expected_prev, row) != row["hash"]:
+        return "its content does not match its hash (the row was edited)"
+    return ""
+
+
+def verify_chain(db: Database) -> int | None:
+    """Id of the first row whose link or hash is wrong, or None if the whole chain holds."""
+    broken = walk_chain(db).broken
+    return broken.row_id if broken else None
 
 
 def entries(db: Database, session_id: int | None) -> list[dict[str, Any]]:

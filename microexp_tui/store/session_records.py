@@ -10,6 +10,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from microexp_tui.domain.channels import ChannelSpec
+from microexp_tui.domain.markers import clean_label
 from microexp_tui.domain.sessions import QUALITY_COUNTERS, SessionRecord
 from microexp_tui.errors import StoreError
 
@@ -67,7 +68,7 @@ def _record(row: tuple[Any, ...], montage: list[ChannelSpec]) -> SessionRecord:
         operator=row[9],
         sample_rate_hz=float(row[10]),
         channel_count=row[11],
-        device=json.loads(row[12]),
+        device=board_text_cleaned(json.loads(row[12])),
         simulated=bool(row[13]),
         notes=row[14],
         samples_per_channel=row[15],
@@ -98,3 +99,13 @@ def one(db: Database, db_path: Path, session_id: int) -> SessionRecord:
     if not found:
         raise unknown_session(db_path, session_id)
     return found[0]
+
+
+def board_text_cleaned(device: dict[str, Any]) -> dict[str, Any]:
+    """A stored device description with its text values as safe labels (`clean_label`): a
+    board name stored before names were cleaned at the handshake never reaches a screen or
+    an export with terminal escapes or control characters."""
+    return {
+        key: clean_label(value) if isinstance(value, str) else value
+        for key, value in device.items()
+    }

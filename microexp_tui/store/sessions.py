@@ -9,11 +9,13 @@ store between threads would make them wait for each other.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
-from microexp_tui.store import schema, session_rows
+from microexp_tui.store import audit_checkpoint, schema, session_rows
 from microexp_tui.store.au_validation import ValidationQueries
 from microexp_tui.store.audit import AuditQueries
+from microexp_tui.store.audit_checkpoint import AuditCheckQueries
 from microexp_tui.store.checks import CheckQueries
 from microexp_tui.store.database import connect, enable_wal, sqlite_errors
 from microexp_tui.store.expressions import ExpressionQueries
@@ -24,6 +26,8 @@ from microexp_tui.store.privacy import PrivacyQueries
 from microexp_tui.store.reading import RecordingQueries
 from microexp_tui.store.session_rows import SessionQueries
 from microexp_tui.store.session_setup import SetupQueries
+
+log = logging.getLogger(__name__)
 
 
 class SessionStore(
@@ -37,6 +41,7 @@ class SessionStore(
     ValidationQueries,
     PredictionQueries,
     AuditQueries,
+    AuditCheckQueries,
     PrivacyQueries,
 ):
     """Participants, sessions, samples, results and the audit log in one SQLite file (WAL)."""
@@ -53,6 +58,7 @@ class SessionStore(
             store = cls(db, resolved)
             with sqlite_errors(resolved, "recover interrupted sessions"):
                 store.recovered_session_ids = session_rows.recover_stale(db, resolved)
+            _check_audit_log(store)
         except BaseException:
             db.close()
             raise
@@ -70,3 +76,25 @@ class SessionStore(
     def __exit__(self, *exc_info: object) -> None:
         """Close the store."""
         self.close()
+
+
+_WARNED: set[tuple[str, int]] = set()
+"""(database, row) breaks already warned about by this process (one warning each)."""
+
+
+def _check_audit_log(store: SessionStore) -> None:
+    """Check the chain from its checkpoint, restore the protective triggers, warn on a break."""
+    with sqlite_errors(store.path, "check the audit log"):
+        store.audit_check_at_open = audit_checkpoint.check_from_checkpoint(store.db)
+        store.restored_triggers = tuple(audit_checkpoint.restore_triggers(store.db))
+    if store.restored_triggers:
+        log.warning(
+            "The audit log of %s had lost its protective triggers (%s); they were restored "
+            "and the restoration recorded in the audit log.",
+            store.path,
+            ", ".join(store.restored_triggers),
+        )
+    broken = store.audit_break
+    if broken is not None and (str(store.path), broken.row_id) not in _WARNED:
+        _WARNED.add((str(store.path), broken.row_id))
+        log.warning(audit_checkpoint.broken_message(store.path, broken))

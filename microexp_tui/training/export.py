@@ -27,9 +27,9 @@ from microexp_tui.domain.calibration import (
 )
 from microexp_tui.dsp.calibration import MAX_QUANTILE, REST_CUT_FRACTION, REST_QUANTILE
 from microexp_tui.errors import ModelError
+from microexp_tui.files import file_sha256
 from microexp_tui.inference.card import CARD_FORMAT, card_path_for
 from microexp_tui.inference.gate import DEFAULT_HIGH, DEFAULT_LOW
-from microexp_tui.inference.model import file_sha256
 from microexp_tui.inference.normalisation import (
     CLIP_RANGE,
     IQR_PER_SD,

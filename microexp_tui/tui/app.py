@@ -25,6 +25,8 @@ from microexp_tui.store.sessions import SessionStore
 log = logging.getLogger(__name__)
 
 DEFAULT_SIM_ARGS: tuple[str, ...] = ("--mode", "envelope", "--seed", "1")
+AUDIT_WARNING_S = 3600.0
+"""How long the broken-audit-log notification stays on screen (until dismissed by a click)."""
 
 
 class MicroexpApp(App[None]):
@@ -65,6 +67,20 @@ class MicroexpApp(App[None]):
         from microexp_tui.tui.screens.home import HomeScreen
 
         self.push_screen(HomeScreen())
+        self.warn_about_audit_log()
+
+    def warn_about_audit_log(self) -> None:
+        """A lasting error notification when opening the database found its audit log broken."""
+        from microexp_tui.store.audit_checkpoint import broken_message
+
+        broken = self.store.audit_break
+        if broken is not None:
+            self.notify(
+                broken_message(self.store.path, broken),
+                title="Audit log broken",
+                severity="error",
+                timeout=AUDIT_WARNING_S,
+            )
 
     # -- errors and help ---------------------------------------------------------------------
 

@@ -18,7 +18,9 @@ COMMAND_NAMES = (
     "evaluate",
     "reprocess",
     "export",
+    "import",
     "report",
+    "audit",
     "microexpressions",
     "simulate",
 )
@@ -42,6 +44,8 @@ def test_each_command_runs_the_run_of_the_module_that_added_it() -> None:
         "report": "1 -o r.pdf",
         "microexpressions": "1",
         "record": "--duration-s 1",
+        "import": "dataset",
+        "audit": "verify",
     }
     modules = {module.run for module in COMMANDS}
     for name in COMMAND_NAMES:

@@ -253,7 +253,8 @@ def test_the_first_run_sits_at_its_seq_and_counts_what_came_before_as_lost() -> 
     state, indexed = index_run(TrackerState(), run(3, 10), 0.0, RATE_HZ)
     assert indexed is not None
     assert (indexed.first_index, indexed.lost_before, indexed.stop_index) == (3, 3, 13)
-    assert state == TrackerState(next_index=13, last_receive_time_s=0.0)
+    assert (state.next_index, state.last_receive_time_s) == (13, 0.0)
+    assert state.offset_s == -0.013  # receive time minus the board time of index 13
 
 
 def test_contiguous_runs_and_gaps_across_the_wrap() -> None:
@@ -281,12 +282,28 @@ def test_an_empty_run_is_discarded() -> None:
     )
 
 
-def test_without_clock_evidence_jumps_below_half_the_range_are_gaps() -> None:
-    state, _ = index_run(TrackerState(), run(0, 10), 0.0, RATE_HZ)
-    state, indexed = index_run(state, run(10 + 32767, 1), 0.0, RATE_HZ)
-    assert indexed is not None and indexed.lost_before == 32767
-    _, indexed = index_run(state, run(state.next_index + 32768, 1), 0.0, RATE_HZ)  # type: ignore[operator]
+def test_jumps_below_half_the_range_the_host_clock_explains_are_gaps() -> None:
+    state, _ = index_run(TrackerState(), run(0, 10), 0.010, RATE_HZ)
+    state, indexed = index_run(state, run(10 + 32767, 1), 32.8, RATE_HZ)
+    assert indexed is not None and indexed.lost_before == 32767 and not indexed.resynced
+    _, indexed = index_run(state, run(state.next_index + 32768, 1), 32.8, RATE_HZ)  # type: ignore[operator]
     assert indexed is None
+
+
+def test_a_jump_the_host_clock_cannot_explain_is_a_resync_not_a_loss() -> None:
+    state, _ = index_run(TrackerState(), run(0, 10), 0.010, RATE_HZ)
+    state, indexed = index_run(state, run(10 + 30000, 5), 0.050, RATE_HZ)
+    assert indexed is not None and indexed.resynced
+    assert indexed.lost_before == 35  # by host time: 40 ms after the first run ended, 5 in it
+    assert state.next_index == 50
+    _, indexed = index_run(state, run(50, 5), 0.055, RATE_HZ)
+    assert indexed is not None and (indexed.first_index, indexed.lost_before) == (50, 0)
+
+
+def test_the_first_run_is_checked_against_the_time_start_was_sent() -> None:
+    started = TrackerState(offset_s=100.0)
+    _, indexed = index_run(started, run(60000, 1), 100.2, RATE_HZ)
+    assert indexed is not None and indexed.resynced and indexed.first_index == 199
 
 
 @pytest.mark.parametrize("gap", [32768, 50000, 65536, 65536 + 10, 3 * 65536 + 123, 300_000])

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from microexp_tui.device.clock_rule import CLOCK_SLACK_S
 from microexp_tui.device.legacy_clock import (
-    CLOCK_SLACK_S,
     MILLIS_MODULUS,
     RATE_DENOMINATOR_MAX,
     ClockState,

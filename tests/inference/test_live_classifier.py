@@ -80,7 +80,7 @@ def test_the_participants_calibration_is_used_when_given(cnn_model: EmotionModel
     ("muscles", "kinds", "rate_hz", "message"),
     [
         (SEED_MUSCLES[:4], ENVELOPE[:4], 1000.0, "expects 8 channels"),
-        (SEED_MUSCLES[::-1], ENVELOPE, 1000.0, "Channel 1 of the session is Orbicularis oculi"),
+        (SEED_MUSCLES[::-1], ENVELOPE, 1000.0, "channel 1 is Orbicularis oculi"),
         (SEED_MUSCLES, ["raw"] * 8, 1000.0, "raw sensor"),
         (SEED_MUSCLES, ENVELOPE, 1001.0, "whole multiple"),
     ],

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from microexp_tui.cli.defaults import OperatorDefaults
 from microexp_tui.cli.options import (
     add_database_option,
+    add_force_reason_option,
     add_json_option,
     add_mains_option,
     positive_int,
@@ -52,6 +53,7 @@ def add_parser(subcommands: Subcommands) -> None:
     add_mains_option(
         parser, help="power-line frequency to declare for sessions that did not store one"
     )
+    add_force_reason_option(parser)
     add_json_option(parser)
     verify = parser.add_subparsers(dest="export_command", metavar="verify").add_parser(
         "verify", help="recheck an export against its SHA-256 manifest"
@@ -78,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
         k=args.k,
         power_line_hz=args.mains_hz,
         dataset_template=args.dataset_template,
+        force_reason=args.force_reason,
     )
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)

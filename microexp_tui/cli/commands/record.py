@@ -74,7 +74,9 @@ def add_parser(subcommands: Subcommands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Record for --duration-s seconds; exit code 5 when the recording ended on a store error."""
+    """Record for --duration-s seconds; exit code 4 when no valid sample came (status `empty`),
+    5 when the recording ended on a store error."""
+    from microexp_tui.domain.sessions import EMPTY_STATUS
     from microexp_tui.session_flow.headless import run_recording
 
     defaults = OperatorDefaults()
@@ -104,6 +106,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(out))
     else:
         _print_summary(out)
+    if summary.status == EMPTY_STATUS:
+        return int(ExitCode.PROTOCOL)
     return 0 if summary.error is None else int(ExitCode.STORE)
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from microexp_tui.cli.defaults import OperatorDefaults
 from microexp_tui.cli.options import (
     add_database_option,
+    add_force_reason_option,
     add_json_option,
     add_session_argument,
     user_path,
@@ -35,6 +36,7 @@ def add_parser(subcommands: Subcommands) -> None:
         help=f"template name from {TEMPLATES_DIR} ({names}) or a .toml file (default: default)",
     )
     parser.add_argument("--paper", choices=PAPERS, help="paper size (default: the template's)")
+    add_force_reason_option(parser)
     add_json_option(parser)
     parser.set_defaults(run=run)
 
@@ -56,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
         args.template,
         args.paper,
         progress,
+        args.force_reason,
     )
     print(json.dumps(report_json(result)) if args.json else report_line(result))
     return 0

@@ -35,6 +35,7 @@ STATUS_STYLES = {
     "completed": "bold green",
     "aborted": "bold yellow",
     "interrupted": "bold red",
+    "empty": "bold red",
     "recording": "bold cyan",
 }
 
@@ -70,6 +71,12 @@ def summary_text(review: SessionReview) -> Text:
     if review.setup and review.setup.resumed_from_session_id:
         text.append(f" · resumes session {review.setup.resumed_from_session_id}")
     c = record.counters
+    if record.source == "import":
+        text.append(
+            f"\nimported file · lost samples {review.gaps_lost_samples} · expressions "
+            f"{len(review.expressions)}"
+        )
+        return text
     text.append(
         f"\nframes {c.get('frames', 0)} · CRC errors {c.get('crc_errors', 0)} · gaps "
         f"{c.get('sequence_gaps', 0)} · lost samples {review.gaps_lost_samples} · reconnects "
