@@ -7,7 +7,9 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -46,6 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             return tui.run_without_command(parser)
         exit_code: int = args.run(args)
+        sys.stdout.flush()
         return exit_code
     except MicroexpError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -53,3 +56,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return int(ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        return _reader_went_away()
+    except OSError as err:
+        print(f"error: {os_error_message(err)}", file=sys.stderr)
+        return int(ExitCode.INPUT)
+
+
+def os_error_message(err: OSError) -> str:
+    """An operating-system failure as a sentence: what failed, on which path, what to do."""
+    where = f" at {err.filename}" if err.filename else ""
+    reason = err.strerror or str(err)
+    if err.errno == errno.ENOSPC:
+        return f"the disk is full{where}: free some space and run the command again."
+    return f"{reason}{where}: check the path and its permissions, then run the command again."
+
+
+def _reader_went_away() -> int:
+    """Stdout's reader closed the pipe (`| head`): stop quietly, as other Unix tools do."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return int(ExitCode.OK)

@@ -24,9 +24,26 @@ class OperatorDefaults:
         """`--db` when given, else sessions.sqlite in the settings' data folder (created 0700)."""
         if explicit is not None:
             return explicit
-        from microexp_tui.paths import database_path_in
+        from microexp_tui.errors import InputError
+        from microexp_tui.paths import DATA_DIR_ENV, database_path_in
 
-        return database_path_in(self.settings.database_dir())
+        try:
+            folder = self.settings.database_dir()
+        except RuntimeError as err:  # Path.expanduser: `~user` names no user here
+            raise InputError(
+                f"The data folder setting starts with a ~ that names no user of this computer "
+                f"({err}). Set `data_dir` in the settings or ${DATA_DIR_ENV} to a full path, "
+                "or pass --db PATH."
+            ) from err
+        try:
+            return database_path_in(folder)
+        except OSError as err:
+            raise InputError(
+                f"The data folder {folder} cannot hold the session database: "
+                f"{err.strerror or err}. It comes from the `data_dir` setting, else "
+                f"${DATA_DIR_ENV}, else the user data folder: point it at a folder you can "
+                "read and write, or pass --db PATH."
+            ) from err
 
     def mains_hz(self, explicit: float | None) -> float:
         """`--mains-hz` when given, else the settings' mains frequency."""

@@ -8,6 +8,7 @@ runs (`microexp_tui.cli.defaults`), so an explicit option always wins.
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -20,11 +21,51 @@ MAINS_FILTER_HELP = "power-line frequency the filters notch (default: the operat
 DEFAULT_HOP_MS = 100.0
 
 
+def user_path(text: str) -> Path:
+    """An argparse type: a path, `~` and `~user` expanded (an unknown user is a usage error)."""
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} starts with ~ but names no user of this computer"
+        ) from None
+
+
+def finite_float(text: str) -> float:
+    """An argparse type: a finite number (NaN and infinity are refused as usage errors)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number; give a number")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """An argparse type: a finite number greater than 0."""
+    value = finite_float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
 def add_database_option(parser: argparse.ArgumentParser) -> None:
     """`--db PATH`: the session database, by default the one the operator app uses."""
     parser.add_argument(
         "--db",
-        type=Path,
+        type=user_path,
         metavar="PATH",
         help="session database (default: sessions.sqlite in the operator settings' data folder)",
     )
@@ -44,14 +85,16 @@ def add_json_option(parser: argparse.ArgumentParser, help: str = "print one JSON
 
 def add_model_option(parser: argparse.ArgumentParser, help: str, *, required: bool = False) -> None:
     """`--model FILE.onnx`: an exported emotion model (its card beside it)."""
-    parser.add_argument("--model", type=Path, metavar="FILE.onnx", required=required, help=help)
+    parser.add_argument(
+        "--model", type=user_path, metavar="FILE.onnx", required=required, help=help
+    )
 
 
 def add_hop_option(parser: argparse.ArgumentParser) -> None:
     """`--hop-ms MS`: sample time between two classifications of a model."""
     parser.add_argument(
         "--hop-ms",
-        type=float,
+        type=positive_float,
         default=DEFAULT_HOP_MS,
         help=f"classification hop in ms of sample time (default {DEFAULT_HOP_MS:.0f})",
     )
@@ -75,7 +118,7 @@ def add_dataset_options(parser: argparse.ArgumentParser) -> None:
     """`--dataset` and the `--participants` / `--sessions` that narrow it (train, evaluate)."""
     parser.add_argument(
         "--dataset",
-        type=Path,
+        type=user_path,
         required=True,
         help="folder of labelled CSV files (seed layout or dataset.toml), a CSV file, or a "
         "session database",

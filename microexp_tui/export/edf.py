@@ -19,8 +19,10 @@ value for unknown or anonymised subfields); recording field `Startdate X X X <eq
 
 from __future__ import annotations
 
+import errno
 import math
 import re
+import shutil
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -37,6 +39,8 @@ from microexp_tui.export.plan import SessionPlan
 from microexp_tui.store.sessions import SessionStore
 
 ANONYMOUS_START = datetime(1985, 1, 1, 0, 0, 0)
+DISK_NEARLY_FULL_BYTES = 1024 * 1024
+"""Free space below which a record pyedflib could not write is blamed on a full disk."""
 MAX_RECORD_S = 60
 """Longest EDF data record: a record must hold a whole number of samples."""
 WINDOW_S = 60
@@ -195,7 +199,7 @@ def write_session_edf(
         for block in blocks:
             for record in block:
                 if _write_record(writer, record, fmt) != 0:
-                    raise InputError(f"pyedflib refused a data record while writing {path}.")
+                    raise _record_refused(path)
         for onset_s, duration_s, text in notes:
             writer.writeAnnotation(onset_s, duration_s, _annotation_text(text))
     finally:
@@ -358,3 +362,10 @@ def _int_field(raw: bytes, path: Path) -> int:
         return int(raw.decode("ascii").strip())
     except (UnicodeDecodeError, ValueError):
         raise InputError(f"{path} is not a readable EDF file (bad header field {raw!r}).") from None
+
+
+def _record_refused(path: Path) -> Exception:
+    """Why pyedflib wrote no record: a full disk (OSError ENOSPC), else a refused record."""
+    if shutil.disk_usage(path.parent).free < DISK_NEARLY_FULL_BYTES:
+        return OSError(errno.ENOSPC, "No space left on device", str(path))
+    return InputError(f"pyedflib refused a data record while writing {path}.")

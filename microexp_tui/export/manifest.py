@@ -70,7 +70,7 @@ def read_manifest(root: Path) -> dict[str, str]:
             "never gets one). Export again."
         )
     entries: dict[str, str] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(_manifest_text(path).splitlines(), start=1):
         digest, sep, name = line.partition("  ")
         if not sep or len(digest) != 64 or not name:
             raise InputError(f"{path} line {number} is not '<sha256>  <file>'; it was altered.")
@@ -78,6 +78,19 @@ def read_manifest(root: Path) -> dict[str, str]:
             raise InputError(f"{path} line {number} names a file outside the export: {name!r}.")
         entries[name] = digest.lower()
     return entries
+
+
+def _manifest_text(path: Path) -> str:
+    """The manifest's text; InputError when it cannot be read or is not UTF-8 text."""
+    try:
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise InputError(
+            f"{path} is not a manifest (byte {err.start} is not UTF-8 text); it was altered or "
+            "replaced, so the export cannot be trusted. Export again."
+        ) from err
+    except OSError as err:
+        raise InputError(f"Cannot read {path}: {err.strerror or err}.") from err
 
 
 def verify(root: Path) -> VerifyReport:

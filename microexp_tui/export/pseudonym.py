@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import os
 import secrets
 import stat
@@ -20,6 +21,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from microexp_tui.errors import InputError
+from microexp_tui.paths import tighten_to_owner
+
+log = logging.getLogger(__name__)
 
 LABEL_HEX_CHARS = 12
 """48 bits: a collision among 10,000 participants has a probability of about 2e-7."""
@@ -116,10 +120,7 @@ def _read(path: Path) -> bytes:
     if not stat.S_ISREG(mode):
         raise InputError(f"The site secret {path} is not a regular file.")
     if mode & 0o077:
-        raise InputError(
-            f"The site secret {path} can be read by other users (mode {stat.S_IMODE(mode):o}); "
-            f"anyone with it can link labels to participant codes. Run `chmod 600 {path}`."
-        )
+        _make_owner_only(path, stat.S_IMODE(mode))
     if len(data) < MIN_SECRET_BYTES:
         raise InputError(
             f"The site secret {path} holds {len(data)} bytes; a key needs at least "
@@ -127,3 +128,21 @@ def _read(path: Path) -> bytes:
             "have a new one created (labels will then differ from earlier exports)."
         )
     return data
+
+
+def _make_owner_only(path: Path, mode: int) -> None:
+    """Tighten a secret other users could read to 0600, with a notice; InputError if we cannot."""
+    try:
+        tighten_to_owner(path)
+    except OSError as err:
+        raise InputError(
+            f"The site secret {path} can be read by other users (mode {mode:o}) and this user "
+            f"cannot change that ({err.strerror or err}); anyone with it can link labels to "
+            f"participant codes. Run `chmod 600 {path}` as its owner."
+        ) from err
+    log.warning(
+        "the site secret %s could be read by other users (mode %o); it is now owner-only "
+        "(0600). Anyone who copied it meanwhile can link labels to participant codes.",
+        path,
+        mode,
+    )

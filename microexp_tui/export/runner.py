@@ -9,6 +9,8 @@ no manifest and so never passes `export verify`). This is the API the TUI worker
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import os
 import shutil
 import tempfile
@@ -32,8 +34,11 @@ from microexp_tui.export.plan import SessionPlan, build_plans, select_sessions
 from microexp_tui.export.pseudonym import SiteSecret, load_or_create_secret
 from microexp_tui.export.scan import scan_tree
 from microexp_tui.files import file_sha256
+from microexp_tui.paths import tighten_tree_to_owner
 from microexp_tui.store.sessions import SessionStore
 
+PARTIAL_MARK = ".partial-"
+"""In the name of the hidden folder an export writes into before it is moved into place."""
 FORMATS: tuple[str, ...] = ("bids", "parquet", "csv")
 ProgressCallback = Callable[[int, int, str], None]
 MAX_LISTED_FINDINGS = 20
@@ -156,17 +161,8 @@ def export_sessions(
         kanon = k_anonymity(_quasi_identifiers(plans), k)
         steps = _Steps(len(plans) + 3, progress, cancel)
         steps("sessions planned")
-        files, size = _write_checked(store, secret, plans, fmt, template, out_dir, steps)
-        digest = file_sha256(out_dir / MANIFEST_NAME)
-        store.audit(
-            "export",
-            {
-                "format": fmt,
-                "sessions": [p.record.id for p in plans],
-                "files": files,
-                "manifest_sha256": digest,
-            },
-        )
+        warnings += _remove_stale_partials(out_dir.parent)
+        files, size, digest = _write_checked(store, secret, plans, fmt, template, out_dir, steps)
     return ExportReport(
         out_dir=out_dir,
         fmt=fmt,
@@ -236,10 +232,13 @@ def _write_checked(
     template: DatasetTemplate,
     out_dir: Path,
     steps: _Steps,
-) -> tuple[int, int]:
-    """Write into a temporary folder, scan it, hash it, then move it to `out_dir`."""
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    temp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
+) -> tuple[int, int, str]:
+    """Write into a temporary folder, scan it, hash it, audit it, then move it to `out_dir`.
+
+    Returns (files, bytes, manifest SHA-256). The audit entry is written before the move, so
+    an export that can be seen was audited.
+    """
+    temp, lock_fd = _make_partial_folder(out_dir)
     try:
         labels = {p.code: f"sub-{secret.subject_label(p.code)}" for p in store.list_participants()}
         if fmt == "bids":
@@ -249,12 +248,101 @@ def _write_checked(
         _refuse_identifying_data(store, secret, temp, out_dir, template)
         steps("no identifying data found")
         files, size = write_manifest(temp)
+        tighten_tree_to_owner(temp)
         steps("manifest written")
+        digest = file_sha256(temp / MANIFEST_NAME)
+        _audit_export(store, fmt, plans, files, digest)
         _move_into_place(temp, out_dir)
+    except OSError as err:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise _output_error(err, out_dir) from err
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
         raise
-    return files, size
+    finally:
+        os.close(lock_fd)
+    return files, size, digest
+
+
+def _audit_export(
+    store: SessionStore, fmt: str, plans: Sequence[SessionPlan], files: int, digest: str
+) -> None:
+    """The audit entry of a finished export, written just before it is moved into place."""
+    store.audit(
+        "export",
+        {
+            "format": fmt,
+            "sessions": [p.record.id for p in plans],
+            "files": files,
+            "manifest_sha256": digest,
+        },
+    )
+
+
+def _make_partial_folder(out_dir: Path) -> tuple[Path, int]:
+    """The hidden folder beside `out_dir` to write into, locked (flock) while this export runs."""
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        temp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}{PARTIAL_MARK}", dir=out_dir.parent))
+    except OSError as err:
+        raise _output_error(err, out_dir) from err
+    lock_fd = os.open(temp, os.O_RDONLY)
+    fcntl.flock(lock_fd, fcntl.LOCK_EX)
+    return temp, lock_fd
+
+
+def _remove_stale_partials(folder: Path) -> list[str]:
+    """Remove hidden partial exports in `folder` that no running export holds; one notice each."""
+    notices = []
+    try:
+        candidates = [p for p in folder.iterdir() if _is_partial_export(p)]
+    except OSError:
+        return []
+    for partial in candidates:
+        if _export_running_on(partial):
+            continue
+        shutil.rmtree(partial, ignore_errors=True)
+        notices.append(f"removed {partial}, left by an export that was stopped before it finished")
+    return notices
+
+
+def _is_partial_export(path: Path) -> bool:
+    """Whether `path` is a hidden folder an export writes into (`.NAME.partial-XXXX`)."""
+    return path.name.startswith(".") and PARTIAL_MARK in path.name and path.is_dir()
+
+
+def _export_running_on(partial: Path) -> bool:
+    """Whether another export still holds its lock on a partial folder."""
+    try:
+        fd = os.open(partial, os.O_RDONLY)
+    except OSError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def _output_error(err: OSError, out_dir: Path) -> InputError:
+    """An operating-system failure while writing the export, as an actionable InputError."""
+    if err.errno == errno.ENOSPC:
+        return InputError(
+            f"The disk is full: the export to {out_dir} could not be written and nothing was "
+            "created. Free some space (or choose --out on another disk) and export again."
+        )
+    where = err.filename or out_dir
+    reason = (
+        "part of the path is a file, not a folder"
+        if err.errno in (errno.EEXIST, errno.ENOTDIR)
+        else err.strerror or str(err)
+    )
+    return InputError(
+        f"Cannot write the export to {out_dir}: {reason} ({where}). Choose an "
+        "--out folder in a place you can write to; nothing was created."
+    )
 
 
 def _refuse_identifying_data(
@@ -289,7 +377,6 @@ def _dataset_level(finding: pii.Finding) -> bool:
 
 def _move_into_place(temp: Path, out_dir: Path) -> None:
     """Rename the finished folder to its final name (atomic; fails if it was filled meanwhile)."""
-    os.chmod(temp, 0o755)
     try:
         os.rename(temp, out_dir)
     except OSError as err:

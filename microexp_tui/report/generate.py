@@ -7,7 +7,7 @@ written is recorded in the database's audit log.
 
 from __future__ import annotations
 
-import hashlib
+import errno
 import os
 import tempfile
 import time
@@ -20,6 +20,7 @@ from reportlab.platypus import Flowable
 
 from microexp_tui import __version__
 from microexp_tui.errors import InputError
+from microexp_tui.files import file_sha256
 from microexp_tui.report import sections_models as models_part
 from microexp_tui.report import sections_results as results_part
 from microexp_tui.report import sections_session as session_part
@@ -34,6 +35,7 @@ ProgressCallback = Callable[[int, int, str], None]
 """`progress(done, total, message)` after each step."""
 
 STEPS = 6
+OWNER_ONLY_FILE_MODE = 0o600
 NOTICE = "Research tool, not a diagnostic device"
 
 SECTION_BUILDERS: dict[str, Callable[[session_part.Context], list[Flowable]]] = {
@@ -121,8 +123,14 @@ def page_frame(data: ReportData, template: ReportTemplate) -> PageFrame:
     )
 
 
-def _write_atomically(target: Path, write: Callable[[Path], int]) -> int:
-    """Run `write(temp)` on a hidden temp file beside `target`, then rename it into place."""
+def _write_atomically(
+    target: Path, write: Callable[[Path], int], audit: Callable[[Path, int], None]
+) -> int:
+    """Run `write(temp)` on a hidden temp file beside `target`, audit it, then rename it.
+
+    The audit entry is written before the rename, so a report that can be seen was audited;
+    a failure (a full disk, Ctrl-C, a kill) leaves no file behind but the hidden temp one.
+    """
     handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
     os.close(handle)
     temp = Path(name)
@@ -130,11 +138,24 @@ def _write_atomically(target: Path, write: Callable[[Path], int]) -> int:
         pages = write(temp)
         with temp.open("rb") as written:
             os.fsync(written.fileno())
+        os.chmod(temp, OWNER_ONLY_FILE_MODE)
+        audit(temp, pages)
         os.replace(temp, target)
+    except OSError as err:
+        temp.unlink(missing_ok=True)
+        raise InputError(
+            f"Could not write the report to {target}: {_os_reason(err)}; nothing was written. "
+            + ("Free some space and run it again." if err.errno == errno.ENOSPC else "")
+        ) from err
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
     return pages
+
+
+def _os_reason(err: OSError) -> str:
+    """What an operating-system error says, in words."""
+    return "the disk is full" if err.errno == errno.ENOSPC else (err.strerror or str(err))
 
 
 def generate_report(
@@ -173,6 +194,22 @@ def generate_report(
     )
     flowables = story(data, chosen, width)
     step("report laid out")
+    audited: dict[str, object] = {}
+
+    def audit(temp: Path, pages: int) -> None:
+        audited.update(sha256=file_sha256(temp), bytes=temp.stat().st_size)
+        store.audit(
+            "report",
+            {
+                "file": str(target),
+                "pages": pages,
+                **audited,
+                "template": chosen.name,
+                "paper": paper,
+            },
+            session_id,
+        )
+
     pages = _write_atomically(
         target,
         lambda temp: build_pdf(
@@ -182,21 +219,9 @@ def generate_report(
             flowables,
             f"{chosen.title}: session {session_id}",
         ),
+        audit,
     )
-    digest = hashlib.sha256(target.read_bytes()).hexdigest()
-    size = target.stat().st_size
-    store.audit(
-        "report",
-        {
-            "file": str(target),
-            "pages": pages,
-            "bytes": size,
-            "sha256": digest,
-            "template": chosen.name,
-            "paper": paper,
-        },
-        session_id,
-    )
+    digest, size = str(audited["sha256"]), int(str(audited["bytes"]))
     step("report written")
     return ReportResult(
         target, pages, size, digest, time.perf_counter() - started, chosen.name, paper, session_id

@@ -7,6 +7,7 @@ one thread at a time; give each thread its own `SessionStore`.
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import stat
@@ -17,6 +18,11 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from microexp_tui.errors import StoreError
+from microexp_tui.paths import OWNER_ONLY_FILE_MODE, tighten_to_owner
+
+log = logging.getLogger(__name__)
+SIDE_FILE_SUFFIXES = ("-wal", "-shm")
+"""The files SQLite keeps beside a WAL database, which hold its data too."""
 
 PAGE_SIZE_BYTES = 4096
 """Page size of new databases.
@@ -121,7 +127,7 @@ def create_private_file(path: Path) -> bool:
     """Create `path` with mode 0600 before SQLite touches it; return True if it was new."""
     flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     try:
-        fd = os.open(path, flags, 0o600)
+        fd = os.open(path, flags, OWNER_ONLY_FILE_MODE)
     except FileExistsError:
         return False
     except FileNotFoundError as exc:
@@ -137,7 +143,7 @@ def create_private_file(path: Path) -> bool:
         raise _unwritable(path, f"{path.parent}: {exc.strerror or exc}") from exc
     try:
         if hasattr(os, "fchmod"):  # the umask may have removed bits we need
-            os.fchmod(fd, 0o600)
+            os.fchmod(fd, OWNER_ONLY_FILE_MODE)
     finally:
         os.close(fd)
     return True
@@ -174,6 +180,21 @@ def prepare_file(path: Path) -> bool:
     return info.st_size == 0
 
 
+def make_owner_only(path: Path) -> None:
+    """Tighten the database and its WAL/SHM files to 0600, with a notice for each changed."""
+    for file in (path, *(path.with_name(path.name + s) for s in SIDE_FILE_SUFFIXES)):
+        try:
+            tightened = tighten_to_owner(file)
+        except OSError as exc:
+            raise _unwritable(
+                file,
+                f"its permissions let other users read it and cannot be changed ({exc})",
+                "make it owner-only (chmod 600)",
+            ) from exc
+        if tightened:
+            log.warning("%s could be read by other users; it is now owner-only (0600)", file)
+
+
 def connect(path: Path) -> Database:
     """Open the database, creating it 0600 first if needed; StoreError if it is unusable."""
     is_new = prepare_file(path)
@@ -189,6 +210,7 @@ def connect(path: Path) -> Database:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # header check
             if is_new:
                 conn.execute(f"PRAGMA page_size = {PAGE_SIZE_BYTES}")
+        make_owner_only(path)
         return Database(conn, execute_plugins=False)
     except BaseException:
         conn.close()
@@ -203,6 +225,7 @@ def enable_wal(db: Database, path: Path) -> None:
         db.execute("PRAGMA synchronous = NORMAL")
         db.execute("PRAGMA foreign_keys = ON")
         db.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT_BYTES}")
+    make_owner_only(path)
     if mode != "wal":
         raise StoreError(
             f"{path} cannot use SQLite's write-ahead log (journal mode stayed '{mode}'); this "

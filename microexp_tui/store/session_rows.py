@@ -24,9 +24,9 @@ from microexp_tui.domain.sessions import (
     utc_now_iso,
 )
 from microexp_tui.errors import InputError, StoreError
-from microexp_tui.store import audit, locks, predictions
+from microexp_tui.store import audit, locks, predictions, space_reserve
 from microexp_tui.store.connection import StoreConnection
-from microexp_tui.store.database import write_transaction
+from microexp_tui.store.database import StoreFullError, write_transaction
 from microexp_tui.store.session_records import one, records, unknown_session
 from microexp_tui.store.validation import (
     check_channels,
@@ -300,6 +300,7 @@ def recover_stale(db: Database, db_path: Path) -> list[int]:
             with locks.probe_stale(db_path, session_id) as stale:
                 if not stale:
                     continue
+                space_reserve.release_space(db_path, session_id)  # room for this write
                 db.execute(
                     "UPDATE sessions SET status = 'interrupted', ended_at = ? "
                     "WHERE id = ? AND status = 'recording'",
@@ -343,7 +344,7 @@ class SessionQueries(StoreConnection):
         values are stored (int16 board counts, int32, float32).
         """
         with self._locked("start the session") as db:
-            return start(
+            session_id = start(
                 db,
                 self.path,
                 participant_id,
@@ -357,6 +358,9 @@ class SessionQueries(StoreConnection):
                 source=source,
                 sample_format=sample_format,
             )
+        if source == "board":
+            space_reserve.reserve_space(self.path, session_id)
+        return session_id
 
     def write_batch(self, session_id: int, batch: Batch) -> None:
         """Store a batch in one transaction; StoreFullError when the disk is full."""
@@ -371,8 +375,15 @@ class SessionQueries(StoreConnection):
 
     def finish_session(self, session_id: int, status: str, actor: str = "system") -> None:
         """Set the final status (completed, aborted, interrupted) and release the lock."""
-        with self._locked(f"finish session {session_id}") as db:
-            finish(db, self.path, session_id, status, actor)
+        try:
+            with self._locked(f"finish session {session_id}") as db:
+                finish(db, self.path, session_id, status, actor)
+        except StoreFullError:
+            space_reserve.release_space(self.path, session_id)
+            with self._locked(f"finish session {session_id}") as db:
+                finish(db, self.path, session_id, status, actor)
+        finally:
+            space_reserve.release_space(self.path, session_id)
 
     def finish_import(
         self, session_id: int, sources: Mapping[str, str], actor: str = "system"

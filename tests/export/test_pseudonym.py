@@ -45,12 +45,15 @@ def test_the_secret_is_created_owner_only_and_never_inside_the_export(
         load_or_create_secret(tmp_path / "out" / "key", tmp_path / "out")
 
 
-def test_a_readable_or_short_secret_is_refused(tmp_path: Path) -> None:
+def test_a_readable_secret_is_tightened_and_a_short_one_refused(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     key = tmp_path / "key"
     key.write_text("0" * 64)
     key.chmod(0o644)
-    with pytest.raises(InputError, match="chmod 600"):
-        load_or_create_secret(key, tmp_path / "out")
+    assert load_or_create_secret(key, tmp_path / "out").key == b"0" * 64
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert "now owner-only" in caplog.text
     key.write_text("short")
     key.chmod(0o600)
     with pytest.raises(InputError, match="at least 16"):

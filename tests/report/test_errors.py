@@ -108,12 +108,15 @@ def test_a_failed_write_leaves_no_file_and_keeps_the_old_one(tmp_path: Path) -> 
         temp.write_bytes(b"%PDF-1.4 half")
         raise OSError("disk full")
 
-    with pytest.raises(OSError, match="disk full"):
-        _write_atomically(target, half_then_fail)
+    def no_audit(temp: Path, pages: int) -> None:
+        raise AssertionError("a failed write is never audited")
+
+    with pytest.raises(InputError, match=r"disk full.*nothing was written"):
+        _write_atomically(target, half_then_fail, no_audit)
     assert list(tmp_path.iterdir()) == []
     target.write_bytes(b"old report")
-    with pytest.raises(OSError):
-        _write_atomically(target, half_then_fail)
+    with pytest.raises(InputError):
+        _write_atomically(target, half_then_fail, no_audit)
     assert [p.name for p in tmp_path.iterdir()] == ["report.pdf"]
     assert target.read_bytes() == b"old report"
 

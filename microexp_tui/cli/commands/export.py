@@ -14,6 +14,8 @@ from microexp_tui.cli.options import (
     add_force_reason_option,
     add_json_option,
     add_mains_option,
+    positive_int,
+    user_path,
 )
 from microexp_tui.errors import InputError
 
@@ -27,14 +29,14 @@ def add_parser(subcommands: Subcommands) -> None:
         "export", help="anonymised dataset export (BIDS EMG, Parquet, CSV); `export verify DIR`"
     )
     add_database_option(parser)
-    parser.add_argument("--out", type=Path, help="new folder to create for the export")
+    parser.add_argument("--out", type=user_path, help="new folder to create for the export")
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--session", type=int, nargs="+", help="session ids to export")
     which.add_argument("--all", action="store_true", help="every finished session (default)")
     parser.add_argument("--format", choices=("bids", "parquet", "csv"), default="bids")
     parser.add_argument(
         "--secret-file",
-        type=Path,
+        type=user_path,
         help="site secret for the pseudonyms (default: export-secret.key in the data dir, "
         "created 0600 on first use; keep it to get the same labels next time)",
     )
@@ -45,7 +47,9 @@ def add_parser(subcommands: Subcommands) -> None:
         "text, institution, electrodes): a name from templates/datasets or a .toml file "
         "(default: templates/datasets/default.toml, placeholders)",
     )
-    parser.add_argument("--k", type=int, default=5, help="k-anonymity threshold (default 5)")
+    parser.add_argument(
+        "--k", type=positive_int, default=5, help="k-anonymity threshold (default 5)"
+    )
     add_mains_option(
         parser, help="power-line frequency to declare for sessions that did not store one"
     )
@@ -54,7 +58,7 @@ def add_parser(subcommands: Subcommands) -> None:
     verify = parser.add_subparsers(dest="export_command", metavar="verify").add_parser(
         "verify", help="recheck an export against its SHA-256 manifest"
     )
-    verify.add_argument("folder", type=Path, help="the export folder")
+    verify.add_argument("folder", type=user_path, help="the export folder")
     parser.set_defaults(run=run)
 
 

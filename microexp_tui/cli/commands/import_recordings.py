@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from microexp_tui.cli.defaults import OperatorDefaults
-from microexp_tui.cli.options import add_database_option, add_json_option
+from microexp_tui.cli.options import add_database_option, add_json_option, user_path
 from microexp_tui.domain.channels import SENSOR_KINDS
 from microexp_tui.errors import ExitCode
 
@@ -27,7 +26,9 @@ def add_parser(subcommands: Subcommands) -> None:
         "session folder, or one EDF/EDF+/BDF/BDF+ file) as one session of status 'imported'. "
         "Exit code 7 when any recording was refused (the others are still imported).",
     )
-    parser.add_argument("path", type=Path, metavar="PATH", help="BIDS-EMG folder or EDF/BDF file")
+    parser.add_argument(
+        "path", type=user_path, metavar="PATH", help="BIDS-EMG folder or EDF/BDF file"
+    )
     add_database_option(parser)
     parser.add_argument(
         "--participant",

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from microexp_tui.cli.defaults import OperatorDefaults
@@ -21,6 +20,9 @@ from microexp_tui.cli.options import (
     add_mains_option,
     add_model_option,
     add_session_argument,
+    finite_float,
+    positive_float,
+    user_path,
 )
 from microexp_tui.errors import InputError
 
@@ -38,7 +40,7 @@ def add_parser(subcommands: Subcommands) -> None:
     add_session_argument(parser)
     add_database_option(parser)
     parser.add_argument(
-        "--aus", type=Path, help="validate against this OpenFace / py-feat AU file (.csv)"
+        "--aus", type=user_path, help="validate against this OpenFace / py-feat AU file (.csv)"
     )
     parser.add_argument(
         "--face-id",
@@ -49,19 +51,19 @@ def add_parser(subcommands: Subcommands) -> None:
     )
     parser.add_argument(
         "--au-fps",
-        type=float,
+        type=positive_float,
         metavar="FPS",
         help="the video's frame rate, for AU files that number frames without times "
         "(py-feat's `frame`)",
     )
     parser.add_argument(
         "--offset-s",
-        type=float,
+        type=finite_float,
         help="session time (s) of the AU file's time 0 (default: align on the sync marker)",
     )
     parser.add_argument(
         "--tolerance-ms",
-        type=float,
+        type=positive_float,
         help="largest EMG-to-AU onset distance that counts as a match (default 200)",
     )
     parser.add_argument(
@@ -70,7 +72,7 @@ def add_parser(subcommands: Subcommands) -> None:
         help="marker code to align the AU file on (default 0x0400, the trigger input)",
     )
     parser.add_argument(
-        "--au-sync-s", type=float, default=0.0, help="time in the AU file of the sync marker"
+        "--au-sync-s", type=finite_float, default=0.0, help="time in the AU file of the sync marker"
     )
     add_model_option(parser, help="also classify each expression with this model")
     add_mains_option(parser, help="mains frequency (default: the session's setting, else 50)")

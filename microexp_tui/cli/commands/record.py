@@ -15,9 +15,10 @@ from microexp_tui.cli.options import (
     add_json_option,
     add_mains_option,
     add_model_option,
+    positive_float,
 )
 from microexp_tui.domain.channels import SENSOR_KINDS
-from microexp_tui.errors import ExitCode, InputError
+from microexp_tui.errors import ExitCode
 
 if TYPE_CHECKING:
     from microexp_tui.cli.options import Subcommands
@@ -33,7 +34,9 @@ def add_parser(subcommands: Subcommands) -> None:
         simulate_help="record from the simulated board (real time)",
     )
     add_database_option(parser)
-    parser.add_argument("--duration-s", type=float, required=True, help="wall-clock seconds")
+    parser.add_argument(
+        "--duration-s", type=positive_float, required=True, help="wall-clock seconds"
+    )
     parser.add_argument("--participant", help="participant code (created when new)")
     parser.add_argument("--protocol", help="stimulus protocol name or .toml file")
     parser.add_argument("--operator", help="operator name (kept out of exports)")
@@ -76,8 +79,6 @@ def run(args: argparse.Namespace) -> int:
     from microexp_tui.domain.sessions import EMPTY_STATUS
     from microexp_tui.session_flow.headless import run_recording
 
-    if args.duration_s <= 0:
-        raise InputError("--duration-s must be greater than 0 seconds.")
     defaults = OperatorDefaults()
     database = defaults.database_path(args.db)
     mains_hz = defaults.mains_hz(args.mains_hz)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from microexp_tui.cli.defaults import OperatorDefaults
@@ -14,6 +13,7 @@ from microexp_tui.cli.options import (
     add_force_reason_option,
     add_json_option,
     add_session_argument,
+    user_path,
 )
 from microexp_tui.report.template import PAPERS, TEMPLATES_DIR, available_templates
 
@@ -29,7 +29,7 @@ def add_parser(subcommands: Subcommands) -> None:
     )
     add_session_argument(parser)
     add_database_option(parser)
-    parser.add_argument("-o", "--out", type=Path, required=True, help="PDF file to write")
+    parser.add_argument("-o", "--out", type=user_path, required=True, help="PDF file to write")
     names = ", ".join(available_templates()) or "default"
     parser.add_argument(
         "--template",

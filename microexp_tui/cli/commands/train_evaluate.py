@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from microexp_tui.cli.defaults import OperatorDefaults
-from microexp_tui.cli.options import add_dataset_options, add_mains_option, add_model_option
+from microexp_tui.cli.options import (
+    add_dataset_options,
+    add_mains_option,
+    add_model_option,
+    positive_int,
+    user_path,
+)
 
 if TYPE_CHECKING:
     from microexp_tui.cli.options import Subcommands
@@ -47,16 +52,22 @@ def add_parser(subcommands: Subcommands) -> None:
     add_dataset_options(train)
     train.add_argument("--arch", choices=("cnn", "lstm"), required=True)
     train.add_argument("--input", choices=("sample", "window"), required=True, dest="input_mode")
-    train.add_argument("--window", type=int, help="window length in rows (window mode, default 10)")
-    train.add_argument("--stride", type=int, help="rows between windows (default: the window)")
+    train.add_argument(
+        "--window", type=positive_int, help="window length in rows (window mode, default 10)"
+    )
+    train.add_argument(
+        "--stride", type=positive_int, help="rows between windows (default: the window)"
+    )
     train.add_argument("--protocol", choices=("split", "loso"), required=True)
     train.add_argument(
         "--epochs",
-        type=int,
+        type=positive_int,
         help="training epochs (default 10 sample, 30 window; more for small datasets)",
     )
     train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--out", type=Path, required=True, help="folder for the model and report")
+    train.add_argument(
+        "--out", type=user_path, required=True, help="folder for the model and report"
+    )
     train.add_argument(
         "--hold-out", nargs="+", help="loso: leave these participants out of the exported model"
     )
