@@ -8,9 +8,9 @@ runs (`microexp_tui.cli.defaults`), so an explicit option always wins.
 from __future__ import annotations
 
 import argparse
-import math
-from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
+
+from microexp_tui.schema.arguments import positive_float, user_path
 
 if TYPE_CHECKING:
     Subcommands: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -19,46 +19,6 @@ if TYPE_CHECKING:
 MAINS_CHOICES_HZ = (50.0, 60.0)
 MAINS_FILTER_HELP = "power-line frequency the filters notch (default: the operator settings')"
 DEFAULT_HOP_MS = 100.0
-
-
-def user_path(text: str) -> Path:
-    """An argparse type: a path, `~` and `~user` expanded (an unknown user is a usage error)."""
-    try:
-        return Path(text).expanduser()
-    except RuntimeError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} starts with ~ but names no user of this computer"
-        ) from None
-
-
-def finite_float(text: str) -> float:
-    """An argparse type: a finite number (NaN and infinity are refused as usage errors)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number; give a number")
-    return value
-
-
-def positive_float(text: str) -> float:
-    """An argparse type: a finite number greater than 0."""
-    value = finite_float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
-    return value
-
-
-def positive_int(text: str) -> int:
-    """An argparse type: a whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
 
 
 def add_database_option(parser: argparse.ArgumentParser) -> None:

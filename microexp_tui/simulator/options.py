@@ -13,6 +13,7 @@ import argparse
 from pathlib import Path
 
 from microexp_tui.domain.channels import SENSOR_KINDS
+from microexp_tui.schema.arguments import positive_float
 
 REPLAY_END_MODES = ("loop", "stop")
 """After the last replayed row: start over, or stop streaming."""
@@ -77,7 +78,10 @@ def add_simulator_options(parser: argparse.ArgumentParser) -> None:
         help="keep a symlink at PATH to the current pty and print PATH",
     )
     parser.add_argument(
-        "--duration-s", type=float, metavar="S", help="exit after S seconds of wall-clock time"
+        "--duration-s",
+        type=positive_float,
+        metavar="S",
+        help="exit after S seconds of wall-clock time",
     )
     parser.add_argument(
         "--fault",

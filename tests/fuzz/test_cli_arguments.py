@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from microexp_tui.cli import build_parser, main
-from microexp_tui.cli.options import finite_float, positive_float, positive_int, user_path
+from microexp_tui.schema.arguments import finite_float, positive_float, positive_int, user_path
 from microexp_tui.store.sessions import SessionStore
 from tests.cli.conftest import write_session
 from tests.cli.run import DOCUMENTED_EXIT_CODES

@@ -46,3 +46,10 @@ def test_simulate_refuses_a_nan_fault_before_serving() -> None:
     done = _microexp("simulate", "--fault", "drop@nan")
     assert done.returncode == ExitCode.INPUT
     assert "drop@nan" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("duration", ["nan", "inf", "0", "-1"])
+def test_simulate_refuses_a_duration_that_would_never_end_or_never_start(duration: str) -> None:
+    done = _microexp("simulate", "--duration-s", duration)
+    assert done.returncode == 2 and "--duration-s" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -14,10 +14,9 @@ from microexp_tui.cli.options import (
     add_force_reason_option,
     add_json_option,
     add_mains_option,
-    positive_int,
-    user_path,
 )
 from microexp_tui.errors import InputError
+from microexp_tui.schema.arguments import positive_int, user_path
 
 if TYPE_CHECKING:
     from microexp_tui.cli.options import Subcommands

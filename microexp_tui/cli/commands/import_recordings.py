@@ -8,9 +8,10 @@ import sys
 from typing import TYPE_CHECKING
 
 from microexp_tui.cli.defaults import OperatorDefaults
-from microexp_tui.cli.options import add_database_option, add_json_option, user_path
+from microexp_tui.cli.options import add_database_option, add_json_option
 from microexp_tui.domain.channels import SENSOR_KINDS
 from microexp_tui.errors import ExitCode
+from microexp_tui.schema.arguments import user_path
 
 if TYPE_CHECKING:
     from microexp_tui.cli.options import Subcommands

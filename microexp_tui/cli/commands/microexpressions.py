@@ -20,11 +20,9 @@ from microexp_tui.cli.options import (
     add_mains_option,
     add_model_option,
     add_session_argument,
-    finite_float,
-    positive_float,
-    user_path,
 )
 from microexp_tui.errors import InputError
+from microexp_tui.schema.arguments import finite_float, positive_float, user_path
 
 if TYPE_CHECKING:
     from microexp_tui.analysis.session_expressions import AuFileRequest, SessionExpressions

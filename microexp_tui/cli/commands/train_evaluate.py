@@ -7,13 +7,8 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from microexp_tui.cli.defaults import OperatorDefaults
-from microexp_tui.cli.options import (
-    add_dataset_options,
-    add_mains_option,
-    add_model_option,
-    positive_int,
-    user_path,
-)
+from microexp_tui.cli.options import add_dataset_options, add_mains_option, add_model_option
+from microexp_tui.schema.arguments import positive_int, user_path
 
 if TYPE_CHECKING:
     from microexp_tui.cli.options import Subcommands
