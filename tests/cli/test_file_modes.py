@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from microexp_tui.store.sessions import SessionStore
 from tests.cli.conftest import write_session
 from tests.cli.run import run_microexp
@@ -107,3 +109,20 @@ def test_a_report_under_umask_0_is_owner_only(two_sessions: Path, tmp_path: Path
     run = run_microexp("report", "1", "--db", two_sessions, "-o", out, umask=0)
     assert run.code == 0, run.err
     assert _mode(out) == 0o600
+
+
+def test_the_operator_apps_log_is_owner_only_under_umask_0(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from microexp_tui.cli.commands.tui import owner_only_log_file
+
+    monkeypatch.setenv("MICROEXP_DATA_DIR", str(tmp_path / "data"))
+    loose = tmp_path / "data" / "microexp-tui.log"
+    previous = os.umask(0)
+    try:
+        created = owner_only_log_file()
+        assert created == loose and stat.S_IMODE(created.stat().st_mode) == 0o600
+        loose.chmod(0o644)
+        assert stat.S_IMODE(owner_only_log_file().stat().st_mode) == 0o600
+    finally:
+        os.umask(previous)

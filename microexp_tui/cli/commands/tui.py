@@ -42,12 +42,21 @@ def run_without_command(parser: argparse.ArgumentParser) -> int:
     return open_app(None, False, None)
 
 
-def open_app(db: Path | None, simulate: bool, port: str | None) -> int:
-    """Run the operator app; logs go to a file so they never draw over the screen."""
-    from microexp_tui.paths import data_dir
+def owner_only_log_file() -> Path:
+    """The operator app's log in the data folder, created or tightened owner-only (0600):
+    its messages can name sessions and files, like the database beside it."""
+    from microexp_tui.paths import data_dir, tighten_to_owner
 
     log_path = data_dir() / "microexp-tui.log"
     log_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    log_path.touch(mode=0o600)
+    tighten_to_owner(log_path)
+    return log_path
+
+
+def open_app(db: Path | None, simulate: bool, port: str | None) -> int:
+    """Run the operator app; logs go to a file so they never draw over the screen."""
+    log_path = owner_only_log_file()
     logging.basicConfig(
         level=logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
