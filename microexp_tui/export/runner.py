@@ -10,7 +10,6 @@ no manifest and so never passes `export verify`). This is the API the TUI worker
 from __future__ import annotations
 
 import errno
-import fcntl
 import os
 import shutil
 import tempfile
@@ -33,7 +32,7 @@ from microexp_tui.export.manifest import MANIFEST_NAME, write_manifest
 from microexp_tui.export.plan import SessionPlan, build_plans, select_sessions
 from microexp_tui.export.pseudonym import SiteSecret, load_or_create_secret
 from microexp_tui.export.scan import scan_tree
-from microexp_tui.files import file_sha256
+from microexp_tui.files import file_sha256, held_by_a_writer, hold_while_writing
 from microexp_tui.paths import tighten_tree_to_owner
 from microexp_tui.store.sessions import SessionStore
 
@@ -286,9 +285,7 @@ def _make_partial_folder(out_dir: Path) -> tuple[Path, int]:
         temp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}{PARTIAL_MARK}", dir=out_dir.parent))
     except OSError as err:
         raise _output_error(err, out_dir) from err
-    lock_fd = os.open(temp, os.O_RDONLY)
-    fcntl.flock(lock_fd, fcntl.LOCK_EX)
-    return temp, lock_fd
+    return temp, hold_while_writing(temp)
 
 
 def _remove_stale_partials(folder: Path) -> list[str]:
@@ -299,7 +296,7 @@ def _remove_stale_partials(folder: Path) -> list[str]:
     except OSError:
         return []
     for partial in candidates:
-        if _export_running_on(partial):
+        if held_by_a_writer(partial):
             continue
         shutil.rmtree(partial, ignore_errors=True)
         notices.append(f"removed {partial}, left by an export that was stopped before it finished")
@@ -309,21 +306,6 @@ def _remove_stale_partials(folder: Path) -> list[str]:
 def _is_partial_export(path: Path) -> bool:
     """Whether `path` is a hidden folder an export writes into (`.NAME.partial-XXXX`)."""
     return path.name.startswith(".") and PARTIAL_MARK in path.name and path.is_dir()
-
-
-def _export_running_on(partial: Path) -> bool:
-    """Whether another export still holds its lock on a partial folder."""
-    try:
-        fd = os.open(partial, os.O_RDONLY)
-    except OSError:
-        return True
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-    return False
 
 
 def _output_error(err: OSError, out_dir: Path) -> InputError:

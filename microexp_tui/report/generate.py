@@ -8,6 +8,8 @@ written is recorded in the database's audit log.
 from __future__ import annotations
 
 import errno
+import glob
+import logging
 import os
 import tempfile
 import time
@@ -20,7 +22,7 @@ from reportlab.platypus import Flowable
 
 from microexp_tui import __version__
 from microexp_tui.errors import InputError
-from microexp_tui.files import file_sha256
+from microexp_tui.files import file_sha256, held_by_a_writer, hold_while_writing
 from microexp_tui.report import sections_models as models_part
 from microexp_tui.report import sections_results as results_part
 from microexp_tui.report import sections_session as session_part
@@ -30,6 +32,8 @@ from microexp_tui.report.document import PageFrame, build_pdf, frame_width_pt
 from microexp_tui.report.gather import ReportData, gather
 from microexp_tui.report.template import PAPERS, ReportTemplate, load_template
 from microexp_tui.store.sessions import SessionStore
+
+logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int, int, str], None]
 """`progress(done, total, message)` after each step."""
@@ -131,9 +135,11 @@ def _write_atomically(
     The audit entry is written before the rename, so a report that can be seen was audited;
     a failure (a full disk, Ctrl-C, a kill) leaves no file behind but the hidden temp one.
     """
+    _remove_stale_partials(target)
     handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
     os.close(handle)
     temp = Path(name)
+    lock = hold_while_writing(temp)
     try:
         pages = write(temp)
         with temp.open("rb") as written:
@@ -150,7 +156,20 @@ def _write_atomically(
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+    finally:
+        os.close(lock)
     return pages
+
+
+def _remove_stale_partials(target: Path) -> None:
+    """Remove hidden partial reports of `target` that no running report holds (a killed
+    report's), with a notice on the log."""
+    for partial in target.parent.glob(f".{glob.escape(target.name)}.*.partial"):
+        if not held_by_a_writer(partial):
+            partial.unlink(missing_ok=True)
+            logger.warning(
+                "removed %s, left by a report that was stopped before it finished", partial
+            )
 
 
 def _os_reason(err: OSError) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from PIL import Image  # Pillow: a dependency of reportlab
 
 from microexp_tui.cli import main
 from microexp_tui.errors import ExitCode, InputError
+from microexp_tui.files import hold_while_writing
 from microexp_tui.report.generate import _write_atomically, generate_report
 from microexp_tui.report.template import available_templates, load_template
 from microexp_tui.store.sessions import SessionStore
@@ -119,6 +121,37 @@ def test_a_failed_write_leaves_no_file_and_keeps_the_old_one(tmp_path: Path) -> 
         _write_atomically(target, half_then_fail, no_audit)
     assert [p.name for p in tmp_path.iterdir()] == ["report.pdf"]
     assert target.read_bytes() == b"old report"
+
+
+def test_a_killed_reports_hidden_partial_is_removed_and_a_running_ones_kept(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "report.pdf"
+    stale = tmp_path / ".report.pdf.k1ll3d.partial"
+    stale.write_bytes(b"%PDF-1.4 half, its writer was killed")
+    running = tmp_path / ".report.pdf.w0rk1n.partial"
+    running.write_bytes(b"%PDF-1.4 being written")
+    other = tmp_path / ".other.pdf.k1ll3d.partial"
+    other.write_bytes(b"another report's")
+    audited: list[int] = []
+
+    def one_page(temp: Path) -> int:
+        temp.write_bytes(b"%PDF-1.4 whole")
+        return 1
+
+    lock = hold_while_writing(running)
+    try:
+        pages = _write_atomically(
+            target,
+            lambda temp: temp.write_bytes(b"%PDF-1.4 whole") and 1,
+            lambda _, n: audited.append(n),
+        )
+    finally:
+        os.close(lock)
+    assert pages == 1 and audited == [1] and target.read_bytes() == b"%PDF-1.4 whole"
+    assert not stale.exists(), "a partial nobody holds is a crash's leftover"
+    assert running.exists(), "a partial another report is writing stays"
+    assert other.exists(), "only this report's partials are touched"
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
