@@ -71,13 +71,17 @@ MAD_TO_SD = 1.4826
 FloatArray = npt.NDArray[np.float64]
 
 
+MIN_ON_COUNTS = 40.0
+"""Board sessions: the smallest on-threshold rise of the activation rule, in ADC counts."""
+
+
 @dataclass(frozen=True)
 class ActivationSettings:
     """Thresholds and durations of the activation rule (see the module docstring)."""
 
     on_sd_factor: float = 6.0
     on_span_fraction: float = 0.10
-    min_on_counts: float = 40.0
+    min_on_counts: float = MIN_ON_COUNTS
     off_fraction: float = 0.5
     min_duration_ms: float = MIN_ACTIVATION_MS
     max_duration_s: float = 10.0

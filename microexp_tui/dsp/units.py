@@ -1,7 +1,7 @@
 """The values filters and detectors work in: a board's ADC counts, or an import's physical units.
 
 A board session is filtered in the ADC counts it stores (its thresholds were measured in
-counts: `COUNTS_MIN_ON`, the raw sensor's Vref/2 offset). An imported session is filtered in
+counts: `MIN_ON_COUNTS`, the raw sensor's Vref/2 offset). An imported session is filtered in
 each channel's physical unit (`stored * scale + offset`: uV, mV, V or a feature's unit), so
 its envelopes, activation peaks and report tables are in the unit of the file it came from,
 and no threshold of the activation rule is a fixed number of anything: the on-threshold is
@@ -16,15 +16,11 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from microexp_tui.domain.calibration import COUNTS
 from microexp_tui.domain.channels import MV_PER_UNIT, ChannelSpec
-from microexp_tui.dsp.filters import FilterSettings, StreamingFilterBank
+from microexp_tui.dsp.activations import MIN_ON_COUNTS
+from microexp_tui.dsp.filters import ADC_MIDPOINT_COUNTS, FilterSettings, StreamingFilterBank
 
-COUNTS_UNIT = "counts"
-"""The working unit of board sessions (`calibration.COUNTS`)."""
-COUNTS_MIN_ON = 40.0
-"""Board sessions: the smallest on-threshold rise of the activation rule, in ADC counts."""
-BOARD_RAW_OFFSET_COUNTS = 512.0
-"""Board sessions: the raw sensor's resting output (Vref/2 of the 10-bit ADC)."""
 FLOAT_FLOOR_MV = 1e-6
 """Smallest on-threshold rise of a float-stored voltage channel (no ADC step): 1 nV, far below
 any EMG noise, so the channel's own noise decides. A float-stored channel in another unit (a
@@ -48,7 +44,7 @@ class WorkingUnits:
     @property
     def in_counts(self) -> bool:
         """Whether every channel works in ADC counts (a board session)."""
-        return all(unit == COUNTS_UNIT for unit in self.units)
+        return all(unit == COUNTS for unit in self.units)
 
     @property
     def description(self) -> str:
@@ -74,11 +70,11 @@ class WorkingUnits:
     def board(cls, channels: int) -> WorkingUnits:
         """A board session's channels: ADC counts, raw offset 512, 40-count floor."""
         return cls(
-            (COUNTS_UNIT,) * channels,
+            (COUNTS,) * channels,
             np.ones(channels),
             np.zeros(channels),
-            np.full(channels, BOARD_RAW_OFFSET_COUNTS),
-            np.full(channels, COUNTS_MIN_ON),
+            np.full(channels, ADC_MIDPOINT_COUNTS),
+            np.full(channels, MIN_ON_COUNTS),
         )
 
     @classmethod

@@ -111,6 +111,38 @@ class EmgSource:
 _COMMANDS = frozenset(int(command) for command in Command)
 
 
+class EmgSettings(Protocol):
+    """What a simulated board or sketch configures its synthetic EMG with."""
+
+    @property
+    def seed(self) -> int: ...
+    @property
+    def mains_hz(self) -> float: ...
+    @property
+    def motion_artifacts_per_min(self) -> float: ...
+    @property
+    def scenario(self) -> Scenario: ...
+
+
+def synthetic_emg(
+    config: EmgSettings, mode: str, sample_rate_hz: int, channels: int, stream: int
+) -> EmgSource:
+    """Synthetic EMG with a fresh participant for stream number `stream` (after a reset)."""
+    signal = SignalConfig(
+        mode=mode,
+        sample_rate_hz=sample_rate_hz,
+        channels=channels,
+        seed=config.seed,
+        stream=stream,
+        mains_hz=config.mains_hz,
+        motion_artifacts_per_min=config.motion_artifacts_per_min,
+    )
+    participant = SimulatedParticipant(
+        config.scenario.participant, config.scenario.expressions, config.seed, stream
+    )
+    return EmgSource(SignalGenerator(signal), participant)
+
+
 class SimulatedBoard:
     """Protocol state machine of one simulated board (survives host reconnections)."""
 
@@ -256,22 +288,9 @@ class SimulatedBoard:
         config = self.config
         if config.replay is not None:
             return config.replay
-        signal = SignalConfig(
-            mode=config.mode,
-            sample_rate_hz=self.sample_rate_hz,
-            channels=self.channels,
-            seed=config.seed,
-            stream=self.stream_number,
-            mains_hz=config.mains_hz,
-            motion_artifacts_per_min=config.motion_artifacts_per_min,
+        return synthetic_emg(
+            config, config.mode, self.sample_rate_hz, self.channels, self.stream_number
         )
-        participant = SimulatedParticipant(
-            config.scenario.participant,
-            config.scenario.expressions,
-            config.seed,
-            self.stream_number,
-        )
-        return EmgSource(SignalGenerator(signal), participant)
 
     def _marker(self, seq: int, code: int) -> list[bytes]:
         """ACK, then the echo at the next sample index; the participant may react."""

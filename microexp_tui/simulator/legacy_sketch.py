@@ -19,12 +19,10 @@ import numpy as np
 import numpy.typing as npt
 
 from microexp_tui.device.legacy import LEGACY_MAX_MILLIS
-from microexp_tui.simulator.board import EmgSource, OutChunk
+from microexp_tui.simulator.board import EmgSource, OutChunk, synthetic_emg
 from microexp_tui.simulator.faults import Fault, apply_level_faults, kept_runs
-from microexp_tui.simulator.participant import SimulatedParticipant
 from microexp_tui.simulator.replay import ReplayData
 from microexp_tui.simulator.scenario import Scenario
-from microexp_tui.simulator.signals import SignalConfig, SignalGenerator
 
 SKETCH_PERIOD_MS = 51.0
 """delay(50) plus ~1 ms for eight conversions and printing a line at 9600 baud's buffer."""
@@ -167,23 +165,9 @@ class LegacySketch:
 
     def _new_emg(self) -> EmgSource:
         """Synthetic envelopes with a fresh participant for a new stream."""
-        config = self.config
-        signal = SignalConfig(
-            mode="envelope",
-            sample_rate_hz=ENVELOPE_RATE_HZ,
-            channels=config.channels,
-            seed=config.seed,
-            stream=self.stream_number,
-            mains_hz=config.mains_hz,
-            motion_artifacts_per_min=config.motion_artifacts_per_min,
+        return synthetic_emg(
+            self.config, "envelope", ENVELOPE_RATE_HZ, self.config.channels, self.stream_number
         )
-        participant = SimulatedParticipant(
-            config.scenario.participant,
-            config.scenario.expressions,
-            config.seed,
-            self.stream_number,
-        )
-        return EmgSource(SignalGenerator(signal), participant)
 
     def _jump_ms(self, index: int) -> int:
         """How far ahead `millis_jump` faults that have begun put the printed millis."""

@@ -28,7 +28,8 @@ from microexp_tui.domain.markers import REST_CONDITION, block_condition, is_stim
 from microexp_tui.domain.recording import MarkerRecord
 from microexp_tui.domain.sessions import SessionRecord
 from microexp_tui.dsp.calibration import estimate_calibration
-from microexp_tui.dsp.filters import FilterSettings, StreamingFilterBank
+from microexp_tui.dsp.filters import FilterSettings
+from microexp_tui.dsp.units import WorkingUnits
 from microexp_tui.errors import InputError
 from microexp_tui.inference.card import ChannelInfo
 from microexp_tui.inference.fit import session_channels
@@ -99,13 +100,6 @@ def fractional_block_means(
     return first_row, (sums / np.diff(edges)[:, None]).astype(np.float32)
 
 
-def _physical(record: SessionRecord, values: np.ndarray) -> np.ndarray:
-    """Stored values in the channels' physical units (imported sessions)."""
-    scale = np.asarray([spec.scale for spec in record.channels])
-    offset = np.asarray([spec.offset for spec in record.channels])
-    return np.asarray(values, dtype=np.float64) * scale + offset
-
-
 def row_factor(record: SessionRecord, rate_hz: float) -> float:
     """Samples per row; InputError when the session samples slower than the row rate."""
     factor = float(record.sample_rate_hz) / rate_hz
@@ -122,7 +116,8 @@ def _session_rows(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Filtered, decimated rows, their absolute row indices and run ids of one session."""
     kinds = [spec.sensor_kind for spec in record.channels]
-    bank = StreamingFilterBank(kinds, FilterSettings(float(record.sample_rate_hz), mains_hz))
+    units = WorkingUnits.of_session(record.channels, record.source, record.sample_format)
+    bank = units.filter_bank(kinds, FilterSettings(float(record.sample_rate_hz), mains_hz))
     whole = isinstance(factor, int)
     decimator = StreamingDecimator(int(factor), record.channel_count) if whole else None
     pieces, runs = [], 0
@@ -130,8 +125,7 @@ def _session_rows(
         store.sample_chunks(record.id), int(MAX_CHUNK_S * record.sample_rate_hz)
     )
     for first, stored in chunks:
-        values = stored if record.source == "board" else _physical(record, stored)
-        filtered = bank.process(values)
+        filtered = bank.process(units.convert(stored))
         if decimator is not None:
             row, rows, restarted = decimator.push(first, filtered)
             runs += int(restarted)

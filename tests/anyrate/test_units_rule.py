@@ -9,10 +9,10 @@ import pytest
 
 from microexp_tui.analysis.microexpressions import detect_in_counts
 from microexp_tui.domain.channels import ChannelSpec
-from microexp_tui.dsp.activations import unsupported_rate
+from microexp_tui.dsp.activations import MIN_ON_COUNTS, unsupported_rate
 from microexp_tui.dsp.artifacts import ArtifactFlag, StreamingArtifactDetector
 from microexp_tui.dsp.filters import FilterSettings, StreamingFilterBank
-from microexp_tui.dsp.units import COUNTS_MIN_ON, WorkingUnits
+from microexp_tui.dsp.units import WorkingUnits
 from tests.anyrate.sessions import ENVELOPE_20HZ_MV, RAW_2KHZ_UV, Imported, physical_signal
 
 
@@ -63,7 +63,7 @@ def test_the_same_signal_in_another_unit_gives_the_same_expressions(spec: Import
 
 def test_a_board_keeps_its_count_floor_and_raw_offset() -> None:
     board = WorkingUnits.board(3)
-    assert board.in_counts and list(board.min_on) == [COUNTS_MIN_ON] * 3
+    assert board.in_counts and list(board.min_on) == [MIN_ON_COUNTS] * 3
     assert list(board.raw_offset) == [512.0] * 3
     counts = np.array([[512, 0, 1023]], dtype=np.int16)
     assert board.convert(counts).tolist() == [[512.0, 0.0, 1023.0]]
