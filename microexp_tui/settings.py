@@ -36,7 +36,7 @@ from microexp_tui.errors import InputError, MicroexpError
 from microexp_tui.paths import APP_NAME, DATA_DIR_ENV, SEED_DIR_ENV, data_dir
 from microexp_tui.schema.problems import Problem, invalid, problems_of, validate_file
 from microexp_tui.schema.reader import read_person_file
-from microexp_tui.schema.types import Line, PathText
+from microexp_tui.schema.types import Line, PathText, Seed
 
 logger = logging.getLogger(__name__)
 
@@ -126,6 +126,9 @@ class Settings(BaseModel):
     """Folder of the session database; empty means the default user data directory."""
     default_protocol: PathText = "demo"
     """Stimulus protocol preselected for new sessions (name in templates/protocols/ or path)."""
+    protocol_seed: Seed | None = None
+    """Seed of every new session's stimulus order (tests, demonstrations); left out, each
+    session draws its own. A protocol file's own `seed` (replications) comes first."""
     default_montage: Line = "seed8"
     """Montage preset preselected on the Device screen (templates/montages/)."""
     model: PathText = "none"
@@ -313,6 +316,8 @@ def to_toml(settings: Settings) -> str:
     lines: list[str] = ["# microexp-tui settings (written by the Settings screen)"]
     tables: list[str] = []
     for name, value in settings.as_dict().items():
+        if value is None:  # TOML has no null: a value left out is its default
+            continue
         if isinstance(value, dict):
             tables.append(f"\n[{name}]")
             tables.extend(f"{key} = {_toml_value(inner)}" for key, inner in value.items())

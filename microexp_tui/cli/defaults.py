@@ -56,3 +56,7 @@ class OperatorDefaults:
         from microexp_tui.inference.catalog import model_path_for
 
         return model_path_for(self.settings.model)
+
+    def protocol_seed(self, explicit: int | None) -> int | None:
+        """`--seed` when given, else the settings' protocol seed (None: a new one per session)."""
+        return explicit if explicit is not None else self.settings.protocol_seed

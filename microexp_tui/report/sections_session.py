@@ -148,6 +148,8 @@ def cover(ctx: Context) -> list[Flowable]:
         ("Signal source", _signal_source(record)),
         ("Montage", montage),
     ]
+    if setup and setup.protocol_seed is not None:
+        pairs.append(("Stimulus order", f"seed {setup.protocol_seed} (reproduces the order)"))
     if setup and setup.resumed_from_session_id:
         pairs.append(("Resumes", f"session {setup.resumed_from_session_id}"))
     out += [key_values(pairs, [150, ctx.width - 150]), Spacer(1, 10)]

@@ -46,3 +46,16 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
     return value
+
+
+def seed_number(text: str) -> int:
+    """An argparse type: a random seed, a whole number from 0 that fits the store."""
+    from microexp_tui.schema.types import MAX_SEED  # pydantic: only when a seed is given
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and {MAX_SEED}")
+    return value

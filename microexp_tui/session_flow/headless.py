@@ -15,9 +15,10 @@ from microexp_tui.acquisition.recorder import (
 from microexp_tui.acquisition.sources import FramedSource, LegacySource, Source
 from microexp_tui.device.legacy import LEGACY_BAUD
 from microexp_tui.device.protocol import DEFAULT_BAUD, MAX_CHANNELS, MAX_RATE_HZ, MIN_RATE_HZ
+from microexp_tui.domain.sessions import SessionSetup
 from microexp_tui.errors import MicroexpError
 from microexp_tui.store.sessions import SessionStore
-from microexp_tui.study.protocols import load_protocol
+from microexp_tui.study.protocols import for_session, load_protocol
 
 
 @contextlib.contextmanager
@@ -99,10 +100,12 @@ def run_recording(
     hop_ms: float | None = None,
     sample_rate_hz: int | None = None,
     channels: int | None = None,
+    protocol_seed: int | None = None,
 ) -> RecordingSummary:
-    """Record for `duration_s` seconds of wall-clock time (classifying live with a model)."""
+    """Record for `duration_s` seconds of wall-clock time (classifying live with a model);
+    a protocol runs with `protocol_seed` (unless its file fixes one), else a new seed."""
     check_legacy_options(legacy, sample_rate_hz, channels)
-    protocol = load_protocol(protocol_name) if protocol_name else None
+    protocol = for_session(load_protocol(protocol_name), protocol_seed) if protocol_name else None
     options = RecordingOptions(
         participant_code=participant_code, protocol=protocol, operator=operator, mains_hz=mains_hz
     )
@@ -122,7 +125,11 @@ def run_recording(
             assert port is not None
             source = make_source(port, baud, legacy, sample_rate_hz, channels, simulate)
             recorder = Recorder(source, store, options)
-            recorder.start()
+            session_id = recorder.start()
+            if protocol is not None:
+                path = str(protocol.path) if protocol.path else None
+                setup = SessionSetup(session_id, protocol_path=path, protocol_seed=protocol.seed)
+                store.save_setup(setup, operator or "system")
             return record_for(recorder, duration_s)
     finally:
         store.close()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import random
+import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Self
 
@@ -56,7 +57,11 @@ class Protocol:
     blocks: tuple[Block, ...]
     repetitions: int = 1
     randomize: bool = False
-    seed: int = 0
+    seed: int | None = None
+    """The order's seed: the file's (a fixed order, for replications) or, once a session
+    runs it, the seed drawn for that session (`for_session`); None until then."""
+    fixed_seed: bool = False
+    """Whether the file sets `seed` (every session gets the same order)."""
     path: Path | None = None
 
 
@@ -146,8 +151,10 @@ class ProtocolFile(FileModel):
     """Shown to the operator; the file's name when left out."""
     repetitions: Annotated[int, Field(ge=1, le=MAX_REPETITIONS)] = 1
     randomize: bool = False
-    """Shuffle the stimulus blocks of every repetition (with `seed`)."""
-    seed: Seed = 0
+    """Shuffle the stimulus blocks of every repetition (a new order for every session)."""
+    seed: Seed | None = None
+    """A fixed seed, for replications: every session gets the same order and jitter.
+    Left out, each session draws its own seed (stored with the session)."""
     block: Annotated[list[BlockFile], Field(min_length=1, max_length=MAX_BLOCKS)]
 
     @model_validator(mode="after")
@@ -171,13 +178,38 @@ class ProtocolFile(FileModel):
             repetitions=self.repetitions,
             randomize=self.randomize,
             seed=self.seed,
+            fixed_seed=self.seed is not None,
             path=path,
         )
 
 
+NEW_SEED_LIMIT = 10**9
+"""Drawn seeds are below this: nine digits are easy to read in a report and to type back."""
+
+
+def new_seed() -> int:
+    """A fresh random seed for one session's order."""
+    return secrets.randbelow(NEW_SEED_LIMIT)
+
+
+def for_session(protocol: Protocol, seed: int | None = None) -> Protocol:
+    """The protocol as one session runs it: the file's fixed seed (replications), else `seed`
+    (a setting, an option, or the stored seed of the session being resumed), else a new one."""
+    if protocol.fixed_seed:
+        return protocol
+    return replace(protocol, seed=new_seed() if seed is None else seed)
+
+
+def session_seed(protocol: Protocol) -> int:
+    """The seed a session runs the protocol with; ValueError before `for_session` gave one."""
+    if protocol.seed is None:
+        raise ValueError(f"protocol {protocol.name!r} has no seed yet: run it through for_session")
+    return protocol.seed
+
+
 def block_sequence(protocol: Protocol) -> list[Block]:
-    """Blocks in presentation order: repetitions, stimuli shuffled with the stored seed."""
-    rng = random.Random(protocol.seed)
+    """Blocks in presentation order: repetitions, stimuli shuffled with the session's seed."""
+    rng = random.Random(session_seed(protocol))
     sequence: list[Block] = []
     for _ in range(protocol.repetitions):
         blocks = list(protocol.blocks)
@@ -202,8 +234,8 @@ class TimedBlock:
 
 
 def timeline(protocol: Protocol) -> list[TimedBlock]:
-    """Blocks in presentation order with their onsets (jitter drawn from the stored seed)."""
-    rng = random.Random(protocol.seed + 1)
+    """Blocks in presentation order with their onsets (jitter drawn from the session's seed)."""
+    rng = random.Random(session_seed(protocol) + 1)
     placed: list[TimedBlock] = []
     t_s = 0.0
     for block in block_sequence(protocol):

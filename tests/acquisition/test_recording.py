@@ -25,7 +25,7 @@ from microexp_tui.errors import DeviceError, ProtocolError, StoreError
 from microexp_tui.session_flow.headless import run_recording
 from microexp_tui.simulator.process import start_simulator_process
 from microexp_tui.store.sessions import SessionStore
-from microexp_tui.study.protocols import load_protocol, marker_schedule
+from microexp_tui.study.protocols import for_session, load_protocol, marker_schedule
 from tests.acquisition.helpers import pty_peer, read_seed_rows
 
 
@@ -83,16 +83,19 @@ def test_simulated_recording_reports_counters_and_montage(tmp_path: Path) -> Non
 
 
 def test_protocol_markers_land_at_or_after_their_scheduled_sample(tmp_path: Path) -> None:
+    """No seed given: the session draws one, stores it, and the stored seed reproduces the
+    order its markers were sent in."""
     db = tmp_path / "s.sqlite"
-    protocol = load_protocol("demo")
-    schedule = marker_schedule(protocol)
     with start_simulator_process(["--fast"]) as sim:
         summary = run_recording(
             port=sim.port, simulate=False, database=db, duration_s=3.0, protocol_name="demo"
         )
-    assert summary.samples_per_channel > schedule[-1].onset_s * 1000, "fast sim covers protocol"
     with SessionStore.open(db) as store:
         markers = store.markers(summary.session_id)
+        setup = store.setup(summary.session_id)
+    assert setup is not None and setup.protocol_seed is not None
+    schedule = marker_schedule(for_session(load_protocol("demo"), setup.protocol_seed))
+    assert summary.samples_per_channel > schedule[-1].onset_s * 1000, "fast sim covers protocol"
     assert [m.code for m in markers] == [s.code for s in schedule]
     for marker, planned in zip(markers, schedule, strict=True):
         assert marker.sample_index >= round(planned.onset_s * 1000)

@@ -23,6 +23,7 @@ def test_a_recorded_simulated_session_exports_exactly(tmp_path: Path) -> None:
             database=db,
             duration_s=2.0,
             protocol_name="demo",
+            protocol_seed=2026,
             operator="Operator Quentin Marsh",
         )
     assert summary.status == "completed", summary.error

@@ -13,7 +13,7 @@ import numpy as np
 from microexp_tui.device.protocol import Command, MarkerSource
 from microexp_tui.session_flow.headless import run_recording
 from microexp_tui.store.sessions import SessionStore
-from microexp_tui.study.protocols import load_protocol, marker_schedule
+from microexp_tui.study.protocols import for_session, load_protocol, marker_schedule
 from tests.firmware import ROOT, Events, adc_counts, emulated_board, expected_ramp, marker_window
 
 TRIGGER_TICKS = (300, 1234, 2500)
@@ -116,7 +116,7 @@ def test_recording_from_the_emulated_board_stores_exactly_what_was_injected(
     assert [int(np.searchsorted(ticks, c)) for c in rises] == [m.sample_index for m in triggers]
 
     # protocol markers, sent by the host on its sample clock, echoed where the board applied them
-    planned = marker_schedule(load_protocol(str(tmp_path / "protocol.toml")))
+    planned = marker_schedule(for_session(load_protocol(str(tmp_path / "protocol.toml")), 0))
     host_markers = [m for m in markers if is_source(m.source, MarkerSource.HOST)]
     assert [m.code for m in host_markers] == [p.code for p in planned]
     sent = [cycle for cycle, kind, _ in events.commands if kind == Command.MARKER]

@@ -17,10 +17,12 @@ WAIT_LIMIT_S = 90.0
 
 
 def fast_settings() -> Settings:
-    """Short check and calibration steps, the fast protocol preselected, no media viewer."""
+    """Short check and calibration steps, the fast protocol preselected with a fixed order
+    seed, no media viewer."""
     return Settings(
         checks=CheckPrefs(rest_s=1.0, contraction_s=2.0, calibration_rest_s=1.0, mvc_s=2.0),
         default_protocol=str(FAST_PROTOCOL),
+        protocol_seed=2026,
         operator="tester",
         open_media=False,
     )

@@ -28,7 +28,12 @@ from microexp_tui.settings import Settings, load_settings, save_settings
 from microexp_tui.store.sessions import SessionStore
 from microexp_tui.study import participant_form as form
 from microexp_tui.study.montages import available_presets, load_preset, montage_for_board
-from microexp_tui.study.protocols import load_protocol, marker_schedule, protocol_duration_s
+from microexp_tui.study.protocols import (
+    for_session,
+    load_protocol,
+    marker_schedule,
+    protocol_duration_s,
+)
 from tests.tui.helpers import FAST_PROTOCOL
 
 RATE_HZ = 1000.0
@@ -130,7 +135,7 @@ def test_protocol_run_pauses_mid_stimulus_and_restarts_it() -> None:
 
 
 def test_protocol_run_resumes_from_a_block() -> None:
-    protocol = load_protocol("demo")
+    protocol = for_session(load_protocol("demo"), 2026)
     run = ProtocolRun(protocol, 1000.0, start_block=4)
     run.start(0)
     run.tick(10**7)
@@ -142,6 +147,8 @@ def test_protocol_run_resumes_from_a_block() -> None:
 @pytest.mark.parametrize("name", ["demo", "six_emotions", "calibration"])
 def test_shipped_protocols_load(name: str) -> None:
     protocol = load_protocol(name)
+    assert not protocol.fixed_seed, "shipped protocols draw a new order for every session"
+    protocol = for_session(protocol, 11)
     if name == "demo":
         assert protocol_duration_s(protocol) < 120
     if name == "six_emotions":
@@ -237,3 +244,27 @@ def test_microexp_without_a_terminal_prints_help_instead_of_opening_the_app() ->
         check=True,
     )
     assert "usage: microexp" in out.stdout and "run `microexp` in a terminal" in out.stdout
+
+
+def test_each_session_draws_its_own_order_seed_and_a_file_seed_fixes_it(tmp_path: Path) -> None:
+    demo = load_protocol("demo")
+    first, second = for_session(demo), for_session(demo)
+    assert first.seed is not None and second.seed is not None and first.seed != second.seed
+    assert for_session(demo, 5).seed == 5, "a setting or option gives the seed"
+    with pytest.raises(ValueError, match="no seed"):
+        marker_schedule(demo)
+    fixed = tmp_path / "replication.toml"
+    assert demo.path is not None
+    fixed.write_text("seed = 99\n" + demo.path.read_text())
+    replication = load_protocol(str(fixed))
+    assert replication.fixed_seed and for_session(replication, 5).seed == 99
+
+
+def test_a_sessions_seed_reproduces_its_order() -> None:
+    def order(seed: int) -> list[str | None]:
+        """Target emotions of the stimulus onsets of the demo run with `seed`."""
+        schedule = marker_schedule(for_session(load_protocol("demo"), seed))
+        return [emotion_of_marker(m.code) for m in schedule if emotion_of_marker(m.code)]
+
+    assert order(123) == order(123)
+    assert len({tuple(order(seed)) for seed in range(20)}) > 1, "seeds give different orders"

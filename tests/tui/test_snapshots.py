@@ -15,7 +15,7 @@ from microexp_tui.session_flow.board import SIMULATED_LABEL, BoardChoice, Connec
 from microexp_tui.session_flow.frozen import FrozenFeed
 from microexp_tui.session_flow.predictions import LivePrediction
 from microexp_tui.settings import Settings
-from microexp_tui.study.protocols import load_protocol
+from microexp_tui.study.protocols import for_session, load_protocol
 from microexp_tui.tui.app import MicroexpApp, make_app
 from microexp_tui.tui.screens.calibration import CalibrationScreen
 from microexp_tui.tui.screens.device import BoardConnected, DeviceScreen
@@ -148,7 +148,9 @@ def test_recording_with_live_probabilities(snap_compare, seeded_app) -> None:  #
         feed = frozen(a, seeded.completed, prediction=PREDICTION)
         calibration = Calibration(tuple(a.store.calibration(seeded.completed)))
         checks = a.store.electrode_checks(seeded.completed)
-        return RecordingScreen(feed, feed.montage, load_protocol("demo"), 0, calibration, checks)
+        return RecordingScreen(
+            feed, feed.montage, for_session(load_protocol("demo"), 2026), 0, calibration, checks
+        )
 
     async def run_before(pilot: Pilot[None]) -> None:
         await with_screen(make)(pilot)  # type: ignore[misc]
@@ -163,7 +165,7 @@ def test_recording_without_a_model_and_board_lost(snap_compare, seeded_app) -> N
 
     def make(a: MicroexpApp) -> Screen[None]:
         feed = frozen(a, seeded.completed, connected=False)
-        return RecordingScreen(feed, feed.montage, load_protocol("demo"))
+        return RecordingScreen(feed, feed.montage, for_session(load_protocol("demo"), 2026))
 
     assert snap_compare(app, terminal_size=SIZE, run_before=with_screen(make))
 

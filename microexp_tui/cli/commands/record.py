@@ -19,6 +19,7 @@ from microexp_tui.cli.options import (
 )
 from microexp_tui.domain.channels import SENSOR_KINDS
 from microexp_tui.errors import ExitCode
+from microexp_tui.schema.arguments import seed_number
 
 if TYPE_CHECKING:
     from microexp_tui.cli.options import Subcommands
@@ -39,6 +40,12 @@ def add_parser(subcommands: Subcommands) -> None:
     )
     parser.add_argument("--participant", help="participant code (created when new)")
     parser.add_argument("--protocol", help="stimulus protocol name or .toml file")
+    parser.add_argument(
+        "--seed",
+        type=seed_number,
+        help="seed of the protocol's stimulus order (default: the settings' protocol_seed, "
+        "else a new one per session; a protocol file's own seed comes first)",
+    )
     parser.add_argument("--operator", help="operator name (kept out of exports)")
     add_mains_option(parser)
     parser.add_argument(
@@ -100,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
         hop_ms=args.hop_ms,
         sample_rate_hz=args.rate_hz,
         channels=args.channels,
+        protocol_seed=defaults.protocol_seed(args.seed),
     )
     out = summary.as_json()
     if args.json:

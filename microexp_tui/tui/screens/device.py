@@ -36,6 +36,7 @@ from microexp_tui.study.montages import (
 from microexp_tui.study.protocols import (
     Protocol,
     available_protocols,
+    for_session,
     load_protocol,
     protocol_duration_s,
 )
@@ -425,6 +426,9 @@ class DeviceScreen(FlowScreen):
         store = self.mx.store
         actor = self.mx.settings.operator or "operator"
         assert visit.protocol is not None and visit.consent is not None
+        resumed = store.setup(visit.resumed_from) if visit.resumed_from is not None else None
+        seed = resumed.protocol_seed if resumed else self.mx.settings.protocol_seed
+        visit.protocol = for_session(visit.protocol, seed)  # a resumed order stays the same
         store.set_protocol(session_id, visit.protocol.name, actor)
         store.save_setup(
             SessionSetup(

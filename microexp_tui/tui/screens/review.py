@@ -68,6 +68,8 @@ def summary_text(review: SessionReview) -> Text:
     progress = review.progress
     done = f" ({progress.blocks_done}/{progress.blocks_total} blocks)" if progress else ""
     text.append(f"\nprotocol {protocol}{done}")
+    if review.setup and review.setup.protocol_seed is not None:
+        text.append(f" · order seed {review.setup.protocol_seed}")
     if review.setup and review.setup.resumed_from_session_id:
         text.append(f" · resumes session {review.setup.resumed_from_session_id}")
     c = record.counters
