@@ -17,7 +17,7 @@ import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Self
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 from platformdirs import user_config_dir
 from pydantic import (
@@ -37,6 +37,9 @@ from microexp_tui.paths import APP_NAME, DATA_DIR_ENV, SEED_DIR_ENV, data_dir
 from microexp_tui.schema.problems import Problem, invalid, problems_of, validate_file
 from microexp_tui.schema.reader import read_person_file
 from microexp_tui.schema.types import Line, PathText, Seed
+
+if TYPE_CHECKING:
+    from microexp_tui.expressions.stimulus_response import ResponseRule
 
 logger = logging.getLogger(__name__)
 
@@ -126,6 +129,12 @@ class Settings(BaseModel):
     """Folder of the session database; empty means the default user data directory."""
     default_protocol: PathText = "demo"
     """Stimulus protocol preselected for new sessions (name in templates/protocols/ or path)."""
+    response_lead_s: Annotated[float, Field(ge=0, le=5)] = 0.3
+    """Per-stimulus rule: a reaction starting up to this long before a stimulus onset still
+    answers it (0-5 s; Review, report and exports apply the same rule)."""
+    response_after_s: Annotated[float, Field(ge=0, le=30)] = 1.0
+    """Per-stimulus rule: a reaction starting up to this long after a stimulus offset still
+    answers it (0-30 s)."""
     protocol_seed: Seed | None = None
     """Seed of every new session's stimulus order (tests, demonstrations); left out, each
     session draws its own. A protocol file's own `seed` (replications) comes first."""
@@ -143,6 +152,12 @@ class Settings(BaseModel):
     """How often the live screens read the ring buffer (10-30 Hz)."""
 
     _sources: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    def response_rule(self) -> ResponseRule:
+        """The per-stimulus rule's response window these settings ask for."""
+        from microexp_tui.expressions.stimulus_response import ResponseRule
+
+        return ResponseRule(self.response_lead_s, self.response_after_s)
 
     def database_dir(self) -> Path:
         """Folder holding the session database."""

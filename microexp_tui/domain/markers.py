@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from microexp_tui.domain.emotions import EMOTIONS
@@ -39,6 +40,9 @@ MARKER_OPERATOR_BASE = 0x1000
 """Operator keys: base + key number (0x1001..0x10FF)."""
 
 GUIDED_CHANNELS_MAX = 16
+GUIDED_RELAX_GAP_S = 1.0
+"""Relaxation between two guided contractions of a check or calibration: the operator app
+cues them this far apart beyond their own length (exports derive their durations from it)."""
 
 
 def guided_contraction_code(channel_index: int) -> int:
@@ -163,6 +167,17 @@ def is_stimulus_offset(marker: MarkerRecord) -> bool:
         return marker.code == MARKER_STIMULUS_OFFSET
     kind, condition = event_meaning(marker)
     return kind == "stimulus" and condition is None
+
+
+def stimulus_offset_index(markers: Sequence[MarkerRecord], position: int) -> int | None:
+    """Sample index of the offset ending the stimulus opened by markers[position]; None when
+    the next block starts first or nothing ends it."""
+    for later in markers[position + 1 :]:
+        if is_stimulus_offset(later):
+            return int(later.sample_index)
+        if block_condition(later) is not None:
+            return None
+    return None
 
 
 _TERMINAL_ESCAPE = re.compile(

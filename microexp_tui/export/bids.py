@@ -151,7 +151,9 @@ def write_session(
     """The EDF+ file and sidecars of one session."""
     folder = root / plan.emg_dir
     folder.mkdir(parents=True, exist_ok=True)
-    found = events.read_session_events(store, plan.record.id, plan.channel_names)
+    found = events.read_session_events(
+        store, plan.record.id, plan.channel_names, plan.response_rule
+    )
     notes = events.edf_annotations(found.markers, found.gaps, plan.rate_hz)
     edf.write_session_edf(folder / f"{plan.stem}_emg.edf", plan, store, notes)  # or .bdf
     write_json(folder / f"{plan.stem}_emg.json", sidecars.emg_sidecar(plan, dataset))

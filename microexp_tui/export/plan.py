@@ -18,6 +18,7 @@ from microexp_tui.errors import InputError
 from microexp_tui.export.demographics import age_band, bids_handedness, bids_sex
 from microexp_tui.export.pseudonym import SiteSecret
 from microexp_tui.export.task_labels import task_labels
+from microexp_tui.expressions.stimulus_response import DEFAULT_RULE, ResponseRule
 from microexp_tui.store.sessions import SessionStore
 
 EDF_LABEL_CHARS = 16
@@ -55,6 +56,8 @@ class SessionPlan:
     """Start time shifted by the participant's keyed number of days (BIDS datetime)."""
     power_line_hz: float | None
     channel_names: tuple[str, ...]
+    response_rule: ResponseRule = DEFAULT_RULE
+    """The per-stimulus rule's response window, as Review and the report apply it."""
 
     @property
     def simulated(self) -> bool:
@@ -158,6 +161,7 @@ def build_plans(
     secret: SiteSecret,
     chosen: Sequence[SessionRecord],
     default_power_line_hz: float | None,
+    response_rule: ResponseRule = DEFAULT_RULE,
 ) -> list[SessionPlan]:
     """Plan every chosen session: labels, ordinals, shifted times, mains frequency."""
     everything = store.list_sessions()
@@ -185,6 +189,7 @@ def build_plans(
                 power_line_hz=mains_hz_of(store.settings_snapshot(record.id))
                 or default_power_line_hz,
                 channel_names=channel_names(record.channels),
+                response_rule=response_rule,
             )
         )
     _check_unique_labels(subjects.values())

@@ -32,6 +32,7 @@ from microexp_tui.export.manifest import MANIFEST_NAME, write_manifest
 from microexp_tui.export.plan import SessionPlan, build_plans, select_sessions
 from microexp_tui.export.pseudonym import SiteSecret, load_or_create_secret
 from microexp_tui.export.scan import scan_tree
+from microexp_tui.expressions.stimulus_response import DEFAULT_RULE, ResponseRule
 from microexp_tui.files import file_sha256, held_by_a_writer, hold_while_writing
 from microexp_tui.paths import tighten_tree_to_owner
 from microexp_tui.store.sessions import SessionStore
@@ -138,6 +139,7 @@ def export_sessions(
     cancel: threading.Event | None = None,
     dataset_template: str | Path | None = None,
     force_reason: str | None = None,
+    response_rule: ResponseRule = DEFAULT_RULE,
 ) -> ExportReport:
     """Export sessions (all finished ones when `session_ids` is None) to a new `out_dir`.
 
@@ -156,7 +158,7 @@ def export_sessions(
     with SessionStore.open(db_path) as store:
         store.require_intact_audit_log("export", force_reason)
         chosen, warnings = select_sessions(store.list_sessions(), session_ids)
-        plans = build_plans(store, secret, chosen, power_line_hz)
+        plans = build_plans(store, secret, chosen, power_line_hz, response_rule)
         kanon = k_anonymity(_quasi_identifiers(plans), k)
         steps = _Steps(len(plans) + 3, progress, cancel)
         steps("sessions planned")

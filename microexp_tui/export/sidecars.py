@@ -10,6 +10,7 @@ from microexp_tui.export.dataset_template import DatasetTemplateFile
 from microexp_tui.export.events import EventRow
 from microexp_tui.export.plan import SessionPlan
 from microexp_tui.export.task_labels import FREE_TASK
+from microexp_tui.expressions.stimulus_response import RESPONSE_RULE
 
 NA = "n/a"
 EVENT_COLUMNS: tuple[str, ...] = (
@@ -22,6 +23,8 @@ EVENT_COLUMNS: tuple[str, ...] = (
     "channel",
     "source",
     "label",
+    "response_emotion",
+    "response_match",
 )
 CHANNEL_COLUMNS: tuple[str, ...] = (
     "name",
@@ -198,6 +201,8 @@ def event_cells(rows: Sequence[EventRow], rate_hz: float) -> list[list[Any]]:
             row.channel,
             row.source,
             row.label,
+            row.response_emotion,
+            None if row.response_match is None else ("yes" if row.response_match else "no"),
         ]
         for row in rows
     ]
@@ -205,17 +210,22 @@ def event_cells(rows: Sequence[EventRow], rate_hz: float) -> list[list[Any]]:
 
 EVENTS_SIDECAR: dict[str, Any] = {
     "onset": {"Description": "Seconds from the first sample of the recording.", "Units": "s"},
-    "duration": {"Description": "Seconds; n/a when a stimulus had no offset marker.", "Units": "s"},
+    "duration": {
+        "Description": "Seconds the event lasted: a stimulus up to its offset marker (n/a "
+        "without one), a rest block up to the next step, a guided contraction for its step's "
+        "length; 0 for instantaneous markers (offsets, operator keys, triggers).",
+        "Units": "s",
+    },
     "sample": {"Description": "Index of the onset sample (0 = first sample)."},
     "trial_type": {
         "Description": "Kind of event.",
         "Levels": {
             "stimulus": "stimulus presented (duration up to its offset marker)",
             "stimulus_offset": "stimulus offset marker",
-            "rest": "rest block (duration up to the next block)",
+            "rest": "rest block (duration up to the next step: a stimulus, a guided contraction)",
             "trigger": "trigger input of the board",
             "operator_marker": "marker key pressed by the operator",
-            "marker": "other marker code",
+            "marker": "other marker code (guided contractions: their step's length)",
             "acquisition_gap": "samples lost in transit (filled in the EDF file)",
             "artifact_clipping": "signal at the ADC rails on one channel",
             "artifact_flat_line": "flat line (electrode off?) on one channel",
@@ -237,6 +247,14 @@ EVENTS_SIDECAR: dict[str, Any] = {
     "label": {
         "Description": "Free-text label stored with a marker; for expressions, their action "
         "units, likely emotion (confidence) and channels."
+    },
+    "response_emotion": {
+        "Description": "For a stimulus: the emotion the expressions answering it show "
+        "(`unclear` when none is clear; n/a without an answer). " + RESPONSE_RULE
+    },
+    "response_match": {
+        "Description": "For a stimulus: whether an answering expression shows its target emotion.",
+        "Levels": {"yes": "a response shows the target emotion", "no": "none does"},
     },
 }
 

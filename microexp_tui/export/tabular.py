@@ -45,7 +45,9 @@ def write_tables(
     write_text(root / "README.md", tabular_readme(plans, fmt))
     event_rows, channel_rows = [], []
     for plan in plans:
-        found = events.read_session_events(store, plan.record.id, plan.channel_names)
+        found = events.read_session_events(
+            store, plan.record.id, plan.channel_names, plan.response_rule
+        )
         event_rows += _event_records(plan, found.rows)
         channel_rows += _channel_records(plan)
         write_samples(root / "samples" / f"{plan.name}.{fmt}", store, plan, found, fmt)
@@ -156,6 +158,8 @@ def _event_schema() -> Any:
             ("channel", pa.string()),
             ("source", pa.string()),
             ("label", pa.string()),
+            ("response_emotion", pa.string()),
+            ("response_match", pa.bool_()),
             ("simulated", pa.bool_()),
         ]
     )
@@ -176,6 +180,8 @@ def _event_records(plan: SessionPlan, rows: Sequence[events.EventRow]) -> list[d
             "channel": row.channel,
             "source": row.source,
             "label": row.label,
+            "response_emotion": row.response_emotion,
+            "response_match": row.response_match,
             "simulated": plan.simulated,
         }
         for row in rows
@@ -208,7 +214,7 @@ def write_samples(
     import pyarrow.parquet as pq
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    spans = events.conditions(found.markers, plan.record.samples_per_channel)
+    spans = events.conditions(found.markers, plan.record.samples_per_channel, plan.rate_hz)
     schema = samples_schema("value_mv" if _in_voltages(plan) else "value")
     writer: Any = (
         pq.ParquetWriter(path, schema, compression="zstd")

@@ -7,8 +7,6 @@ from dataclasses import dataclass, field
 from microexp_tui.domain.calibration import ChannelCalibration
 from microexp_tui.domain.electrodes import ElectrodeCheck
 from microexp_tui.domain.expressions import Expression, ValidationReport
-from microexp_tui.domain.markers import is_stimulus_offset, stimulus_condition
-from microexp_tui.domain.muscles import EMOTION_CHANNELS, SEED_MONTAGE
 from microexp_tui.domain.recording import MarkerRecord
 from microexp_tui.domain.sessions import (
     Note,
@@ -18,15 +16,18 @@ from microexp_tui.domain.sessions import (
     SessionSetup,
 )
 from microexp_tui.expressions.guided import guided_expressions
+from microexp_tui.expressions.stimulus_response import (
+    DEFAULT_RULE,
+    ResponseRule,
+    StimulusResponse,
+    stimulus_responses,
+)
 from microexp_tui.store.sessions import SessionStore
-
-RESPONSE_WINDOW_S = 1.0
-"""Expressions starting up to this long after a stimulus offset still count as responses to it."""
 
 
 @dataclass(frozen=True)
 class StimulusRow:
-    """One presented stimulus and the facial expressions that followed it."""
+    """One presented stimulus and the facial expressions answering it (`RESPONSE_RULE`)."""
 
     number: int
     emotion: str
@@ -35,15 +36,37 @@ class StimulusRow:
     onset_s: float
     duration_s: float | None
     events: int
-    """Expressions starting between the onset and the end of the response window."""
+    """Expressions answering it: with a muscle activation starting inside its response window."""
     micro_events: int
     """How many of them were micro-expressions."""
     expected_hit: bool
-    """Whether one of them involved a muscle the seed data ties to this emotion."""
+    """✓: whether a response shows the target emotion (`StimulusResponse.matches`)."""
     onset_index: int = 0
     """Sample index of the stimulus onset marker."""
     response_stop_index: int = 0
-    """One past the last sample that counts as a response (offset + RESPONSE_WINDOW_S)."""
+    """One past the last sample of the response window (offset + the rule's after_s)."""
+    response_start_index: int = 0
+    """First sample of the response window (onset - the rule's lead_s)."""
+    response_emotion: str | None = None
+    """The emotion its responses show (the target when one matches), None when unclear."""
+
+    @classmethod
+    def of(cls, number: int, found: StimulusResponse, rate_hz: float) -> StimulusRow:
+        """The row of the `number`th stimulus from what the per-stimulus rule found."""
+        onset, offset = found.onset_index, found.offset_index
+        return cls(
+            number=number,
+            emotion=found.condition,
+            onset_s=onset / rate_hz,
+            duration_s=None if offset is None else (offset - onset) / rate_hz,
+            events=len(found.responses),
+            micro_events=sum(r.expression.kind == "micro" for r in found.responses),
+            expected_hit=found.matches,
+            onset_index=onset,
+            response_stop_index=found.window.stop,
+            response_start_index=found.window.start,
+            response_emotion=found.emotion,
+        )
 
 
 @dataclass(frozen=True)
@@ -67,51 +90,22 @@ class SessionReview:
     """The latest validation of the expressions against video-coded action units."""
 
 
-def expected_channels(record: SessionRecord, emotion: str) -> set[int]:
-    """Channels of this session's montage on the muscles the seed data ties to `emotion`."""
-    muscles = {SEED_MONTAGE[index].name for index in EMOTION_CHANNELS.get(emotion, ())}
-    return {spec.index for spec in record.channels if spec.muscle in muscles}
-
-
 def stimulus_rows(
     record: SessionRecord,
     markers: list[MarkerRecord],
     expressions: list[Expression],
     from_index: int,
+    rule: ResponseRule = DEFAULT_RULE,
 ) -> list[StimulusRow]:
-    """Per-stimulus table: onsets after `from_index`, offsets and the expressions in between."""
+    """Per-stimulus table: onsets after `from_index` and the expressions answering each."""
     rate = record.sample_rate_hz
-    rows: list[StimulusRow] = []
-    for position, marker in enumerate(markers):
-        emotion = stimulus_condition(marker)
-        if emotion is None or marker.sample_index < from_index:
-            continue
-        offset = next(
-            (m.sample_index for m in markers[position + 1 :] if is_stimulus_offset(m)),
-            None,
-        )
-        stop = (offset if offset is not None else marker.sample_index) + round(
-            RESPONSE_WINDOW_S * rate
-        )
-        inside = [x for x in expressions if marker.sample_index <= x.onset_index < stop]
-        wanted = expected_channels(record, emotion)
-        rows.append(
-            StimulusRow(
-                number=len(rows) + 1,
-                emotion=emotion,
-                onset_s=marker.sample_index / rate,
-                duration_s=None if offset is None else (offset - marker.sample_index) / rate,
-                events=len(inside),
-                micro_events=sum(x.kind == "micro" for x in inside),
-                expected_hit=any(wanted.intersection(x.channels) for x in inside),
-                onset_index=marker.sample_index,
-                response_stop_index=stop,
-            )
-        )
-    return rows
+    found = stimulus_responses(markers, expressions, record.channels, rate, rule, from_index)
+    return [StimulusRow.of(number, item, rate) for number, item in enumerate(found, start=1)]
 
 
-def load_review(store: SessionStore, session_id: int) -> SessionReview:
+def load_review(
+    store: SessionStore, session_id: int, rule: ResponseRule = DEFAULT_RULE
+) -> SessionReview:
     """Gather a session's review from the store (slow-ish: run it in a worker)."""
     record = store.session(session_id)
     progress = store.protocol_progress().get(session_id)
@@ -131,7 +125,7 @@ def load_review(store: SessionStore, session_id: int) -> SessionReview:
         notes=store.notes(session_id),
         overrides=store.overrides(session_id),
         progress=progress,
-        stimuli=stimulus_rows(record, markers, expressions, from_index),
+        stimuli=stimulus_rows(record, markers, expressions, from_index, rule),
         gaps_lost_samples=sum(gap.n_lost for gap in store.gaps(session_id)),
         expressions=expressions,
         guided=guided,

@@ -73,7 +73,8 @@ class StimulusOutcome:
     windows: int
     agreeing_windows: int
     latency_ms: float | None
-    """From the stimulus onset to the first muscle onset in the response window."""
+    """From the stimulus onset to the first muscle onset in the response window (negative for
+    a reaction starting within the rule's lead before the onset)."""
     most_active_channel: int | None
     most_active_peak: float | None
     peak_is_pct: bool
@@ -123,7 +124,7 @@ def stimulus_outcomes(
     starts = np.fromiter((o.onset_index for o in onsets), np.int64, len(onsets))
     outcomes = []
     for row in rows:
-        start, stop = row.onset_index, max(row.response_stop_index, row.onset_index)
+        start, stop = row.response_start_index, max(row.response_stop_index, row.onset_index)
         predicted, confidence, windows, agreeing = (
             dominant_label(series, start, stop) if series is not None else (None, None, 0, 0)
         )
@@ -138,7 +139,9 @@ def stimulus_outcomes(
                 confidence=confidence,
                 windows=windows,
                 agreeing_windows=agreeing,
-                latency_ms=1000.0 * (inside[0].onset_index - start) / rate_hz if inside else None,
+                latency_ms=(
+                    1000.0 * (inside[0].onset_index - row.onset_index) / rate_hz if inside else None
+                ),
                 most_active_channel=strongest.channel_index if strongest else None,
                 most_active_peak=strongest.peak if strongest else None,
                 peak_is_pct=bool(strongest and strongest.peak_is_pct),

@@ -18,6 +18,7 @@ from microexp_tui.domain.recording import ArtifactRecord, GapRecord, MarkerRecor
 from microexp_tui.domain.sessions import SessionRecord
 from microexp_tui.dsp.units import WorkingUnits
 from microexp_tui.errors import InputError
+from microexp_tui.expressions.stimulus_response import DEFAULT_RULE, ResponseRule
 from microexp_tui.readmodels.review import SessionReview, load_review
 from microexp_tui.report.analysis import (
     EnvelopeAccumulator,
@@ -122,9 +123,11 @@ def check_session(store: SessionStore, session_id: int) -> None:
         )
 
 
-def session_figures(store: SessionStore, session_id: int) -> SessionFigures:
+def session_figures(
+    store: SessionStore, session_id: int, rule: ResponseRule = DEFAULT_RULE
+) -> SessionFigures:
     """Read one session's review, predictions, expressions and artifacts, and score them."""
-    review = load_review(store, session_id)
+    review = load_review(store, session_id, rule)
     record = review.record
     artifacts = store.artifacts(session_id)
     per_channel, union, kinds = artifact_samples(artifacts, record.channel_count)
@@ -174,11 +177,12 @@ def gather(
     minutes_per_row: float,
     progress: Progress | None = None,
     now: datetime | None = None,
+    rule: ResponseRule = DEFAULT_RULE,
 ) -> ReportData:
     """Everything the report shows about `session_id` (InputError for an unknown id)."""
     step = progress or (lambda _message: None)
     check_session(store, session_id)
-    figures = session_figures(store, session_id)
+    figures = session_figures(store, session_id, rule)
     step("session, predictions and expressions read")
     rows = strip_count(figures.record.duration_s, minutes_per_row)
     envelope = read_envelope(store, figures.record, rows * columns_per_row)
@@ -189,7 +193,7 @@ def gather(
         if r.participant_id == figures.record.participant_id
         and (r.started_at, r.id) < (figures.record.started_at, figures.record.id)
     ]
-    history = [session_figures(store, r.id) for r in earlier[-HISTORY_SESSIONS:]]
+    history = [session_figures(store, r.id, rule) for r in earlier[-HISTORY_SESSIONS:]]
     step("earlier sessions read")
     return ReportData(
         figures=figures,

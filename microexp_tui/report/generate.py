@@ -22,6 +22,7 @@ from reportlab.platypus import Flowable
 
 from microexp_tui import __version__
 from microexp_tui.errors import InputError
+from microexp_tui.expressions.stimulus_response import DEFAULT_RULE, ResponseRule
 from microexp_tui.files import file_sha256, held_by_a_writer, hold_while_writing
 from microexp_tui.report import sections_models as models_part
 from microexp_tui.report import sections_results as results_part
@@ -186,8 +187,10 @@ def generate_report(
     progress: ProgressCallback | None = None,
     now: datetime | None = None,
     force_reason: str | None = None,
+    rule: ResponseRule = DEFAULT_RULE,
 ) -> ReportResult:
-    """Write the PDF report of `session_id` to `out_path` and audit-log it.
+    """Write the PDF report of `session_id` to `out_path` and audit-log it (stimuli scored by
+    the per-stimulus `rule`).
 
     A broken audit chain refuses the report unless `force_reason` is given (audit-logged).
     """
@@ -209,7 +212,13 @@ def generate_report(
     step(f"template {chosen.name} checked")
     width = frame_width_pt(paper)
     data = gather(
-        store, session_id, plot_width(width), chosen.timeline_minutes_per_row, step, now=now
+        store,
+        session_id,
+        plot_width(width),
+        chosen.timeline_minutes_per_row,
+        step,
+        now=now,
+        rule=rule,
     )
     flowables = story(data, chosen, width)
     step("report laid out")

@@ -92,7 +92,7 @@ def run_agreement(figures: SessionFigures, series: PredictionSeries) -> str:
     right = total = 0
     for row in figures.review.stimuli:
         label, _conf, windows, _agree = dominant_label(
-            series, row.onset_index, row.response_stop_index
+            series, row.response_start_index, row.response_stop_index
         )
         if windows:
             total += 1

@@ -10,6 +10,8 @@ from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Paragraph,
 from microexp_tui.domain.emotions import NEUTRAL
 from microexp_tui.domain.markers import operator_key_of_marker
 from microexp_tui.domain.sessions import SessionRecord
+from microexp_tui.expressions.stimulus_response import RESPONSE_RULE
+from microexp_tui.readmodels.review import StimulusRow
 from microexp_tui.report.analysis import StimulusOutcome, column_means, confusion, strip_count
 from microexp_tui.report.charts import (
     Band,
@@ -48,6 +50,16 @@ NO_PREDICTIONS = (
 )
 
 
+def response_cell(row: StimulusRow) -> str:
+    """What the muscles answered: the emotion (with `match` when it is the target), ? when
+    unclear, - without a response."""
+    if not row.events:
+        return "-"
+    if row.response_emotion is None:
+        return "?"
+    return f"{row.response_emotion}: match" if row.expected_hit else row.response_emotion
+
+
 def stimuli(ctx: Context) -> list[Flowable]:
     """One row per stimulus: target, the model's dominant emotion, muscle latency and strength."""
     figures = ctx.figures
@@ -65,14 +77,18 @@ def stimuli(ctx: Context) -> list[Flowable]:
     primary = figures.primary
     model = f"Predictions of model {primary.run.model_id} ({primary.run.kind})" if primary else None
     explain = (
-        "Each stimulus counts from its onset to 1 s after its offset. Predicted: the emotion the "
-        "model named in most windows of that span (neutral only when it named nothing else); "
-        "confidence: its mean probability in those windows; windows: how many named it of all. "
-        "Latency: onset of the first muscle activation after the stimulus onset; most active: "
-        "the activation with the highest peak (% of the calibrated range, else in the "
-        "channel's unit: ADC counts on a board, the file's unit for an import)."
+        "Response: the emotion the muscles answering the stimulus show, by the rule below "
+        "(marked match only for the target's own emotion; ? when unclear; - without one). "
+        "Predicted: the emotion the model named in most windows of the response window "
+        "(neutral only when it named nothing else); confidence: its mean probability in those "
+        "windows; windows: how many named it of all. Latency: from the stimulus onset to the "
+        "first muscle activation in the response window (negative when it started just "
+        "before the onset); most active: the activation with the highest peak (% of the "
+        "calibrated range, else in the channel's unit: ADC counts on a board, the file's unit "
+        "for an import). Match: whether the model's prediction is the target."
     )
     out.append(para(explain, MUTED_TEXT))
+    out.append(para(RESPONSE_RULE, MUTED_TEXT))
     out.append(para(f"{model}." if model else NO_PREDICTIONS, MUTED_TEXT if model else BODY))
     out.append(Spacer(1, 4))
     rows = []
@@ -86,6 +102,7 @@ def stimuli(ctx: Context) -> list[Flowable]:
                 str(o.row.number),
                 clock(o.row.onset_s),
                 o.row.emotion,
+                response_cell(o.row),
                 o.predicted or "n/a",
                 fmt(o.confidence, 2),
                 f"{o.agreeing_windows}/{o.windows}" if o.windows else "n/a",
@@ -102,6 +119,7 @@ def stimuli(ctx: Context) -> list[Flowable]:
         "#",
         "Onset",
         "Target",
+        "Response",
         "Predicted",
         "Conf.",
         "Windows",
@@ -110,7 +128,8 @@ def stimuli(ctx: Context) -> list[Flowable]:
         "Match",
     ]
     w = ctx.width
-    widths = [24, 44, 52, 52, 36, 50, 46, w - 24 - 44 - 52 - 52 - 36 - 50 - 46 - 34, 34]
+    fixed = [24, 44, 52, 74, 52, 36, 50, 46]
+    widths = [*fixed, w - sum(fixed) - 34, 34]
     out.append(table(header, rows, widths))
     right, total = agreement(figures)
     if total:

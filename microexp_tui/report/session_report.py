@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from microexp_tui.errors import InputError
+from microexp_tui.expressions.stimulus_response import DEFAULT_RULE, ResponseRule
 from microexp_tui.report.generate import (
     ProgressCallback,
     ReportResult,
@@ -28,6 +29,7 @@ def write_session_report(
     paper: str | None = None,
     progress: ProgressCallback | None = None,
     force_reason: str | None = None,
+    rule: ResponseRule = DEFAULT_RULE,
 ) -> ReportResult:
     """Check the request, then write the report of `session_id` to `out_path`."""
     check_output(out_path)
@@ -36,5 +38,12 @@ def write_session_report(
         raise InputError(f"No session database at {database}; pass --db with its path.")
     with SessionStore.open(database) as store:
         return generate_report(
-            store, session_id, out_path, template, paper, progress, force_reason=force_reason
+            store,
+            session_id,
+            out_path,
+            template,
+            paper,
+            progress,
+            force_reason=force_reason,
+            rule=rule,
         )

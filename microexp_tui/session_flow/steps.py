@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from microexp_tui.domain.markers import guided_contraction_code
+from microexp_tui.domain.markers import GUIDED_RELAX_GAP_S, guided_contraction_code
 from microexp_tui.dsp.electrode_metrics import GuidedStep
 
-RELAX_GAP_S = 1.0
+RELAX_GAP_S = GUIDED_RELAX_GAP_S
 """Pause between two contractions so the previous one ends before the next window opens."""
 
 

@@ -50,8 +50,8 @@ def test_each_stimulus_row_matches_the_stored_protocol_and_predictions(main_pdf:
         predicted = predicted_emotion(number, target)
         match = "yes" if predicted == target else "no"
         row = (
-            rf"\b{number + 1} {re.escape(clock(onset / RATE_HZ))} {target} {predicted} "
-            rf"{confidence:.2f} 15/25 300 \d [^%]+ %\) {match}"
+            rf"\b{number + 1} {re.escape(clock(onset / RATE_HZ))} {target} {target}: match "
+            rf"{predicted} {confidence:.2f} 15/28 300 \d [^%]+ %\) {match}"
         )
         assert re.search(row, main_pdf.text), row
     right = sum(predicted_emotion(n, t) == t for n, (_a, _b, t) in enumerate(plan))

@@ -101,7 +101,7 @@ def test_a4_by_default_letter_by_option_and_by_template(
 
 
 def test_a_long_table_splits_with_its_header_repeated(main_pdf: Pdf) -> None:
-    header = "# Onset Target Predicted Conf. Windows Latency (ms) Most active muscle Match"
+    header = "# Onset Target Response Predicted Conf. Windows Latency (ms) Most active muscle Match"
     pages = [i for i, text in enumerate(main_pdf.pages) if header in text]
     assert len(pages) >= 2, "the per-stimulus table should span two pages"
     continuation = main_pdf.pages[pages[1]]

@@ -69,8 +69,9 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("export needs --out DIR (a new folder), or `export verify DIR`.")
     from microexp_tui.export import export_sessions
 
+    defaults = OperatorDefaults()
     report = export_sessions(
-        OperatorDefaults().database_path(args.db),
+        defaults.database_path(args.db),
         args.out,
         args.session,
         args.format,
@@ -80,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
         power_line_hz=args.mains_hz,
         dataset_template=args.dataset_template,
         force_reason=args.force_reason,
+        response_rule=defaults.settings.response_rule(),
     )
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)

@@ -51,14 +51,16 @@ def run(args: argparse.Namespace) -> int:
         if args.verbose:
             print(f"[{done}/{total}] {message}", file=sys.stderr)
 
+    defaults = OperatorDefaults()
     result = write_session_report(
-        OperatorDefaults().database_path(explicit),
+        defaults.database_path(explicit),
         args.session,
         args.out,
         args.template,
         args.paper,
         progress,
         args.force_reason,
+        defaults.settings.response_rule(),
     )
     print(json.dumps(report_json(result)) if args.json else report_line(result))
     return 0

@@ -240,6 +240,7 @@ class ReportActions(FlowScreen):
             choice.template,
             choice.paper,
             progress,
+            rule=self.mx.settings.response_rule(),
         )
         self.post_message(ReportFinished(result))
 

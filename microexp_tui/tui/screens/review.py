@@ -14,6 +14,7 @@ from textual.message import Message
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Static
 
 from microexp_tui.export import ExportCancelled, export_sessions
+from microexp_tui.expressions.stimulus_response import RESPONSE_RULE
 from microexp_tui.readmodels.review import SessionReview
 from microexp_tui.report.analysis import StimulusOutcome
 from microexp_tui.report.gather import session_figures
@@ -123,13 +124,14 @@ class ReviewScreen(ReportActions):
     TITLE = "Review"
     HELP = (
         "The session's summary, data-quality counters, electrode and calibration results, "
-        "and one row per presented stimulus with the expressions that followed it (✓ when "
-        "one involved a muscle the seed data ties to that emotion), then every detected "
+        "and one row per presented stimulus with the expressions answering it (✓ when one "
+        "shows the stimulus's own emotion, by the rule at the end), then every detected "
         "expression (micro or macro, muscles, action units, likely emotion and confidence). "
         "Add notes at the bottom. "
         "x exports this session anonymised (BIDS, Parquet or CSV) into a new folder, by "
         "default under the data directory; Escape cancels a running export. p writes a PDF "
-        "report (template, paper, file; by default data directory/reports/session-<id>.pdf)."
+        "report (template, paper, file; by default data directory/reports/session-<id>.pdf).\n\n"
+        + RESPONSE_RULE
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "note", "Add note"),
@@ -174,7 +176,7 @@ class ReviewScreen(ReportActions):
     @work(thread=True, exclusive=True, exit_on_error=False, group="read_the_session")
     def load(self) -> None:
         """Read everything about the session (worker thread)."""
-        figures = session_figures(self.mx.store, self.session_id)
+        figures = session_figures(self.mx.store, self.session_id, self.mx.settings.response_rule())
         self.post_message(ReviewLoaded(figures.review, figures.outcomes))
 
     def on_review_loaded(self, message: ReviewLoaded) -> None:
@@ -268,6 +270,7 @@ class ReviewScreen(ReportActions):
             progress,
             power_line_hz=self.mx.settings.filters.mains_hz,
             cancel=cancel,
+            response_rule=self.mx.settings.response_rule(),
         )
         self.post_message(ExportFinished(report))
 
