@@ -85,15 +85,16 @@ class ProtocolRun:
         return self._advance(delta_s)
 
     def pause(self, now_index: int) -> list[ScheduledMarker]:
-        """Stop the clock; a stimulus on screen is ended (offset) and will restart on resume."""
+        """Stop the clock; a stimulus or calibration block on screen is ended (offset) and will
+        restart on resume."""
         out = self.tick(now_index)
         if not self.running or self.done:
             return out
         self.running = False
         block = self.items[self.position].block
         if self._onset_sent and self.elapsed_s < block.duration_s:
-            if block.kind == "stimulus" and not self._offset_sent:
-                out.append(ScheduledMarker(0.0, MARKER_STIMULUS_OFFSET, "stimulus offset"))
+            if block.kind in ("stimulus", "calibration") and not self._offset_sent:
+                out.append(ScheduledMarker(0.0, MARKER_STIMULUS_OFFSET, f"{block.kind} offset"))
             self.elapsed_s, self._onset_sent, self._offset_sent = 0.0, False, False
         return out
 

@@ -246,14 +246,21 @@ def timeline(protocol: Protocol) -> list[TimedBlock]:
 
 
 def block_markers(block: Block) -> list[ScheduledMarker]:
-    """Markers of one block relative to its onset: stimulus onset/offset, or rest onset."""
+    """Markers of one block relative to its onset: stimulus onset/offset, rest onset, or a
+    calibration block's onset and its end (the offset code), so exports see its real extent
+    rather than running it through the pause after it."""
     if block.kind == "stimulus" and block.emotion is not None:
         return [
             ScheduledMarker(0.0, stimulus_onset_code(block.emotion), f"stimulus {block.emotion}"),
             ScheduledMarker(block.duration_s, MARKER_STIMULUS_OFFSET, "stimulus offset"),
         ]
-    if block.kind in ("rest", "calibration"):
-        return [ScheduledMarker(0.0, MARKER_REST_ONSET, f"{block.kind} onset")]
+    if block.kind == "calibration":
+        return [
+            ScheduledMarker(0.0, MARKER_REST_ONSET, "calibration onset"),
+            ScheduledMarker(block.duration_s, MARKER_STIMULUS_OFFSET, "calibration offset"),
+        ]
+    if block.kind == "rest":
+        return [ScheduledMarker(0.0, MARKER_REST_ONSET, "rest onset")]
     return []
 
 
