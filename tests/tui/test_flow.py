@@ -131,6 +131,7 @@ def _check_database(db: Path, session_id: int) -> None:
         assert len(calibration_rows) == 4 and any(row.valid for row in calibration_rows)
         setup = store.setup(session_id)
         assert setup is not None and setup.consent_sha256 and setup.consent_confirmed_at
+        assert setup.protocol_seed == 7, "the protocol file's own seed wins over the setting"
         progress = store.protocol_progress()[session_id]
         assert progress.state == "completed" and progress.blocks_done == progress.blocks_total
         assert [note.text for note in store.notes(session_id)] == ["calm participant"]
