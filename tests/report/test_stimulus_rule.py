@@ -14,6 +14,7 @@ import pytest
 from microexp_tui.domain.emotions import EMOTIONS
 from microexp_tui.domain.expressions import Activation, Expression, kind_of
 from microexp_tui.domain.muscles import EMOTION_CHANNELS, SEED_MONTAGE
+from microexp_tui.domain.sessions import SessionSetup
 from microexp_tui.export import export_sessions
 from microexp_tui.expressions.emotions import hypothesis
 from microexp_tui.expressions.stimulus_response import (
@@ -85,6 +86,7 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
         person = store.create_participant("p_rule01")
         sid, _ = add_session(store, person.id, duration_s=20.0, seed=2)
         store.save_expressions(sid, EXPRESSIONS, "offline", {"detector": "test"})
+        store.save_setup(SessionSetup(sid, protocol_seed=123456789))
     return db, sid
 
 
@@ -126,6 +128,7 @@ def test_the_report_prints_the_same_answers_and_the_rule(
     for number, emotion in enumerate(EMOTIONS, start=1):
         assert f" {number} " in pdf.text and f"{emotion} {cells[emotion]}" in pdf.text
     assert " ".join(RESPONSE_RULE.split()) in pdf.text
+    assert "Stimulus order seed 123456789 (reproduces the order)" in pdf.text
 
 
 def test_the_export_writes_the_same_answers(session: tuple[Path, int], tmp_path: Path) -> None:

@@ -91,6 +91,7 @@ def test_stimuli_table_shows_the_models_dominant_emotion(tmp_path: Path) -> None
     assert len(rows) == len(outcomes) > 3
     for row, outcome in zip(rows, outcomes, strict=True):
         assert row[1] == outcome.row.emotion
+        assert row[6] == ("✓" if outcome.row.expected_hit else "-"), "the per-stimulus rule"
         assert row[7] == (outcome.predicted or "-")
         assert row[8] == ("-" if outcome.confidence is None else f"{outcome.confidence:.2f}")
     assert any(row[7] != row[1] for row in rows) and any(row[7] == row[1] for row in rows)
