@@ -25,7 +25,13 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from microexp_tui.cli import build_parser, main
-from microexp_tui.schema.arguments import finite_float, positive_float, positive_int, user_path
+from microexp_tui.schema.arguments import (
+    finite_float,
+    positive_float,
+    positive_int,
+    seed_number,
+    user_path,
+)
 from microexp_tui.store.sessions import SessionStore
 from tests.cli.conftest import write_session
 from tests.cli.run import DOCUMENTED_EXIT_CODES
@@ -122,7 +128,7 @@ def _value(action: argparse.Action, paths: list[Path], hostile: bool) -> st.Sear
     )
     if action.choices:
         options = [st.sampled_from([str(c) for c in action.choices])]
-    elif action.type in (int, positive_int):
+    elif action.type in (int, positive_int, seed_number):
         options = [st.sampled_from(PLAUSIBLE_INTS)]
     elif action.type in (float, positive_float, finite_float):
         options = [st.sampled_from([*PLAUSIBLE_INTS, "0.5"])]
