@@ -206,7 +206,7 @@ class Recorder:
             hop_ms=classifier.hop_ms,
             window_samples=classifier.window_samples,
             model_card=card.raw,
-            display=card.display.as_json(),
+            display=card.display.as_json(classifier.hop_samples),
         )
 
     def _guarded(self, loop: Callable[[], None]) -> Callable[[], None]:

@@ -55,10 +55,11 @@ def redisplay_run(database: Path, session_id: int, model_id: str) -> list[tuple[
             f"The {model_id} predictions of session {session_id} were stored without their raw "
             "probabilities (before they were kept); reprocess the session to get both."
         )
+    hop = run.display.get("hop_samples") or hop_samples_for(run.hop_ms, record.sample_rate_hz)
     return replay(
         run.classes,
         DisplaySettings.from_json(run.display),
-        hop_samples_for(run.hop_ms, float(record.sample_rate_hz)),
+        int(hop),
         [p.sample_index for p in predictions],
         [p.raw_probabilities for p in predictions],
     )
@@ -109,7 +110,9 @@ def reprocess_session(
             hop_ms=run.hop_ms,
             window_samples=run.window_samples,
             model_card=model.card.raw,
-            display=model.card.display.as_json(),
+            display=model.card.display.as_json(
+                hop_samples_for(run.hop_ms, float(record.sample_rate_hz))
+            ),
             replace=replace,
             records=records,
         )

@@ -63,9 +63,11 @@ class DisplaySettings:
     calibration: TemperatureScaling = field(default_factory=TemperatureScaling)
     evidence: EvidenceSettings | None = field(default_factory=EvidenceSettings)
 
-    def as_json(self) -> dict[str, Any]:
-        """JSON form, stored with each prediction run."""
+    def as_json(self, hop_samples: int | None = None) -> dict[str, Any]:
+        """JSON form, stored with each prediction run with the hop (in session samples) used."""
+        hop = {} if hop_samples is None else {"hop_samples": int(hop_samples)}
         return {
+            **hop,
             "method": DISPLAY_METHOD if self.evidence is not None else "calibrated",
             "temperature": self.calibration.temperature,
             "gated": self.calibration.gated,

@@ -189,6 +189,7 @@ def test_the_displayed_probabilities_are_recomputed_exactly_from_the_stored_raw_
     for run in runs:
         again = redisplay_run(db, session_id, run.model_id)
         assert again == [p.probabilities for p in stored[run.model_id]]  # bit for bit
+        assert run.display["hop_samples"] == 100 and run.display["method"] == "sticky-hmm/1"
         assert run.display["temperature"] == cnn_model.card.display.calibration.temperature or (
             run.model_id != cnn_model.model_id
         )
