@@ -230,10 +230,10 @@ RAW_DISPLAY = DisplaySettings(TemperatureScaling(1.0), None)
 
 GRID = [
     EvidenceSettings(stay_neutral, stay_emotion, 0.2, weight, floor)
-    for stay_neutral in (0.9, 0.97, 0.99)
-    for stay_emotion in (0.8, 0.9, 0.95)
-    for weight in (0.15, 0.3, 0.6)
-    for floor in (0.01, 0.05, 0.15)
+    for stay_neutral in (0.9, 0.95, 0.97, 0.99)
+    for stay_emotion in (0.6, 0.7, 0.8, 0.9)
+    for weight in (0.08, 0.15, 0.3)
+    for floor in (0.003, 0.01, 0.05, 0.15)
 ]
 """State-model settings the fit chooses from."""
 
