@@ -36,17 +36,17 @@ DISPLAY_METHOD = "sticky-hmm/1"
 
 @dataclass(frozen=True)
 class EvidenceSettings:
-    """Parameters of the state model (per hop of the run)."""
+    """Parameters of the state model (per hop of the run); defaults: the shipped models' fit."""
 
     stay_neutral: float = 0.97
     """Probability that neutral stays neutral over one hop."""
-    stay_emotion: float = 0.9
+    stay_emotion: float = 0.7
     """Probability that an emotion stays over one hop."""
     switch: float = 0.2
     """Share of an emotion's ends that go straight to another emotion (the rest: neutral)."""
     weight: float = 0.3
     """Exponent of each window's evidence (overlapping windows are not independent)."""
-    floor: float = 0.02
+    floor: float = 0.05
     """Smallest probability a window gives any class."""
     max_gap_hops: int = 20
     """A longer pause between windows (a gap in the stream) restarts the state in neutral."""

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from microexp_tui.analysis.reprocess import redisplay_run
 from microexp_tui.domain.recording import PredictionRecord
-from microexp_tui.errors import InputError
+from microexp_tui.errors import InputError, StoreError
 from microexp_tui.inference.evidence import DisplaySettings
 from microexp_tui.store.sessions import SessionStore
 from tests.store import start_recording
@@ -60,3 +61,13 @@ def test_raw_probabilities_of_the_wrong_length_are_refused(tmp_path: Path) -> No
         with pytest.raises(InputError, match="2 raw probabilities; the run has 3 classes"):
             _start(store, session_id, records=records)
         assert store.prediction_runs(session_id) == []
+
+
+def test_redisplay_refuses_a_run_stored_without_raw_probabilities(tmp_path: Path) -> None:
+    with SessionStore.open(tmp_path / "s.db") as store:
+        session_id = start_recording(store)
+        _start(store, session_id, records=[PredictionRecord("m1", 500, "happy", 0.3, (0, 1, 0))])
+    with pytest.raises(StoreError, match=r"without their raw probabilities.*reprocess"):
+        redisplay_run(tmp_path / "s.db", session_id, "m1")
+    with pytest.raises(StoreError, match="no predictions of model m2"):
+        redisplay_run(tmp_path / "s.db", session_id, "m2")
