@@ -206,6 +206,7 @@ class Recorder:
             hop_ms=classifier.hop_ms,
             window_samples=classifier.window_samples,
             model_card=card.raw,
+            display=card.display.as_json(classifier.hop_samples),
         )
 
     def _guarded(self, loop: Callable[[], None]) -> Callable[[], None]:
@@ -588,7 +589,9 @@ class Recorder:
 def _prediction_records(items: list[Prediction], model_id: str) -> list[PredictionRecord]:
     """Store records of live predictions."""
     return [
-        PredictionRecord(model_id, p.sample_index, p.label, p.activation, p.probabilities)
+        PredictionRecord(
+            model_id, p.sample_index, p.label, p.activation, p.probabilities, p.raw_probabilities
+        )
         for p in items
     ]
 

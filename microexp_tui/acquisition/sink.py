@@ -47,6 +47,7 @@ class SessionSink(Protocol):
         hop_ms: float,
         window_samples: int,
         model_card: Mapping[str, Any],
+        display: Mapping[str, Any] | None = None,
     ) -> None:
         """Register a live classification run so predictions in batches have a home."""
 

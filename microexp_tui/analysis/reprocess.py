@@ -14,7 +14,9 @@ from typing import Any
 from microexp_tui.domain.recording import PredictionRecord
 from microexp_tui.dsp.units import WorkingUnits
 from microexp_tui.errors import StoreError
+from microexp_tui.inference.evidence import DisplaySettings, replay
 from microexp_tui.inference.fit import check_session_fit
+from microexp_tui.inference.live import hop_samples_for
 from microexp_tui.inference.model import EmotionModel
 from microexp_tui.inference.offline import classify_recording
 from microexp_tui.store.sessions import SessionStore
@@ -33,6 +35,34 @@ class ReprocessResult:
     def as_json(self) -> dict[str, Any]:
         """The result as a JSON-ready dict (field order kept)."""
         return asdict(self)
+
+
+def redisplay_run(database: Path, session_id: int, model_id: str) -> list[tuple[float, ...]]:
+    """A stored run's displayed probabilities recomputed from its stored raw ones.
+
+    StoreError for a run stored before raw probabilities were kept. Equal, bit for bit, to
+    the stored displayed probabilities: the display's state depends on the raw outputs only.
+    """
+    with SessionStore.open(database) as store:
+        record = store.session(session_id)
+        runs = {run.model_id: run for run in store.prediction_runs(session_id)}
+        if model_id not in runs:
+            raise StoreError(f"Session {session_id} has no predictions of model {model_id}.")
+        run = runs[model_id]
+        predictions = store.predictions(session_id, model_id)
+    if predictions and not all(p.raw_probabilities for p in predictions):
+        raise StoreError(
+            f"The {model_id} predictions of session {session_id} were stored without their raw "
+            "probabilities (before they were kept); reprocess the session to get both."
+        )
+    hop = run.display.get("hop_samples") or hop_samples_for(run.hop_ms, record.sample_rate_hz)
+    return replay(
+        run.classes,
+        DisplaySettings.from_json(run.display),
+        int(hop),
+        [p.sample_index for p in predictions],
+        [p.raw_probabilities for p in predictions],
+    )
 
 
 def reprocess_session(
@@ -62,7 +92,14 @@ def reprocess_session(
             working=WorkingUnits.of_session(record.channels, record.source, record.sample_format),
         )
         records = [
-            PredictionRecord(model.model_id, p.sample_index, p.label, p.activation, p.probabilities)
+            PredictionRecord(
+                model.model_id,
+                p.sample_index,
+                p.label,
+                p.activation,
+                p.probabilities,
+                p.raw_probabilities,
+            )
             for p in run.predictions
         ]
         store.start_prediction_run(
@@ -73,6 +110,9 @@ def reprocess_session(
             hop_ms=run.hop_ms,
             window_samples=run.window_samples,
             model_card=model.card.raw,
+            display=model.card.display.as_json(
+                hop_samples_for(run.hop_ms, float(record.sample_rate_hz))
+            ),
             replace=replace,
             records=records,
         )

@@ -84,6 +84,9 @@ class PredictionRecord(NamedTuple):
     label: str
     activation: float
     probabilities: tuple[float, ...]
+    """Displayed: calibrated and accumulated over the run's windows."""
+    raw_probabilities: tuple[float, ...] = ()
+    """The model's answer for this window alone (empty in runs stored before they were kept)."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,8 @@ class PredictionRun:
     model_card: Mapping[str, Any]
     created_at: str
     predictions: int = 0
+    display: Mapping[str, Any] = field(default_factory=dict)
+    """How the displayed probabilities were made from the raw ones (empty: they are the raw)."""
 
 
 PREDICTION_RUN_KINDS: tuple[str, ...] = ("live", "reprocess")

@@ -22,6 +22,8 @@ from microexp_tui.domain.calibration import Calibration
 from microexp_tui.domain.channels import SENSOR_KINDS
 from microexp_tui.domain.emotions import NEUTRAL
 from microexp_tui.errors import InputError, ModelError
+from microexp_tui.inference.calibration import TemperatureScaling
+from microexp_tui.inference.evidence import DisplaySettings, EvidenceSettings
 from microexp_tui.inference.gate import NeutralGate
 from microexp_tui.inference.normalisation import (
     METHODS,
@@ -90,6 +92,8 @@ class ModelCard:
     normalisation: NormalisationSpec = field(default_factory=NormalisationSpec)
     standardisation: Standardisation | None = None
     """The default standardisation (median of the training participants'), standardise only."""
+    display: DisplaySettings = field(default_factory=DisplaySettings)
+    """How raw outputs become displayed ones (`probability_calibration` and `evidence`)."""
 
     @property
     def output_classes(self) -> tuple[str, ...]:
@@ -183,6 +187,42 @@ class CardNeutral(_CardPart):
     high: FiniteFloat | None = None
 
 
+PROBABILITY_CALIBRATION_METHODS = ("temperature", "none")
+EVIDENCE_METHODS = ("sticky-hmm", "none")
+
+
+class CardProbabilityCalibration(_CardPart):
+    """`probability_calibration`: the fitted temperature (absent: 1, the network's softmax)."""
+
+    method: Annotated[str, AfterValidator(one_of(PROBABILITY_CALIBRATION_METHODS))] = "none"
+    temperature: Annotated[float, Field(gt=0, le=1000)] = 1.0
+
+
+class CardEvidence(_CardPart):
+    """`evidence`: the state model that accumulates windows (absent: its defaults)."""
+
+    method: Annotated[str, AfterValidator(one_of(EVIDENCE_METHODS))] = "sticky-hmm"
+    stay_neutral: Annotated[float, Field(ge=0, lt=1)] = EvidenceSettings.stay_neutral
+    stay_emotion: Annotated[float, Field(ge=0, lt=1)] = EvidenceSettings.stay_emotion
+    switch: Annotated[float, Field(ge=0, le=1)] = EvidenceSettings.switch
+    weight: Annotated[float, Field(gt=0, le=1)] = EvidenceSettings.weight
+    floor: Annotated[float, Field(gt=0, lt=1)] = EvidenceSettings.floor
+    max_gap_hops: Annotated[int, Field(ge=1, le=100_000)] = EvidenceSettings.max_gap_hops
+
+    def to_settings(self) -> EvidenceSettings | None:
+        """The state model's settings, or None when the card turns accumulation off."""
+        if self.method == "none":
+            return None
+        return EvidenceSettings(
+            self.stay_neutral,
+            self.stay_emotion,
+            self.switch,
+            self.weight,
+            self.floor,
+            self.max_gap_hops,
+        )
+
+
 def _distinct_classes(classes: list[str]) -> list[str]:
     """The model's output classes must be distinct."""
     if len(set(classes)) != len(classes):
@@ -204,6 +244,10 @@ class CardFile(_CardPart):
     normalisation: CardNormalisation
     neutral: CardNeutral
     onnx_sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+    probability_calibration: CardProbabilityCalibration = Field(
+        default_factory=CardProbabilityCalibration
+    )
+    evidence: CardEvidence = Field(default_factory=CardEvidence)
 
     def to_card(self, file: PersonFile) -> ModelCard:
         """What is needed to run the model; InputError naming the field when parts disagree."""
@@ -221,7 +265,15 @@ class CardFile(_CardPart):
             raw=file.data,
             normalisation=self._spec(file),
             standardisation=self._standardisation(file),
+            display=self._display(),
         )
+
+    def _display(self) -> DisplaySettings:
+        """Calibration (on the emotions only when the gate makes neutral) and accumulation."""
+        calibration = self.probability_calibration
+        temperature = calibration.temperature if calibration.method == "temperature" else 1.0
+        gated = self.neutral.mode == "gate"
+        return DisplaySettings(TemperatureScaling(temperature, gated), self.evidence.to_settings())
 
     def _spec(self, file: PersonFile) -> NormalisationSpec:
         """The normalisation method and its log-transformed channels."""

@@ -4,7 +4,8 @@ The recorder's DSP thread pushes each filtered `(samples, channels)` block with 
 session sample index. The block is averaged down to the model's row rate (see
 `windows.py`) and, at every multiple of the hop (default 100 ms) on the session's sample
 clock, the last `window_rows` rows are normalised with the participant's calibration and
-classified. Because the schedule follows sample indices, not wall time, a live run and a
+classified; the displayed probabilities accumulate the raw ones (`evidence.py`). Because the
+schedule follows sample indices, not wall time, a live run and a
 `reprocess` of the stored session give the same windows.
 """
 
@@ -16,6 +17,7 @@ import numpy as np
 
 from microexp_tui.domain.calibration import Calibration
 from microexp_tui.errors import InputError
+from microexp_tui.inference.evidence import EvidenceAccumulator, displayed_as_stored
 from microexp_tui.inference.model import EmotionModel
 from microexp_tui.inference.prediction import DEFAULT_HOP_MS, Prediction
 from microexp_tui.inference.windows import StreamingDecimator
@@ -59,6 +61,9 @@ class LiveClassifier:
         self._next_due = self.hop_samples
         self._last_end_row = -1
         self.latest: Prediction | None = None
+        self.accumulator = EvidenceAccumulator(
+            model.card.output_classes, model.card.display, self.hop_samples
+        )
 
     @property
     def window_samples(self) -> int:
@@ -110,14 +115,19 @@ class LiveClassifier:
         index = starts[:, None] + np.arange(self.window_rows)[None, :]
         windows = self.model.card.normalise(self._rows[index], self.calibration)
         results = self.model.classify(windows)
-        return [
-            Prediction(
-                sample_index=end * self.factor,
-                window_samples=self.window_samples,
-                label=results.classes[int(results.label_indices[i])],
-                classes=results.classes,
-                probabilities=tuple(float(p) for p in results.probabilities[i]),
-                activation=float(results.activation[i]),
+        predictions = []
+        for i, end in enumerate(end_rows):
+            raw = results.probabilities[i]
+            shown = displayed_as_stored(self.accumulator.update(end * self.factor, raw))
+            predictions.append(
+                Prediction(
+                    sample_index=end * self.factor,
+                    window_samples=self.window_samples,
+                    label=results.classes[int(np.argmax(shown))],
+                    classes=results.classes,
+                    probabilities=shown,
+                    activation=float(results.activation[i]),
+                    raw_probabilities=tuple(float(p) for p in raw),
+                )
             )
-            for i, end in enumerate(end_rows)
-        ]
+        return predictions

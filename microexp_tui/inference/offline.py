@@ -5,7 +5,9 @@ same causal filter bank and the same `LiveClassifier` a recording uses (an impor
 in its channels' physical units; a rate that is no whole multiple of the model's is first
 resampled to the model's rate, `resample.py`). Both are exact across any chunking, so the
 windows (and, up to float rounding of batched inference, the probabilities) are those a live
-run of the same model would have produced.
+run of the same model would have produced. The displayed probabilities of a resampled run are
+accumulated on the session's sample clock (as `evidence.replay` recomputes them from the
+stored raw ones).
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import numpy as np
 from microexp_tui.domain.calibration import Calibration
 from microexp_tui.dsp.filters import FilterSettings
 from microexp_tui.dsp.units import WorkingUnits
-from microexp_tui.inference.live import DEFAULT_HOP_MS, LiveClassifier, Prediction
+from microexp_tui.inference.evidence import replay
+from microexp_tui.inference.live import DEFAULT_HOP_MS, LiveClassifier, Prediction, hop_samples_for
 from microexp_tui.inference.model import EmotionModel
 from microexp_tui.inference.resample import StreamingResampler, rate_ratio
 from microexp_tui.inference.windows import whole_factor
@@ -115,8 +118,22 @@ def _classify_resampled(
     for row, block in resampler.flush():
         rows.extend(classifier.push(row, block))
     window = resampler.session_index(classifier.window_rows)
+    ends = [resampler.session_index(p.sample_index) for p in rows]
+    shown = replay(
+        model.card.output_classes,
+        model.card.display,
+        hop_samples_for(classifier.hop_ms, sample_rate_hz),
+        ends,
+        [p.raw_probabilities for p in rows],
+    )
     predictions = [
-        replace(p, sample_index=resampler.session_index(p.sample_index), window_samples=window)
-        for p in rows
+        replace(
+            p,
+            sample_index=end,
+            window_samples=window,
+            probabilities=probabilities,
+            label=p.classes[int(np.argmax(probabilities))],
+        )
+        for p, end, probabilities in zip(rows, ends, shown, strict=True)
     ]
     return OfflineRun(predictions, classifier.hop_ms, window)

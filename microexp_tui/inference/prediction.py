@@ -12,7 +12,7 @@ DEFAULT_HOP_MS = 100.0
 
 @dataclass(frozen=True)
 class Prediction:
-    """One classified window: the winning class and the probability of every class."""
+    """One classified window: the displayed class and probabilities, and the model's raw ones."""
 
     sample_index: int
     """Session index one past the window's last sample (the window ends here)."""
@@ -21,9 +21,12 @@ class Prediction:
     label: str
     classes: tuple[str, ...]
     probabilities: tuple[float, ...]
-    """One per class, neutral first; they sum to 1."""
+    """Displayed: one per class, neutral first, summing to 1; calibrated and accumulated over
+    the run's windows (`evidence.py`)."""
     activation: float
     """Strongest channel's window mean as a fraction of the participant's range (0 = rest)."""
+    raw_probabilities: tuple[float, ...] = ()
+    """The model's own answer for this window alone (softmax through the neutral gate)."""
 
     def probability(self, label: str) -> float:
         """Probability of one class (InputError for a class the model does not know)."""

@@ -3,7 +3,10 @@
 A run is registered before its predictions: live runs at the start of a recording (their
 rows then arrive in the writer's batches), reprocess runs together with all their rows in
 one transaction. Probabilities are stored as little-endian float32 BLOBs in the run's class
-order; a run of another model sits beside the others, never replacing them unless asked.
+order: the displayed ones (calibrated and accumulated over time, what every screen, report
+and export shows) and the model's raw ones for the window alone, from which the run's
+`display` settings recompute the displayed ones exactly (`inference.evidence.replay`). A run
+of another model sits beside the others, never replacing them unless asked.
 """
 
 from __future__ import annotations
@@ -40,10 +43,15 @@ def check_run(
             f"A prediction run needs hop_ms > 0 and window_samples > 0, got {hop_ms} and "
             f"{window_samples}."
         )
+    return plain_json(card, "model card")
+
+
+def plain_json(data: Mapping[str, Any], what: str) -> str:
+    """`data` as JSON text; InputError naming `what` when it is not plain JSON data."""
     try:
-        return json.dumps(dict(card), sort_keys=True)
+        return json.dumps(dict(data), sort_keys=True)
     except (TypeError, ValueError) as err:
-        raise InputError(f"The model card is not plain JSON data: {err}.") from err
+        raise InputError(f"The {what} is not plain JSON data: {err}.") from err
 
 
 def insert_run(
@@ -105,6 +113,12 @@ def prediction_rows(
                 f"label {record.label!r} and {len(record.probabilities)} probabilities; the run's "
                 f"classes are {', '.join(run)}."
             )
+        if record.raw_probabilities and len(record.raw_probabilities) != len(run):
+            raise InputError(
+                f"Prediction at sample {record.sample_index} of model {record.model_id} has "
+                f"{len(record.raw_probabilities)} raw probabilities; the run has {len(run)} "
+                "classes."
+            )
         if int(record.sample_index) < 0 or not math.isfinite(float(record.activation)):
             raise InputError(
                 f"Prediction {record[:4]} needs sample_index >= 0 and a finite activation."
@@ -116,10 +130,23 @@ def prediction_rows(
                 "sample_index": int(record.sample_index),
                 "label": record.label,
                 "activation": float(record.activation),
-                "probabilities": np.asarray(record.probabilities, PROBABILITY_DTYPE).tobytes(),
+                "probabilities": _blob(record.probabilities),
+                "raw_probabilities": _blob(record.raw_probabilities) or None,
             }
         )
     return rows
+
+
+def _blob(probabilities: Sequence[float]) -> bytes:
+    """Probabilities as a little-endian float32 BLOB (empty for none)."""
+    return np.asarray(probabilities, PROBABILITY_DTYPE).tobytes()
+
+
+def _floats(blob: bytes | None) -> tuple[float, ...]:
+    """Probabilities of a stored BLOB (empty for NULL)."""
+    if blob is None:
+        return ()
+    return tuple(float(p) for p in np.frombuffer(blob, PROBABILITY_DTYPE))
 
 
 def start_run(
@@ -177,8 +204,8 @@ def runs(db: Database, session_id: int) -> list[PredictionRun]:
     cursor = db.execute(
         "SELECT r.session_id, r.model_id, r.kind, r.classes, r.hop_ms, r.window_samples, "
         "r.model_card, r.created_at, (SELECT COUNT(*) FROM predictions p WHERE "
-        "p.session_id = r.session_id AND p.model_id = r.model_id) FROM prediction_runs r "
-        "WHERE r.session_id = ? ORDER BY r.created_at, r.model_id",
+        "p.session_id = r.session_id AND p.model_id = r.model_id), r.display "
+        "FROM prediction_runs r WHERE r.session_id = ? ORDER BY r.created_at, r.model_id",
         [session_id],
     )
     return [
@@ -192,27 +219,22 @@ def runs(db: Database, session_id: int) -> list[PredictionRun]:
             json.loads(card),
             created,
             count,
+            json.loads(display),
         )
-        for sid, model_id, kind, classes, hop, window, card, created, count in cursor
+        for sid, model_id, kind, classes, hop, window, card, created, count, display in cursor
     ]
 
 
 def read(db: Database, session_id: int, model_id: str) -> list[PredictionRecord]:
     """One run's predictions in sample order."""
     cursor = db.execute(
-        "SELECT sample_index, label, activation, probabilities FROM predictions "
-        "WHERE session_id = ? AND model_id = ? ORDER BY sample_index",
+        "SELECT sample_index, label, activation, probabilities, raw_probabilities "
+        "FROM predictions WHERE session_id = ? AND model_id = ? ORDER BY sample_index",
         [session_id, model_id],
     )
     return [
-        PredictionRecord(
-            model_id,
-            index,
-            label,
-            activation,
-            tuple(float(p) for p in np.frombuffer(blob, PROBABILITY_DTYPE)),
-        )
-        for index, label, activation, blob in cursor
+        PredictionRecord(model_id, index, label, activation, _floats(blob), _floats(raw))
+        for index, label, activation, blob, raw in cursor
     ]
 
 
@@ -231,11 +253,14 @@ class PredictionQueries(StoreConnection):
         model_card: Mapping[str, Any],
         replace: bool = False,
         records: Sequence[PredictionRecord] = (),
+        display: Mapping[str, Any] | None = None,
     ) -> None:
         """Register a model's classification of a session, with `records` in the same transaction.
 
         Live runs are registered at the start of a recording and their predictions follow in
         the writer's batches; a reprocess stores its run and all its predictions at once.
+        `display` says how the displayed probabilities are made from the raw ones
+        (`DisplaySettings.as_json`; empty when they are the raw ones).
         """
         card = check_run(kind, classes, hop_ms, window_samples, model_card)
         fields = {
@@ -244,6 +269,7 @@ class PredictionQueries(StoreConnection):
             "hop_ms": float(hop_ms),
             "window_samples": int(window_samples),
             "model_card": card,
+            "display": plain_json(display or {}, "display settings"),
         }
         with self._locked(f"start predictions of session {session_id}") as db:
             start_run(db, self.path, session_id, model_id, fields, replace, records)

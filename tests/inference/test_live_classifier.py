@@ -25,9 +25,11 @@ def test_predictions_every_100_ms_with_typed_probabilities(cnn_model: EmotionMod
     assert isinstance(first, Prediction) and first.window_samples == 500
     assert first.classes == (NEUTRAL, "happy", "surprise", "disgust", "sadness", "fear", "anger")
     assert sum(first.probabilities) == pytest.approx(1.0, abs=1e-5)
-    assert first.label == NEUTRAL and first.probability(NEUTRAL) > 0.99
+    assert first.label == NEUTRAL and first.raw_probabilities[0] > 0.99
+    assert first.probability(NEUTRAL) > 0.95  # displayed: calibrated, never quite certain
     by_end = {p.sample_index: p for p in predictions}
-    assert by_end[4500].label == "happy" and by_end[4500].probability("happy") > 0.9
+    assert by_end[4500].label == "happy" and by_end[4500].raw_probabilities[1] > 0.9
+    assert 0.5 < by_end[4500].probability("happy") < 0.9
     assert by_end[8000].label == "fear"
     assert by_end[9800].label == NEUTRAL and by_end[9800].activation < 0.1
     with pytest.raises(InputError, match="Unknown class"):
@@ -73,7 +75,8 @@ def test_the_participants_calibration_is_used_when_given(cnn_model: EmotionModel
     weak = Calibration.from_levels((20.0,) * 8, (2.0,) * 8, (5000.0,) * 8)
     predictions = _classifier(cnn_model, calibration=weak).push(0, envelope)
     assert {p.label for p in predictions} == {NEUTRAL}
-    assert {p.label for p in _classifier(cnn_model).push(0, envelope)} == {"anger"}
+    raw = [p.raw_probabilities for p in _classifier(cnn_model).push(0, envelope)]
+    assert {cnn_model.card.output_classes[int(np.argmax(r))] for r in raw} == {"anger"}
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ import pytest
 
 from microexp_tui.acquisition.recorder import Recorder, RecordingOptions
 from microexp_tui.acquisition.sources import FramedSource
+from microexp_tui.analysis.reprocess import redisplay_run, reprocess_session
 from microexp_tui.cli import main
 from microexp_tui.device.protocol import DEFAULT_BAUD
 from microexp_tui.domain.emotions import NEUTRAL
@@ -173,3 +174,24 @@ def test_record_command_classifies_live_with_model(
     with SessionStore.open(db) as store:
         [run] = store.prediction_runs(out["session_id"])
     assert run.predictions == out["predictions"]
+
+
+def test_the_displayed_probabilities_are_recomputed_exactly_from_the_stored_raw_ones(
+    live_session: tuple[Path, int], cnn_model: EmotionModel
+) -> None:
+    db, session_id = live_session
+    lstm = MODELS_DIR / "lstm_window.onnx"
+    reprocess_session(db, session_id, lstm, mains_hz=50.0, hop_ms=100.0, replace=True)
+    with SessionStore.open(db) as store:
+        runs = store.prediction_runs(session_id)
+        stored = {run.model_id: store.predictions(session_id, run.model_id) for run in runs}
+    assert [run.kind for run in runs] == ["live", "reprocess"]
+    live = stored[cnn_model.model_id]
+    assert all(p.raw_probabilities for p in live)
+    assert any(p.raw_probabilities != p.probabilities for p in live), "displayed differ from raw"
+    for run in runs:
+        again = redisplay_run(db, session_id, run.model_id)
+        assert again == [p.probabilities for p in stored[run.model_id]]  # bit for bit
+        assert run.display["hop_samples"] == 100 and run.display["method"] == "sticky-hmm/1"
+        model = EmotionModel.load(MODELS_DIR / f"{run.model_id.split('-')[0]}_window.onnx")
+        assert run.display["temperature"] == model.card.display.calibration.temperature
