@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
         channels=args.channels,
     )
     out = summary.as_json()
-    if args.participant is None:
+    if not args.participant:
         print(
             f"no --participant: recorded for {summary.participant_code}, the "
             f"{TEST_PARTICIPANT_LABEL.lower()}; exports leave it out",
