@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from microexp_tui.acquisition.recorder import (
@@ -100,10 +100,11 @@ def run_recording(
     hop_ms: float | None = None,
     sample_rate_hz: int | None = None,
     channels: int | None = None,
+    on_model_problem: Callable[[str], None] | None = None,
 ) -> RecordingSummary:
     """Record `duration_s` seconds of signal (classifying live with a model; one that need not
-    fit, `model_required` False, is left out with the reason in the summary when it does not
-    load or fit)."""
+    fit, `model_required` False, is left out when it does not load or fit: the reason goes to
+    `on_model_problem` as the recording starts, and into the summary)."""
     check_legacy_options(legacy, sample_rate_hz, channels)
     protocol = load_protocol(protocol_name) if protocol_name else None
     options = RecordingOptions(
@@ -127,8 +128,11 @@ def run_recording(
             source = make_source(port, baud, legacy, sample_rate_hz, channels, simulate)
             recorder = Recorder(source, store, options)
             recorder.start()
+            problem = unloaded or recorder.model_problem
+            if problem and on_model_problem is not None:
+                on_model_problem(problem)
             summary = record_for(recorder, duration_s)
-            summary.model_problem = unloaded or summary.model_problem
+            summary.model_problem = problem
             return summary
     finally:
         store.close()

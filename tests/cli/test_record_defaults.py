@@ -9,6 +9,10 @@ Real simulator processes, a real settings file and a real SQLite database throug
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -184,3 +188,28 @@ def test_records_without_participant_share_one_flagged_test_participant(
         tests = {r.id: r.test_participant for r in store.list_sessions()}
     assert participants == {"TEST": True, "P-REAL1": False}, "one test participant, not two"
     assert tests == {1: True, 2: True, 3: False}
+
+
+def test_the_reason_is_said_as_the_recording_starts(settings_file: Path, tmp_path: Path) -> None:
+    db = tmp_path / "s.sqlite"
+    command = [sys.executable, "-m", "microexp_tui", "record", "--simulate", "--db", str(db)]
+    command += ["--duration-s", "120", "--channels", "4"]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert process.stderr is not None
+        said = ""
+        while "recording without live classification" not in said:
+            line = process.stderr.readline()
+            assert line, f"record ended without saying why: {said}"
+            said += line
+        assert process.poll() is None, "said while recording, not at the end"
+        assert "expects 8 channels" in said
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 0
+    finally:
+        process.kill()
+        process.wait()
+    with SessionStore.open(db) as store:
+        [session] = store.list_sessions()
+        assert session.status == "aborted" and store.prediction_runs(session.id) == []

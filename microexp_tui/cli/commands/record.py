@@ -112,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
         hop_ms=args.hop_ms,
         sample_rate_hz=args.rate_hz,
         channels=args.channels,
+        on_model_problem=_say_model_problem,
     )
     out = summary.as_json()
     if not args.participant:
@@ -120,8 +121,6 @@ def run(args: argparse.Namespace) -> int:
             f"{TEST_PARTICIPANT_LABEL.lower()}; exports leave it out",
             file=sys.stderr,
         )
-    if summary.model_problem:
-        print(f"recording without live classification: {summary.model_problem}", file=sys.stderr)
     if args.json:
         print(json.dumps(out))
     else:
@@ -129,6 +128,11 @@ def run(args: argparse.Namespace) -> int:
     if summary.status == EMPTY_STATUS:
         return int(ExitCode.PROTOCOL)
     return 0 if summary.error is None else int(ExitCode.STORE)
+
+
+def _say_model_problem(problem: str) -> None:
+    """Tell the operator, as the recording starts, why it runs without live classification."""
+    print(f"recording without live classification: {problem}", file=sys.stderr, flush=True)
 
 
 def _board(port: str | None, simulate: bool) -> tuple[str | None, bool]:
