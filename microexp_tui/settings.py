@@ -33,6 +33,7 @@ from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDic
 
 from microexp_tui.device.protocol import MAX_RATE_HZ
 from microexp_tui.errors import InputError, MicroexpError
+from microexp_tui.inference.catalog import DEFAULT_MODEL
 from microexp_tui.paths import APP_NAME, DATA_DIR_ENV, SEED_DIR_ENV, data_dir
 from microexp_tui.schema.problems import Problem, invalid, problems_of, validate_file
 from microexp_tui.schema.reader import read_person_file
@@ -140,8 +141,10 @@ class Settings(BaseModel):
     session draws its own. A protocol file's own `seed` (replications) comes first."""
     default_montage: Line = "seed8"
     """Montage preset preselected on the Device screen (templates/montages/)."""
-    model: PathText = "none"
-    """Live emotion model (a name from models/), or `none`."""
+    model: PathText = DEFAULT_MODEL
+    """Live emotion model (a name from models/ or an .onnx path), or `none`. The default,
+    the shipped `cnn_window`, is skipped with a message where it does not fit a session;
+    any other model that does not fit stops `microexp record` (exit 6)."""
     operator: Line = ""
     """Operator name written to the session and audit log (kept out of exports)."""
     open_media: bool = True

@@ -46,6 +46,9 @@ class RecordingOptions:
     extra_device: dict[str, Any] = field(default_factory=dict)
     model: EmotionModel | None = None
     """Classify live with this model (checked against the montage and rate at start)."""
+    model_required: bool = True
+    """Whether a model that does not fit stops the start (else the recording goes on without
+    it and `Recorder.model_problem` says why: the built-in default model is soft)."""
     hop_ms: float = DEFAULT_HOP_MS
     calibration: Calibration | None = None
     """The participant's calibration; None uses the model card's population default."""
@@ -66,6 +69,8 @@ class RecordingSummary:
     legacy: bool
     counters: dict[str, int]
     error: str | None = None
+    model_problem: str | None = None
+    """Why the recording ran without the (soft) live model it was offered, if it did."""
 
     def as_json(self) -> dict[str, Any]:
         """Flat JSON object: session fields, then every counter at top level."""
@@ -81,6 +86,7 @@ class RecordingSummary:
         }
         out.update(self.counters)
         out["error"] = self.error
+        out["model_problem"] = self.model_problem
         return out
 
 

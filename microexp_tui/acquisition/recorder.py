@@ -12,7 +12,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -47,7 +47,7 @@ from microexp_tui.domain.sessions import EMPTY_STATUS
 from microexp_tui.dsp.activations import unsupported_rate
 from microexp_tui.dsp.artifacts import IntervalJoiner, StreamingArtifactDetector, flag_intervals
 from microexp_tui.dsp.filters import FilterSettings, StreamingFilterBank
-from microexp_tui.errors import DeviceError, MicroexpError, StoreError
+from microexp_tui.errors import DeviceError, MicroexpError, ModelError, StoreError
 from microexp_tui.inference.prediction import Prediction
 from microexp_tui.study.protocols import ScheduledMarker, marker_schedule
 
@@ -62,6 +62,8 @@ RATE_CHANGE_TO_STORE_LIVE = 1e-3
 """While recording, a measured rate is stored again when it moved by more than 0.1%."""
 RATE_CHANGE_TO_STORE_AT_END = 1e-9
 """At the end, any change is stored: the session keeps the rate measured over all of it."""
+NO_SIGNAL_GRACE_S = 2.0
+"""A timed recording whose board stops sending ends this long after its signal would have."""
 MARKER_ECHO_WAIT_S = 1.0
 """How long a stop waits for the board to echo markers already sent (they carry the index)."""
 READ_BLOCK_S = 0.02
@@ -116,6 +118,11 @@ class Recorder:
         self.latest_prediction: Prediction | None = None
         """Newest live prediction (the UI polls it like the ring buffer)."""
         self.classification_error: str | None = None
+        self.model_problem: str | None = None
+        """Why a model that need not fit (`model_required` False) was left out at start."""
+        self.signal_complete = threading.Event()
+        """Set once the samples up to `end_after`'s index are in (later ones are dropped)."""
+        self._end_index: int | None = None
         self.expressions: LiveExpressions | None = None
         """Live expression detection (set by `start`); screens poll its feed."""
         self._found: list[Expression] = []
@@ -132,6 +139,11 @@ class Recorder:
         if self.options.model is not None:
             try:
                 self.classifier = self._classifier(montage, rate_hz)
+            except ModelError as err:
+                if self.options.model_required:
+                    self.source.close()
+                    raise
+                self._skip_model(err)
             except MicroexpError:
                 self.source.close()
                 raise
@@ -176,11 +188,11 @@ class Recorder:
 
     def _classifier(self, montage: list[ChannelSpec], sample_rate_hz: float) -> LiveClassifier:
         """The live classifier; ModelError when the model does not fit the montage or rate."""
-        from microexp_tui.inference.fit import check_session_fit
+        from microexp_tui.inference.fit import check_live_fit
         from microexp_tui.inference.live import LiveClassifier
 
         assert self.options.model is not None
-        check_session_fit(self.options.model.card, montage)
+        check_live_fit(self.options.model.card, montage, sample_rate_hz)
         return LiveClassifier(
             self.options.model,
             float(sample_rate_hz),
@@ -189,6 +201,19 @@ class Recorder:
             hop_ms=self.options.hop_ms,
             calibration=self.options.calibration,
         )
+
+    def end_after(self, duration_s: float) -> int:
+        """Keep samples up to index duration x rate (the rate at start), no later ones; returns
+        that end index (`signal_complete` is set when it is reached)."""
+        self._end_index = max(1, round(duration_s * self.sample_rate_hz))
+        return self._end_index
+
+    def _skip_model(self, err: ModelError) -> None:
+        """Record without the soft model that does not fit, keeping why."""
+        assert self.options.model is not None
+        self.model_problem = f"live model {self.options.model.model_id} left out: {err}"
+        log.info("%s", self.model_problem)
+        self.options.model = None
 
     def _filter_settings(self, sample_rate_hz: float) -> FilterSettings:
         """The live filter chain's settings (the DSP thread and the detector share them)."""
@@ -226,12 +251,14 @@ class Recorder:
         return run
 
     def _participant(self) -> Any:
-        """The participant named by code, created when new (an auto code when none is given)."""
+        """The participant named by code, created when new (the one test participant when no
+        code is given, never a new one per recording)."""
         code = self.options.participant_code
-        if code:
-            existing = self.store.participant_by_code(code)
-            if existing is not None:
-                return existing
+        if not code:
+            return self.store.test_participant()
+        existing = self.store.participant_by_code(code)
+        if existing is not None:
+            return existing
         return self.store.create_participant(code=code)
 
     def stop(self, status: str = "completed") -> RecordingSummary:
@@ -266,6 +293,7 @@ class Recorder:
             error=no_valid_sample_reason(self.source.port, self.all_counters())
             if empty
             else (str(self.error) if self.error else None),
+            model_problem=self.model_problem,
         )
 
     def _await_marker_echoes(self, timeout_s: float = MARKER_ECHO_WAIT_S) -> None:
@@ -331,7 +359,8 @@ class Recorder:
             self._send_due_markers()
 
     def _dispatch(self, item: object) -> None:
-        """Hand one decoded item to the threads that need it."""
+        """Hand one decoded item to the threads that need it (none past the signal's end)."""
+        item = self._within_duration(item)
         if isinstance(item, SampleBlock):
             self._offer(self._writer_queue, item)
             self._offer(self._dsp_queue, item)
@@ -344,6 +373,27 @@ class Recorder:
         elif isinstance(item, Ack) and item.result != AckResult.OK:
             self.counters.refused_commands += 1
             log.warning("board refused command 0x%02x: result %s", item.command, item.result)
+
+    def _within_duration(self, item: object) -> object:
+        """The part of an item before the end index of `end_after` (None past it)."""
+        end = self._end_index
+        if end is None:
+            return item
+        if isinstance(item, MarkerEcho):
+            return item if item.sample_index < end else None
+        if not isinstance(item, SampleBlock):
+            return item
+        if item.stop_index >= end:
+            self.signal_complete.set()
+        if item.stop_index <= end:
+            return item
+        if item.first_index >= end:
+            return None
+        keep = end - item.first_index
+        mask = item.out_of_range
+        return replace(
+            item, counts=item.counts[:keep], out_of_range=None if mask is None else mask[:keep]
+        )
 
     def _offer(self, target: queue.Queue[Any], item: object) -> None:
         """Put without blocking; a full queue drops the item and counts it."""
@@ -597,12 +647,26 @@ def _prediction_records(items: list[Prediction], model_id: str) -> list[Predicti
 
 
 def record_for(recorder: Recorder, duration_s: float) -> RecordingSummary:
-    """Run a started recorder for `duration_s` of wall-clock time; Ctrl-C stops it as aborted."""
+    """Run a started recorder until it holds `duration_s` seconds of signal (sample index
+    duration x rate; start-up takes nothing from it), or until the board has sent nothing
+    for NO_SIGNAL_GRACE_S past when that signal should have ended; Ctrl-C stops it as
+    aborted."""
     status = "completed"
+    rate_hz = recorder.sample_rate_hz
+    end_index = recorder.end_after(duration_s)
     try:
-        deadline = time.monotonic() + duration_s
-        while time.monotonic() < deadline and not recorder.stopping:
-            time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+        seen = recorder.samples_received()
+        deadline = time.monotonic() + duration_s + NO_SIGNAL_GRACE_S
+        while not (recorder.signal_complete.is_set() or recorder.stopping):
+            if time.monotonic() > deadline:
+                log.warning("the board sent no signal for %.0f s; stopping", NO_SIGNAL_GRACE_S)
+                break
+            recorder.signal_complete.wait(0.05)
+            now = recorder.samples_received()
+            if now != seen:
+                seen = now
+                remaining_s = max(0, end_index - now) / rate_hz
+                deadline = time.monotonic() + remaining_s + NO_SIGNAL_GRACE_S
     except KeyboardInterrupt:
         status = "aborted"
     return recorder.stop(status)

@@ -24,6 +24,9 @@ class SessionSink(Protocol):
     def create_participant(self, code: str | None = None) -> Participant:
         """A new participant (a generated code when none is given)."""
 
+    def test_participant(self) -> Participant:
+        """The one flagged test participant, created on first use."""
+
     def start_session(
         self,
         participant_id: int,

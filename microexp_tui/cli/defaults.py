@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from microexp_tui.inference.catalog import LiveModelChoice
     from microexp_tui.settings import Settings
 
 
@@ -49,13 +50,14 @@ class OperatorDefaults:
         """`--mains-hz` when given, else the settings' mains frequency."""
         return explicit if explicit is not None else self.settings.filters.mains_hz
 
-    def live_model_path(self, explicit: Path | None) -> Path | None:
-        """`--model` when given, else the settings' live model (None when it is `none`)."""
-        if explicit is not None:
-            return explicit
-        from microexp_tui.inference.catalog import model_path_for
+    def live_model(self, explicit: Path | None, off: bool = False) -> LiveModelChoice:
+        """None with `--no-model`, else `--model` when given, else the settings' live model
+        (none when it is `none`; soft when it is the built-in default)."""
+        from microexp_tui.inference.catalog import choose_live_model
 
-        return model_path_for(self.settings.model)
+        if off or explicit is not None:
+            return choose_live_model("", explicit, off)
+        return choose_live_model(self.settings.model)
 
     def protocol_seed(self, explicit: int | None) -> int | None:
         """`--seed` when given, else the settings' protocol seed (None: a new one per session)."""

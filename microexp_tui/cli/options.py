@@ -50,6 +50,17 @@ def add_model_option(parser: argparse.ArgumentParser, help: str, *, required: bo
     )
 
 
+def add_live_model_options(parser: argparse.ArgumentParser, help: str) -> None:
+    """`--model FILE.onnx | --no-model`: the live model, or none (one or the other)."""
+    choice = parser.add_mutually_exclusive_group()
+    choice.add_argument("--model", type=user_path, metavar="FILE.onnx", help=help)
+    choice.add_argument(
+        "--no-model",
+        action="store_true",
+        help="record without live classification (whatever the settings say)",
+    )
+
+
 def add_hop_option(parser: argparse.ArgumentParser) -> None:
     """`--hop-ms MS`: sample time between two classifications of a model."""
     parser.add_argument(

@@ -79,6 +79,15 @@ class Participant:
     sex: str | None
     handedness: str | None
     created_at: str
+    test: bool = False
+    """A test participant (headless `record` without --participant): exports leave it out
+    unless asked, screens mark it."""
+
+
+TEST_PARTICIPANT_CODE = "TEST"
+"""Code of the one test participant headless `record` reuses when given no --participant."""
+TEST_PARTICIPANT_LABEL = "Test participant (headless record)"
+"""How screens and messages name a test participant."""
 
 
 @dataclass(frozen=True)
@@ -124,6 +133,8 @@ class SessionRecord:
     """One of SESSION_SOURCES."""
     sample_format: str = "int16"
     """One of SAMPLE_FORMATS."""
+    test_participant: bool = False
+    """Whether the participant is a test participant (see Participant.test)."""
 
     @property
     def duration_s(self) -> float:

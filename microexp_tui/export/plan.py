@@ -86,6 +86,10 @@ class SessionPlan:
         return self.record.sample_rate_hz
 
 
+INCLUDE_TESTS_OPTION = "--include-test-participants"
+"""The export option (and the dialog's switch) that keeps test participants' sessions in."""
+
+
 def channel_names(channels: Sequence[ChannelSpec]) -> tuple[str, ...]:
     """Unique printable-ASCII channel names of at most 16 characters (the EDF limit)."""
     names: list[str] = []
@@ -117,9 +121,12 @@ def subject_plan(secret: SiteSecret, participant: Participant, first_year: int) 
 
 
 def select_sessions(
-    records: Sequence[SessionRecord], session_ids: Sequence[int] | None
+    records: Sequence[SessionRecord],
+    session_ids: Sequence[int] | None,
+    include_test_participants: bool = False,
 ) -> tuple[list[SessionRecord], list[str]]:
-    """The sessions to export and warnings for those skipped (still recording, or empty).
+    """The sessions to export and warnings for those skipped (still recording, or empty) or
+    left out (test participants' sessions, unless `include_test_participants`).
 
     Explicitly requested sessions that cannot be exported are an InputError instead.
     """
@@ -133,26 +140,56 @@ def select_sessions(
             )
         chosen = [by_id[sid] for sid in dict.fromkeys(session_ids)]
         for record in chosen:
-            if problem := _unexportable(record):
+            if problem := _unexportable(record, include_test_participants):
                 raise InputError(f"Session {record.id} cannot be exported: {problem}.")
         return chosen, []
-    chosen, warnings = [], []
+    chosen, warnings, tests = [], [], []
     for record in records:
-        if problem := _unexportable(record):
+        if record.test_participant and not include_test_participants:
+            tests.append(record)
+        elif problem := _unexportable(record, include_test_participants):
             warnings.append(f"session {record.id} skipped: {problem}")
         else:
             chosen.append(record)
+    if tests:
+        warnings.append(_left_out_tests(tests))
+    if not chosen and tests:
+        raise InputError(
+            f"The only finished sessions of this database are those of test participant "
+            f"{_test_codes(tests)}, which exports leave out; add {INCLUDE_TESTS_OPTION} "
+            "to export them."
+        )
     if not chosen:
         raise InputError("No session of this database can be exported (none is finished).")
     return chosen, warnings
 
 
-def _unexportable(record: SessionRecord) -> str | None:
+def _test_codes(records: Sequence[SessionRecord]) -> str:
+    """The participant codes of these sessions, once each ("TEST" or "TEST, TEST-2")."""
+    return ", ".join(sorted({record.participant_code for record in records}))
+
+
+def _left_out_tests(records: Sequence[SessionRecord]) -> str:
+    """The warning that names the test participants' sessions left out of an export."""
+    ids = ", ".join(str(record.id) for record in records)
+    return (
+        f"left out {len(records)} session(s) of test participant {_test_codes(records)} "
+        f"(sessions {ids}): "
+        f"add {INCLUDE_TESTS_OPTION} to export them"
+    )
+
+
+def _unexportable(record: SessionRecord, include_test_participants: bool = False) -> str | None:
     """Why a session cannot be exported, or None."""
     if record.status == "recording":
         return "it is still recording (or its recorder crashed and was not recovered yet)"
     if record.samples_per_channel <= 0:
         return "it holds no samples"
+    if record.test_participant and not include_test_participants:
+        return (
+            f"its participant {record.participant_code} is a test participant; add "
+            f"{INCLUDE_TESTS_OPTION} to export it"
+        )
     return None
 
 

@@ -140,8 +140,11 @@ def export_sessions(
     dataset_template: str | Path | None = None,
     force_reason: str | None = None,
     response_rule: ResponseRule = DEFAULT_RULE,
+    include_test_participants: bool = False,
 ) -> ExportReport:
-    """Export sessions (all finished ones when `session_ids` is None) to a new `out_dir`.
+    """Export sessions (all finished ones when `session_ids` is None) to a new `out_dir`;
+    test participants' sessions are left out (with a warning) unless
+    `include_test_participants`.
 
     `dataset_template` (a name from templates/datasets or a file) gives a BIDS export its
     authors, licence and setup; the shipped default holds placeholders. A broken audit
@@ -157,7 +160,9 @@ def export_sessions(
     secret = load_or_create_secret(secret_file, out_dir)
     with SessionStore.open(db_path) as store:
         store.require_intact_audit_log("export", force_reason)
-        chosen, warnings = select_sessions(store.list_sessions(), session_ids)
+        chosen, warnings = select_sessions(
+            store.list_sessions(), session_ids, include_test_participants
+        )
         plans = build_plans(store, secret, chosen, power_line_hz, response_rule)
         kanon = k_anonymity(_quasi_identifiers(plans), k)
         steps = _Steps(len(plans) + 3, progress, cancel)

@@ -1,4 +1,5 @@
-"""Whether a model fits a session: channel count, labels or muscles, sensor kinds and units.
+"""Whether a model fits a session: channel count, labels or muscles, sensor kinds and units,
+and for live classification the sample rate.
 
 Called where a model is bound to a session (live recording, reprocess, evaluation) so that a
 model is refused before it classifies anything it was not made for, with a message naming
@@ -14,6 +15,7 @@ from microexp_tui.domain.calibration import COUNTS
 from microexp_tui.domain.channels import ChannelSpec
 from microexp_tui.errors import ModelError
 from microexp_tui.inference.card import ChannelInfo, ModelCard
+from microexp_tui.inference.windows import decimation_factor
 
 
 def value_unit(spec: ChannelSpec, source: str) -> str:
@@ -84,3 +86,10 @@ def check_session_fit(
 ) -> None:
     """`check_fit` for a session's montage (board or imported)."""
     check_fit(card, session_channels(channels, source), f"this {source} session")
+
+
+def check_live_fit(card: ModelCard, channels: Sequence[ChannelSpec], sample_rate_hz: float) -> None:
+    """`check_session_fit` for a board session about to be classified live, and its rate: the
+    live rows need a whole multiple of the model's rate (ModelError otherwise)."""
+    check_session_fit(card, channels, "board")
+    decimation_factor(sample_rate_hz, card.rate_hz)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from microexp_tui.acquisition.recorder import (
@@ -16,7 +16,7 @@ from microexp_tui.acquisition.sources import FramedSource, LegacySource, Source
 from microexp_tui.device.legacy import LEGACY_BAUD
 from microexp_tui.device.protocol import DEFAULT_BAUD, MAX_CHANNELS, MAX_RATE_HZ, MIN_RATE_HZ
 from microexp_tui.domain.sessions import SessionSetup
-from microexp_tui.errors import MicroexpError
+from microexp_tui.errors import MicroexpError, ModelError
 from microexp_tui.store.sessions import SessionStore
 from microexp_tui.study.protocols import for_session, load_protocol
 
@@ -97,22 +97,27 @@ def run_recording(
     legacy: bool = False,
     sim_args: list[str] | None = None,
     model_path: Path | str | None = None,
+    model_required: bool = True,
     hop_ms: float | None = None,
     sample_rate_hz: int | None = None,
     channels: int | None = None,
     protocol_seed: int | None = None,
+    on_model_problem: Callable[[str], None] | None = None,
 ) -> RecordingSummary:
-    """Record for `duration_s` seconds of wall-clock time (classifying live with a model);
-    a protocol runs with `protocol_seed` (unless its file fixes one), else a new seed."""
+    """Record `duration_s` seconds of signal (classifying live with a model; one that need not
+    fit, `model_required` False, is left out when it does not load or fit: the reason goes to
+    `on_model_problem` as the recording starts, and into the summary); a protocol runs with
+    `protocol_seed` (unless its file fixes one), else a new seed."""
     check_legacy_options(legacy, sample_rate_hz, channels)
     protocol = for_session(load_protocol(protocol_name), protocol_seed) if protocol_name else None
     options = RecordingOptions(
-        participant_code=participant_code, protocol=protocol, operator=operator, mains_hz=mains_hz
+        participant_code=participant_code,
+        protocol=protocol,
+        operator=operator,
+        mains_hz=mains_hz,
+        model_required=model_required,
     )
-    if model_path is not None:
-        from microexp_tui.inference.model import EmotionModel
-
-        options.model = EmotionModel.load(model_path)
+    unloaded = _load_model(options, model_path)
     if hop_ms is not None:
         options.hop_ms = hop_ms
     store = SessionStore.open(database)
@@ -130,6 +135,27 @@ def run_recording(
                 path = str(protocol.path) if protocol.path else None
                 setup = SessionSetup(session_id, protocol_path=path, protocol_seed=protocol.seed)
                 store.save_setup(setup, operator or "system")
-            return record_for(recorder, duration_s)
+            problem = unloaded or recorder.model_problem
+            if problem and on_model_problem is not None:
+                on_model_problem(problem)
+            summary = record_for(recorder, duration_s)
+            summary.model_problem = problem
+            return summary
     finally:
         store.close()
+
+
+def _load_model(options: RecordingOptions, model_path: Path | str | None) -> str | None:
+    """Load the live model into the options; why it did not load when it need not (else
+    ModelError)."""
+    if model_path is None:
+        return None
+    from microexp_tui.inference.model import EmotionModel
+
+    try:
+        options.model = EmotionModel.load(model_path)
+    except ModelError as err:
+        if options.model_required:
+            raise
+        return f"live model {Path(model_path).stem} left out: {err}"
+    return None

@@ -12,6 +12,7 @@ from sqlite_utils import Database
 from microexp_tui.domain.sessions import (
     HANDEDNESS_VALUES,
     SEX_VALUES,
+    TEST_PARTICIPANT_CODE,
     Participant,
     ParticipantIdentity,
     utc_now_iso,
@@ -27,7 +28,7 @@ CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_PREFIX = "P-"
 CODE_LENGTH = 6
 _CODE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
-_PARTICIPANT_COLUMNS = "id, code, birth_year, sex, handedness, created_at"
+_PARTICIPANT_COLUMNS = "id, code, birth_year, sex, handedness, created_at, is_test"
 
 
 def generate_code() -> str:
@@ -119,7 +120,10 @@ def _fresh_code(db: Database) -> str:
 
 def _row_to_participant(row: tuple[Any, ...]) -> Participant:
     """Build a Participant from a row of `_PARTICIPANT_COLUMNS`."""
-    return Participant(*row)
+    participant_id, code, birth_year, sex, handedness, created_at, is_test = row
+    return Participant(
+        participant_id, code, birth_year, sex, handedness, created_at, test=bool(is_test)
+    )
 
 
 def by_code(db: Database, code: str) -> Participant | None:
@@ -142,6 +146,28 @@ def list_all(db: Database) -> list[Participant]:
     """Every participant, oldest first."""
     rows = db.execute(f"SELECT {_PARTICIPANT_COLUMNS} FROM participants ORDER BY id").fetchall()
     return [_row_to_participant(row) for row in rows]
+
+
+def test_participant(db: Database) -> Participant:
+    """The test participant (the oldest flagged one), created as TEST_PARTICIPANT_CODE (or
+    TEST-2, ... when a real participant holds that code) when there is none yet."""
+    with write_transaction(db):
+        row = db.execute(
+            f"SELECT {_PARTICIPANT_COLUMNS} FROM participants WHERE is_test = 1 ORDER BY id LIMIT 1"
+        ).fetchone()
+        if row:
+            return _row_to_participant(row)
+        code, number = TEST_PARTICIPANT_CODE, 1
+        while _code_taken(db, code):
+            number += 1
+            code = f"{TEST_PARTICIPANT_CODE}-{number}"
+        table = db.table("participants")
+        table.insert({"code": code, "created_at": utc_now_iso(), "is_test": 1})
+        participant_id = int(table.last_rowid or 0)
+        audit.append(db, "participant.create", {"code": code, "test": True}, actor="system")
+        found = by_id(db, participant_id)
+    assert found is not None
+    return found
 
 
 def identity(db: Database, participant_id: int) -> ParticipantIdentity | None:
@@ -186,6 +212,11 @@ class ParticipantQueries(StoreConnection):
         identity_fields = {"name": name, "contact": contact, "notes": notes}
         with self._locked("create the participant") as db:
             return create(db, code, demographics, identity_fields)
+
+    def test_participant(self) -> Participant:
+        """The one flagged test participant, created on first use (never one per call)."""
+        with self._locked("get the test participant") as db:
+            return test_participant(db)
 
     def participant_by_code(self, code: str) -> Participant | None:
         """The participant with this code (case-insensitive), or None."""

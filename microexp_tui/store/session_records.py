@@ -20,7 +20,7 @@ _SESSION_SELECT = (
     "s.simulated, s.notes, s.samples_per_channel, s.stored_samples, s.source, "
     "s.sample_format, "
     + ", ".join(f"q.{name}" for name in (*QUALITY_COUNTERS, "extra"))
-    + " FROM sessions s JOIN participants p ON p.id = s.participant_id "
+    + ", p.is_test FROM sessions s JOIN participants p ON p.id = s.participant_id "
     "LEFT JOIN session_quality q ON q.session_id = s.id"
 )
 
@@ -83,6 +83,7 @@ def _record(row: tuple[Any, ...], montage: list[ChannelSpec]) -> SessionRecord:
         channels=tuple(montage),
         source=row[17],
         sample_format=row[18],
+        test_participant=bool(row[20 + len(QUALITY_COUNTERS)]),
     )
 
 

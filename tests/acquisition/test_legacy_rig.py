@@ -55,7 +55,12 @@ def record_legacy_sim(tmp_path: Path, sim_args: list[str], duration_s: float) ->
     db = tmp_path / "legacy.sqlite"
     with start_simulator_process(["--legacy", *sim_args]) as sim:
         summary = run_recording(
-            port=sim.port, simulate=False, database=db, duration_s=duration_s, legacy=True
+            port=sim.port,
+            simulate=False,
+            database=db,
+            duration_s=duration_s,
+            legacy=True,
+            participant_code="P-LEG01",
         )
     with SessionStore.open(db) as store:
         return Recorded(

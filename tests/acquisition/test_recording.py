@@ -25,7 +25,12 @@ from microexp_tui.errors import DeviceError, ProtocolError, StoreError
 from microexp_tui.session_flow.headless import run_recording
 from microexp_tui.simulator.process import start_simulator_process
 from microexp_tui.store.sessions import SessionStore
-from microexp_tui.study.protocols import for_session, load_protocol, marker_schedule
+from microexp_tui.study.protocols import (
+    for_session,
+    load_protocol,
+    marker_schedule,
+    protocol_duration_s,
+)
 from tests.acquisition.helpers import pty_peer, read_seed_rows
 
 
@@ -35,12 +40,12 @@ def test_replayed_seed_rows_are_stored_exactly(tmp_path: Path, seed_dir: Path) -
     with start_simulator_process(
         ["--replay", str(csv), "--replay-rate-hz", "1000", "--fast"]
     ) as sim:
-        summary = run_recording(port=sim.port, simulate=False, database=db, duration_s=2.0)
+        summary = run_recording(port=sim.port, simulate=False, database=db, duration_s=13.0)
     assert summary.status == "completed"
     assert summary.counters["crc_errors"] == 0
     assert summary.counters["sequence_gaps"] == 0
     assert summary.counters["lost_samples"] == 0
-    assert summary.samples_per_channel > 12_000  # more than one pass over the file
+    assert summary.samples_per_channel == 13_000  # 13 s of signal: more than one pass
     with SessionStore.open(db) as store:
         stored = store.read_samples(summary.session_id).values
         record = store.session(summary.session_id)
@@ -86,9 +91,15 @@ def test_protocol_markers_land_at_or_after_their_scheduled_sample(tmp_path: Path
     """No seed given: the session draws one, stores it, and the stored seed reproduces the
     order its markers were sent in."""
     db = tmp_path / "s.sqlite"
+    demo = load_protocol("demo")
     with start_simulator_process(["--fast"]) as sim:
         summary = run_recording(
-            port=sim.port, simulate=False, database=db, duration_s=3.0, protocol_name="demo"
+            port=sim.port,
+            simulate=False,
+            database=db,
+            # the longest order of the protocol, and the fast board echoes seconds late
+            duration_s=protocol_duration_s(demo) + 30.0,
+            protocol_name="demo",
         )
     with SessionStore.open(db) as store:
         markers = store.markers(summary.session_id)

@@ -17,7 +17,7 @@ import pytest
 from microexp_tui.cli import main
 from microexp_tui.cli.defaults import OperatorDefaults
 from microexp_tui.errors import ExitCode
-from microexp_tui.inference.catalog import MODELS_DIR
+from microexp_tui.inference.catalog import DEFAULT_MODEL, MODELS_DIR, LiveModelChoice
 from microexp_tui.paths import DATABASE_NAME
 from microexp_tui.settings import CONFIG_FILE_ENV
 from microexp_tui.simulator.process import start_simulator_process
@@ -45,18 +45,27 @@ def test_sessions_default_to_the_database_in_the_settings_data_folder(
 
 
 def test_explicit_options_win_over_the_settings(settings_file: Path, tmp_path: Path) -> None:
-    settings_file.write_text('model = "cnn_window"\n[filters]\nmains_hz = 60.0\n', encoding="utf-8")
+    settings = 'model = "lstm_window"\n[filters]\nmains_hz = 60.0\n'
+    settings_file.write_text(settings, encoding="utf-8")
     defaults = OperatorDefaults()
     assert defaults.mains_hz(None) == 60.0 and defaults.mains_hz(50.0) == 50.0
-    assert defaults.live_model_path(None) == MODELS_DIR / "cnn_window.onnx"
+    assert defaults.live_model(None) == LiveModelChoice(MODELS_DIR / "lstm_window.onnx", True)
     chosen = tmp_path / "mine.onnx"
-    assert defaults.live_model_path(chosen) == chosen
+    assert defaults.live_model(chosen) == LiveModelChoice(chosen, required=True)
+    assert defaults.live_model(None, off=True) == LiveModelChoice(None, required=False)
     assert defaults.database_path(tmp_path / "x.sqlite") == tmp_path / "x.sqlite"
 
 
-def test_the_default_settings_keep_recording_without_a_model(settings_file: Path) -> None:
-    defaults = OperatorDefaults()
-    assert defaults.live_model_path(None) is None and defaults.mains_hz(None) == 50.0
+def test_the_default_settings_offer_the_shipped_cnn_as_a_soft_default(
+    settings_file: Path,
+) -> None:
+    soft = LiveModelChoice(MODELS_DIR / f"{DEFAULT_MODEL}.onnx", required=False)
+    assert OperatorDefaults().live_model(None) == soft
+    assert OperatorDefaults().mains_hz(None) == 50.0
+    settings_file.write_text(f'model = "{DEFAULT_MODEL}"\n', encoding="utf-8")
+    assert OperatorDefaults().live_model(None) == soft, "a saved default is still the default"
+    settings_file.write_text('model = "none"\n', encoding="utf-8")
+    assert OperatorDefaults().live_model(None) == LiveModelChoice(None, required=False)
 
 
 def test_a_broken_settings_file_is_an_error_line_not_a_traceback(
@@ -92,7 +101,7 @@ def test_record_classifies_with_the_settings_live_model_unless_it_is_none(
 ) -> None:
     db = tmp_path / "s.sqlite"
     argv = ["record", "--db", str(db), "--duration-s", "0.5"]
-    settings_file.write_text('model = "cnn_window"\n', encoding="utf-8")
+    settings_file.write_text('model = "lstm_window"\n', encoding="utf-8")
     with start_simulator_process(["--fast", "--channels", "4"]) as sim:
         assert main([*argv, "--port", sim.port]) == ExitCode.MODEL
     assert "expects 8 channels" in capsys.readouterr().err, "the settings' model was loaded"

@@ -22,6 +22,7 @@ def test_a_recorded_simulated_session_exports_exactly(tmp_path: Path) -> None:
             simulate=False,
             database=db,
             duration_s=2.0,
+            participant_code="P-SIM01",
             protocol_name="demo",
             protocol_seed=2026,
             operator="Operator Quentin Marsh",

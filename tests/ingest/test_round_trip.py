@@ -42,7 +42,12 @@ def test_a_recorded_simulator_session_round_trips(tmp_path: Path) -> None:
     db = tmp_path / "s.sqlite"
     with start_simulator_process(["--fast", "--seed", "9"]) as sim:
         summary = run_recording(
-            port=sim.port, simulate=False, database=db, duration_s=3.0, protocol_name="demo"
+            port=sim.port,
+            simulate=False,
+            database=db,
+            duration_s=30.0,  # markers from 5 s on; the fast board echoes them seconds late
+            participant_code="P-SIM01",
+            protocol_name="demo",
         )
     assert summary.status == "completed", summary.error
     with SessionStore.open(db) as store:

@@ -34,6 +34,12 @@ def add_parser(subcommands: Subcommands) -> None:
     which.add_argument("--all", action="store_true", help="every finished session (default)")
     parser.add_argument("--format", choices=("bids", "parquet", "csv"), default="bids")
     parser.add_argument(
+        "--include-test-participants",
+        action="store_true",
+        help="also export the sessions of test participants (the TEST participant of "
+        "headless `record`), which are left out by default",
+    )
+    parser.add_argument(
         "--secret-file",
         type=user_path,
         help="site secret for the pseudonyms (default: export-secret.key in the data dir, "
@@ -82,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
         dataset_template=args.dataset_template,
         force_reason=args.force_reason,
         response_rule=defaults.settings.response_rule(),
+        include_test_participants=args.include_test_participants,
     )
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)

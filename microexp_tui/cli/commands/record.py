@@ -13,11 +13,12 @@ from microexp_tui.cli.options import (
     add_database_option,
     add_hop_option,
     add_json_option,
+    add_live_model_options,
     add_mains_option,
-    add_model_option,
     positive_float,
 )
 from microexp_tui.domain.channels import SENSOR_KINDS
+from microexp_tui.domain.sessions import TEST_PARTICIPANT_CODE, TEST_PARTICIPANT_LABEL
 from microexp_tui.errors import ExitCode
 from microexp_tui.schema.arguments import seed_number
 
@@ -36,9 +37,17 @@ def add_parser(subcommands: Subcommands) -> None:
     )
     add_database_option(parser)
     parser.add_argument(
-        "--duration-s", type=positive_float, required=True, help="wall-clock seconds"
+        "--duration-s",
+        type=positive_float,
+        required=True,
+        help="seconds of signal: the recording ends at duration x rate samples (start-up "
+        "does not count)",
     )
-    parser.add_argument("--participant", help="participant code (created when new)")
+    parser.add_argument(
+        "--participant",
+        help="participant code (created when new; default: the one test participant "
+        f"{TEST_PARTICIPANT_CODE}, which exports leave out)",
+    )
     parser.add_argument("--protocol", help="stimulus protocol name or .toml file")
     parser.add_argument(
         "--seed",
@@ -70,10 +79,12 @@ def add_parser(subcommands: Subcommands) -> None:
     )
     parser.add_argument("--sim-mode", choices=SENSOR_KINDS, default="envelope")
     parser.add_argument("--sim-seed", type=int, default=1)
-    add_model_option(
+    add_live_model_options(
         parser,
-        help="classify emotions live with this model (default: the operator settings' live "
-        "model; none unless set there)",
+        help="classify emotions live with this model; it must fit the board's channels, "
+        "sensor kinds and rate, else exit 6 (default: the operator settings' live model, "
+        "the shipped cnn_window unless set there, which is left out with a message where "
+        "it does not fit)",
     )
     add_hop_option(parser)
     add_json_option(parser)
@@ -81,15 +92,15 @@ def add_parser(subcommands: Subcommands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Record for --duration-s seconds; exit code 4 when no valid sample came (status `empty`),
-    5 when the recording ended on a store error."""
+    """Record --duration-s seconds of signal; exit code 6 when a chosen model does not load
+    or fit, 4 when no valid sample came (status `empty`), 5 on a store error."""
     from microexp_tui.domain.sessions import EMPTY_STATUS
     from microexp_tui.session_flow.headless import run_recording
 
     defaults = OperatorDefaults()
     database = defaults.database_path(args.db)
     mains_hz = defaults.mains_hz(args.mains_hz)
-    model_path = defaults.live_model_path(args.model)
+    model = defaults.live_model(args.model, args.no_model)
     port, simulate = _board(args.port, args.simulate)
     summary = run_recording(
         port=port,
@@ -103,13 +114,21 @@ def run(args: argparse.Namespace) -> int:
         baud=args.baud,
         legacy=args.legacy,
         sim_args=["--mode", args.sim_mode, "--seed", str(args.sim_seed)],
-        model_path=model_path,
+        model_path=model.path,
+        model_required=model.required,
         hop_ms=args.hop_ms,
         sample_rate_hz=args.rate_hz,
         channels=args.channels,
         protocol_seed=defaults.protocol_seed(args.seed),
+        on_model_problem=_say_model_problem,
     )
     out = summary.as_json()
+    if not args.participant:
+        print(
+            f"no --participant: recorded for {summary.participant_code}, the "
+            f"{TEST_PARTICIPANT_LABEL.lower()}; exports leave it out",
+            file=sys.stderr,
+        )
     if args.json:
         print(json.dumps(out))
     else:
@@ -117,6 +136,11 @@ def run(args: argparse.Namespace) -> int:
     if summary.status == EMPTY_STATUS:
         return int(ExitCode.PROTOCOL)
     return 0 if summary.error is None else int(ExitCode.STORE)
+
+
+def _say_model_problem(problem: str) -> None:
+    """Tell the operator, as the recording starts, why it runs without live classification."""
+    print(f"recording without live classification: {problem}", file=sys.stderr, flush=True)
 
 
 def _board(port: str | None, simulate: bool) -> tuple[str | None, bool]:

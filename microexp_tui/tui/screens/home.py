@@ -73,12 +73,17 @@ def can_resume(record: SessionRecord, progress: ProtocolProgress | None) -> bool
     )
 
 
+def participant_code_text(code: str, test: bool) -> str:
+    """A participant's code, flagged when it is a test participant (left out of exports)."""
+    return f"{code} (test)" if test else code
+
+
 def session_cells(record: SessionRecord, progress: ProtocolProgress | None) -> tuple[str, ...]:
     """One row of the sessions table."""
     started = record.started_at[:16].replace("T", " ")[2:]
     return (
         str(record.id),
-        record.participant_code,
+        participant_code_text(record.participant_code, record.test_participant),
         record.status + (" ↻" if can_resume(record, progress) else ""),
         started,
         f"{record.duration_s:.0f} s",
@@ -91,7 +96,7 @@ def session_cells(record: SessionRecord, progress: ProtocolProgress | None) -> t
 def participant_cells(participant: Participant, sessions: int) -> tuple[str, ...]:
     """One row of the participants table (never identifying fields)."""
     return (
-        participant.code,
+        participant_code_text(participant.code, participant.test),
         str(participant.birth_year or "-"),
         participant.sex or "-",
         participant.handedness or "-",

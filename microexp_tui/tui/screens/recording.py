@@ -101,6 +101,7 @@ class RecordingScreen(LiveScreen):
         self.log_lines: deque[str] = deque(maxlen=EVENT_LINES)
         self.auto_paused = False
         self.saved_blocks = -1
+        self.model_problem_told = False
 
     def compose(self) -> ComposeResult:
         """Banner, instruction, traces, probabilities and events, counters."""
@@ -148,9 +149,16 @@ class RecordingScreen(LiveScreen):
         self.query_one("#probs", LiveStatic).show(
             probability_text(view.prediction, self.mx.settings.model, view.model_problem)
         )
+        self.tell_model_problem(view.model_problem)
         self.save_progress_if_moved()
         if self.run.started and self.run.done:
             self.stop_session("completed")
+
+    def tell_model_problem(self, problem: str | None) -> None:
+        """Say once, as a notice, why live emotions are off (the panel keeps saying it)."""
+        if problem and not self.model_problem_told:
+            self.model_problem_told = True
+            self.notify(f"Live emotions off: {problem}", severity="warning", timeout=12)
 
     def show_status(self) -> None:
         """The instruction panel from the protocol's state."""

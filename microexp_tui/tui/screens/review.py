@@ -60,6 +60,9 @@ def summary_text(review: SessionReview) -> Text:
         text.append(" ")
     text.append(f"Session {record.id}", style="bold")
     text.append(f" · participant {record.participant_code} · ")
+    if record.test_participant:
+        text.append(" TEST PARTICIPANT ", style="bold black on yellow")
+        text.append(" · ")
     text.append(record.status.upper(), style=STATUS_STYLES.get(record.status, ""))
     text.append(f"\nstarted {record.started_at[:19].replace('T', ' ')} UTC · ")
     text.append(
@@ -271,6 +274,7 @@ class ReviewScreen(ReportActions):
             power_line_hz=self.mx.settings.filters.mains_hz,
             cancel=cancel,
             response_rule=self.mx.settings.response_rule(),
+            include_test_participants=True,  # the operator chose this very session
         )
         self.post_message(ExportFinished(report))
 
