@@ -14,14 +14,15 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
 from microexp_tui.domain.sessions import Participant, ProtocolProgress, SessionRecord
 from microexp_tui.tui.screens.base import FlowScreen
+from microexp_tui.tui.widgets.wording import counted, minutes_seconds
 
-SESSION_COLUMNS = (
+SESSION_COLUMNS = (  # 78 cells with the padding: the width of an 80-column terminal
     ("#", 3),
     ("Code", 8),
     ("Status", 13),
-    ("Started UTC", 14),
-    ("Len", 6),
-    ("Protocol", 10),
+    ("Started UTC", 16),
+    ("m:ss", 5),
+    ("Protocol", 9),
     ("Done", 5),
     ("Sim", 3),
 )
@@ -75,14 +76,14 @@ def can_resume(record: SessionRecord, progress: ProtocolProgress | None) -> bool
 
 def session_cells(record: SessionRecord, progress: ProtocolProgress | None) -> tuple[str, ...]:
     """One row of the sessions table."""
-    started = record.started_at[:16].replace("T", " ")[2:]
+    started = record.started_at[:16].replace("T", " ")
     return (
         str(record.id),
         record.participant_code,
         record.status + (" ↻" if can_resume(record, progress) else ""),
         started,
-        f"{record.duration_s:.0f} s",
-        (record.protocol or "-")[:10],
+        minutes_seconds(record.duration_s),
+        (record.protocol or "-")[:9],
         progress_text(progress),
         "SIM" if record.simulated else "",
     )
@@ -115,7 +116,7 @@ class HomeScreen(FlowScreen):
         Binding("o", "open_session", "Open"),
         Binding("r", "resume", "Resume"),
         Binding("s", "settings", "Settings"),
-        Binding("slash", "search", "Search"),
+        Binding("slash", "search", "Search", show=False),
         Binding("f5", "refresh", "Refresh", show=False),
     ]
 
@@ -133,7 +134,7 @@ class HomeScreen(FlowScreen):
         yield Label("Participants", classes="section-title")
         yield DataTable(id="participants", cursor_type="row", zebra_stripes=True)
         yield Static("", id="home-status")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         """Set the columns, then load."""
@@ -193,8 +194,8 @@ class HomeScreen(FlowScreen):
             if not needle or needle in " ".join(cells).lower():
                 participants.add_row(*cells, key=str(participant.id))
         self.query_one("#home-status", Static).update(
-            f"{len(self.data.sessions)} sessions · {len(self.data.participants)} participants"
-            f" · {self.data.database}"
+            f"{counted(len(self.data.sessions), 'session')} · "
+            f"{counted(len(self.data.participants), 'participant')} · {self.data.database}"
         )
 
     def _selected(self, table_id: str) -> str | None:
