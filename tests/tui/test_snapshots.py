@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.app import App
+from textual.command import CommandList
 from textual.pilot import Pilot
 from textual.screen import Screen
 
@@ -45,6 +47,7 @@ from microexp_tui.tui.screens.report_dialog import (
 )
 from microexp_tui.tui.screens.review import ReviewScreen
 from microexp_tui.tui.screens.settings import SettingsScreen
+from tests.tui.helpers import wait_for
 from tests.tui.seed_data import RATE_HZ, Seeded, seed_database
 
 SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
@@ -261,7 +264,14 @@ def test_export_progress(snap_compare, seeded_app, size) -> None:  # type: ignor
     def make(a: MicroexpApp, s: Seeded) -> Screen[Any]:
         return ExportProgressDialog(choice, threading.Event())
 
-    assert snap_compare(app, terminal_size=size, run_before=over_review(make, seeded))
+    async def run_before(pilot: Pilot[None]) -> None:
+        await over_review(make, seeded)(pilot)
+        dialog = pilot.app.screen
+        assert isinstance(dialog, ExportProgressDialog)
+        dialog.show_progress(2, 5, "writing the EDF+ file")  # a bar that stands still
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 def test_export_summary(snap_compare, seeded_app, size) -> None:  # type: ignore[no-untyped-def]
@@ -280,7 +290,14 @@ def test_report_dialog(snap_compare, seeded_app, size) -> None:  # type: ignore[
 def test_report_progress(snap_compare, seeded_app, size) -> None:  # type: ignore[no-untyped-def]
     app, seeded = seeded_app
     choice = ReportChoice(Path("data/reports/session-1.pdf"), "default", "A4")
-    run_before = over_review(lambda a, s: ReportProgressDialog(choice), seeded)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await over_review(lambda a, s: ReportProgressDialog(choice), seeded)(pilot)
+        dialog = pilot.app.screen
+        assert isinstance(dialog, ReportProgressDialog)
+        dialog.show_progress(1, 4, "drawing the figures")  # a bar that stands still
+        await pilot.pause()
+
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
@@ -351,14 +368,23 @@ def test_channel_dialog(snap_compare, seeded_app, size) -> None:  # type: ignore
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
+HOME_COMMANDS = 9
+"""Home's keys and the app's (help, quit), one palette entry each."""
+
+
+def palette_options(app: App[Any]) -> int:
+    """How many commands the open palette lists (0 until it shows them)."""
+    lists = app.screen.query(CommandList)
+    return lists.first().option_count if lists else 0
+
+
 def test_command_palette(snap_compare, seeded_app, size) -> None:  # type: ignore[no-untyped-def]
     app, _ = seeded_app
 
     async def run_before(pilot: Pilot[None]) -> None:
         await settle(pilot)
         await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: palette_options(pilot.app) >= HOME_COMMANDS, "commands")
         await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause(0.3)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -44,12 +44,11 @@ class ChoiceSet(RadioSet):
         """Press the highlighted button (if any), then ask the dialog to submit."""
         buttons = list(self.query(RadioButton))
         highlighted = self._selected
+        chosen = self.pressed_button
         if highlighted is not None and highlighted < len(buttons):
-            button = buttons[highlighted]
-            if not button.value:
-                button.value = True
-        chosen = next((b for b in buttons if b.value), None)
-        self.post_message(self.Submitted(self, chosen.name or "" if chosen else ""))
+            chosen = buttons[highlighted]
+            chosen.value = True  # the set unsets the others when it hears of it
+        self.post_message(self.Submitted(self, (chosen.name or "") if chosen else ""))
 
 
 def hint(label: str, key: str) -> str:
