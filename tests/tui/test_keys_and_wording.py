@@ -15,6 +15,7 @@ from microexp_tui.settings import Settings
 from microexp_tui.tui.app import MicroexpApp, make_app
 from microexp_tui.tui.screens.dialogs import ConfirmDialog, ReasonDialog
 from microexp_tui.tui.screens.export_dialog import ExportChoice, ExportDialog
+from microexp_tui.tui.screens.home import PROTOCOL_COLUMN, session_column_widths
 from microexp_tui.tui.screens.report_dialog import ReportChoice, ReportDialog
 from microexp_tui.tui.widgets.expressions import COLUMNS, column_widths
 from microexp_tui.tui.widgets.wording import counted, minutes_seconds
@@ -160,3 +161,11 @@ def test_the_muscles_column_gets_the_rest_of_the_width_at_80_columns() -> None:
     assert sum(widths) + 2 * len(COLUMNS) + 4 <= 78  # cell padding, margins, scrollbar
     assert widths[2] == len("macro guided") and widths[-1] >= len("Muscles")
     assert column_widths([row], 200)[-1] == len(row[-1])
+
+
+def test_home_gives_spare_width_to_protocol_names_only() -> None:
+    at_80 = session_column_widths(78)
+    assert sum(at_80) + 2 * len(at_80) <= 78
+    at_120 = session_column_widths(118)
+    changed = [n for n, (a, b) in enumerate(zip(at_80, at_120, strict=True)) if a != b]
+    assert changed == [PROTOCOL_COLUMN] and at_120[PROTOCOL_COLUMN] >= len("six_emotions")

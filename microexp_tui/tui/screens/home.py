@@ -26,6 +26,20 @@ SESSION_COLUMNS = (  # 78 cells with the padding: the width of an 80-column term
     ("Done", 5),
     ("Sim", 3),
 )
+PROTOCOL_COLUMN = 5
+"""The sessions column that takes any width beyond 80 columns (protocol names are long)."""
+MAX_PROTOCOL_WIDTH = 30
+
+
+def session_column_widths(table_width: int) -> list[int]:
+    """Column widths for a table `table_width` cells wide: the protocol gets what is spare."""
+    widths = [width for _, width in SESSION_COLUMNS]
+    used = sum(widths) + 2 * len(widths)
+    spare = max(0, table_width - used - 2)  # the vertical scrollbar
+    widths[PROTOCOL_COLUMN] = min(MAX_PROTOCOL_WIDTH, widths[PROTOCOL_COLUMN] + spare)
+    return widths
+
+
 PARTICIPANT_COLUMNS = (("Code", 10), ("Born", 5), ("Sex", 11), ("Hand", 12), ("Sessions", 8))
 
 
@@ -83,7 +97,7 @@ def session_cells(record: SessionRecord, progress: ProtocolProgress | None) -> t
         record.status + (" ↻" if can_resume(record, progress) else ""),
         started,
         minutes_seconds(record.duration_s),
-        (record.protocol or "-")[:9],
+        record.protocol or "-",
         progress_text(progress),
         "SIM" if record.simulated else "",
     )
@@ -139,13 +153,28 @@ class HomeScreen(FlowScreen):
     def on_mount(self) -> None:
         """Set the columns, then load."""
         sessions = self.query_one("#sessions", DataTable)
-        for label, width in SESSION_COLUMNS:
-            sessions.add_column(label, width=width)
+        self.session_columns_width = 0
+        self.set_session_columns(sessions)
         participants = self.query_one("#participants", DataTable)
         for label, width in PARTICIPANT_COLUMNS:
             participants.add_column(label, width=width)
         self.load()
         sessions.focus()
+
+    def set_session_columns(self, sessions: DataTable[str]) -> None:
+        """(Re)make the sessions table's columns for its width (rows are refilled after)."""
+        self.session_columns_width = sessions.size.width
+        sessions.clear(columns=True)
+        widths = session_column_widths(sessions.size.width)
+        for (label, _), width in zip(SESSION_COLUMNS, widths, strict=True):
+            sessions.add_column(label, width=width)
+
+    def on_resize(self) -> None:
+        """Give a wider sessions table's spare width to the protocol names."""
+        sessions = self.query_one("#sessions", DataTable)
+        if sessions.size.width != self.session_columns_width:
+            self.set_session_columns(sessions)
+            self.fill()
 
     def on_screen_resume(self) -> None:
         """Reload whenever Home comes back to the front."""
