@@ -137,8 +137,9 @@ class ExpressionsPanel(Vertical):
         yield DataTable(id="expression-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="expression-validation")
 
-    def on_mount(self) -> None:
+    def __init__(self) -> None:
         """Nothing shown until `show`."""
+        super().__init__()
         self._rows: list[tuple[str, ...]] = []
         self._width = 0
 
