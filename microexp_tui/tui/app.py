@@ -35,9 +35,9 @@ class MicroexpApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "microexp"
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit_app", "Quit", priority=True),
         Binding("f1", "help", "Help"),
         Binding("question_mark", "help", "Help", show=False),
-        Binding("ctrl+q", "quit_app", "Quit", priority=True),
     ]
 
     def __init__(
@@ -108,17 +108,17 @@ class MicroexpApp(App[None]):
             self.push_screen(HelpScreen(self.screen))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        """The built-in commands plus every key of the current screen (one entry each)."""
-        yield from super().get_system_commands(screen)
-        seen: set[str] = set()
-        for active in screen.active_bindings.values():
-            binding = active.binding
-            if not binding.description or binding.description in seen or not active.enabled:
+        """Every key of the current screen and the app, one entry each; Textual's generic
+        commands (theme, screenshot, its own quit without asking) are left out."""
+        from microexp_tui.tui.screens.help import key_description, operator_keys
+
+        for active in operator_keys(screen, generic=False):
+            if not active.enabled:
                 continue
-            seen.add(binding.description)
+            binding = active.binding
             key = self.get_key_display(binding)
             run = partial(self.run_action, binding.action, active.node)
-            yield SystemCommand(binding.description, f"key: {key}", run)
+            yield SystemCommand(key_description(binding), f"key: {key}", run)
 
     # -- leaving -----------------------------------------------------------------------------
 

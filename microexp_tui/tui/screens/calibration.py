@@ -61,9 +61,9 @@ class CalibrationScreen(LiveScreen):
         "uses a fallback range): redo (space), or carry on. Skipping needs a reason (k)."
     )
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "start", "Start/redo"),
+        Binding("space", "start", "Measure", tooltip="Start or redo the calibration"),
         Binding("ctrl+s", "continue", "Continue"),
-        Binding("k", "skip", "Skip (reason)"),
+        Binding("k", "skip", "Skip", tooltip="Skip calibration (reason)"),
         Binding("escape", "abort", "Abort session"),
     ]
 
@@ -89,7 +89,7 @@ class CalibrationScreen(LiveScreen):
             yield TraceView()
             yield DataTable(id="calibration", cursor_type="row", classes="side-table")
         yield LiveStatic("", id="counters")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         """Columns, first panel text, then the timer."""

@@ -175,7 +175,7 @@ class DeviceScreen(FlowScreen):
                 compact=True,
             )
             yield Static("", id="protocol-info")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         """Columns, protocol default, then look for boards."""

@@ -7,10 +7,10 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
 from microexp_tui.tui.screens.base import set_error
 
@@ -22,6 +22,38 @@ class StepProgress(Message):
         """Carry the step count and what was done."""
         super().__init__()
         self.done, self.total, self.message = done, total, message
+
+
+class ChoiceSet(RadioSet):
+    """A radio set in a dialog: space picks the highlighted choice, Enter picks it and submits."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "submit", "Submit", show=False),
+    ]
+
+    class Submitted(Message):
+        """Enter was pressed on a choice: the dialog should submit with it."""
+
+        def __init__(self, choice_set: ChoiceSet, choice: str) -> None:
+            """Carry the set and the name of the chosen button."""
+            super().__init__()
+            self.choice_set = choice_set
+            self.choice = choice
+
+    def action_submit(self) -> None:
+        """Press the highlighted button (if any), then ask the dialog to submit."""
+        buttons = list(self.query(RadioButton))
+        highlighted = self._selected
+        chosen = self.pressed_button
+        if highlighted is not None and highlighted < len(buttons):
+            chosen = buttons[highlighted]
+            chosen.value = True  # the set unsets the others when it hears of it
+        self.post_message(self.Submitted(self, (chosen.name or "") if chosen else ""))
+
+
+def hint(label: str, key: str) -> str:
+    """A button label with its key, e.g. `Export [enter]` (the brackets escaped from markup)."""
+    return f"{label} \\[{key}]"
 
 
 class MessageDialog(ModalScreen[None]):
@@ -40,9 +72,10 @@ class MessageDialog(ModalScreen[None]):
         """Title, message, one button."""
         with Vertical(classes=self.BOX_CLASSES):
             yield Label(self.title_text, classes="dialog-title")
-            yield Static(self.message, classes="dialog-body", markup=False)
+            with VerticalScroll(classes="dialog-scroll"):
+                yield Static(self.message, classes="dialog-body", markup=False)
             with Horizontal(classes="dialog-buttons"):
-                yield Button("OK", variant="primary", id="ok")
+                yield Button(hint("OK", "enter"), variant="primary", id="ok")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         """Close on OK."""
@@ -78,8 +111,8 @@ class ConfirmDialog(ModalScreen[bool]):
         with Vertical(classes="dialog"):
             yield Static(self.question, classes="dialog-body", markup=False)
             with Horizontal(classes="dialog-buttons"):
-                yield Button(f"{self.yes_label} [y]", variant="error", id="yes")
-                yield Button(f"{self.no_label} [n]", variant="primary", id="no")
+                yield Button(hint(self.yes_label, "y"), variant="error", id="yes")
+                yield Button(hint(self.no_label, "n"), variant="primary", id="no")
 
     def on_mount(self) -> None:
         """Focus the safe answer."""
@@ -111,8 +144,8 @@ class ReasonDialog(ModalScreen[str | None]):
             yield Input(placeholder="Reason (required, goes to the audit log)", id="reason")
             yield Static("", id="reason-error", classes="field-error")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Override [enter]", variant="warning", id="ok")
-                yield Button("Cancel [esc]", id="cancel")
+                yield Button(hint("Override", "enter"), variant="warning", id="ok")
+                yield Button(hint("Cancel", "esc"), id="cancel")
 
     def on_mount(self) -> None:
         """Focus the input."""

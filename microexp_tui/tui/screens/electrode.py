@@ -22,6 +22,7 @@ from microexp_tui.session_flow.steps import check_steps
 from microexp_tui.tui.screens.live_base import LiveScreen
 from microexp_tui.tui.widgets.panels import InstructionPanel, LinkBanner, LiveStatic
 from microexp_tui.tui.widgets.trace import TraceView
+from microexp_tui.tui.widgets.wording import GRADE_WORDS
 
 
 class ChecksEvaluated(Message):
@@ -47,7 +48,7 @@ GRADE_STYLES = {"green": "bold green", "amber": "bold yellow", "red": "bold red"
 
 def grade_cell(check: ElectrodeCheck, overridden: bool) -> Text:
     """The grade, coloured, with a mark when overridden."""
-    label = {"green": "OK", "amber": "look", "red": "FIX"}[check.grade]
+    label = GRADE_WORDS[check.grade]
     return Text(label + ("*" if overridden else ""), style=GRADE_STYLES[check.grade])
 
 
@@ -64,12 +65,13 @@ class ElectrodeCheckScreen(LiveScreen):
         "Watch the live traces while electrodes are placed. Space starts the check: the "
         "participant first rests (noise, mains interference, clipping and flat lines are "
         "measured) and then makes each guided contraction, which must light its channel. "
-        "Green is good, amber usable (look at the reasons), red must be fixed: redo the check "
+        "OK (green, ✓) is good, WARN (amber, !) usable (look at the reasons), FAIL (red, ✗) "
+        "must be fixed: redo the check "
         "(space), or override a channel with a reason (o), which goes to the audit log."
     )
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "start", "Start/redo check"),
-        Binding("o", "override", "Override channel"),
+        Binding("space", "start", "Check", tooltip="Start or redo the check"),
+        Binding("o", "override", "Override", tooltip="Override the highlighted channel (reason)"),
         Binding("ctrl+s", "continue", "Continue"),
         Binding("escape", "abort", "Abort session"),
     ]
@@ -96,7 +98,7 @@ class ElectrodeCheckScreen(LiveScreen):
             yield DataTable(id="results", cursor_type="row", classes="side-table")
         yield Static("", id="reason", classes="status-line")
         yield LiveStatic("", id="counters")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         """Columns, first panel text, then the timer."""

@@ -19,7 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, ProgressBar, RadioButton, RadioSet, Static
 
 from microexp_tui.export import FORMATS, ExportReport
-from microexp_tui.tui.screens.dialogs import MessageDialog, StepProgress
+from microexp_tui.tui.screens.dialogs import ChoiceSet, MessageDialog, StepProgress, hint
 
 EXPORTS_FOLDER = "exports"
 FORMAT_LABELS = {
@@ -81,26 +81,34 @@ class ExportDialog(ModalScreen[ExportChoice | None]):
         """Title, format choice, folder input, inline error, buttons."""
         with Vertical(classes="dialog export-dialog"):
             yield Label(f"Anonymised export of session {self.session_id}", classes="dialog-title")
-            with RadioSet(id="export-format"):
+            with ChoiceSet(id="export-format"):
                 for fmt in FORMATS:
                     yield RadioButton(FORMAT_LABELS[fmt], value=fmt == self.fmt, name=fmt)
             yield Label("Output folder (new or empty)", classes="dim")
             yield Input(str(self._default(self.fmt)), id="export-folder")
             yield Static("", id="export-error", classes="field-error export-error")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Export [enter]", variant="primary", id="ok")
-                yield Button("Cancel [esc]", id="cancel")
+                yield Button(hint("Export", "enter"), variant="primary", id="ok")
+                yield Button(hint("Cancel", "esc"), id="cancel")
 
     def on_mount(self) -> None:
         """Start on the format choice."""
-        self.query_one("#export-format", RadioSet).focus()
+        self.query_one("#export-format", ChoiceSet).focus()
 
     def _default(self, fmt: str) -> Path:
         return default_export_dir(self.data_dir, self.session_id, fmt)
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+        """A new format chosen with space or a click."""
+        self._choose(event.pressed.name or FORMATS[0])
+
+    def on_choice_set_submitted(self, event: ChoiceSet.Submitted) -> None:
+        """Enter on the format list exports in the highlighted format."""
+        self._choose(event.choice or FORMATS[0])
+        self._submit()
+
+    def _choose(self, fmt: str) -> None:
         """A new format: follow it in the folder name unless the operator typed their own."""
-        fmt = event.pressed.name or FORMATS[0]
         folder = self.query_one("#export-folder", Input)
         if folder.value.strip() == str(self._default(self.fmt)):
             folder.value = str(self._default(fmt))
@@ -160,7 +168,7 @@ class ExportProgressDialog(ModalScreen[None]):
             yield ProgressBar(total=None, show_eta=False, id="export-progress")
             yield Static("planning…", id="export-step", classes="dim", markup=False)
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Cancel [esc]", variant="warning", id="cancel")
+                yield Button(hint("Cancel", "esc"), variant="warning", id="cancel")
 
     def show_progress(self, done: int, total: int, message: str) -> None:
         """Move the bar to `done` of `total` and name the step."""

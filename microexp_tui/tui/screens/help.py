@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import ActiveBinding, Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Label, Static
@@ -19,22 +19,47 @@ GENERAL = (
 )
 
 
+GENERIC_ACTIONS = frozenset(
+    {"app.focus_next", "app.focus_previous", "screen.copy_text", "command_palette"}
+)
+"""Textual's own keys on every screen: listed last in the help, left out of the palette."""
+
+
+def operator_keys(screen: Screen[object], *, generic: bool = True) -> list[ActiveBinding]:
+    """Keys active on `screen`: its own, then the app's, then Textual's generic ones (if asked).
+
+    One entry per description; a widget's own keys (a table's cursor keys) are left out.
+    """
+    rank = {screen: 0, screen.app: 1}
+    chosen = [
+        active
+        for active in screen.active_bindings.values()
+        if active.node in rank
+        and active.binding.description
+        and (generic or active.binding.action not in GENERIC_ACTIONS)
+    ]
+    chosen.sort(key=lambda a: 2 if a.binding.action in GENERIC_ACTIONS else rank[a.node])
+    seen: set[str] = set()
+    unique = []
+    for active in chosen:
+        if active.binding.description not in seen:
+            seen.add(active.binding.description)
+            unique.append(active)
+    return unique
+
+
+def key_description(binding: Binding) -> str:
+    """The longer description of a key (its tooltip) when the footer shows a short one."""
+    return binding.tooltip or binding.description
+
+
 def bindings_text(screen: Screen[object]) -> Text:
     """Keys active on `screen` (its own, then the app's), one per line."""
     text = Text()
-    seen: set[str] = set()
-    ordered = sorted(
-        screen.active_bindings.values(),
-        key=lambda active: 0 if active.node is screen else 1 if active.node is screen.app else 2,
-    )
-    for active in ordered:
-        binding = active.binding
-        if not binding.description or binding.description in seen:
-            continue
-        seen.add(binding.description)
-        shown = screen.app.get_key_display(binding)
+    for active in operator_keys(screen):
+        shown = screen.app.get_key_display(active.binding)
         text.append(f"{shown:>12}  ", style="bold cyan")
-        text.append(f"{binding.description}\n")
+        text.append(f"{key_description(active.binding)}\n")
     return text
 
 
@@ -42,7 +67,7 @@ class HelpScreen(ModalScreen[None]):
     """Keys and purpose of the screen it was opened from."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,f1,question_mark", "close", "Close help")
+        Binding("escape,enter,q,f1,question_mark", "close", "Close help")
     ]
 
     def __init__(self, screen: Screen[object]) -> None:
@@ -59,7 +84,7 @@ class HelpScreen(ModalScreen[None]):
                 yield Static(purpose, classes="help-purpose", markup=False)
                 yield Static(bindings_text(self.described))
                 yield Static(GENERAL, classes="help-general", markup=False)
-            yield Static("[b]esc[/b] close", classes="dialog-hint")
+            yield Static("[b]esc[/b]/[b]enter[/b] close", classes="dialog-hint")
 
     def action_close(self) -> None:
         """Close help."""

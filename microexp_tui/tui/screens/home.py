@@ -14,17 +14,32 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
 from microexp_tui.domain.sessions import Participant, ProtocolProgress, SessionRecord
 from microexp_tui.tui.screens.base import FlowScreen
+from microexp_tui.tui.widgets.wording import counted, minutes_seconds
 
-SESSION_COLUMNS = (
+SESSION_COLUMNS = (  # 78 cells with the padding: the width of an 80-column terminal
     ("#", 3),
     ("Code", 8),
     ("Status", 13),
-    ("Started UTC", 14),
-    ("Len", 6),
-    ("Protocol", 10),
+    ("Started UTC", 16),
+    ("m:ss", 5),
+    ("Protocol", 9),
     ("Done", 5),
     ("Sim", 3),
 )
+PROTOCOL_COLUMN = 5
+"""The sessions column that takes any width beyond 80 columns (protocol names are long)."""
+MAX_PROTOCOL_WIDTH = 30
+
+
+def session_column_widths(table_width: int) -> list[int]:
+    """Column widths for a table `table_width` cells wide: the protocol gets what is spare."""
+    widths = [width for _, width in SESSION_COLUMNS]
+    used = sum(widths) + 2 * len(widths)
+    spare = max(0, table_width - used - 2)  # the vertical scrollbar
+    widths[PROTOCOL_COLUMN] = min(MAX_PROTOCOL_WIDTH, widths[PROTOCOL_COLUMN] + spare)
+    return widths
+
+
 PARTICIPANT_COLUMNS = (("Code", 10), ("Born", 5), ("Sex", 11), ("Hand", 12), ("Sessions", 8))
 
 
@@ -80,14 +95,14 @@ def participant_code_text(code: str, test: bool) -> str:
 
 def session_cells(record: SessionRecord, progress: ProtocolProgress | None) -> tuple[str, ...]:
     """One row of the sessions table."""
-    started = record.started_at[:16].replace("T", " ")[2:]
+    started = record.started_at[:16].replace("T", " ")
     return (
         str(record.id),
         participant_code_text(record.participant_code, record.test_participant),
         record.status + (" ↻" if can_resume(record, progress) else ""),
         started,
-        f"{record.duration_s:.0f} s",
-        (record.protocol or "-")[:10],
+        minutes_seconds(record.duration_s),
+        record.protocol or "-",
         progress_text(progress),
         "SIM" if record.simulated else "",
     )
@@ -120,7 +135,7 @@ class HomeScreen(FlowScreen):
         Binding("o", "open_session", "Open"),
         Binding("r", "resume", "Resume"),
         Binding("s", "settings", "Settings"),
-        Binding("slash", "search", "Search"),
+        Binding("slash", "search", "Search", show=False),
         Binding("f5", "refresh", "Refresh", show=False),
     ]
 
@@ -138,18 +153,33 @@ class HomeScreen(FlowScreen):
         yield Label("Participants", classes="section-title")
         yield DataTable(id="participants", cursor_type="row", zebra_stripes=True)
         yield Static("", id="home-status")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         """Set the columns, then load."""
         sessions = self.query_one("#sessions", DataTable)
-        for label, width in SESSION_COLUMNS:
-            sessions.add_column(label, width=width)
+        self.session_columns_width = 0
+        self.set_session_columns(sessions)
         participants = self.query_one("#participants", DataTable)
         for label, width in PARTICIPANT_COLUMNS:
             participants.add_column(label, width=width)
         self.load()
         sessions.focus()
+
+    def set_session_columns(self, sessions: DataTable[str]) -> None:
+        """(Re)make the sessions table's columns for its width (rows are refilled after)."""
+        self.session_columns_width = sessions.size.width
+        sessions.clear(columns=True)
+        widths = session_column_widths(sessions.size.width)
+        for (label, _), width in zip(SESSION_COLUMNS, widths, strict=True):
+            sessions.add_column(label, width=width)
+
+    def on_resize(self) -> None:
+        """Give a wider sessions table's spare width to the protocol names."""
+        sessions = self.query_one("#sessions", DataTable)
+        if sessions.size.width != self.session_columns_width:
+            self.set_session_columns(sessions)
+            self.fill()
 
     def on_screen_resume(self) -> None:
         """Reload whenever Home comes back to the front."""
@@ -198,8 +228,8 @@ class HomeScreen(FlowScreen):
             if not needle or needle in " ".join(cells).lower():
                 participants.add_row(*cells, key=str(participant.id))
         self.query_one("#home-status", Static).update(
-            f"{len(self.data.sessions)} sessions · {len(self.data.participants)} participants"
-            f" · {self.data.database}"
+            f"{counted(len(self.data.sessions), 'session')} · "
+            f"{counted(len(self.data.participants), 'participant')} · {self.data.database}"
         )
 
     def _selected(self, table_id: str) -> str | None:

@@ -24,6 +24,9 @@ from microexp_tui.tui.widgets.panels import (
 )
 from microexp_tui.tui.widgets.trace import TraceChannel, TraceView
 
+STEP_TITLES = {"rest": "REST", "contract": "CONTRACT", "relax": "BETWEEN CONTRACTIONS"}
+"""The panel's kind line for each timed step (its text line says what to do)."""
+
 
 class SessionStopped(Message):
     """The recorder stopped and the session has its final status."""
@@ -137,7 +140,7 @@ class LiveScreen(FlowScreen):
         step = runner.current
         panel = self.query_one(InstructionPanel)
         if step is not None:
-            kind = {"rest": "REST", "contract": "CONTRACT", "relax": "RELAX"}[step.kind]
+            kind = STEP_TITLES[step.kind]
             panel.show(kind, step.prompt, runner.remaining_s(now), runner.progress(now))
         if finished and runner.done:
             self.steps_finished()

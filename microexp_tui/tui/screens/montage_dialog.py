@@ -14,6 +14,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from microexp_tui.domain.channels import SENSOR_KINDS, ChannelSpec
 from microexp_tui.study.montages import MUSCLES, muscle_named
 from microexp_tui.tui.screens.base import set_error
+from microexp_tui.tui.screens.dialogs import hint
 
 UNASSIGNED = "(unassigned)"
 
@@ -73,8 +74,8 @@ class ChannelDialog(ModalScreen[ChannelSpec | None]):
                 yield Input(", ".join(spec.action_units), id="units", compact=True)
             yield Static("", id="channel-error", classes="field-error")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Save [ctrl+s]", variant="primary", id="save")
-                yield Button("Cancel [esc]", id="cancel")
+                yield Button(hint("Save", "enter"), variant="primary", id="save")
+                yield Button(hint("Cancel", "esc"), id="cancel")
 
     @on(Select.Changed, "#muscle")
     def muscle_changed(self, event: Select.Changed) -> None:
@@ -82,6 +83,10 @@ class ChannelDialog(ModalScreen[ChannelSpec | None]):
         muscle = muscle_named(str(event.value))
         if muscle is not None:
             self.query_one("#units", Input).value = ", ".join(muscle.action_units)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter in a text field saves."""
+        self.action_save()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         """Save or cancel by button."""

@@ -103,7 +103,7 @@ class ParticipantScreen(FlowScreen):
                 "The participant has read the text above and agrees to take part", id="consent"
             )
             yield Static("", id="consent-error", classes="field-error")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def _select(self, name: str, values: tuple[str, ...], locked: bool) -> Select[str]:
         """A compact optional choice, preset from the existing participant."""

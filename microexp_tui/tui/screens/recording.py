@@ -34,7 +34,6 @@ from microexp_tui.tui.widgets.panels import (
 from microexp_tui.tui.widgets.trace import TraceView
 
 EVENT_LINES = 12
-SHORT_EMOTIONS = {"surprise": "surpr", "sadness": "sad", "disgust": "disg"}
 PHASE_TITLES = {
     "ready": "READY",
     "show": "",
@@ -75,8 +74,8 @@ class RecordingScreen(LiveScreen):
         "the gap is recorded. Abort (esc) asks first and keeps everything recorded."
     )
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "start_pause", "Start/pause/resume"),
-        Binding("1", "marker(1)", "Marker 1-9"),
+        Binding("space", "start_pause", "Start/pause", tooltip="Start, pause or resume"),
+        Binding("1", "marker(1)", "Marker", key_display="1-9", tooltip="Operator marker 1-9"),
         *[Binding(str(n), f"marker({n})", f"Marker {n}", show=False) for n in range(2, 10)],
         Binding("escape", "abort", "Abort session"),
     ]
@@ -114,7 +113,7 @@ class RecordingScreen(LiveScreen):
                 yield LiveStatic("", id="probs")
                 yield LiveStatic("", id="events")
         yield LiveStatic("", id="counters")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         """Titles, then the timer."""
@@ -268,12 +267,12 @@ class RecordingScreen(LiveScreen):
 
 
 def expression_line(item: LiveExpression) -> str:
-    """One log line (30 columns): onset, µ for micro, duration, action units, emotion."""
+    """One log line: onset, µ for micro, duration, emotion, then the action units (last, so a
+    narrow panel cuts only their tail, with an ellipsis)."""
     x = item.expression
     units = "+".join(unit.removeprefix("AU") for unit in x.action_units) or "-"
-    units = units if len(units) <= 10 else units[:9] + "…"
-    emotion = SHORT_EMOTIONS.get(x.emotion or "", x.emotion or "?")
+    emotion = x.emotion or "?"
     return (
         f"{x.onset_s:5.1f}s{'µ' if x.kind == 'micro' else ' '}{x.duration_ms:>4.0f}ms "
-        f"{units:<10} {emotion[:5]}"
+        f"{emotion:<8} AU{units}"
     )

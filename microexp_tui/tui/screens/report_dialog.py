@@ -24,7 +24,7 @@ from microexp_tui.errors import MicroexpError
 from microexp_tui.report.generate import ReportResult, check_output
 from microexp_tui.report.template import PAPERS, available_templates, load_template
 from microexp_tui.tui.screens.base import FlowScreen, set_error
-from microexp_tui.tui.screens.dialogs import MessageDialog, StepProgress
+from microexp_tui.tui.screens.dialogs import ChoiceSet, MessageDialog, StepProgress, hint
 
 REPORTS_FOLDER = "reports"
 REPORT_GROUP = "write_the_PDF_report"
@@ -75,20 +75,23 @@ class ReportDialog(ModalScreen[ReportChoice | None]):
         """Title, template and paper choices, file input, inline error, buttons."""
         with Vertical(classes="dialog export-dialog"):
             yield Label(f"PDF report of session {self.session_id}", classes="dialog-title")
-            yield Label("Template", classes="dim")
-            with RadioSet(id="report-template"):
-                for name in self.templates:
-                    yield RadioButton(name, value=name == self.template, name=name)
-            yield Label("Paper", classes="dim")
-            with RadioSet(id="report-paper"):
-                for paper in PAPERS:
-                    yield RadioButton(paper, value=paper == self.paper, name=paper)
+            with Horizontal(classes="dialog-choices"):
+                with Vertical():
+                    yield Label("Template", classes="dim")
+                    with ChoiceSet(id="report-template"):
+                        for name in self.templates:
+                            yield RadioButton(name, value=name == self.template, name=name)
+                with Vertical():
+                    yield Label("Paper", classes="dim")
+                    with ChoiceSet(id="report-paper"):
+                        for paper in PAPERS:
+                            yield RadioButton(paper, value=paper == self.paper, name=paper)
             yield Label("Output file", classes="dim")
             yield Input(str(self._default()), id="report-file")
             yield Static("", id="report-error", classes="field-error export-error")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Write report [enter]", variant="primary", id="ok")
-                yield Button("Cancel [esc]", id="cancel")
+                yield Button(hint("Write report", "enter"), variant="primary", id="ok")
+                yield Button(hint("Cancel", "esc"), id="cancel")
 
     def on_mount(self) -> None:
         """Start on the file name (the usual choice is the default template)."""
@@ -106,9 +109,17 @@ class ReportDialog(ModalScreen[ReportChoice | None]):
             return PAPERS[0]
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+        """A template or paper chosen with space or a click."""
+        self._choose(event.radio_set.id, event.pressed.name or "")
+
+    def on_choice_set_submitted(self, event: ChoiceSet.Submitted) -> None:
+        """Enter on a choice list writes the report with the highlighted choice."""
+        self._choose(event.choice_set.id, event.choice)
+        self._submit()
+
+    def _choose(self, list_id: str | None, name: str) -> None:
         """A template brings its own paper; a paper choice overrides it."""
-        name = event.pressed.name or ""
-        if event.radio_set.id == "report-template":
+        if list_id == "report-template":
             self.template = name
             self._press_paper(self._template_paper(name))
         else:

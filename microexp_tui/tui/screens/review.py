@@ -19,6 +19,7 @@ from microexp_tui.readmodels.review import SessionReview
 from microexp_tui.report.analysis import StimulusOutcome
 from microexp_tui.report.gather import session_figures
 from microexp_tui.study.montages import short_muscle
+from microexp_tui.tui.screens.dialogs import hint
 from microexp_tui.tui.screens.export_dialog import (
     ExportChoice,
     ExportDialog,
@@ -29,6 +30,7 @@ from microexp_tui.tui.screens.export_dialog import (
 )
 from microexp_tui.tui.screens.report_dialog import ReportActions
 from microexp_tui.tui.widgets.expressions import ExpressionsPanel
+from microexp_tui.tui.widgets.wording import GRADE_MARKS
 
 EXPORT_GROUP = "export_the_session"
 
@@ -100,7 +102,9 @@ def checks_text(review: SessionReview) -> Text:
         for check in review.checks:
             style = {"green": "green", "amber": "yellow", "red": "bold red"}[check.grade]
             muscle = short_muscle(record.channels[check.channel_index].muscle)
-            text.append(f"{check.channel_index + 1} {muscle} ", style=style)
+            mark = GRADE_MARKS[check.grade]
+            entry = f"{check.channel_index + 1} {muscle} {mark}".replace(" ", "\u00a0")
+            text.append(entry + "  ", style=style)
     else:
         text.append("Electrodes: not checked", style="dim")
     valid = sum(row.valid for row in review.calibration)
@@ -164,9 +168,9 @@ class ReviewScreen(ReportActions):
             yield Static("", id="notes")
             yield Input(placeholder="Type a note and press enter", id="note")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("PDF report [p]", id="report")
-                yield Button("Anonymised export [x]", variant="primary", id="export")
-        yield Footer(compact=True)
+                yield Button(hint("PDF report", "p"), id="report")
+                yield Button(hint("Anonymised export", "x"), variant="primary", id="export")
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         """Columns, then load."""

@@ -148,7 +148,7 @@ class SettingsScreen(FlowScreen):
                 "variable: it overrides the file).",
                 classes="dim",
             )
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def _row(
         self, path: str, label: str, widget: Input | Select[str] | Select[float] | Checkbox

@@ -13,9 +13,25 @@ from textual.widgets import DataTable, Label, Static
 from microexp_tui.domain.channels import ChannelSpec
 from microexp_tui.domain.expressions import AuScore, Expression, ValidationReport
 from microexp_tui.study.montages import short_muscle
+from microexp_tui.tui.widgets.wording import counted
 
 MAX_ROWS = 200
 """Rows shown in the table (the CLI and the export list every expression)."""
+COLUMNS = ("Onset s", "ms", "Kind", "AUs", "Emotion", "Conf", "Muscles")
+TABLE_CHROME_CELLS = 4
+"""Cells around a table's columns: its margins and the vertical scrollbar."""
+
+
+def column_widths(rows: Sequence[tuple[str, ...]], table_width: int) -> list[int]:
+    """Widths that fit `table_width`: each column as wide as its widest cell, and the
+    muscles (last, the widest) get what is left, wrapping onto a second line if need be."""
+    widths = [
+        max([len(header)] + [len(row[n]) for row in rows]) for n, header in enumerate(COLUMNS)
+    ]
+    fixed = sum(widths[:-1]) + 2 * len(COLUMNS) + TABLE_CHROME_CELLS
+    if table_width > 0:
+        widths[-1] = max(len(COLUMNS[-1]), min(widths[-1], table_width - fixed))
+    return widths
 
 
 def counts_text(expressions: Sequence[Expression], guided: frozenset[int] = frozenset()) -> Text:
@@ -83,9 +99,8 @@ def validation_text(report: ValidationReport | None) -> Text:
     text.append("AU validation ", style="bold")
     text.append(f"({report.alignment}, ±{report.tolerance_ms:.0f} ms): ")
     text.append(_score_text(report.overall), style="bold")
-    confirmed = len(report.confirmed_micro)
-    plural = "" if confirmed == 1 else "s"
-    text.append(f"\n{confirmed} micro-expression{plural} confirmed by EMG and video")
+    confirmed = counted(len(report.confirmed_micro), "micro-expression")
+    text.append(f"\n{confirmed} confirmed by EMG and video")
     for score in report.per_action_unit:
         text.append(f"\n  {score.action_unit:<5} {_score_text(score)}")
     if report.ignored_action_units:
@@ -122,11 +137,16 @@ class ExpressionsPanel(Vertical):
         yield DataTable(id="expression-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="expression-validation")
 
-    def on_mount(self) -> None:
-        """The table's columns."""
-        self.query_one(DataTable).add_columns(
-            "Onset s", "ms", "Kind", "AUs", "Emotion", "Conf", "Muscles"
-        )
+    def __init__(self) -> None:
+        """Nothing shown until `show`."""
+        super().__init__()
+        self._rows: list[tuple[str, ...]] = []
+        self._width = 0
+
+    def on_resize(self) -> None:
+        """Fit the columns to the new width."""
+        if self.size.width != self._width:
+            self._fill()
 
     def show(
         self,
@@ -137,9 +157,20 @@ class ExpressionsPanel(Vertical):
     ) -> None:
         """Fill the counts, the table and the AU validation summary."""
         self.query_one("#expression-counts", Static).update(counts_text(expressions, guided))
-        table = self.query_one(DataTable)
-        table.clear()
-        for position, expression in enumerate(expressions[:MAX_ROWS]):
-            table.add_row(*row_cells(expression, channels, position in guided))
-        table.display = bool(expressions)
+        self._rows = [
+            row_cells(expression, channels, position in guided)
+            for position, expression in enumerate(expressions[:MAX_ROWS])
+        ]
+        self._fill()
         self.query_one("#expression-validation", Static).update(validation_text(validation))
+
+    def _fill(self) -> None:
+        """(Re)build the table at the panel's width; long muscle lists wrap, never vanish."""
+        self._width = self.size.width
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        for header, width in zip(COLUMNS, column_widths(self._rows, self._width), strict=True):
+            table.add_column(header, width=width)
+        for row in self._rows:
+            table.add_row(*row, height=None)
+        table.display = bool(self._rows)

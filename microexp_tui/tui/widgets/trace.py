@@ -12,16 +12,17 @@ from rich.style import Style
 from textual.strip import Strip
 from textual.widget import Widget
 
+from microexp_tui.tui.widgets.wording import GRADE_MARKS
+
 BLOCKS = " ▁▂▃▄▅▆▇█"
 LABEL_WIDTH = 15
 VALUE_WIDTH = 6
 MIN_SCALE_COUNTS = 150.0
-GRADE_DOTS = {"green": "●", "amber": "●", "red": "●", "": "○"}
 
 
 @dataclass(frozen=True)
 class TraceChannel:
-    """How one channel is labelled: number, short muscle name, grade colour."""
+    """How one channel is labelled: number, short muscle name, grade (mark and colour)."""
 
     label: str
     grade: str = ""
@@ -153,7 +154,7 @@ class TraceView(Widget):
         out = []
         for row, strip in enumerate(strips):
             if row == rows - 1:
-                dot = GRADE_DOTS.get(channel.grade, "○")
+                dot = GRADE_MARKS.get(channel.grade, "○")
                 name = f"{channel.label:<{LABEL_WIDTH - 3}.{LABEL_WIDTH - 3}} "
                 head = [
                     Segment(f"{dot} ", STYLES[GRADE_STYLES.get(channel.grade, "dim")]),
