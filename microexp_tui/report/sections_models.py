@@ -100,6 +100,26 @@ def run_agreement(figures: SessionFigures, series: PredictionSeries) -> str:
     return f"{right} of {total} stimuli predicted as their target" if total else "no stimuli"
 
 
+def displayed_probabilities(card: Mapping[str, Any]) -> str:
+    """How the shown probabilities differ from the network's softmax (calibration, evidence)."""
+    calibration, evidence = _block(card, "probability_calibration"), _block(card, "evidence")
+    if not calibration and not evidence:
+        return "the network's softmax as it is (no calibration or accumulation in the card)"
+    parts = []
+    if calibration:
+        parts.append(
+            f"softmax {calibration.get('method', '?')}-scaled "
+            f"(T = {float(calibration.get('temperature', 1.0)):.2f}, fitted on held-out "
+            "participants)"
+        )
+    if evidence:
+        parts.append(
+            f"evidence accumulated over time ({evidence.get('method', '?')}); neutral until "
+            "an emotion has sustained evidence"
+        )
+    return _short("; ".join(parts))
+
+
 def models(ctx: Context) -> list[Flowable]:
     """Every model that classified the session: card identity, protocol, metrics, versions."""
     figures = ctx.figures
@@ -147,6 +167,7 @@ def models(ctx: Context) -> list[Flowable]:
             ),
             ("Evaluation metrics", _metrics(evaluation)),
             ("Held-out participants", _metrics(held_out) if held_out else "none held out"),
+            ("Displayed probabilities", displayed_probabilities(card)),
             ("This session", run_agreement(figures, series)),
             ("Versions", ", ".join(f"{k} {v}" for k, v in versions.items()) or "not stated"),
         ]

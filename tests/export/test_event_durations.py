@@ -103,7 +103,9 @@ def events(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[dict[str, str
     guided = [GuidedStep(c, f"muscle {c + 1}", "contract") for c in range(3)]
     args = ["--channels", "3", "--rate-hz", "500", "--seed", "4"]
     with start_simulator_process(args) as sim, SessionStore.open(db) as store:
-        recorder = Recorder(make_source(sim.port, None, False), store, RecordingOptions(participant_code="P-EVENTS"))
+        recorder = Recorder(
+            make_source(sim.port, None, False), store, RecordingOptions(participant_code="P-EVENTS")
+        )
         recorder.start()
         play_steps(recorder, check_steps(guided, REST_S, CONTRACTION_S))  # electrode check
         play_steps(recorder, check_steps(guided, REST_S, CONTRACTION_S))  # calibration

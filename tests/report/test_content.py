@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from pathlib import Path
+from typing import Any
 
 from microexp_tui.domain.emotions import EMOTIONS
 from microexp_tui.domain.expressions import Activation, Expression
+from microexp_tui.paths import resource_dir
 from microexp_tui.store.sessions import SessionStore
 from tests.export.helpers import add_session
 from tests.report.conftest import Pdf, make_report
@@ -21,6 +24,12 @@ from tests.report.helpers import (
 )
 
 RATE_HZ = 250
+
+
+def shipped_card(name: str) -> dict[str, Any]:
+    """A shipped model card as stored in models/."""
+    loaded: dict[str, Any] = json.loads((resource_dir("models") / f"{name}.card.json").read_text())
+    return loaded
 
 
 def clock(t_s: float) -> str:
@@ -76,6 +85,9 @@ def test_events_validation_models_and_longitudinal(main_pdf: Pdf, report_db: Rep
     assert "cnn-window-10x8-d5624483e4ab" in main_pdf.text
     assert "shipped as models/cnn_window.card.json" in main_pdf.text
     assert "leave-one-participant-out" in main_pdf.text
+    temperature = shipped_card("cnn_window")["probability_calibration"]["temperature"]
+    assert f"temperature-scaled (T = {temperature:.2f}" in main_pdf.text
+    assert "evidence accumulated over time (sticky-hmm)" in main_pdf.text
     assert f"Session {report_db.earlier} Session {report_db.main} (this)" in main_pdf.text
 
 
