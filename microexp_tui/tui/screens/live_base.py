@@ -11,7 +11,6 @@ from textual.message import Message
 
 from microexp_tui.domain.channels import ChannelSpec
 from microexp_tui.domain.electrodes import ElectrodeCheck
-from microexp_tui.domain.markers import MARKER_REST_ONSET
 from microexp_tui.session_flow.live import Feed, LiveView
 from microexp_tui.session_flow.steps import Step, StepRunner, StepWindow
 from microexp_tui.study.montages import short_muscle
@@ -143,9 +142,7 @@ class LiveScreen(FlowScreen):
             self.steps_finished()
 
     def _cue(self, step: Step | None) -> None:
-        """Mark a step's start: rest onset, or the guided contraction it asks for."""
-        if step is not None and step.kind == "rest":
-            self.feed.mark(MARKER_REST_ONSET)
+        """Mark a step's start with its cue: rest onset, or the guided contraction it asks for."""
         if step is not None and step.cue_code is not None:
             self.feed.mark(step.cue_code)
 
