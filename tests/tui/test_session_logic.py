@@ -12,6 +12,8 @@ import pytest
 from microexp_tui.domain.calibration import ChannelCalibration
 from microexp_tui.domain.electrodes import ElectrodeCheck
 from microexp_tui.domain.markers import (
+    MARKER_PAUSE,
+    MARKER_RESUME,
     MARKER_STIMULUS_OFFSET,
     describe_marker,
     emotion_of_marker,
@@ -146,10 +148,12 @@ def test_protocol_run_pauses_mid_stimulus_and_restarts_it() -> None:
     run = ProtocolRun(protocol, 1000.0)
     assert run.start(0) == []  # the instruction has no marker
     assert [m.code for m in run.tick(600)] == [stimulus_onset_code("happy")]
-    assert [m.code for m in run.pause(1000)] == [MARKER_STIMULUS_OFFSET]
+    assert [m.code for m in run.pause(1000)] == [MARKER_STIMULUS_OFFSET, MARKER_PAUSE]
     assert run.status().phase == "paused"
     assert run.tick(50_000) == []  # the clock stands still while paused
-    assert [m.code for m in run.resume(50_000)] == [stimulus_onset_code("happy")]
+    assert run.pause(50_000) == []  # already paused: no second pause marker
+    assert [m.code for m in run.resume(50_000)] == [MARKER_RESUME, stimulus_onset_code("happy")]
+    assert describe_marker(MARKER_PAUSE) == "protocol paused"
     codes = [m.code for m in run.tick(60_000)]
     assert codes == [
         MARKER_STIMULUS_OFFSET,

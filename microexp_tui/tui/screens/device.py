@@ -29,6 +29,7 @@ from microexp_tui.session_flow.board import (
     preferred_choice,
 )
 from microexp_tui.session_flow.live import LiveSession
+from microexp_tui.session_flow.reuse import store_reused
 from microexp_tui.study.montages import (
     DEFAULT_PRESET,
     available_presets,
@@ -498,6 +499,10 @@ class DeviceScreen(FlowScreen):
             ),
             actor,
         )
+        if visit.reuse is not None:
+            store_reused(store, session_id, visit.reuse, actor)
+            if visit.reuse.calibration is not None:
+                live.set_calibration(visit.reuse.calibration)
         self.post_message(SessionStarted(session_id))
 
     def worker_failed(self, group: str, error: BaseException) -> None:
