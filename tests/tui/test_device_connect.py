@@ -12,12 +12,17 @@ from pathlib import Path
 import pytest
 from textual.widgets import OptionList, Select, Static
 
+from microexp_tui.domain.markers import MARKER_REST_ONSET, guided_contraction_code
 from microexp_tui.session_flow.board import SIMULATED_LABEL, BoardChoice
+from microexp_tui.store.sessions import SessionStore
+from microexp_tui.study.consent import load_consent
 from microexp_tui.tui.app import MicroexpApp, make_app
 from microexp_tui.tui.screens.device import BoardsFound, DeviceScreen
 from microexp_tui.tui.screens.dialogs import ErrorDialog
+from microexp_tui.tui.screens.electrode import ElectrodeCheckScreen
+from microexp_tui.tui.widgets.panels import InstructionPanel
 from tests.acquisition.helpers import pty_peer
-from tests.tui.helpers import fast_settings, wait_for
+from tests.tui.helpers import WAIT_LIMIT_S, fast_settings, sim_args, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -136,3 +141,58 @@ def test_a_detected_board_is_not_opened_until_chosen(tmp_path: Path) -> None:
             app.shutdown()
 
     asyncio.run(run())
+
+
+def test_guided_cues_stand_out_and_are_stored_on_the_legacy_sketch(tmp_path: Path) -> None:
+    """The sketch takes no commands: the cues are host markers at the sample index."""
+    db = tmp_path / "s.sqlite"
+
+    async def run() -> int:
+        app = make_app(
+            db,
+            settings=fast_settings(),
+            settings_path=tmp_path / "st.toml",
+            simulate=True,
+            sim_args=sim_args(),
+        )
+        cue_seen = False
+        try:
+            async with app.run_test(size=(100, 30)) as pilot:
+                await app.workers.wait_for_complete()
+                visit = app.new_visit()
+                visit.participant = app.store.create_participant(code="P-LEGACY")
+                visit.consent = load_consent()
+                device = DeviceScreen(choices=[BoardChoice(SIMULATED_LABEL, None, True)])
+                await app.push_screen(device)
+                await pilot.pause()
+                device.query_one("#board-kind", Select).value = "legacy"
+                await pilot.press("c")
+                await wait_for(pilot, lambda: device.identity is not None, "the sketch")
+                await pilot.press("ctrl+s")
+                await wait_for(pilot, lambda: isinstance(app.screen, ElectrodeCheckScreen), "check")
+                check = app.screen
+                assert isinstance(check, ElectrodeCheckScreen)
+                await pilot.press("space")
+                panel = check.query_one(InstructionPanel)
+                for _ in range(int(WAIT_LIMIT_S / 0.05)):
+                    cue_seen = cue_seen or panel.has_class("-cue")
+                    if check.checks:
+                        break
+                    await pilot.pause(0.05)
+                assert check.checks, "the check never finished"
+                assert cue_seen, "no guided contraction was shown as a cue"
+                assert app.visit.live is not None and app.visit.live.session_id is not None
+                return app.visit.live.session_id
+        finally:
+            app.shutdown()
+
+    session_id = asyncio.run(run())
+    with SessionStore.open(db) as store:
+        assert store.session(session_id).sample_rate_hz < 100  # the sketch's ~20 Hz
+        markers = store.markers(session_id)
+    codes = [marker.code for marker in markers]
+    assert codes[0] == MARKER_REST_ONSET
+    assert codes[1:] == [guided_contraction_code(channel) for channel in range(4)]
+    indices = [marker.sample_index for marker in markers]
+    assert indices == sorted(indices) and indices[-1] > indices[0] > 0
+    assert {marker.source for marker in markers} == {"host"}

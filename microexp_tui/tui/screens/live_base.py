@@ -137,7 +137,11 @@ class LiveScreen(FlowScreen):
         panel = self.query_one(InstructionPanel)
         if step is not None:
             kind = {"rest": "REST", "contract": "CONTRACT", "relax": "RELAX"}[step.kind]
-            panel.show(kind, step.prompt, runner.remaining_s(now), runner.progress(now))
+            cue = step.kind == "contract" and step.channel_index is not None
+            if cue and step.channel_index is not None:
+                kind = f"CONTRACT · channel {step.channel_index + 1}"
+            remaining_s, progress = runner.remaining_s(now), runner.progress(now)
+            panel.show(kind, step.prompt, remaining_s, progress, cue=cue)
         if finished and runner.done:
             self.steps_finished()
 
