@@ -115,6 +115,9 @@ class CheckPrefs(_Section):
     """Calibration: rest baseline window."""
     mvc_s: CheckSeconds = 3.0
     """Calibration: maximal contraction window per muscle."""
+    reuse_max_age_min: Annotated[float, Field(ge=0, le=24 * 60)] = 60.0
+    """Resuming within a visit reuses consent, electrode check and calibration this recent
+    (minutes; 0 repeats them every time)."""
 
 
 class Settings(BaseModel):

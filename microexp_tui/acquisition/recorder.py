@@ -336,7 +336,14 @@ class Recorder:
         return self._stream.next_index if self._stream is not None else 0
 
     def mark(self, code: int) -> None:
-        """Queue a marker (operator key or stimulus) to be applied by the board."""
+        """Queue a marker (operator key or stimulus) to be applied by the board; while the
+        board is lost, store it on the host side at the last sample received (a pause on a
+        lost board belongs before the gap, not after the reconnection)."""
+        if self._stream is not None and not self.connected.is_set():
+            echo = MarkerEcho(self.samples_received(), code, MarkerSource.HOST)
+            self.counters.markers += 1
+            self._offer(self._writer_queue, echo)
+            return
         self._pending_markers.put(code)
 
     # -- reader thread ---------------------------------------------------------------------

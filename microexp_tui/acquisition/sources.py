@@ -14,6 +14,7 @@ from microexp_tui.device.legacy_clock import (
     storable_rate_hz,
 )
 from microexp_tui.device.protocol import BoardId, Command, Identity, SensorKind
+from microexp_tui.device.replies import frame_types
 from microexp_tui.device.stream import FramedStream, LegacyStream, StreamCounters
 from microexp_tui.device.transport import BoardLink, check_identity, open_serial, read_serial
 from microexp_tui.errors import DeviceError
@@ -220,8 +221,16 @@ class LegacySource:
         heard = f"{self.port} at {self.baud} baud in {self.first_lines_timeout_s:g} s"
         if not data:
             return (
-                f"Nothing came from {heard}. Is this the board's port, and does it run the "
-                "article's sketch (it prints `millis,v1,...,v8` lines)?"
+                f"Nothing came from {heard} (no reply). Is this the board's port, and does it "
+                "run the article's sketch (it prints `millis,v1,...,v8` lines)? A board with "
+                "the microexp firmware stays silent until asked: choose microexp firmware as "
+                "the board kind (no --legacy on the command line)."
+            )
+        if frame_types(data):
+            return (
+                f"From {heard} came frames of the microexp protocol, not the article's sketch's "
+                "text: the board runs the microexp firmware. Choose microexp firmware as the "
+                "board kind (no --legacy on the command line)."
             )
         first = data.split(b"\n")[0][:60].decode("ascii", "replace")
         values = f"{self.channels} values" if self.channels else "1-16 values"

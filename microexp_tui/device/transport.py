@@ -30,6 +30,7 @@ from microexp_tui.device.protocol import (
     parse_ack,
     parse_identity,
 )
+from microexp_tui.device.replies import KEPT_REPLY_BYTES, describe_reply
 from microexp_tui.errors import DeviceError, ProtocolError
 
 MEGA_2560_USB_IDS: frozenset[tuple[int, int]] = frozenset(
@@ -79,18 +80,42 @@ class PortInfo:
     pid: int | None
     is_mega_2560: bool
     is_likely_clone: bool
+    manufacturer: str = ""
+
+    @property
+    def known_board(self) -> bool:
+        """Whether its USB ids are a Mega 2560's or a bridge common on Mega clones."""
+        return self.is_mega_2560 or self.is_likely_clone
+
+    @property
+    def usb_ids(self) -> str:
+        """`[vid:pid]` in hex, or "" for a port that is not USB."""
+        return f"[{self.vid:04x}:{self.pid:04x}]" if self.vid is not None and self.pid else ""
+
+    @property
+    def system_says(self) -> str:
+        """What the system says of the port: description, manufacturer and USB ids."""
+        description = self.description if self.description not in ("", "n/a") else ""
+        parts = [description, self.manufacturer, self.usb_ids]
+        return ", ".join(part for part in parts if part) or "no description"
 
     @property
     def label(self) -> str:
         """One-line description for lists and error messages."""
-        ids = f" [{self.vid:04x}:{self.pid:04x}]" if self.vid is not None and self.pid else ""
+        ids = f" {self.usb_ids}" if self.usb_ids else ""
         kind = " (Arduino Mega 2560)" if self.is_mega_2560 else ""
         kind = kind or (" (USB-serial bridge, maybe a Mega clone)" if self.is_likely_clone else "")
+        if not kind:
+            return f"{self.device}: {self.system_says}"
         return f"{self.device}{kind}: {self.description}{ids}"
 
 
 def list_serial_ports() -> list[PortInfo]:
-    """Serial ports on this machine, Arduino Mega 2560 boards first, then likely clones."""
+    """Serial ports on this machine, Arduino Mega 2560 boards first, then likely clones.
+
+    Listing reads what the system knows of each port; no port is opened (opening a Mega
+    resets it).
+    """
     ports = []
     for port in list_ports.comports():
         usb_id = (port.vid, port.pid) if port.vid is not None else None
@@ -102,9 +127,15 @@ def list_serial_ports() -> list[PortInfo]:
                 pid=port.pid,
                 is_mega_2560=usb_id in MEGA_2560_USB_IDS,
                 is_likely_clone=usb_id in CLONE_USB_IDS,
+                manufacturer=port.manufacturer or "",
             )
         )
     return sorted(ports, key=lambda p: (not p.is_mega_2560, not p.is_likely_clone, p.device))
+
+
+def port_groups(ports: list[PortInfo]) -> tuple[list[PortInfo], list[PortInfo]]:
+    """(known boards, other serial ports), each in the order given."""
+    return [p for p in ports if p.known_board], [p for p in ports if not p.known_board]
 
 
 def find_board_port() -> str | None:
@@ -161,6 +192,8 @@ class BoardLink:
         self._serial: serial.Serial | None = None
         self._command_seq = 0
         self.identity: Identity | None = None
+        self.heard = b""
+        """The first bytes the board sent during the last handshake (to describe them)."""
 
     def connect(self, handshake_timeout_s: float = DEFAULT_HANDSHAKE_TIMEOUT_S) -> Identity:
         """Open the port and exchange HELLO/IDENTITY; raises DeviceError or ProtocolError."""
@@ -178,21 +211,18 @@ class BoardLink:
         assert self._serial is not None
         self.send(Command.STOP)
         self._serial.reset_input_buffer()
-        frame, seen_bytes = self._wait_for(
+        self.heard = b""
+        frame, _ = self._wait_for(
             lambda f: f.frame_type == FrameType.IDENTITY, timeout_s, resend=Command.HELLO
         )
         if frame is not None:
             identity = check_identity(parse_identity(frame.payload), self.port)
             return check_declared_setup(identity, self.port)
-        heard = (
-            f"it sent {seen_bytes} bytes that were not an identity frame"
-            if seen_bytes
-            else "it sent nothing"
-        )
         raise DeviceError(
             f"The board on {self.port} did not answer the handshake within {timeout_s:.1f} s "
-            f"({heard}). Is the microexp firmware flashed (see firmware/README.md)? For the "
-            "article's original CSV sketch use --legacy."
+            f"(heard: {describe_reply(self.heard)}). Is the microexp firmware flashed "
+            "(see firmware/README.md)? For the article's original CSV sketch choose Legacy "
+            "sketch (--legacy on the command line)."
         )
 
     def _wait_for(
@@ -209,6 +239,8 @@ class BoardLink:
                 next_send = time.monotonic() + HELLO_RETRY_S
             data = self.read()
             seen_bytes += len(data)
+            if len(self.heard) < KEPT_REPLY_BYTES:
+                self.heard += data[: KEPT_REPLY_BYTES - len(self.heard)]
             state, result = codec.decode(state, data, channels=1)
             for item in result.items:
                 if not isinstance(item, codec.SampleRun) and wanted(item):

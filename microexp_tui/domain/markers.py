@@ -36,6 +36,12 @@ MARKER_TRIGGER_INPUT = 0x0400
 MARKER_GUIDED_CONTRACTION_BASE = 0x0500
 """Guided contraction asked of the participant: base + 0-based channel (0x0500..0x050F)."""
 
+MARKER_PAUSE = 0x0600
+"""The operator (or a lost board) paused the protocol here."""
+
+MARKER_RESUME = 0x0601
+"""The protocol resumed here."""
+
 MARKER_OPERATOR_BASE = 0x1000
 """Operator keys: base + key number (0x1001..0x10FF)."""
 
@@ -96,6 +102,10 @@ def describe_marker(code: int) -> str:
     channel = channel_of_guided_marker(code)
     if channel is not None:
         return f"guided contraction: channel {channel + 1}"
+    if code == MARKER_PAUSE:
+        return "protocol paused"
+    if code == MARKER_RESUME:
+        return "protocol resumed"
     key = operator_key_of_marker(code)
     if key is not None:
         return f"operator marker {key}"

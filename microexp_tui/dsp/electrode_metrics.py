@@ -122,27 +122,60 @@ def rest_metrics(
     return result
 
 
+def limit_reason(grade: str, what: str, limits: tuple[float, float], unit: str = "") -> str:
+    """Why a metric is not green: its value and unit, and the limit it passed.
+
+    "noise 129 counts RMS, limit 80" (red); "noise 52 counts RMS, good below 40" (amber).
+    """
+    if unit == "%":
+        amber, red = (f"{limit:.1%}" if limit < 0.1 else f"{limit:.0%}" for limit in limits)
+    else:
+        amber, red = f"{limits[0]:.0f}{unit}", f"{limits[1]:.0f}{unit}"
+    return f"{what}, limit {red}" if grade == "red" else f"{what}, good below {amber}"
+
+
 def rest_grade(metrics: RestMetrics, kind: str) -> tuple[str, list[str]]:
-    """Grade of a channel's rest metrics, with the reasons for anything not green."""
+    """Grade of a channel's rest metrics, with the reasons (value, unit, limit) for anything
+    not green."""
     if metrics.flat_line:
-        return "red", ["flat line: electrode off or sensor unpowered"]
+        return "red", [
+            f"flat line (varies by less than {FLAT_PEAK_TO_PEAK_COUNTS:.0f} counts): "
+            "electrode off or sensor unpowered"
+        ]
+    level_what = "rest level" if kind == "envelope" else "offset from mid-rail"
     checks = [
         (
-            _grade(metrics.clipping_fraction, CLIPPING_LIMITS),
-            f"clipping {metrics.clipping_fraction:.1%}",
+            metrics.clipping_fraction,
+            CLIPPING_LIMITS,
+            f"clipping {metrics.clipping_fraction:.1%} of samples",
+            "%",
         ),
         (
-            _grade(metrics.noise_counts, NOISE_LIMITS_COUNTS[kind]),
-            f"noise {metrics.noise_counts:.0f}",
+            metrics.noise_counts,
+            NOISE_LIMITS_COUNTS[kind],
+            f"noise {metrics.noise_counts:.0f} counts RMS",
+            "",
         ),
-        (_grade(metrics.mains_fraction, MAINS_LIMITS), f"mains {metrics.mains_fraction:.0%}"),
         (
-            _grade(metrics.level_counts, REST_LEVEL_LIMITS_COUNTS[kind]),
-            f"rest level {metrics.level_counts:.0f}",
+            metrics.mains_fraction,
+            MAINS_LIMITS,
+            f"mains {metrics.mains_fraction:.0%} of the signal power",
+            "%",
+        ),
+        (
+            metrics.level_counts,
+            REST_LEVEL_LIMITS_COUNTS[kind],
+            f"{level_what} {metrics.level_counts:.0f} counts",
+            "",
         ),
     ]
-    reasons = [reason for grade, reason in checks if grade != "green"]
-    return worst(*(grade for grade, _ in checks)), reasons
+    grades = [_grade(value, limits) for value, limits, _, _ in checks]
+    reasons = [
+        limit_reason(grade, what, limits, unit)
+        for grade, (_, limits, what, unit) in zip(grades, checks, strict=True)
+        if grade != "green"
+    ]
+    return worst(*grades), reasons
 
 
 def contraction_rise(
@@ -154,12 +187,26 @@ def contraction_rise(
     return np.percentile(window, 90, axis=0) - np.median(rest, axis=0)
 
 
+def needed_rise(rest_sd: float, kind: str) -> float:
+    """How far a guided contraction must lift its channel above rest, in counts."""
+    return max(MIN_RISE_COUNTS[kind], RISE_SD_FACTOR * rest_sd)
+
+
 def contraction_grade(rise: float, rest_sd: float, kind: str) -> tuple[str, bool]:
     """Grade and lit flag of a guided contraction's rise on its expected channel."""
-    needed = max(MIN_RISE_COUNTS[kind], RISE_SD_FACTOR * rest_sd)
+    needed = needed_rise(rest_sd, kind)
     if rise >= needed:
         return "green", True
     return ("amber" if rise >= needed / 2 else "red"), False
+
+
+def contraction_reason(rise: float, rest_sd: float, kind: str) -> str:
+    """Why a guided contraction did not light its channel: its rise and the rise needed."""
+    needed = needed_rise(rest_sd, kind)
+    return (
+        f"contraction did not light the channel: rise {rise:.0f} counts, "
+        f"needs {needed:.0f} (red below {needed / 2:.0f})"
+    )
 
 
 def guided_steps(montage: Sequence[ChannelSpec]) -> list[GuidedStep]:

@@ -18,7 +18,9 @@ from microexp_tui.domain.markers import (
     EVENT_KINDS,
     GUIDED_CHANNELS_MAX,
     MARKER_OPERATOR_BASE,
+    MARKER_PAUSE,
     MARKER_REST_ONSET,
+    MARKER_RESUME,
     MARKER_STIMULUS_OFFSET,
     MARKER_TRIGGER_INPUT,
     clean_label,
@@ -46,6 +48,7 @@ def _described_codes() -> dict[str, int]:
     """The EDF+ annotation text of each of the product's marker codes -> the code."""
     codes = [stimulus_onset_code(emotion) for emotion in EMOTIONS]
     codes += [MARKER_STIMULUS_OFFSET, MARKER_REST_ONSET, MARKER_TRIGGER_INPUT]
+    codes += [MARKER_PAUSE, MARKER_RESUME]
     codes += [guided_contraction_code(channel) for channel in range(GUIDED_CHANNELS_MAX)]
     codes += [MARKER_OPERATOR_BASE + key for key in range(1, 0x100)]
     return {describe_marker(code): code for code in codes}

@@ -66,7 +66,9 @@ def evaluate_checks(
                 rise, float(rest_sd[spec.index]), spec.sensor_kind
             )
             if not lit:
-                reasons.append(f"contraction did not light the channel (+{rise:.0f})")
+                reasons.append(
+                    ec.contraction_reason(rise, float(rest_sd[spec.index]), spec.sensor_kind)
+                )
             grade = ec.worst(grade, contraction)
         results.append(
             ElectrodeCheck(

@@ -2,14 +2,15 @@
 
 The run yields the markers to send as its clock passes block onsets and offsets. Pausing
 mid-stimulus ends that stimulus (offset marker) and resuming restarts it from its onset,
-so every stored onset has its offset and no stimulus is half-shown.
+so every stored onset has its offset and no stimulus is half-shown. A pause and a resume are
+markers themselves (0x0600, 0x0601), at the sample index where they happened.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from microexp_tui.domain.markers import MARKER_STIMULUS_OFFSET
+from microexp_tui.domain.markers import MARKER_PAUSE, MARKER_RESUME, MARKER_STIMULUS_OFFSET
 from microexp_tui.study.protocols import (
     Block,
     Protocol,
@@ -85,8 +86,8 @@ class ProtocolRun:
         return self._advance(delta_s)
 
     def pause(self, now_index: int) -> list[ScheduledMarker]:
-        """Stop the clock; a stimulus or calibration block on screen is ended (offset) and will
-        restart on resume."""
+        """Stop the clock (a pause marker); a stimulus or calibration block on screen is ended
+        (offset) and will restart on resume."""
         out = self.tick(now_index)
         if not self.running or self.done:
             return out
@@ -96,15 +97,17 @@ class ProtocolRun:
             if block.kind in ("stimulus", "calibration") and not self._offset_sent:
                 out.append(ScheduledMarker(0.0, MARKER_STIMULUS_OFFSET, f"{block.kind} offset"))
             self.elapsed_s, self._onset_sent, self._offset_sent = 0.0, False, False
+        out.append(ScheduledMarker(0.0, MARKER_PAUSE, "pause"))
         return out
 
     def resume(self, now_index: int) -> list[ScheduledMarker]:
-        """Restart the clock; an interrupted block starts again from its onset."""
+        """Restart the clock (a resume marker); an interrupted block starts again from its
+        onset."""
         if self.running or not self.started or self.done:
             return []
         self.running = True
         self._last_index = now_index
-        return self._advance(0.0)
+        return [ScheduledMarker(0.0, MARKER_RESUME, "resume"), *self._advance(0.0)]
 
     def _advance(self, delta_s: float) -> list[ScheduledMarker]:
         """Move the clock forward by `delta_s`, collecting markers of every block passed."""

@@ -9,11 +9,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from microexp_tui.domain.markers import GUIDED_RELAX_GAP_S, guided_contraction_code
+from microexp_tui.domain.markers import (
+    GUIDED_RELAX_GAP_S,
+    MARKER_REST_ONSET,
+    guided_contraction_code,
+)
 from microexp_tui.dsp.electrode_metrics import GuidedStep
 
 RELAX_GAP_S = GUIDED_RELAX_GAP_S
 """Pause between two contractions so the previous one ends before the next window opens."""
+SETTLE_S = 1.0
+"""Time to settle after the rest cue before the measured rest window opens (a person asked to
+relax, like the simulated one, needs a moment to stop moving)."""
+REST_PROMPT = "Relax your face completely and keep still"
 
 
 @dataclass(frozen=True)
@@ -25,8 +33,8 @@ class Step:
     prompt: str
     channel_index: int | None = None
     cue_code: int | None = None
-    """Marker sent when the step starts (a guided contraction's channel; the simulated
-    participant contracts that muscle on it)."""
+    """Marker sent when the step starts: rest onset, or a guided contraction's channel (the
+    simulated participant keeps still from the first and contracts that muscle on the other)."""
 
 
 @dataclass(frozen=True)
@@ -39,8 +47,11 @@ class StepWindow:
 
 
 def check_steps(guided: Sequence[GuidedStep], rest_s: float, contraction_s: float) -> list[Step]:
-    """Rest first, then one contraction per muscle with a short relax between them."""
-    steps = [Step("rest", rest_s, "Relax your face completely and keep still")]
+    """Settle (the rest cue), rest, then one contraction per muscle with a short relax between."""
+    steps = [
+        Step("relax", SETTLE_S, REST_PROMPT, cue_code=MARKER_REST_ONSET),
+        Step("rest", rest_s, REST_PROMPT),
+    ]
     for number, item in enumerate(guided):
         if number:
             steps.append(Step("relax", RELAX_GAP_S, "Relax"))

@@ -11,6 +11,7 @@ from microexp_tui.domain.electrodes import ElectrodeCheck
 from microexp_tui.domain.sessions import Participant
 from microexp_tui.session_flow.board import ConnectedBoard
 from microexp_tui.session_flow.live import LiveSession
+from microexp_tui.session_flow.reuse import ReusableSetup
 from microexp_tui.study.consent import ConsentText
 from microexp_tui.study.protocols import Protocol
 
@@ -35,6 +36,8 @@ class Visit:
     checks: list[ElectrodeCheck] = field(default_factory=list)
     calibration: Calibration | None = None
     """The participant's calibration from the Calibration screen (None: skipped)."""
+    reuse: ReusableSetup | None = None
+    """A resume's setup steps taken over from the interrupted session (recent enough)."""
 
     @property
     def session_id(self) -> int | None:

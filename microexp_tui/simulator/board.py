@@ -105,7 +105,8 @@ class EmgSource:
         """Counts of the next samples, with the activations known so far."""
         self.participant.forget_before(first_index / self.rate_hz)
         activations = self.participant.activations_until((first_index + n_samples) / self.rate_hz)
-        return to_counts(self.generator.block(first_index, n_samples, activations))
+        still = self.participant.still_windows
+        return to_counts(self.generator.block(first_index, n_samples, activations, still))
 
 
 _COMMANDS = frozenset(int(command) for command in Command)

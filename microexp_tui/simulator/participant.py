@@ -7,13 +7,14 @@ All times are seconds of sample time since START (sample index / rate).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from microexp_tui.domain.emotions import EMOTIONS
 from microexp_tui.domain.markers import (
     MARKER_REST_ONSET,
+    MARKER_STIMULUS_OFFSET,
     channel_of_guided_marker,
     emotion_of_marker,
 )
@@ -29,8 +30,10 @@ DEFAULT_LEVEL_COUNTS = (250.0, 480.0)
 GUIDED_LATENCY_S = (0.3, 0.6)
 GUIDED_HOLD_S = (1.8, 2.5)
 """A guided contraction: the asked muscle alone, a little after the cue, held about 2 s."""
-STILL_AFTER_REST_S = 8.0
-"""After a rest-onset marker the participant, asked to relax, makes no spontaneous expression."""
+STILL_MAX_S = 120.0
+"""Asked to rest or to make a guided contraction, the participant keeps still (no spontaneous
+expression, no head movement) until the next stimulus marker, or this long at most (the
+longest step of an electrode check or a calibration)."""
 _TAG_REACTIONS = 11
 _TAG_SPONTANEOUS = 12
 
@@ -138,19 +141,28 @@ class SimulatedParticipant:
         self._reaction_rng = np.random.default_rng([seed, _TAG_REACTIONS, stream])
         self._spontaneous_rng = np.random.default_rng([seed, _TAG_SPONTANEOUS, stream])
         self._spontaneous_until_s = 0.0
-        self._pending_spontaneous: list[tuple[float, list[ChannelActivation]]] = []
         self._activations: list[ChannelActivation] = []
+        self._spontaneous: list[ChannelActivation] = []
+        self.still_windows: list[tuple[float, float]] = []
+        """[from_s, until_s) phases of keeping still, oldest first (the last may be open)."""
         for expression in self.expressions:
             self._add(expression)
 
     def on_marker(self, code: int, time_s: float) -> list[ScriptedExpression]:
-        """React to a stimulus-onset marker applied at `time_s`; returns what was scheduled."""
+        """React to a marker applied at `time_s`; returns the expressions it scheduled.
+
+        A rest onset or a guided contraction (electrode check, calibration) starts a still
+        phase; a stimulus onset or offset ends it and may draw a reaction.
+        """
         if code == MARKER_REST_ONSET:
-            self._keep_still(time_s, time_s + STILL_AFTER_REST_S)
+            self._keep_still(time_s)
             return []
         channel = channel_of_guided_marker(code)
-        if channel is not None and self.config.react_to_markers:
-            return [self._contract(channel, time_s)]
+        if channel is not None:
+            self._keep_still(time_s)
+            return [self._contract(channel, time_s)] if self.config.react_to_markers else []
+        if code == MARKER_STIMULUS_OFFSET or emotion_of_marker(code) is not None:
+            self._stir(time_s)
         emotion = emotion_of_marker(code)
         if emotion is None or not self.config.react_to_markers:
             return []
@@ -178,12 +190,13 @@ class SimulatedParticipant:
         """All activations known so far, extending spontaneous behaviour up to `until_s`."""
         if self.config.spontaneous:
             self._extend_spontaneous(until_s)
-        return self._activations
+        return self._activations + self._spontaneous
 
     def forget_before(self, time_s: float) -> None:
         """Drop activations that ended before `time_s` (keeps long streams cheap)."""
         self._activations = [a for a in self._activations if a.end_s >= time_s]
-        self._pending_spontaneous = [p for p in self._pending_spontaneous if p[0] >= time_s]
+        self._spontaneous = [a for a in self._spontaneous if a.end_s >= time_s]
+        self.still_windows = [w for w in self.still_windows if w[1] >= time_s]
 
     def _contract(self, channel: int, cue_s: float) -> ScriptedExpression:
         """The asked muscle alone, strongly, as in an electrode check or an MVC."""
@@ -195,22 +208,33 @@ class SimulatedParticipant:
         self._add(guided)
         return guided
 
-    def _keep_still(self, from_s: float, until_s: float) -> None:
-        """Cancel spontaneous expressions not yet started before `until_s`; draw none before it."""
-        cancelled = {
-            id(activation)
-            for onset_s, activations in self._pending_spontaneous
-            if from_s <= onset_s < until_s
-            for activation in activations
-        }
-        self._activations = [a for a in self._activations if id(a) not in cancelled]
-        self.expressions = [
-            e
-            for e in self.expressions
-            if not (e.source == "spontaneous" and from_s <= e.onset_s < until_s)
+    def _keep_still(self, from_s: float) -> None:
+        """Stop moving at `from_s`: spontaneous expressions under way end there, later ones are
+        cancelled and none is drawn until the still phase ends (`_stir`, or STILL_MAX_S)."""
+        until_s = from_s + STILL_MAX_S
+        if self.still_windows and self.still_windows[-1][1] > from_s:
+            from_s = min(from_s, self.still_windows.pop()[0])
+        self.still_windows.append((from_s, until_s))
+        self._spontaneous = [
+            replace(a, duration_s=from_s - a.onset_s) if a.onset_s + a.duration_s > from_s else a
+            for a in self._spontaneous
+            if a.onset_s < from_s
         ]
-        self._pending_spontaneous = [p for p in self._pending_spontaneous if p[0] >= until_s]
+        self.expressions = [
+            stopped_at(e, from_s) if e.source == "spontaneous" else e
+            for e in self.expressions
+            if not (e.source == "spontaneous" and e.onset_s >= from_s)
+        ]
         self._spontaneous_until_s = max(self._spontaneous_until_s, until_s)
+
+    def _stir(self, time_s: float) -> None:
+        """End a still phase at `time_s` (a stimulus marker): spontaneity resumes from there."""
+        if not self.still_windows:
+            return
+        from_s, until_s = self.still_windows[-1]
+        if from_s <= time_s < until_s:
+            self.still_windows[-1] = (from_s, time_s)
+            self._spontaneous_until_s = time_s
 
     def _add(self, expression: ScriptedExpression) -> list[ChannelActivation]:
         """Record an expression and its activations; returns the activations."""
@@ -218,7 +242,10 @@ class SimulatedParticipant:
             self.expressions.append(expression)
         rng = np.random.default_rng([self._seed, self._stream, round(expression.onset_s * 1e6)])
         activations = expression.activations(rng)
-        self._activations.extend(activations)
+        if expression.source == "spontaneous":
+            self._spontaneous.extend(activations)
+        else:
+            self._activations.extend(activations)
         return activations
 
     def _extend_spontaneous(self, until_s: float) -> None:
@@ -236,8 +263,15 @@ class SimulatedParticipant:
             spontaneous = ScriptedExpression(
                 onset_s, duration_s, level, emotion, (), pattern, "spontaneous"
             )
-            self._pending_spontaneous.append((onset_s, self._add(spontaneous)))
+            self._add(spontaneous)
             self._spontaneous_until_s = onset_s + duration_s
+
+
+def stopped_at(expression: ScriptedExpression, time_s: float) -> ScriptedExpression:
+    """The expression, cut short at `time_s` if it lasts beyond it."""
+    if expression.onset_s + expression.duration_s <= time_s:
+        return expression
+    return replace(expression, duration_s=max(0.0, time_s - expression.onset_s))
 
 
 def amplitude_to_counts(amplitude: float) -> float:

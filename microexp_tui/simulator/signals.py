@@ -160,10 +160,12 @@ class _FilteredNoise:
 
 @dataclass(frozen=True)
 class _Page:
-    """The event-independent parts of one page: additive base and activation multiplier."""
+    """The event-independent parts of one page: additive base, activation multiplier and the
+    motion artifacts (kept apart: a participant keeping still makes none)."""
 
     base: FloatArray
     carrier: FloatArray
+    artifacts: FloatArray
 
 
 class SignalGenerator:
@@ -192,12 +194,21 @@ class SignalGenerator:
         self._next_page = 0
 
     def block(
-        self, first_index: int, n_samples: int, activations: Sequence[ChannelActivation]
+        self,
+        first_index: int,
+        n_samples: int,
+        activations: Sequence[ChannelActivation],
+        still_windows: Sequence[tuple[float, float]] = (),
     ) -> FloatArray:
-        """(samples, channels) counts (float, unclipped) for indices first_index.. onwards."""
+        """(samples, channels) counts (float, unclipped) for indices first_index.. onwards;
+        no motion artifact within the [from_s, until_s) `still_windows`."""
         t_s = np.arange(first_index, first_index + n_samples) / self.config.sample_rate_hz
         excess = activation_excess(t_s, self.config.channels, activations)
-        base, carrier = self._page_slices(first_index, n_samples)
+        base, carrier, artifacts = self._page_slices(first_index, n_samples)
+        moving = np.ones(t_s.size, dtype=bool)
+        for from_s, until_s in still_windows:
+            moving &= (t_s < from_s) | (t_s >= until_s)
+        base = base + artifacts * moving[:, np.newaxis]
         if self.config.mode == "raw":
             rms = RAW_REST_RMS_COUNTS + RAW_RMS_PER_ENVELOPE_COUNT * excess * (
                 1.0 + FLUCTUATION_FRACTION * carrier[:, :, 1]
@@ -205,17 +216,20 @@ class SignalGenerator:
             return base + carrier[:, :, 0] * rms
         return base + excess * (1.0 + FLUCTUATION_FRACTION * carrier[:, :, 0])
 
-    def _page_slices(self, first_index: int, n_samples: int) -> tuple[FloatArray, FloatArray]:
-        """Base and carrier arrays covering the requested indices, assembled from pages."""
+    def _page_slices(
+        self, first_index: int, n_samples: int
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Base, carrier and artifact arrays covering the requested indices, from pages."""
         first_page = first_index // PAGE_SAMPLES
         last_page = (first_index + max(n_samples, 1) - 1) // PAGE_SAMPLES
         pages = [self._page(number) for number in range(first_page, last_page + 1)]
         offset = first_index - first_page * PAGE_SAMPLES
         base = np.concatenate([page.base for page in pages])[offset : offset + n_samples]
         carrier = np.concatenate([page.carrier for page in pages])[offset : offset + n_samples]
+        artifacts = np.concatenate([page.artifacts for page in pages])[offset : offset + n_samples]
         for number in [key for key in self._pages if key < first_page]:
             del self._pages[number]
-        return base, carrier
+        return base, carrier, artifacts
 
     def _page(self, number: int) -> _Page:
         """A page of event-independent signal, computing the pages before it if needed."""
@@ -239,13 +253,14 @@ class SignalGenerator:
         mains = self._mains(t_s)
         artifacts = self._artifacts(number, t_s)
         if config.mode == "raw":
-            base = RAW_CENTRE_COUNTS + DRIFT_STD_COUNTS * filtered[1] + mains + artifacts
+            base = RAW_CENTRE_COUNTS + DRIFT_STD_COUNTS * filtered[1] + mains
             carrier = np.stack([filtered[0], filtered[2]], axis=2)
         else:
             rest = REST_MEAN_COUNTS + self._rest_offset + REST_STD_COUNTS * filtered[0]
-            base = rest + ENVELOPE_MAINS_LEAK * mains + np.abs(artifacts)
+            base = rest + ENVELOPE_MAINS_LEAK * mains
             carrier = filtered[1][:, :, np.newaxis]
-        return _Page(base=base, carrier=carrier)
+            artifacts = np.abs(artifacts)
+        return _Page(base=base, carrier=carrier, artifacts=artifacts)
 
     def _mains(self, t_s: FloatArray) -> FloatArray:
         """Mains interference with a third harmonic, per-channel amplitude and phase."""

@@ -17,10 +17,15 @@ from microexp_tui.store.database import write_transaction
 
 
 def save_electrode_checks(
-    db: Database, session_id: int, checks: Sequence[ElectrodeCheck], actor: str
+    db: Database,
+    session_id: int,
+    checks: Sequence[ElectrodeCheck],
+    actor: str,
+    checked_at: str | None = None,
 ) -> None:
-    """Store one round of electrode-check results (earlier rounds are kept)."""
-    now = utc_now_iso()
+    """Store one round of electrode-check results (earlier rounds are kept), made now or at
+    `checked_at` (a check reused from an earlier session of the visit keeps its time)."""
+    now = checked_at or utc_now_iso()
     rows = []
     for check in checks:
         if check.grade not in GRADES:
@@ -51,10 +56,15 @@ def latest_electrode_checks(db: Database, session_id: int) -> list[ElectrodeChec
 
 
 def save_calibration(
-    db: Database, session_id: int, channels: Sequence[ChannelCalibration], actor: str
+    db: Database,
+    session_id: int,
+    channels: Sequence[ChannelCalibration],
+    actor: str,
+    computed_at: str | None = None,
 ) -> None:
-    """Store (replacing any earlier one) the session's per-channel normalisation."""
-    now = utc_now_iso()
+    """Store (replacing any earlier one) the session's per-channel normalisation, made now or
+    at `computed_at` (a reused calibration keeps its time)."""
+    now = computed_at or utc_now_iso()
     rows = [{"session_id": session_id, "computed_at": now, **asdict(c)} for c in channels]
     with write_transaction(db):
         db.execute("DELETE FROM calibrations WHERE session_id = ?", [session_id])
@@ -82,11 +92,15 @@ class CheckQueries(StoreConnection):
     """Store methods for electrode checks and the per-channel calibration."""
 
     def save_electrode_checks(
-        self, session_id: int, checks: Sequence[ElectrodeCheck], actor: str = "system"
+        self,
+        session_id: int,
+        checks: Sequence[ElectrodeCheck],
+        actor: str = "system",
+        checked_at: str | None = None,
     ) -> None:
         """Store one round of electrode-check results (earlier rounds are kept)."""
         with self._locked("save the electrode check") as db:
-            save_electrode_checks(db, session_id, checks, actor)
+            save_electrode_checks(db, session_id, checks, actor, checked_at)
 
     def electrode_checks(self, session_id: int) -> list[ElectrodeCheck]:
         """The latest electrode-check result of each channel of a session."""
@@ -94,11 +108,26 @@ class CheckQueries(StoreConnection):
             return latest_electrode_checks(db, session_id)
 
     def save_calibration(
-        self, session_id: int, channels: Sequence[ChannelCalibration], actor: str = "system"
+        self,
+        session_id: int,
+        channels: Sequence[ChannelCalibration],
+        actor: str = "system",
+        computed_at: str | None = None,
     ) -> None:
         """Store (replacing any earlier one) the session's per-channel normalisation."""
         with self._locked("save the calibration") as db:
-            save_calibration(db, session_id, channels, actor)
+            save_calibration(db, session_id, channels, actor, computed_at)
+
+    def setup_times(self, session_id: int) -> tuple[str | None, str | None]:
+        """When a session's latest electrode check and its calibration were made (or None)."""
+        with self._locked("read when the setup steps were made") as db:
+            checked = db.execute(
+                "SELECT MAX(checked_at) FROM electrode_checks WHERE session_id = ?", [session_id]
+            ).fetchone()[0]
+            computed = db.execute(
+                "SELECT MAX(computed_at) FROM calibrations WHERE session_id = ?", [session_id]
+            ).fetchone()[0]
+        return checked, computed
 
     def calibration(self, session_id: int) -> list[ChannelCalibration]:
         """A session's calibration, by channel (empty when none was made)."""

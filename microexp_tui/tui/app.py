@@ -182,17 +182,27 @@ class MicroexpApp(App[None]):
         """Electrode check on the live session."""
         from microexp_tui.tui.screens.electrode import ElectrodeCheckScreen
 
-        live = self.visit.live
+        live, reuse = self.visit.live, self.visit.reuse
         assert live is not None
-        self.switch_screen(ElectrodeCheckScreen(live, self.visit.montage))
+        if reuse is not None and reuse.checks_step is not None:
+            screen = ElectrodeCheckScreen(live, self.visit.montage, reuse.checks, reuse.checks_step)
+        else:
+            screen = ElectrodeCheckScreen(live, self.visit.montage)
+        self.switch_screen(screen)
 
     def goto_calibration(self) -> None:
         """Calibration on the live session."""
         from microexp_tui.tui.screens.calibration import CalibrationScreen
 
-        live = self.visit.live
+        live, reuse = self.visit.live, self.visit.reuse
         assert live is not None
-        self.switch_screen(CalibrationScreen(live, self.visit.montage, self.visit.checks))
+        checks = self.visit.checks
+        if reuse is not None and reuse.calibration_step is not None:
+            step = reuse.calibration_step
+            screen = CalibrationScreen(live, self.visit.montage, checks, reuse.calibration, step)
+        else:
+            screen = CalibrationScreen(live, self.visit.montage, checks)
+        self.switch_screen(screen)
 
     def goto_recording(self) -> None:
         """The stimulus protocol on the live session."""

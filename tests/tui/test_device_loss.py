@@ -8,7 +8,12 @@ from pathlib import Path
 import pytest
 
 from microexp_tui.acquisition.recorder import RecordingOptions
-from microexp_tui.domain.markers import MARKER_STIMULUS_OFFSET, emotion_of_marker
+from microexp_tui.domain.markers import (
+    MARKER_PAUSE,
+    MARKER_RESUME,
+    MARKER_STIMULUS_OFFSET,
+    emotion_of_marker,
+)
 from microexp_tui.session_flow.board import BoardChoice, ConnectedBoard
 from microexp_tui.session_flow.live import LiveSession
 from microexp_tui.simulator.process import start_simulator_process
@@ -82,3 +87,12 @@ def test_lost_board_shows_a_banner_reconnects_and_the_session_completes(tmp_path
         assert len(offsets) == len(onsets), "every onset, even an interrupted one, has an offset"
         progress = store.protocol_progress()[session_id]
         assert progress.state == "completed"
+        # The automatic pause and resume are markers: the pause before the gap, on the host
+        # side (the board was gone), the resume after it.
+        gap = store.gaps(session_id)[0]
+        pauses = [m for m in markers if m.code == MARKER_PAUSE]
+        resumes = [m for m in markers if m.code == MARKER_RESUME]
+        assert len(pauses) == len(resumes) == 1
+        assert pauses[0].source == "host"
+        assert pauses[0].sample_index <= gap.first_missing_index
+        assert resumes[0].sample_index >= gap.first_missing_index + gap.n_lost

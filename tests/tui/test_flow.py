@@ -10,7 +10,11 @@ from textual.widgets import Checkbox, DataTable, Input, Static
 
 from microexp_tui.domain.markers import (
     MARKER_OPERATOR_BASE,
+    MARKER_PAUSE,
+    MARKER_REST_ONSET,
+    MARKER_RESUME,
     MARKER_STIMULUS_OFFSET,
+    guided_contraction_code,
     stimulus_onset_code,
 )
 from microexp_tui.store.sessions import SessionStore
@@ -101,6 +105,7 @@ async def _drive_full_flow(db: Path, tmp_path: Path) -> int:
 
             await wait_for(pilot, lambda: isinstance(app.screen, RecordingScreen), "recording")
             await pilot.press("space")
+            await pilot.press("space", "space")  # pause and resume: both stored as markers
             await pilot.press("3")
             await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen), "review")
             review = app.screen
@@ -126,6 +131,9 @@ def _check_database(db: Path, session_id: int) -> None:
             assert stimulus_onset_code(emotion) in codes
         assert codes.count(MARKER_STIMULUS_OFFSET) >= 2
         assert MARKER_OPERATOR_BASE + 3 in codes
+        assert codes.count(MARKER_PAUSE) == 1 and codes.count(MARKER_RESUME) == 1
+        assert codes.index(MARKER_PAUSE) < codes.index(MARKER_RESUME)
+        assert MARKER_REST_ONSET in codes and guided_contraction_code(0) in codes
         assert len(store.electrode_checks(session_id)) == 4
         calibration_rows = store.calibration(session_id)
         assert len(calibration_rows) == 4 and any(row.valid for row in calibration_rows)

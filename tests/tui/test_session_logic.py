@@ -12,6 +12,8 @@ import pytest
 from microexp_tui.domain.calibration import ChannelCalibration
 from microexp_tui.domain.electrodes import ElectrodeCheck
 from microexp_tui.domain.markers import (
+    MARKER_PAUSE,
+    MARKER_RESUME,
     MARKER_STIMULUS_OFFSET,
     describe_marker,
     emotion_of_marker,
@@ -53,7 +55,7 @@ def test_rest_metrics_grade_flat_clipping_mains_and_clean_channels() -> None:
     flat[:, 0] = 0
     assert ec.rest_grade(ec.rest_metrics(flat, RATE_HZ, ["envelope"] * 2, 50.0)[0], "envelope") == (
         "red",
-        ["flat line: electrode off or sensor unpowered"],
+        ["flat line (varies by less than 2 counts): electrode off or sensor unpowered"],
     )
     clipped = counts.copy()
     clipped[:100, 0] = 1023
@@ -61,12 +63,37 @@ def test_rest_metrics_grade_flat_clipping_mains_and_clean_channels() -> None:
         ec.rest_metrics(clipped, RATE_HZ, ["envelope"] * 2, 50.0)[0], "envelope"
     )
     assert grade == "red" and any("clipping" in reason for reason in reasons)
+    assert "clipping 5.0% of samples, limit 1.0%" in reasons
     t_s = np.arange(2000) / RATE_HZ
     hum = counts.astype(float)
     hum[:, 0] += 40 * np.sin(2 * np.pi * 50 * t_s)
     metrics = ec.rest_metrics(np.round(hum).astype(np.int16), RATE_HZ, ["envelope"] * 2, 50.0)[0]
     assert metrics.mains_fraction > 0.8
     assert ec.rest_grade(metrics, "envelope")[0] == "red"
+
+
+def test_check_reasons_give_value_unit_and_the_limit_from_the_metrics_module() -> None:
+    noisy = ec.RestMetrics(
+        level_counts=30.0,
+        noise_counts=129.0,
+        mains_fraction=0.1,
+        clipping_fraction=0.0,
+        flat_line=False,
+    )
+    red_limit = ec.NOISE_LIMITS_COUNTS["envelope"][1]
+    assert ec.rest_grade(noisy, "envelope") == (
+        "red",
+        [f"noise 129 counts RMS, limit {red_limit:.0f}"],
+    )
+    amber = ec.RestMetrics(30.0, 12.0, 0.6, 0.0, False)
+    assert ec.rest_grade(amber, "raw") == (
+        "amber",
+        ["mains 60% of the signal power, good below 50%"],
+    )
+    reason = ec.contraction_reason(rise=12.0, rest_sd=2.0, kind="envelope")
+    assert reason == (
+        "contraction did not light the channel: rise 12 counts, needs 30 (red below 15)"
+    )
 
 
 def test_a_guided_contraction_must_lift_its_channel() -> None:
@@ -85,6 +112,7 @@ def test_guided_steps_follow_the_montage_and_mark_each_contraction() -> None:
     assert [step.channel_index for step in contractions] == [0, 1, 2, 3]
     assert contractions[0].prompt == "Smile broadly"
     assert [step.cue_code for step in contractions] == [0x0500, 0x0501, 0x0502, 0x0503]
+    assert [(step.kind, step.cue_code) for step in steps[:2]] == [("relax", 0x0300), ("rest", None)]
     assert describe_marker(0x0503) == "guided contraction: channel 4"
 
 
@@ -94,11 +122,15 @@ def test_step_runner_finishes_windows_on_the_sample_clock() -> None:
     runner.begin(1000)
     finished, started = runner.tick(1099)
     assert finished == [] and started is None
-    finished, started = runner.tick(1100)
-    assert [(w.step.kind, w.start_index, w.stop_index) for w in finished] == [("rest", 1000, 1100)]
+    finished, started = runner.tick(1200)
+    assert [(w.step.kind, w.start_index, w.stop_index) for w in finished] == [
+        ("relax", 1000, 1100),
+        ("rest", 1100, 1200),
+    ]
     assert started is not None and started.kind == "contract"
     finished, _ = runner.tick(10_000)
     assert runner.done and [w.step.kind for w in runner.windows] == [
+        "relax",
         "rest",
         "contract",
         "relax",
@@ -121,10 +153,12 @@ def test_protocol_run_pauses_mid_stimulus_and_restarts_it() -> None:
     run = ProtocolRun(protocol, 1000.0)
     assert run.start(0) == []  # the instruction has no marker
     assert [m.code for m in run.tick(600)] == [stimulus_onset_code("happy")]
-    assert [m.code for m in run.pause(1000)] == [MARKER_STIMULUS_OFFSET]
+    assert [m.code for m in run.pause(1000)] == [MARKER_STIMULUS_OFFSET, MARKER_PAUSE]
     assert run.status().phase == "paused"
     assert run.tick(50_000) == []  # the clock stands still while paused
-    assert [m.code for m in run.resume(50_000)] == [stimulus_onset_code("happy")]
+    assert run.pause(50_000) == []  # already paused: no second pause marker
+    assert [m.code for m in run.resume(50_000)] == [MARKER_RESUME, stimulus_onset_code("happy")]
+    assert describe_marker(MARKER_PAUSE) == "protocol paused"
     codes = [m.code for m in run.tick(60_000)]
     assert codes == [
         MARKER_STIMULUS_OFFSET,

@@ -25,6 +25,7 @@ from microexp_tui.domain.electrodes import ElectrodeCheck
 from microexp_tui.dsp.electrode_metrics import guided_steps
 from microexp_tui.session_flow.checks import evaluate_calibration, weak_channels
 from microexp_tui.session_flow.live import Feed
+from microexp_tui.session_flow.reuse import ReusedStep
 from microexp_tui.session_flow.steps import check_steps
 from microexp_tui.tui.screens.live_base import LiveScreen
 from microexp_tui.tui.widgets.panels import InstructionPanel, LinkBanner, LiveStatic
@@ -73,11 +74,14 @@ class CalibrationScreen(LiveScreen):
         montage: Sequence[ChannelSpec],
         checks: Sequence[ElectrodeCheck] = (),
         calibration: Calibration | None = None,
+        reused: ReusedStep | None = None,
     ) -> None:
-        """Calibrate `feed`'s channels; `calibration` shows an earlier one."""
+        """Calibrate `feed`'s channels; `calibration` shows an earlier one (`reused`: taken
+        over from the interrupted session of this visit)."""
         super().__init__(feed, montage)
         self.checks = list(checks)
         self.calibration = calibration
+        self.reused = reused
         self.saving = False
 
     def compose(self) -> ComposeResult:
@@ -95,9 +99,13 @@ class CalibrationScreen(LiveScreen):
         """Columns, first panel text, then the timer."""
         self.query_one("#calibration", DataTable).add_columns("Ch", "Rest", "Max", "OK")
         self.fill_rows()
-        self.query_one(InstructionPanel).show(
-            "READY", "Press space to measure rest and maximal contractions", None, 0.0
-        )
+        if self.reused is not None:
+            text = f"{self.reused.describe()}: continue (ctrl+s), or redo it (space)"
+            self.query_one(InstructionPanel).show("REUSED", text.capitalize(), None, 1.0)
+        else:
+            self.query_one(InstructionPanel).show(
+                "READY", "Press space to measure rest and maximal contractions", None, 0.0
+            )
         super().on_mount()
 
     def action_start(self) -> None:

@@ -20,12 +20,16 @@ from microexp_tui.domain.channels import ChannelSpec
 from microexp_tui.domain.sessions import SessionSetup, settings_json
 from microexp_tui.inference.catalog import model_path_for
 from microexp_tui.session_flow.board import (
+    BOARD_KINDS,
+    OTHER_PORTS_GROUP,
     BoardChoice,
     ConnectedBoard,
     board_choices,
+    connects_by_itself,
     preferred_choice,
 )
 from microexp_tui.session_flow.live import LiveSession
+from microexp_tui.session_flow.reuse import store_reused
 from microexp_tui.study.montages import (
     DEFAULT_PRESET,
     available_presets,
@@ -48,6 +52,7 @@ RATE_CHOICES_HZ = tuple(
 )
 CHANNEL_CHOICES = tuple(range(1, MAX_CHANNELS + 1))
 SETTINGS_GROUP = "change_the_board_settings"
+CONNECT_GROUP = "connect_to_the_board"
 
 
 class BoardsFound(Message):
@@ -78,17 +83,21 @@ class SessionStarted(Message):
         self.session_id = session_id
 
 
-def identity_text(identity: Identity | None, port: str) -> Text:
-    """The board's identity as a few lines (SIMULATED in bold)."""
+def identity_text(identity: Identity | None, port: str, legacy: bool = False) -> Text:
+    """The board's identity as a few lines (SIMULATED in bold): what answered the connect."""
     if identity is None:
         return Text("Not connected. Pick a board and press c.", style="dim")
     text = Text()
     if identity.simulated:
         text.append("SIMULATED BOARD\n", style="bold black on yellow")
     text.append(f"{identity.board_name}\n", style="bold")
-    text.append(
-        f"firmware {identity.firmware_version_text}, protocol v{identity.protocol_version}\n"
-    )
+    if legacy:
+        text.append(f"answered: the article's sketch, {identity.channel_count} values per line\n")
+    else:
+        text.append(
+            f"answered: framed identity, firmware {identity.firmware_version_text}, "
+            f"protocol v{identity.protocol_version}\n"
+        )
     text.append(f"{identity.channel_count} channels at {identity.sample_rate_hz} Hz, ")
     text.append(f"{identity.adc_bits}-bit ADC, {identity.adc_vref_mv} mV\n")
     text.append(f"port {port or '(simulator, starting)'}", style="dim")
@@ -100,9 +109,13 @@ class DeviceScreen(FlowScreen):
 
     TITLE = "Board and montage"
     HELP = (
-        "Detected serial ports are listed with Arduino Mega 2560 boards first; the simulated "
-        "board is always there (sessions from it are labelled SIMULATED). Connect to read the "
-        "board's identity. The montage says which muscle each channel records: pick a preset "
+        "Known boards (Arduino Mega 2560 and its clones, by USB id) are listed first, then the "
+        "simulated board (sessions from it are labelled SIMULATED), then other serial ports "
+        "with what the system says of them. No port is opened until you connect (c): opening "
+        "a Mega resets it. Kind says what the board runs: the microexp firmware, or the "
+        "article's legacy sketch (text lines, no markers sent to it, rate measured). Connect "
+        "reads the board's identity, or says what answered instead. The montage says which "
+        "muscle each channel records: pick a preset "
         "or edit a channel. Rate and Ch change the board's sample rate and channel count (it "
         "reconnects; the board refuses combinations its ADC cannot sample). Continue creates "
         "the session and starts recording for the electrode check."
@@ -126,6 +139,8 @@ class DeviceScreen(FlowScreen):
         self.protocol: Protocol | None = None
         self.starting = False
         self.applying = False
+        self.listed: list[BoardChoice | None] = []
+        """The board list's options in order: a choice, or None for a group heading."""
 
     def compose(self) -> ComposeResult:
         """Board list and identity on the left, montage on the right, protocol below."""
@@ -137,6 +152,15 @@ class DeviceScreen(FlowScreen):
             with Vertical(id="device-left"):
                 yield Label("Board", classes="section-title")
                 yield OptionList(id="boards")
+                with Horizontal(id="board-kind-row", classes="field-row"):
+                    yield Label("Kind ", classes="field-label-tiny")
+                    yield Select(
+                        [(name, kind) for kind, name in BOARD_KINDS.items()],
+                        value="framed",
+                        id="board-kind",
+                        allow_blank=False,
+                        compact=True,
+                    )
                 with Horizontal(id="board-settings", classes="field-row"):
                     yield Label("Rate ", classes="field-label-tiny")
                     yield Select(
@@ -204,40 +228,71 @@ class DeviceScreen(FlowScreen):
         self.post_message(BoardsFound(board_choices(self.mx.port)))
 
     def on_boards_found(self, message: BoardsFound) -> None:
-        """Show the boards and connect the likely one straight away."""
+        """Show the boards; connect straight away only to the simulated board or a port from
+        the command line (opening a detected Mega would reset it: the operator chooses)."""
         self.show_choices(message.choices)
-        if self.board is None:
-            self.action_connect()
+        preferred = self.highlighted_choice()
+        if self.board is None and preferred is not None:
+            if connects_by_itself(preferred):
+                self.action_connect()
+            else:
+                self.query_one("#identity", Static).update(
+                    Text(f"Found {preferred.label}. Press c to connect to it.")
+                )
 
     def show_choices(self, choices: list[BoardChoice]) -> None:
-        """List the boards and highlight the likely one."""
+        """List the boards (other serial ports under their own heading); highlight the likely
+        one."""
         self.choices = choices
+        self.listed = []
+        options: list[Option] = []
+        for choice in choices:
+            if choice.group == OTHER_PORTS_GROUP and None not in self.listed:
+                self.listed.append(None)
+                options.append(Option("Other serial ports:", disabled=True))
+            self.listed.append(choice)
+            options.append(Option(choice.label))
         boards = self.query_one("#boards", OptionList)
         boards.clear_options()
-        boards.add_options([Option(choice.label) for choice in self.choices])
-        preferred = self.choices[-1] if self.mx.simulate else preferred_choice(self.choices)
-        boards.highlighted = self.choices.index(preferred)
+        boards.add_options(options)
+        if not choices:
+            return
+        simulated = next((choice for choice in choices if choice.simulated), choices[-1])
+        preferred = simulated if self.mx.simulate else preferred_choice(self.choices)
+        boards.highlighted = self.listed.index(preferred)
+
+    def highlighted_choice(self) -> BoardChoice | None:
+        """The board under the list's cursor (None on a heading or an empty list)."""
+        index = self.query_one("#boards", OptionList).highlighted
+        return self.listed[index] if index is not None and index < len(self.listed) else None
 
     def action_rescan(self) -> None:
         """Look for boards again."""
         self.rescan()
 
+    @property
+    def board_kind(self) -> str:
+        """The chosen board kind (`BOARD_KINDS`)."""
+        value = self.query_one("#board-kind", Select).value
+        return value if isinstance(value, str) else "framed"
+
     def action_connect(self) -> None:
-        """Connect the highlighted board and read its identity."""
-        boards = self.query_one("#boards", OptionList)
-        if boards.highlighted is None or not self.choices:
-            self.notify("No board to connect to yet.", severity="warning")
+        """Connect the highlighted board as the chosen kind and read its identity."""
+        choice = self.highlighted_choice()
+        if choice is None:
+            self.notify("Highlight a board to connect to.", severity="warning")
             return
-        choice = self.choices[boards.highlighted]
         if self.board is not None:
             self.board.close()
         self.board, self.identity = None, None
+        self.mx.visit.board, self.mx.visit.identity = None, None
         self.applying = False
         self.show_settings(None)
-        self.query_one("#identity", Static).update(Text(f"Connecting to {choice.label}…"))
-        self.connect(ConnectedBoard(choice, self.mx.sim_args))
+        kind = BOARD_KINDS[self.board_kind]
+        self.query_one("#identity", Static).update(Text(f"Connecting to {choice.label} ({kind})…"))
+        self.connect(ConnectedBoard(choice, self.mx.sim_args, kind=self.board_kind))
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="connect_to_the_board")
+    @work(thread=True, exclusive=True, exit_on_error=False, group=CONNECT_GROUP)
     def connect(self, board: ConnectedBoard) -> None:
         """Start the simulator if chosen and handshake (worker thread)."""
         try:
@@ -253,7 +308,9 @@ class DeviceScreen(FlowScreen):
         self.board, self.identity = message.board, message.identity
         self.show_settings(self.identity)
         self.mx.visit.board, self.mx.visit.identity = self.board, self.identity
-        self.query_one("#identity", Static).update(identity_text(self.identity, self.board.port))
+        self.query_one("#identity", Static).update(
+            identity_text(self.identity, self.board.port, self.board.legacy)
+        )
         visit = self.mx.visit
         if visit.montage and len(visit.montage) == self.identity.channel_count:
             self.montage = list(visit.montage)
@@ -273,7 +330,8 @@ class DeviceScreen(FlowScreen):
                 rate.set_options([(f"{hz} Hz", hz) for hz in rates])
             rate.value = identity.sample_rate_hz
             channels.value = identity.channel_count
-        rate.disabled = channels.disabled = identity is None
+        legacy = self.board is not None and self.board.legacy  # the sketch takes no settings
+        rate.disabled = channels.disabled = identity is None or legacy
 
     @on(Select.Changed, "#rate")
     @on(Select.Changed, "#channels")
@@ -445,17 +503,31 @@ class DeviceScreen(FlowScreen):
             ),
             actor,
         )
+        if visit.reuse is not None:
+            store_reused(store, session_id, visit.reuse, actor)
+            if visit.reuse.calibration is not None:
+                live.set_calibration(visit.reuse.calibration)
         self.post_message(SessionStarted(session_id))
 
     def worker_failed(self, group: str, error: BaseException) -> None:
-        """Let the operator try again after a failed start; a refused setting keeps the old."""
+        """Let the operator try again after a failed start; a refused setting keeps the old;
+        a failed connect says so where the identity would be."""
         self.starting = False
+        if group == CONNECT_GROUP:
+            self.board, self.identity = None, None
+            self.show_settings(None)
+            self.query_one("#identity", Static).update(
+                Text(
+                    f"Not connected: {error}\nPick a board or another kind and press c.",
+                    style="bold red",
+                )
+            )
         if group == SETTINGS_GROUP:
             self.applying = False
             if self.board is not None and self.identity is not None:
                 self.show_settings(self.identity)
                 self.query_one("#identity", Static).update(
-                    identity_text(self.identity, self.board.port)
+                    identity_text(self.identity, self.board.port, self.board.legacy)
                 )
         super().worker_failed(group, error)
 

@@ -18,6 +18,7 @@ from microexp_tui.domain.electrodes import ElectrodeCheck
 from microexp_tui.dsp.electrode_metrics import guided_steps
 from microexp_tui.session_flow.checks import evaluate_checks, wait_for_stored_samples
 from microexp_tui.session_flow.live import Feed
+from microexp_tui.session_flow.reuse import ReusedStep
 from microexp_tui.session_flow.steps import check_steps
 from microexp_tui.tui.screens.live_base import LiveScreen
 from microexp_tui.tui.widgets.panels import InstructionPanel, LinkBanner, LiveStatic
@@ -81,10 +82,13 @@ class ElectrodeCheckScreen(LiveScreen):
         feed: Feed,
         montage: Sequence[ChannelSpec],
         results: Sequence[ElectrodeCheck] = (),
+        reused: ReusedStep | None = None,
     ) -> None:
-        """A check of `feed`'s channels; `results` shows earlier results."""
+        """A check of `feed`'s channels; `results` shows earlier results (`reused`: taken
+        over from the interrupted session of this visit)."""
         super().__init__(feed, montage)
         self.checks = list(results)
+        self.reused = reused
         self.overridden: set[int] = set()
         self.evaluating = False
 
@@ -105,9 +109,13 @@ class ElectrodeCheckScreen(LiveScreen):
         table = self.query_one("#results", DataTable)
         table.add_columns("Ch", "Q", "Noise", "Mains%", "Rise")
         self.fill_results()
-        self.query_one(InstructionPanel).show(
-            "READY", "Place the electrodes, then press space to check them", None, 0.0
-        )
+        if self.reused is not None:
+            text = f"{self.reused.describe()}: continue (ctrl+s), or redo it (space)"
+            self.query_one(InstructionPanel).show("REUSED", text.capitalize(), None, 1.0)
+        else:
+            self.query_one(InstructionPanel).show(
+                "READY", "Place the electrodes, then press space to check them", None, 0.0
+            )
         super().on_mount()
 
     def action_start(self) -> None:

@@ -13,6 +13,8 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
 from microexp_tui.domain.sessions import Participant, ProtocolProgress, SessionRecord
+from microexp_tui.errors import MicroexpError
+from microexp_tui.session_flow.reuse import ReusableSetup
 from microexp_tui.tui.screens.base import FlowScreen
 from microexp_tui.tui.widgets.wording import counted, minutes_seconds
 
@@ -315,7 +317,29 @@ class HomeScreen(FlowScreen):
         visit.start_block = progress.blocks_done
         visit.montage = list(record.channels)
         visit.protocol_hint = record.protocol
+        visit.reuse = self.reusable(record.id, len(record.channels))
+        if visit.reuse is not None and visit.reuse.consent is not None:
+            from microexp_tui.tui.screens.device import DeviceScreen
+
+            visit.consent_confirmed_at = visit.reuse.consent.made_at
+            self.notify(f"{visit.reuse.consent.describe().capitalize()}.")
+            self.app.push_screen(DeviceScreen())
+            return
         self.app.push_screen(ParticipantScreen(existing=participant, resuming=record.id))
+
+    def reusable(self, session_id: int, channel_count: int) -> ReusableSetup | None:
+        """The interrupted session's recent setup steps (None when the consent text cannot be
+        read: then everything is asked again)."""
+        from microexp_tui.session_flow.reuse import reusable_setup
+        from microexp_tui.study.consent import load_consent
+
+        try:
+            consent = load_consent()
+        except MicroexpError:
+            return None
+        self.mx.visit.consent = consent
+        max_age_min = self.mx.settings.checks.reuse_max_age_min
+        return reusable_setup(self.mx.store, session_id, consent.sha256, channel_count, max_age_min)
 
     def action_settings(self) -> None:
         """Open the settings."""

@@ -11,7 +11,6 @@ from textual.message import Message
 
 from microexp_tui.domain.channels import ChannelSpec
 from microexp_tui.domain.electrodes import ElectrodeCheck
-from microexp_tui.domain.markers import MARKER_REST_ONSET
 from microexp_tui.session_flow.live import Feed, LiveView
 from microexp_tui.session_flow.steps import Step, StepRunner, StepWindow
 from microexp_tui.study.montages import short_muscle
@@ -141,14 +140,16 @@ class LiveScreen(FlowScreen):
         panel = self.query_one(InstructionPanel)
         if step is not None:
             kind = STEP_TITLES[step.kind]
-            panel.show(kind, step.prompt, runner.remaining_s(now), runner.progress(now))
+            cue = step.kind == "contract" and step.channel_index is not None
+            if cue and step.channel_index is not None:
+                kind = f"CONTRACT · channel {step.channel_index + 1}"
+            remaining_s, progress = runner.remaining_s(now), runner.progress(now)
+            panel.show(kind, step.prompt, remaining_s, progress, cue=cue)
         if finished and runner.done:
             self.steps_finished()
 
     def _cue(self, step: Step | None) -> None:
-        """Mark a step's start: rest onset, or the guided contraction it asks for."""
-        if step is not None and step.kind == "rest":
-            self.feed.mark(MARKER_REST_ONSET)
+        """Mark a step's start with its cue: rest onset, or the guided contraction it asks for."""
         if step is not None and step.cue_code is not None:
             self.feed.mark(step.cue_code)
 

@@ -42,6 +42,7 @@ NUMBER_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("checks", "contraction_s", "Check: contraction (s)"),
     ("checks", "calibration_rest_s", "Calibration: rest (s)"),
     ("checks", "mvc_s", "Calibration: max (s)"),
+    ("checks", "reuse_max_age_min", "Reuse on resume (min)"),
     ("", "trace_window_s", "Trace window (s)"),
     ("", "refresh_hz", "Screen refresh (Hz)"),
 )

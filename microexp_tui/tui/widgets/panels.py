@@ -47,6 +47,8 @@ class InstructionPanel(Horizontal):
     InstructionPanel #instruction-kind { color: $text-muted; }
     InstructionPanel #instruction-text { text-style: bold; color: $text; height: 2; }
     InstructionPanel ProgressBar { width: 1fr; }
+    InstructionPanel.-cue { border: heavy $warning; }
+    InstructionPanel.-cue #instruction-text { background: $warning; color: $background; }
     """
 
     def compose(self) -> ComposeResult:
@@ -65,8 +67,12 @@ class InstructionPanel(Horizontal):
         self._bar = self.query_one("#instruction-progress", ProgressBar)
         self._progress = -1.0
 
-    def show(self, kind: str, text: str, remaining_s: float | None, progress: float) -> None:
-        """Update the parts that changed."""
+    def show(
+        self, kind: str, text: str, remaining_s: float | None, progress: float, cue: bool = False
+    ) -> None:
+        """Update the parts that changed; a `cue` (a guided contraction asked of the
+        participant, whatever the board) stands out in the warning colour."""
+        self.set_class(cue, "-cue")
         countdown = "--" if remaining_s is None else f"{max(0.0, remaining_s):.0f}"
         if countdown != self._countdown.value:
             self._countdown.update(countdown)
