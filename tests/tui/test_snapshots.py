@@ -194,6 +194,7 @@ def test_recording_without_a_model_and_board_lost(snap_compare, seeded_app, size
     app, seeded = seeded_app
 
     def make(a: MicroexpApp) -> Screen[None]:
+        a.settings = a.settings.model_copy(update={"model": "none"})  # live emotions off
         feed = frozen(a, seeded.completed, connected=False)
         return RecordingScreen(feed, feed.montage, for_session(load_protocol("demo"), 2026))
 
@@ -317,7 +318,7 @@ def test_confirm_abort(snap_compare, seeded_app, size) -> None:  # type: ignore[
 
     def make(a: MicroexpApp) -> Screen[None]:
         feed = frozen(a, seeded.completed)
-        return RecordingScreen(feed, feed.montage, load_protocol("demo"))
+        return RecordingScreen(feed, feed.montage, for_session(load_protocol("demo"), 2026))
 
     async def run_before(pilot: Pilot[None]) -> None:
         await with_screen(make)(pilot)  # type: ignore[misc]
