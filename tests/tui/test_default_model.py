@@ -73,6 +73,7 @@ async def _drive(db: Path, tmp_path: Path, channels: int) -> tuple[int, str, lis
             assert isinstance(review, ReviewScreen)
             await wait_for(pilot, lambda: review.review is not None, "review loaded")
             await app.workers.wait_for_complete()
+            await pilot.pause(0.2)  # let the review's header settle before the app closes
             return review.session_id, panel, notices
     finally:
         app.shutdown()
