@@ -296,6 +296,27 @@ class Recorder:
             model_problem=self.model_problem,
         )
 
+    def failed_start(self, error: MicroexpError) -> RecordingSummary:
+        """Close the board and mark the session interrupted when `start` failed after creating
+        it (e.g. the disk filled while storing the prediction run); the summary says why."""
+        assert self.session_id is not None and self.identity is not None
+        self.error = error
+        self.source.close()
+        self._finish("interrupted")
+        return RecordingSummary(
+            session_id=self.session_id,
+            status="interrupted",
+            participant_code=self.participant_code,
+            channels=self.identity.channel_count,
+            sample_rate_hz=self._stored_rate_hz,
+            samples_per_channel=0,
+            simulated=self.identity.simulated,
+            legacy=self.source.legacy,
+            counters=self.all_counters(),
+            error=str(error),
+            model_problem=self.model_problem,
+        )
+
     def _await_marker_echoes(self, timeout_s: float = MARKER_ECHO_WAIT_S) -> None:
         """Give markers sent just before a stop the time to come back at their sample index."""
         deadline_s = time.monotonic() + timeout_s

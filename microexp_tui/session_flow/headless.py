@@ -130,7 +130,12 @@ def run_recording(
             assert port is not None
             source = make_source(port, baud, legacy, sample_rate_hz, channels, simulate)
             recorder = Recorder(source, store, options)
-            session_id = recorder.start()
+            try:
+                session_id = recorder.start()
+            except MicroexpError as err:
+                if recorder.session_id is None:
+                    raise
+                return recorder.failed_start(err)
             if protocol is not None:
                 path = str(protocol.path) if protocol.path else None
                 setup = SessionSetup(session_id, protocol_path=path, protocol_seed=protocol.seed)

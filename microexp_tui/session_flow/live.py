@@ -19,7 +19,7 @@ from microexp_tui.acquisition.recorder import Recorder, RecordingOptions, Record
 from microexp_tui.device.protocol import Identity
 from microexp_tui.domain.calibration import Calibration
 from microexp_tui.domain.channels import ChannelSpec
-from microexp_tui.errors import ModelError
+from microexp_tui.errors import MicroexpError, ModelError
 from microexp_tui.inference.model import EmotionModel
 from microexp_tui.session_flow.board import ConnectedBoard
 from microexp_tui.session_flow.predictions import (
@@ -185,7 +185,9 @@ class LiveSession:
         except ModelError:
             source.close()
             raise
-        except BaseException:
+        except BaseException as err:
+            if isinstance(err, MicroexpError) and self.recorder.session_id is not None:
+                self.recorder.failed_start(err)  # the session it created is marked interrupted
             source.close()
             self.store.close()
             self.store, self.recorder = None, None

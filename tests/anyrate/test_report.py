@@ -49,7 +49,9 @@ def test_the_report_shows_the_files_units_and_its_labelled_stimuli(
     assert "imported from a file, which carries no check result" in " ".join(text.split())
     montage = re.findall(rf"^\s*\d+\s+EMG\d+\s+.*\s{spec.unit}\s", text, flags=re.MULTILINE)
     assert len(montage) == len(spec.muscles), "a unit column for every channel"
-    rows = re.findall(r"^\s*\d+\s+\d:\d\d\.\d\s+(\w+)\s+n/a", text, flags=re.MULTILINE)
+    # number, onset, target, response ("happy: match", "anger", "?" or "-"), no prediction
+    row = r"^\s*\d+\s+\d:\d\d\.\d\s+(\w+)\s+(?:\w+: match|\w+|\?|-)\s+n/a"
+    rows = re.findall(row, text, flags=re.MULTILINE)
     assert rows == [condition for _, condition, _ in spec.stimuli], "one row per stimulus event"
     assert re.search(rf"\d\.?\d* {spec.unit}\)", text), "peaks in the channel's unit"
     assert f"activations are in {spec.unit}" in text and " ct" not in text
