@@ -21,7 +21,6 @@ from microexp_tui.acquisition.recorder import Recorder, RecordingOptions
 from microexp_tui.domain.markers import (
     GUIDED_RELAX_GAP_S,
     MARKER_OPERATOR_BASE,
-    MARKER_REST_ONSET,
     channel_of_guided_marker,
 )
 from microexp_tui.dsp.electrode_metrics import GuidedStep
@@ -63,11 +62,10 @@ POLL_S = 0.01
 
 
 def play_steps(recorder: Recorder, steps: list[Step]) -> None:
-    """Cue the steps on the sample clock as the operator app does (rest onset, guided cue)."""
+    """Cue the steps on the sample clock as the operator app does (each step's cue marker: the
+    settle step's rest onset, the guided contractions)."""
 
     def cue(step: Step | None) -> None:
-        if step is not None and step.kind == "rest":
-            recorder.mark(MARKER_REST_ONSET)
         if step is not None and step.cue_code is not None:
             recorder.mark(step.cue_code)
 
