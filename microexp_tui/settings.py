@@ -87,8 +87,12 @@ class FilterPrefs(_Section):
 
     @model_validator(mode="after")
     def _realisable(self) -> Self:
-        """The filters must be realisable at VALIDATION_RATE_HZ (edges ordered, below Nyquist)."""
-        from microexp_tui.dsp.filters import FilterSettings  # scipy: only when settings are read
+        """The filters must be realisable at VALIDATION_RATE_HZ (edges ordered, below Nyquist);
+        the defaults are (a test checks), so only changed values load the filter rules (scipy)."""
+        fields = type(self).model_fields
+        if all(getattr(self, name) == field.default for name, field in fields.items()):
+            return self
+        from microexp_tui.dsp.filters import FilterSettings
 
         try:
             FilterSettings(

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from microexp_tui.store.sessions import SessionStore
 from tests.cli.test_registry import COMMAND_NAMES
 
 HEAVY = (
@@ -101,3 +102,21 @@ def test_listing_a_database_the_store_must_repair_still_lists_it(two_sessions: P
     assert "sqlite_utils" in loaded_after(run_module_code("sessions", "--db", str(two_sessions)))
     assert two_sessions.stat().st_mode & 0o777 == 0o600
     assert loaded_after(run_module_code("sessions", "--db", str(two_sessions))) == []
+
+
+def test_listing_the_database_the_settings_name_loads_no_signal_library(tmp_path: Path) -> None:
+    from tests.cli.conftest import write_session
+
+    data = tmp_path / "data"
+    data.mkdir(mode=0o700)
+    with SessionStore.open(data / "sessions.sqlite") as store:
+        for _ in range(2):
+            write_session(store, 1, simulated=False)
+    settings = tmp_path / "settings.toml"
+    settings.write_text("", encoding="utf-8")
+    variables = {"MICROEXP_CONFIG_FILE": str(settings), "MICROEXP_DATA_DIR": str(data)}
+    loaded = loaded_after(
+        f"import os\nos.environ.update({variables!r})\n{run_module_code('sessions')}"
+    )
+    # validating the settings needs pydantic, and numpy through the board's rate limit
+    assert set(loaded) <= {"numpy", "pydantic", "pydantic_settings"}, loaded
