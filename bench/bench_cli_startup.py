@@ -132,10 +132,16 @@ def main() -> None:
     parser.add_argument(
         "--baseline-rev", help="also run the commands of this commit (e.g. 02eea49)"
     )
+    parser.add_argument("--build-into", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.build_into:  # in a child, so this process stays small: a fork starts at its RSS
+        build_database(args.build_into, args.sessions)
+        return
     with tempfile.TemporaryDirectory(prefix="bench-cli-") as temp:
         folder = Path(temp)
-        database = build_database(folder, args.sessions)
+        build = [sys.executable, __file__, "--build-into", str(folder), "--sessions"]
+        subprocess.run([*build, str(args.sessions)], check=True)
+        database = folder / "sessions.sqlite"
         settings = folder / "settings.toml"
         settings.write_text("", encoding="utf-8")
         env = {
@@ -155,7 +161,7 @@ def main() -> None:
                 Case(f"{name}: sessions (settings)", tree, (*module, "sessions")),
             ]
         samples = measure(cases, args.runs, env)
-    print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cpus; ")
+    print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cpus")
     print(f"{args.runs} runs per case, medians; {args.sessions} sessions in the database")
     print(f"{'case':<40} {'wall s':>8} {'cpu s':>8} {'rss MB':>8}")
     medians: dict[str, tuple[float, float, float]] = {}
