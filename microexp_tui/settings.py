@@ -31,7 +31,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
 
-from microexp_tui.device.protocol import MAX_RATE_HZ
+from microexp_tui.device.rate_limits import MAX_RATE_HZ
 from microexp_tui.errors import InputError, MicroexpError
 from microexp_tui.inference.catalog import DEFAULT_MODEL
 from microexp_tui.paths import APP_NAME, DATA_DIR_ENV, SEED_DIR_ENV, data_dir
