@@ -31,7 +31,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
 
-from microexp_tui.device.protocol import MAX_RATE_HZ
+from microexp_tui.device.rate_limits import MAX_RATE_HZ
 from microexp_tui.errors import InputError, MicroexpError
 from microexp_tui.inference.catalog import DEFAULT_MODEL
 from microexp_tui.paths import APP_NAME, DATA_DIR_ENV, SEED_DIR_ENV, data_dir
@@ -87,8 +87,12 @@ class FilterPrefs(_Section):
 
     @model_validator(mode="after")
     def _realisable(self) -> Self:
-        """The filters must be realisable at VALIDATION_RATE_HZ (edges ordered, below Nyquist)."""
-        from microexp_tui.dsp.filters import FilterSettings  # scipy: only when settings are read
+        """The filters must be realisable at VALIDATION_RATE_HZ (edges ordered, below Nyquist);
+        the defaults are (a test checks), so only changed values load the filter rules (scipy)."""
+        fields = type(self).model_fields
+        if all(getattr(self, name) == field.default for name, field in fields.items()):
+            return self
+        from microexp_tui.dsp.filters import FilterSettings
 
         try:
             FilterSettings(

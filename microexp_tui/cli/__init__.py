@@ -13,10 +13,19 @@ import os
 import sys
 from collections.abc import Sequence
 
-from microexp_tui import __version__
+from microexp_tui import installed_version
 from microexp_tui.cli.commands import tui
 from microexp_tui.cli.registry import COMMANDS
 from microexp_tui.errors import ExitCode, MicroexpError
+
+
+class _PrintVersion(argparse.Action):
+    """`--version`: the installed version, read only when asked for."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        """Print `microexp-tui VERSION` and exit."""
+        print(f"microexp-tui {installed_version()}")
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,7 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
         "Defaults (database folder, mains frequency, live model) come from the operator "
         "settings the app edits; an option given here wins.",
     )
-    parser.add_argument("--version", action="version", version=f"microexp-tui {__version__}")
+    parser.add_argument(
+        "--version", action=_PrintVersion, nargs=0, help="show program's version number and exit"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:

@@ -15,6 +15,8 @@ from enum import IntEnum
 import numpy as np
 import numpy.typing as npt
 
+from microexp_tui.device.rate_limits import MAX_RATE_HZ as MAX_RATE_HZ
+from microexp_tui.device.rate_limits import MIN_RATE_HZ as MIN_RATE_HZ
 from microexp_tui.domain.markers import clean_label
 
 PROTOCOL_VERSION = 1
@@ -24,8 +26,6 @@ CRC_BYTES = 2
 OVERHEAD_BYTES = HEADER_BYTES + CRC_BYTES
 MAX_PAYLOAD_BYTES = 255
 MAX_CHANNELS = 16
-MIN_RATE_HZ = 250
-MAX_RATE_HZ = 2000
 ADC_BUDGET_SAMPLES_PER_S = 9600
 """Channels x rate ceiling of the ATmega2560 ADC at its 125 kHz datasheet clock."""
 DEFAULT_BAUD = 500_000

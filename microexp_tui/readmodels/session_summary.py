@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from microexp_tui.domain.sessions import SessionRecord
@@ -55,3 +56,20 @@ class SessionSummary:
 def session_summaries(store: SessionStore) -> list[SessionSummary]:
     """Every session in the database, in the store's listing order."""
     return [SessionSummary.of(record) for record in store.list_sessions()]
+
+
+def summaries_of_database(path: Path) -> list[SessionSummary]:
+    """Every session of the database at `path`, read lightly when opening would change nothing.
+
+    The full store (migrations, crash recovery, audit checks and their warnings) opens
+    whenever it has work to do, so the listing is the same either way.
+    """
+    from microexp_tui.store.listing import sessions_if_current
+
+    found = sessions_if_current(path)
+    if found is None:
+        from microexp_tui.store.sessions import SessionStore
+
+        with SessionStore.open(path) as store:
+            found = store.list_sessions()
+    return [SessionSummary.of(record) for record in found]

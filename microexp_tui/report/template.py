@@ -14,16 +14,18 @@ from typing import Annotated, TypeVar
 from pydantic import AfterValidator, Field
 
 from microexp_tui.errors import InputError
-from microexp_tui.paths import resource_dir
+from microexp_tui.report.template_names import (
+    DEFAULT_NAME,
+    PAPERS,
+    TEMPLATES_DIR,
+    available_templates,
+)
 from microexp_tui.schema.problems import Problem, invalid, validate_file
 from microexp_tui.schema.reader import PersonFile, read_person_file
 from microexp_tui.schema.types import FileModel, Paragraph, PathText, Title, distinct, one_of
 
 T = TypeVar("T")
 
-TEMPLATES_DIR = resource_dir("templates", "report")
-DEFAULT_NAME = "default"
-PAPERS: tuple[str, ...] = ("A4", "Letter")
 SECTIONS: tuple[str, ...] = (
     "cover",
     "quality",
@@ -72,12 +74,6 @@ class ReportTemplate:
     timeline_minutes_per_row: float
     max_event_rows: int
     wording: Wording
-
-
-def available_templates(directory: Path = TEMPLATES_DIR) -> list[str]:
-    """Names of the shipped templates (file stems), default first."""
-    names = sorted(p.stem for p in directory.glob("*.toml"))
-    return sorted(names, key=lambda name: name != DEFAULT_NAME)
 
 
 def resolve_template(name_or_path: str | Path | None, directory: Path = TEMPLATES_DIR) -> Path:

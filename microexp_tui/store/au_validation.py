@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from microexp_tui.domain.expressions import ValidationReport
 from microexp_tui.domain.sessions import utc_now_iso
@@ -18,6 +17,9 @@ from microexp_tui.expressions.validation import report_as_dict, report_from_dict
 from microexp_tui.store import audit, session_records
 from microexp_tui.store.connection import StoreConnection
 from microexp_tui.store.database import write_transaction
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 
 def save(

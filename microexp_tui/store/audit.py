@@ -12,14 +12,15 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from microexp_tui.domain.sessions import utc_now_iso
 from microexp_tui.errors import InputError
 from microexp_tui.store.connection import StoreConnection
-from microexp_tui.store.database import write_transaction
+from microexp_tui.store.database import SqlReader, write_transaction
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 GENESIS_HASH = "0" * 64
 """`prev_hash` of the first row."""
@@ -98,7 +99,7 @@ class ChainWalk:
 ROW_COLUMNS = "id, at, actor, action, session_id, detail, prev_hash, hash"
 
 
-def walk_chain(db: Database, after_id: int = 0, prev_hash: str = GENESIS_HASH) -> ChainWalk:
+def walk_chain(db: SqlReader, after_id: int = 0, prev_hash: str = GENESIS_HASH) -> ChainWalk:
     """Check every row after `after_id`, starting from that row's hash; stop at the first fault."""
     cursor = db.execute(f"SELECT {ROW_COLUMNS} FROM audit_log WHERE id > ? ORDER BY id", [after_id])
     names = [column[0] for column in cursor.description]

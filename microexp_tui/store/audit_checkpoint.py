@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from microexp_tui.domain.sessions import utc_now_iso
 from microexp_tui.errors import StoreError
 from microexp_tui.store import audit
 from microexp_tui.store.audit import GENESIS_HASH, ChainBreak
 from microexp_tui.store.connection import StoreConnection
-from microexp_tui.store.database import write_transaction
+from microexp_tui.store.database import SqlReader, has_table, write_transaction
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 PROTECTIVE_TRIGGERS: dict[str, str] = {
     name: (
@@ -69,9 +71,9 @@ class ChainReport:
         return self.broken is None
 
 
-def read_checkpoint(db: Database) -> Checkpoint | None:
+def read_checkpoint(db: SqlReader) -> Checkpoint | None:
     """The stored checkpoint, or None before the first verification (or if it was dropped)."""
-    if "audit_checkpoint" not in db.table_names():
+    if not has_table(db, "audit_checkpoint"):
         return None
     row = db.execute("SELECT verified_id, verified_hash, at FROM audit_checkpoint").fetchone()
     return Checkpoint(int(row[0]), str(row[1]), str(row[2])) if row else None
@@ -91,7 +93,7 @@ def _save_checkpoint(db: Database, row_id: int, row_hash: str) -> None:
         )
 
 
-def _checkpoint_fault(db: Database, checkpoint: Checkpoint) -> ChainBreak | None:
+def checkpoint_fault(db: SqlReader, checkpoint: Checkpoint) -> ChainBreak | None:
     """A break when the checkpoint's row is gone or its hash changed since it was verified."""
     row = db.execute(
         "SELECT hash, action, at FROM audit_log WHERE id = ?", [checkpoint.row_id]
@@ -115,7 +117,7 @@ def check_from_checkpoint(db: Database) -> ChainReport:
     checkpoint = read_checkpoint(db)
     start_id, start_hash = 0, GENESIS_HASH
     if checkpoint is not None:
-        fault = _checkpoint_fault(db, checkpoint)
+        fault = checkpoint_fault(db, checkpoint)
         if fault is not None:
             return ChainReport(_entries(db), 0, fault)
         start_id, start_hash = checkpoint.row_id, checkpoint.row_hash
@@ -131,7 +133,7 @@ def verify_all(db: Database) -> ChainReport:
     checkpoint = read_checkpoint(db)
     broken = walk.broken
     if broken is None and checkpoint is not None:
-        broken = _checkpoint_fault(db, checkpoint)
+        broken = checkpoint_fault(db, checkpoint)
     if broken is None:
         if walk.last_good_id and (checkpoint is None or checkpoint.row_id != walk.last_good_id):
             _save_checkpoint(db, walk.last_good_id, walk.last_good_hash)
@@ -145,7 +147,7 @@ def _normalised(sql: str | None) -> str:
     return re.sub(r"\s+", " ", (sql or "").strip().rstrip(";")).strip()
 
 
-def _damaged_triggers(db: Database) -> list[str]:
+def damaged_triggers(db: SqlReader) -> list[str]:
     """Names of the protective triggers that are missing or differ from the shipped SQL."""
     present = dict(
         db.execute(
@@ -161,11 +163,11 @@ def _damaged_triggers(db: Database) -> list[str]:
 
 def restore_triggers(db: Database) -> list[str]:
     """Recreate missing or altered protective triggers, audit-logged; the names restored."""
-    if not _damaged_triggers(db):
+    if not damaged_triggers(db):
         return []
     with write_transaction(db):
         # Again under the write lock: another process may have restored them meanwhile.
-        restored = _damaged_triggers(db)
+        restored = damaged_triggers(db)
         for name in restored:
             db.execute(f"DROP TRIGGER IF EXISTS {name}")
             db.execute(PROTECTIVE_TRIGGERS[name])

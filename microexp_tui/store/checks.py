@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from microexp_tui.domain.calibration import ChannelCalibration
 from microexp_tui.domain.electrodes import GRADES, ElectrodeCheck
@@ -14,6 +13,9 @@ from microexp_tui.errors import InputError
 from microexp_tui.store import audit
 from microexp_tui.store.connection import StoreConnection
 from microexp_tui.store.database import write_transaction
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 
 def save_electrode_checks(

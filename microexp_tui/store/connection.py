@@ -12,10 +12,12 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from microexp_tui.store.database import sqlite_errors
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 
 class StoreConnection:

@@ -14,11 +14,13 @@ import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any, Protocol
 
 from microexp_tui.errors import StoreError
 from microexp_tui.paths import OWNER_ONLY_FILE_MODE, tighten_to_owner
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 log = logging.getLogger(__name__)
 SIDE_FILE_SUFFIXES = ("-wal", "-shm")
@@ -39,6 +41,14 @@ BUSY_TIMEOUT_MS = 10_000
 
 JOURNAL_SIZE_LIMIT_BYTES = 32 * 1024 * 1024
 """The WAL file is truncated to this size after a checkpoint."""
+
+
+class SqlReader(Protocol):
+    """What a read-only query needs: the store's `Database` or a bare `sqlite3.Connection`."""
+
+    def execute(self, sql: str, parameters: Any = ..., /) -> sqlite3.Cursor:
+        """Run one statement and return its cursor."""
+        ...
 
 
 class StoreFullError(StoreError):
@@ -113,6 +123,12 @@ def write_transaction(db: Database) -> Iterator[Database]:
     except BaseException:
         db.rollback()
         raise
+
+
+def has_table(db: SqlReader, name: str) -> bool:
+    """Whether the database holds a table of that name."""
+    found = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [name])
+    return found.fetchone() is not None
 
 
 def _unwritable(path: Path, why: str, fix: str = "fix the folder's permissions") -> StoreError:
@@ -211,6 +227,8 @@ def connect(path: Path) -> Database:
             if is_new:
                 conn.execute(f"PRAGMA page_size = {PAGE_SIZE_BYTES}")
         make_owner_only(path)
+        from sqlite_utils import Database  # loads pandas when installed: only when opening
+
         return Database(conn, execute_plugins=False)
     except BaseException:
         conn.close()

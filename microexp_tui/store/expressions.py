@@ -13,9 +13,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from microexp_tui.domain.expressions import Activation, Expression
 from microexp_tui.domain.recording import EXPRESSION_SOURCES, ExpressionRun
@@ -24,6 +22,9 @@ from microexp_tui.errors import InputError
 from microexp_tui.store import audit, session_records
 from microexp_tui.store.connection import StoreConnection
 from microexp_tui.store.database import write_transaction
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 
 def _check(source: str, expressions: Sequence[Expression]) -> None:

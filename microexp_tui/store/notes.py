@@ -5,15 +5,16 @@ Both are only ever added, never edited, and each addition is audit-logged.
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from microexp_tui.domain.sessions import Note, Override, utc_now_iso
 from microexp_tui.errors import InputError
 from microexp_tui.store import audit
 from microexp_tui.store.connection import StoreConnection
 from microexp_tui.store.database import write_transaction
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 
 def add_override(

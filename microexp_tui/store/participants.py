@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import UTC, datetime
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from microexp_tui.domain.sessions import (
     HANDEDNESS_VALUES,
@@ -21,6 +19,9 @@ from microexp_tui.errors import InputError
 from microexp_tui.store import audit
 from microexp_tui.store.connection import StoreConnection
 from microexp_tui.store.database import write_transaction
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 """Characters of generated codes: no 0/O, 1/I/L or U, so codes survive being read aloud."""

@@ -15,10 +15,9 @@ import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sqlite_utils import Database
 
 from microexp_tui.domain.recording import PREDICTION_RUN_KINDS, PredictionRecord, PredictionRun
 from microexp_tui.domain.sessions import utc_now_iso
@@ -26,6 +25,9 @@ from microexp_tui.errors import InputError, StoreError
 from microexp_tui.store import audit, session_records
 from microexp_tui.store.connection import StoreConnection
 from microexp_tui.store.database import write_transaction
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 PROBABILITY_DTYPE = np.dtype("<f4")
 

@@ -8,11 +8,12 @@ with the row's owner (participant or session) for its messages.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, NamedTuple
 
 from microexp_tui.store.connection import StoreConnection
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 TABLES_WITHOUT_PERSONAL_DATA = frozenset({"sample_chunks", "schema_version", "predictions"})
 """Tables holding only samples, schema history or model outputs (no person's data)."""

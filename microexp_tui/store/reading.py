@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sqlite_utils import Database
 
 from microexp_tui.domain.recording import ArtifactRecord, GapRecord, MarkerRecord, StoredSamples
 from microexp_tui.store import samples, session_records
 from microexp_tui.store.connection import StoreConnection
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 
 def event_rows(db: Database, session_id: int, columns: str, table: str, order: str) -> list[Any]:

@@ -11,13 +11,15 @@ marked missing are flagged in its mask, so no value is reserved to mean "missing
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-from sqlite_utils import Database
 
 from microexp_tui.domain.recording import StoredSamples
 from microexp_tui.errors import InputError
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 WIRE_DTYPES: dict[str, np.dtype] = {
     "int16": np.dtype("<i2"),

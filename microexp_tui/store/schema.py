@@ -11,13 +11,15 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from microexp_tui.domain.sessions import utc_now_iso
 from microexp_tui.errors import StoreError
 from microexp_tui.store import audit
-from microexp_tui.store.database import sqlite_errors, write_transaction
+from microexp_tui.store.database import SqlReader, has_table, sqlite_errors, write_transaction
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 APPLICATION_ID = 0x4D455850
 """`PRAGMA application_id` of our files ("MEXP", set by migration 1), so tools know them."""
@@ -72,9 +74,9 @@ SCHEMA_VERSION = MIGRATIONS[-1].version
 """The schema version this program writes and understands."""
 
 
-def current_version(db: Database) -> int:
+def current_version(db: SqlReader) -> int:
     """Schema version of the open database (0 for a database without our tables)."""
-    if "schema_version" not in db.table_names():
+    if not has_table(db, "schema_version"):
         return 0
     row = db.execute("SELECT MAX(version) FROM schema_version").fetchone()
     return int(row[0] or 0)

@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from microexp_tui.domain.channels import ChannelSpec
 from microexp_tui.domain.markers import clean_label
 from microexp_tui.domain.sessions import QUALITY_COUNTERS, SessionRecord
 from microexp_tui.errors import StoreError
+from microexp_tui.store.database import SqlReader
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 _SESSION_SELECT = (
     "SELECT s.id, s.uuid, s.participant_id, p.code, s.status, s.started_at, s.ended_at, "
@@ -34,7 +36,7 @@ def unknown_session(db_path: Path, session_id: int) -> StoreError:
     )
 
 
-def _montages(db: Database, where: str, params: list[Any]) -> dict[int, list[ChannelSpec]]:
+def _montages(db: SqlReader, where: str, params: list[Any]) -> dict[int, list[ChannelSpec]]:
     """Montage of each session matching the WHERE clause on `s.` columns."""
     result: dict[int, list[ChannelSpec]] = {}
     for sid, index, label, muscle, kind, units, *physical in db.execute(
@@ -87,7 +89,7 @@ def _record(row: tuple[Any, ...], montage: list[ChannelSpec]) -> SessionRecord:
     )
 
 
-def records(db: Database, where: str = "", params: Sequence[Any] = ()) -> list[SessionRecord]:
+def records(db: SqlReader, where: str = "", params: Sequence[Any] = ()) -> list[SessionRecord]:
     """Session records matching an optional WHERE clause on `s.` columns, oldest first."""
     rows = db.execute(f"{_SESSION_SELECT} {where} ORDER BY s.id", list(params)).fetchall()
     montages = _montages(db, where, list(params))

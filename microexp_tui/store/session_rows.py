@@ -7,9 +7,7 @@ import math
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from microexp_tui.device import protocol
 from microexp_tui.domain.channels import MAX_IMPORTED_CHANNELS, ChannelSpec
@@ -34,6 +32,9 @@ from microexp_tui.store.validation import (
     normalise_counters,
     prepare_batch,
 )
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 
 def start(

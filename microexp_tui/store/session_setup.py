@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from microexp_tui.domain.channels import MAX_IMPORTED_CHANNELS, ChannelSpec
 from microexp_tui.domain.sessions import (
@@ -23,6 +22,9 @@ from microexp_tui.store import audit
 from microexp_tui.store.connection import StoreConnection
 from microexp_tui.store.database import write_transaction
 from microexp_tui.store.validation import check_channels
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 
 def save_setup(db: Database, setup: SessionSetup, actor: str) -> None:

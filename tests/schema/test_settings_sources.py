@@ -165,3 +165,20 @@ def test_validate_refuses_a_changed_value_naming_it() -> None:
     settings.operator = "two\nlines"
     with pytest.raises(InputError, match="setting 'operator' must be one line"):
         validate(settings)
+
+
+def test_the_default_filters_are_realisable_so_their_check_may_be_skipped() -> None:
+    from microexp_tui.dsp.filters import FilterSettings
+    from microexp_tui.settings import VALIDATION_RATE_HZ, FilterPrefs
+
+    defaults = FilterPrefs().model_dump()
+    assert defaults == {name: f.default for name, f in FilterPrefs.model_fields.items()}
+    built = FilterSettings(sample_rate_hz=VALIDATION_RATE_HZ, **defaults)
+    assert built.bandpass_edges_hz == (20.0, 450.0)
+
+
+def test_one_changed_filter_value_is_still_checked_against_the_others(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text("[filters]\nbandpass_low_hz = 460.0\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"'filters' cannot be realised .*low edge 460\.0 Hz"):
+        load_settings(path, {})

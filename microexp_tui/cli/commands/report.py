@@ -15,7 +15,7 @@ from microexp_tui.cli.options import (
     add_session_argument,
     user_path,
 )
-from microexp_tui.report.template import PAPERS, TEMPLATES_DIR, available_templates
+from microexp_tui.report.template_names import PAPERS, TEMPLATES_DIR, available_templates
 
 if TYPE_CHECKING:
     from microexp_tui.cli.options import Subcommands

@@ -24,11 +24,9 @@ def add_parser(subcommands: Subcommands) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print one line (or one JSON object) per session."""
-    from microexp_tui.readmodels.session_summary import session_summaries
-    from microexp_tui.store.sessions import SessionStore
+    from microexp_tui.readmodels.session_summary import summaries_of_database
 
-    with SessionStore.open(OperatorDefaults().database_path(args.db)) as store:
-        summaries = session_summaries(store)
+    summaries = summaries_of_database(OperatorDefaults().database_path(args.db))
     if args.json:
         print(json.dumps([summary.as_json() for summary in summaries]))
         return 0
