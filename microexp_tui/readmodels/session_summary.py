@@ -28,6 +28,10 @@ class SessionSummary:
     duration_s: float
     simulated: bool
     counters: dict[str, int]
+    source: str = "board"
+    """Where the samples came from: a board, or an imported file."""
+    test_participant: bool = False
+    """Recorded for the flagged test participant (headless `record` without `--participant`)."""
 
     @classmethod
     def of(cls, record: SessionRecord) -> SessionSummary:
@@ -46,6 +50,8 @@ class SessionSummary:
             duration_s=record.samples_per_channel / rate_hz,
             simulated=bool(record.simulated),
             counters=dict(record.counters),
+            source=record.source,
+            test_participant=record.test_participant,
         )
 
     def as_json(self) -> dict[str, Any]:

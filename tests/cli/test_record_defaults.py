@@ -188,6 +188,11 @@ def test_records_without_participant_share_one_flagged_test_participant(
         tests = {r.id: r.test_participant for r in store.list_sessions()}
     assert participants == {"TEST": True, "P-REAL1": False}, "one test participant, not two"
     assert tests == {1: True, 2: True, 3: False}
+    listing = run_microexp("sessions", "--db", db)
+    flagged = [line.split()[0] for line in listing.out.splitlines() if "TEST PARTICIPANT" in line]
+    assert flagged == ["1", "2"], listing.out
+    as_json = json.loads(run_microexp("sessions", "--db", db, "--json").out)
+    assert [s["test_participant"] for s in as_json] == [True, True, False]
 
 
 def test_the_reason_is_said_as_the_recording_starts(settings_file: Path, tmp_path: Path) -> None:

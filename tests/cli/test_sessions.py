@@ -40,6 +40,8 @@ def test_json_lists_every_field_in_order(
         "duration_s",
         "simulated",
         "counters",
+        "source",
+        "test_participant",
     ]
     assert [row["duration_s"] for row in rows] == [2.0, 3.0]
     assert isinstance(rows[0]["counters"], dict)

@@ -44,4 +44,6 @@ def session_line(summary: SessionSummary) -> str:
         f"{summary.started_at}  {summary.duration_s:>8.1f} s  "
         f"{summary.channels} ch @ {summary.sample_rate_hz:g} Hz"
         f"{'  SIMULATED' if summary.simulated else ''}"
+        f"{'  IMPORTED' if summary.source != 'board' else ''}"
+        f"{'  TEST PARTICIPANT' if summary.test_participant else ''}"
     )
