@@ -13,14 +13,14 @@ stored raw ones).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
 from microexp_tui.domain.calibration import Calibration
 from microexp_tui.dsp.filters import FilterSettings
 from microexp_tui.dsp.units import WorkingUnits
-from microexp_tui.inference.evidence import replay
+from microexp_tui.inference.evidence import EvidenceAccumulator
 from microexp_tui.inference.live import DEFAULT_HOP_MS, LiveClassifier, Prediction, hop_samples_for
 from microexp_tui.inference.model import EmotionModel
 from microexp_tui.inference.resample import StreamingResampler, rate_ratio
@@ -84,16 +84,89 @@ def classify_recording(
         for first, values in join_contiguous(chunks, int(MAX_CHUNK_S * sample_rate_hz))
     )
     if whole_factor(sample_rate_hz, model.card.rate_hz) is not None:
-        classifier = LiveClassifier(
+        classifier = _BatchClassifier(
             model, sample_rate_hz, muscles, sensor_kinds, hop_ms=hop_ms, calibration=calibration
         )
-        predictions: list[Prediction] = []
         for first, envelope in envelopes:
-            predictions.extend(classifier.push(first, envelope))
-        return OfflineRun(predictions, classifier.hop_ms, classifier.window_samples)
+            classifier.push(first, envelope)
+        return OfflineRun(classifier.predictions(), classifier.hop_ms, classifier.window_samples)
     return _classify_resampled(
         envelopes, model, sample_rate_hz, muscles, sensor_kinds, hop_ms, calibration
     )
+
+
+class _BatchClassifier(LiveClassifier):
+    """The live classifier's windows, batches and raw outputs; the displayed probabilities are
+    accumulated once at the end (`EvidenceAccumulator.update_many`, equal to the live path's
+    window-by-window accumulation) instead of one window at a time."""
+
+    def __init__(
+        self,
+        model: EmotionModel,
+        sample_rate_hz: float,
+        muscles: Sequence[str | None],
+        sensor_kinds: Sequence[str],
+        hop_ms: float = DEFAULT_HOP_MS,
+        calibration: Calibration | None = None,
+    ) -> None:
+        """Size the buffers as the live classifier does; start with no outputs."""
+        super().__init__(model, sample_rate_hz, muscles, sensor_kinds, hop_ms, calibration)
+        self._ends: list[np.ndarray] = []
+        self._raw: list[np.ndarray] = []
+        self._activation: list[np.ndarray] = []
+
+    def _classify(self, end_rows: list[int]) -> list[Prediction]:
+        """Classify the due windows in one batch (as live) and keep their raw outputs."""
+        if end_rows:
+            starts = np.asarray(end_rows) - self.window_rows - self._first_row
+            index = starts[:, None] + np.arange(self.window_rows)[None, :]
+            windows = self.model.card.normalise(self._rows[index], self.calibration)
+            results = self.model.classify(windows)
+            self._ends.append(np.asarray(end_rows, dtype=np.int64) * self.factor)
+            self._raw.append(results.probabilities)
+            self._activation.append(results.activation)
+        return []
+
+    def outputs(self) -> tuple[list[int], np.ndarray, np.ndarray]:
+        """Window ends (samples of this classifier's clock), raw probabilities, activations."""
+        classes = len(self.model.card.output_classes)
+        if not self._ends:
+            return [], np.empty((0, classes), np.float32), np.empty(0, np.float32)
+        ends = np.concatenate(self._ends).tolist()
+        return ends, np.concatenate(self._raw), np.concatenate(self._activation)
+
+    def predictions(self) -> list[Prediction]:
+        """Every window's prediction, displayed probabilities accumulated on this clock."""
+        ends, raw, activation = self.outputs()
+        shown = self.accumulator.update_many(ends, raw)
+        classes = self.model.card.output_classes
+        return _predictions(classes, ends, self.window_samples, raw, shown, activation)
+
+
+def _predictions(
+    classes: tuple[str, ...],
+    ends: Sequence[int],
+    window_samples: int,
+    raw: np.ndarray,
+    shown: np.ndarray,
+    activation: np.ndarray,
+) -> list[Prediction]:
+    """Prediction records of windows ending at `ends`, labelled by their displayed class."""
+    labels = shown.argmax(axis=1).tolist() if len(ends) else []
+    return [
+        Prediction(
+            sample_index=end,
+            window_samples=window_samples,
+            label=classes[label],
+            classes=classes,
+            probabilities=tuple(displayed),
+            activation=level,
+            raw_probabilities=tuple(window_raw),
+        )
+        for end, label, displayed, level, window_raw in zip(
+            ends, labels, shown.tolist(), activation.tolist(), raw.tolist(), strict=True
+        )
+    ]
 
 
 def _classify_resampled(
@@ -108,32 +181,22 @@ def _classify_resampled(
     """Classify envelopes resampled to the model's rate; windows mapped back to the session."""
     up, down = rate_ratio(sample_rate_hz, model.card.rate_hz)
     resampler = StreamingResampler(up, down, len(muscles))
-    classifier = LiveClassifier(
+    classifier = _BatchClassifier(
         model, model.card.rate_hz, muscles, sensor_kinds, hop_ms=hop_ms, calibration=calibration
     )
-    rows: list[Prediction] = []
     for first, envelope in envelopes:
         for row, block in resampler.push(first, envelope):
-            rows.extend(classifier.push(row, block))
+            classifier.push(row, block)
     for row, block in resampler.flush():
-        rows.extend(classifier.push(row, block))
+        classifier.push(row, block)
     window = resampler.session_index(classifier.window_rows)
-    ends = [resampler.session_index(p.sample_index) for p in rows]
-    shown = replay(
+    rows, raw, activation = classifier.outputs()
+    ends = [resampler.session_index(row) for row in rows]
+    accumulator = EvidenceAccumulator(
         model.card.output_classes,
         model.card.display,
         hop_samples_for(classifier.hop_ms, sample_rate_hz),
-        ends,
-        [p.raw_probabilities for p in rows],
     )
-    predictions = [
-        replace(
-            p,
-            sample_index=end,
-            window_samples=window,
-            probabilities=probabilities,
-            label=p.classes[int(np.argmax(probabilities))],
-        )
-        for p, end, probabilities in zip(rows, ends, shown, strict=True)
-    ]
+    shown = accumulator.update_many(ends, raw)
+    predictions = _predictions(model.card.output_classes, ends, window, raw, shown, activation)
     return OfflineRun(predictions, classifier.hop_ms, window)
