@@ -13,11 +13,13 @@ stored raw ones).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 
 import numpy as np
 
 from microexp_tui.domain.calibration import Calibration
+from microexp_tui.dsp.batch import SplitFilterBank, read_ahead
 from microexp_tui.dsp.filters import FilterSettings
 from microexp_tui.dsp.units import WorkingUnits
 from microexp_tui.inference.evidence import EvidenceAccumulator
@@ -76,71 +78,61 @@ def classify_recording(
     """
     working = working or WorkingUnits.board(len(sensor_kinds))
     model.check_channels(muscles, sensor_kinds, working.units)
-    bank = working.filter_bank(
-        list(sensor_kinds), FilterSettings(sample_rate_hz=sample_rate_hz, mains_hz=mains_hz)
-    )
-    envelopes = (
-        (first, bank.process(working.convert(values)))
-        for first, values in join_contiguous(chunks, int(MAX_CHUNK_S * sample_rate_hz))
-    )
+    settings = FilterSettings(sample_rate_hz=sample_rate_hz, mains_hz=mains_hz)
+    pieces = join_contiguous(chunks, int(MAX_CHUNK_S * sample_rate_hz))
+    with (
+        SplitFilterBank(working, list(sensor_kinds), settings) as bank,
+        closing(
+            read_ahead(pieces, lambda p: (p[0], bank.process(working.convert(p[1]))))
+        ) as envelopes,
+    ):
+        return _classify_envelopes(
+            envelopes, model, sample_rate_hz, muscles, sensor_kinds, hop_ms, calibration
+        )
+
+
+def _classify_envelopes(
+    envelopes: Iterable[tuple[int, np.ndarray]],
+    model: EmotionModel,
+    sample_rate_hz: float,
+    muscles: Sequence[str | None],
+    sensor_kinds: Sequence[str],
+    hop_ms: float,
+    calibration: Calibration | None,
+) -> OfflineRun:
+    """Classify filtered `(first_index, envelope)` pieces, at the model's rate or resampled."""
     if whole_factor(sample_rate_hz, model.card.rate_hz) is not None:
         classifier = _BatchClassifier(
             model, sample_rate_hz, muscles, sensor_kinds, hop_ms=hop_ms, calibration=calibration
         )
+        predictions: list[Prediction] = []
         for first, envelope in envelopes:
-            classifier.push(first, envelope)
-        return OfflineRun(classifier.predictions(), classifier.hop_ms, classifier.window_samples)
+            predictions.extend(classifier.push(first, envelope))
+        return OfflineRun(predictions, classifier.hop_ms, classifier.window_samples)
     return _classify_resampled(
         envelopes, model, sample_rate_hz, muscles, sensor_kinds, hop_ms, calibration
     )
 
 
 class _BatchClassifier(LiveClassifier):
-    """The live classifier's windows, batches and raw outputs; the displayed probabilities are
-    accumulated once at the end (`EvidenceAccumulator.update_many`, equal to the live path's
-    window-by-window accumulation) instead of one window at a time."""
-
-    def __init__(
-        self,
-        model: EmotionModel,
-        sample_rate_hz: float,
-        muscles: Sequence[str | None],
-        sensor_kinds: Sequence[str],
-        hop_ms: float = DEFAULT_HOP_MS,
-        calibration: Calibration | None = None,
-    ) -> None:
-        """Size the buffers as the live classifier does; start with no outputs."""
-        super().__init__(model, sample_rate_hz, muscles, sensor_kinds, hop_ms, calibration)
-        self._ends: list[np.ndarray] = []
-        self._raw: list[np.ndarray] = []
-        self._activation: list[np.ndarray] = []
+    """The live classifier with each batch's displayed probabilities accumulated at once
+    (`EvidenceAccumulator.update_many`, equal bit for bit to the live path's window by window
+    accumulation); the windows, batches and raw outputs are the live classifier's."""
 
     def _classify(self, end_rows: list[int]) -> list[Prediction]:
-        """Classify the due windows in one batch (as live) and keep their raw outputs."""
-        if end_rows:
-            starts = np.asarray(end_rows) - self.window_rows - self._first_row
-            index = starts[:, None] + np.arange(self.window_rows)[None, :]
-            windows = self.model.card.normalise(self._rows[index], self.calibration)
-            results = self.model.classify(windows)
-            self._ends.append(np.asarray(end_rows, dtype=np.int64) * self.factor)
-            self._raw.append(results.probabilities)
-            self._activation.append(results.activation)
-        return []
-
-    def outputs(self) -> tuple[list[int], np.ndarray, np.ndarray]:
-        """Window ends (samples of this classifier's clock), raw probabilities, activations."""
-        classes = len(self.model.card.output_classes)
-        if not self._ends:
-            return [], np.empty((0, classes), np.float32), np.empty(0, np.float32)
-        ends = np.concatenate(self._ends).tolist()
-        return ends, np.concatenate(self._raw), np.concatenate(self._activation)
-
-    def predictions(self) -> list[Prediction]:
-        """Every window's prediction, displayed probabilities accumulated on this clock."""
-        ends, raw, activation = self.outputs()
-        shown = self.accumulator.update_many(ends, raw)
-        classes = self.model.card.output_classes
-        return _predictions(classes, ends, self.window_samples, raw, shown, activation)
+        """Classify the due windows in one batch, as live, and accumulate their evidence."""
+        if not end_rows:
+            return []
+        starts = np.asarray(end_rows) - self.window_rows - self._first_row
+        index = starts[:, None] + np.arange(self.window_rows)[None, :]
+        windows = self.model.card.normalise(self._rows[index], self.calibration)
+        results = self.model.classify(windows)
+        ends = (np.asarray(end_rows, dtype=np.int64) * self.factor).tolist()
+        shown = self.accumulator.update_many(ends, results.probabilities)
+        return _predictions(
+            results.classes, ends, self.window_samples, results.probabilities, shown,
+            results.activation,
+        )  # fmt: skip
 
 
 def _predictions(
@@ -184,19 +176,20 @@ def _classify_resampled(
     classifier = _BatchClassifier(
         model, model.card.rate_hz, muscles, sensor_kinds, hop_ms=hop_ms, calibration=calibration
     )
+    rows: list[Prediction] = []
     for first, envelope in envelopes:
         for row, block in resampler.push(first, envelope):
-            classifier.push(row, block)
+            rows.extend(classifier.push(row, block))
     for row, block in resampler.flush():
-        classifier.push(row, block)
+        rows.extend(classifier.push(row, block))
     window = resampler.session_index(classifier.window_rows)
-    rows, raw, activation = classifier.outputs()
-    ends = [resampler.session_index(row) for row in rows]
+    ends = [resampler.session_index(p.sample_index) for p in rows]
+    classes = model.card.output_classes
+    raw = np.array([p.raw_probabilities for p in rows], dtype=np.float32).reshape(-1, len(classes))
+    activation = np.array([p.activation for p in rows], dtype=np.float32)
     accumulator = EvidenceAccumulator(
-        model.card.output_classes,
-        model.card.display,
-        hop_samples_for(classifier.hop_ms, sample_rate_hz),
+        classes, model.card.display, hop_samples_for(classifier.hop_ms, sample_rate_hz)
     )
     shown = accumulator.update_many(ends, raw)
-    predictions = _predictions(model.card.output_classes, ends, window, raw, shown, activation)
+    predictions = _predictions(classes, ends, window, raw, shown, activation)
     return OfflineRun(predictions, classifier.hop_ms, window)
