@@ -11,8 +11,10 @@ of another model sits beside the others, never replacing them unless asked.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+import struct
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -149,8 +151,21 @@ def prediction_rows(
 
 
 def _blob(probabilities: Sequence[float]) -> bytes:
-    """Probabilities as a little-endian float32 BLOB (empty for none)."""
-    return np.asarray(probabilities, PROBABILITY_DTYPE).tobytes()
+    """Probabilities as a little-endian float32 BLOB (empty for none).
+
+    `struct` rounds each value to float32 as numpy does, at a tenth of the cost per record
+    (a reprocessed hour stores 72,000 of them); a value beyond float32 goes through numpy.
+    """
+    try:
+        return _float32_struct(len(probabilities)).pack(*probabilities)
+    except (OverflowError, struct.error, TypeError):
+        return np.asarray(probabilities, PROBABILITY_DTYPE).tobytes()
+
+
+@functools.cache
+def _float32_struct(count: int) -> struct.Struct:
+    """The packer of `count` little-endian float32 values."""
+    return struct.Struct(f"<{count}f")
 
 
 def _floats(blob: bytes | None) -> tuple[float, ...]:
