@@ -13,7 +13,6 @@ The result replaces the session's previous offline set.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,6 @@ from microexp_tui.domain.recording import ArtifactRecord
 from microexp_tui.domain.sessions import SessionRecord, mains_hz_of
 from microexp_tui.dsp.activations import envelope_delay_samples, unsupported_rate
 from microexp_tui.dsp.artifacts import ArtifactFlag, StreamingArtifactDetector
-from microexp_tui.dsp.batch import SplitFilterBank, read_ahead
 from microexp_tui.dsp.filters import FilterSettings
 from microexp_tui.dsp.units import WorkingUnits
 from microexp_tui.errors import InputError, StoreError
@@ -135,7 +133,7 @@ def detect_in_counts(
     """
     working = working or WorkingUnits.board(len(sensor_kinds))
     settings = FilterSettings(sample_rate_hz=float(sample_rate_hz), mains_hz=mains_hz)
-    bank = SplitFilterBank(working, sensor_kinds, settings)
+    bank = working.filter_bank(sensor_kinds, settings)
     flagger = flagger or StreamingArtifactDetector(
         float(sample_rate_hz), len(sensor_kinds), sensor_kinds=sensor_kinds
     )
@@ -148,15 +146,13 @@ def detect_in_counts(
         min_on=working.min_on.tolist(),
     )
     found: list[Expression] = []
-    filtered = read_ahead(chunks, lambda c: (c[0], c[1], bank.process(working.convert(c[1]))))
-    with bank, closing(filtered) as pieces:
-        for first, counts, envelope in pieces:
-            flags = (
-                flagger.process(counts)
-                if stored_flags is None
-                else stored_flags.flags(first, counts.shape[0])
-            )
-            found += detector.push(first, envelope, flags)
+    for first, counts in chunks:
+        flags = (
+            flagger.process(counts)
+            if stored_flags is None
+            else stored_flags.flags(first, counts.shape[0])
+        )
+        found += detector.push(first, bank.process(working.convert(counts)), flags)
     found += detector.flush()
     parameters = {**detector.parameters(), "mains_hz": mains_hz, "filters": bank.description}
     return found, {**parameters, "units": list(working.units)}

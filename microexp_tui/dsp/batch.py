@@ -4,7 +4,7 @@
 streaming filter bank's channels split into groups, each group's own bank on its own thread,
 give the same float32 envelope bit for bit as one bank over every channel. `read_ahead`
 produces the next filtered pieces on a thread while the caller works on the current one
-(classification, detection). The live recorder keeps its one bank (`filters.py`).
+(offline classification). The live recorder keeps its one bank (`filters.py`).
 """
 
 from __future__ import annotations
