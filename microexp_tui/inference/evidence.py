@@ -155,6 +155,37 @@ class EvidenceAccumulator:
         self._state = posterior / posterior.sum()
         return self._state
 
+    def update_many(
+        self, sample_indices: Sequence[int], raw: npt.ArrayLike
+    ) -> npt.NDArray[np.float32]:
+        """`update` of each `(windows, classes)` raw row in turn, as stored (float32 rows).
+
+        Equal, bit for bit, to calling `update` row by row (the calibration and the evidence
+        are elementwise per row, computed here for all rows at once; the state recursion is
+        the same): the offline path's batch form, `replay` stays the reference.
+        """
+        rows = np.asarray(raw, dtype=np.float32).reshape(len(sample_indices), len(self.classes))
+        calibrated = self.display.calibration.apply(rows)
+        settings = self.display.evidence
+        if settings is None:
+            return calibrated.astype(np.float32)
+        evidence = np.power(np.maximum(calibrated, settings.floor), settings.weight)
+        out = np.empty(rows.shape, dtype=np.float32)
+        transitions, hop, last = self._transitions, self.hop_samples, self._last_index
+        state = self._state
+        for i, index in enumerate(sample_indices):
+            steps = 1 if last is None else max(1, round((index - last) / hop))
+            if last is not None and steps > settings.max_gap_hops:
+                state, steps = self._start(), 1
+            last = int(index)
+            for _ in range(steps):
+                state = state @ transitions
+            posterior = state * evidence[i]
+            state = posterior / posterior.sum()
+            out[i] = state
+        self._state, self._last_index = state, last
+        return out
+
 
 def displayed_as_stored(displayed: npt.ArrayLike) -> tuple[float, ...]:
     """Displayed probabilities rounded as the store keeps them (float32), so replays compare."""

@@ -13,14 +13,16 @@ stored raw ones).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from contextlib import closing
+from dataclasses import dataclass
 
 import numpy as np
 
 from microexp_tui.domain.calibration import Calibration
+from microexp_tui.dsp.batch import SplitFilterBank, read_ahead
 from microexp_tui.dsp.filters import FilterSettings
 from microexp_tui.dsp.units import WorkingUnits
-from microexp_tui.inference.evidence import replay
+from microexp_tui.inference.evidence import EvidenceAccumulator
 from microexp_tui.inference.live import DEFAULT_HOP_MS, LiveClassifier, Prediction, hop_samples_for
 from microexp_tui.inference.model import EmotionModel
 from microexp_tui.inference.resample import StreamingResampler, rate_ratio
@@ -76,15 +78,31 @@ def classify_recording(
     """
     working = working or WorkingUnits.board(len(sensor_kinds))
     model.check_channels(muscles, sensor_kinds, working.units)
-    bank = working.filter_bank(
-        list(sensor_kinds), FilterSettings(sample_rate_hz=sample_rate_hz, mains_hz=mains_hz)
-    )
-    envelopes = (
-        (first, bank.process(working.convert(values)))
-        for first, values in join_contiguous(chunks, int(MAX_CHUNK_S * sample_rate_hz))
-    )
+    settings = FilterSettings(sample_rate_hz=sample_rate_hz, mains_hz=mains_hz)
+    pieces = join_contiguous(chunks, int(MAX_CHUNK_S * sample_rate_hz))
+    with (
+        SplitFilterBank(working, list(sensor_kinds), settings) as bank,
+        closing(
+            read_ahead(pieces, lambda p: (p[0], bank.process(working.convert(p[1]))))
+        ) as envelopes,
+    ):
+        return _classify_envelopes(
+            envelopes, model, sample_rate_hz, muscles, sensor_kinds, hop_ms, calibration
+        )
+
+
+def _classify_envelopes(
+    envelopes: Iterable[tuple[int, np.ndarray]],
+    model: EmotionModel,
+    sample_rate_hz: float,
+    muscles: Sequence[str | None],
+    sensor_kinds: Sequence[str],
+    hop_ms: float,
+    calibration: Calibration | None,
+) -> OfflineRun:
+    """Classify filtered `(first_index, envelope)` pieces, at the model's rate or resampled."""
     if whole_factor(sample_rate_hz, model.card.rate_hz) is not None:
-        classifier = LiveClassifier(
+        classifier = _BatchClassifier(
             model, sample_rate_hz, muscles, sensor_kinds, hop_ms=hop_ms, calibration=calibration
         )
         predictions: list[Prediction] = []
@@ -94,6 +112,53 @@ def classify_recording(
     return _classify_resampled(
         envelopes, model, sample_rate_hz, muscles, sensor_kinds, hop_ms, calibration
     )
+
+
+class _BatchClassifier(LiveClassifier):
+    """The live classifier with each batch's displayed probabilities accumulated at once
+    (`EvidenceAccumulator.update_many`, equal bit for bit to the live path's window by window
+    accumulation); the windows, batches and raw outputs are the live classifier's."""
+
+    def _classify(self, end_rows: list[int]) -> list[Prediction]:
+        """Classify the due windows in one batch, as live, and accumulate their evidence."""
+        if not end_rows:
+            return []
+        starts = np.asarray(end_rows) - self.window_rows - self._first_row
+        index = starts[:, None] + np.arange(self.window_rows)[None, :]
+        windows = self.model.card.normalise(self._rows[index], self.calibration)
+        results = self.model.classify(windows)
+        ends = (np.asarray(end_rows, dtype=np.int64) * self.factor).tolist()
+        shown = self.accumulator.update_many(ends, results.probabilities)
+        return _predictions(
+            results.classes, ends, self.window_samples, results.probabilities, shown,
+            results.activation,
+        )  # fmt: skip
+
+
+def _predictions(
+    classes: tuple[str, ...],
+    ends: Sequence[int],
+    window_samples: int,
+    raw: np.ndarray,
+    shown: np.ndarray,
+    activation: np.ndarray,
+) -> list[Prediction]:
+    """Prediction records of windows ending at `ends`, labelled by their displayed class."""
+    labels = shown.argmax(axis=1).tolist() if len(ends) else []
+    return [
+        Prediction(
+            sample_index=end,
+            window_samples=window_samples,
+            label=classes[label],
+            classes=classes,
+            probabilities=tuple(displayed),
+            activation=level,
+            raw_probabilities=tuple(window_raw),
+        )
+        for end, label, displayed, level, window_raw in zip(
+            ends, labels, shown.tolist(), activation.tolist(), raw.tolist(), strict=True
+        )
+    ]
 
 
 def _classify_resampled(
@@ -108,7 +173,7 @@ def _classify_resampled(
     """Classify envelopes resampled to the model's rate; windows mapped back to the session."""
     up, down = rate_ratio(sample_rate_hz, model.card.rate_hz)
     resampler = StreamingResampler(up, down, len(muscles))
-    classifier = LiveClassifier(
+    classifier = _BatchClassifier(
         model, model.card.rate_hz, muscles, sensor_kinds, hop_ms=hop_ms, calibration=calibration
     )
     rows: list[Prediction] = []
@@ -119,21 +184,12 @@ def _classify_resampled(
         rows.extend(classifier.push(row, block))
     window = resampler.session_index(classifier.window_rows)
     ends = [resampler.session_index(p.sample_index) for p in rows]
-    shown = replay(
-        model.card.output_classes,
-        model.card.display,
-        hop_samples_for(classifier.hop_ms, sample_rate_hz),
-        ends,
-        [p.raw_probabilities for p in rows],
+    classes = model.card.output_classes
+    raw = np.array([p.raw_probabilities for p in rows], dtype=np.float32).reshape(-1, len(classes))
+    activation = np.array([p.activation for p in rows], dtype=np.float32)
+    accumulator = EvidenceAccumulator(
+        classes, model.card.display, hop_samples_for(classifier.hop_ms, sample_rate_hz)
     )
-    predictions = [
-        replace(
-            p,
-            sample_index=end,
-            window_samples=window,
-            probabilities=probabilities,
-            label=p.classes[int(np.argmax(probabilities))],
-        )
-        for p, end, probabilities in zip(rows, ends, shown, strict=True)
-    ]
+    shown = accumulator.update_many(ends, raw)
+    predictions = _predictions(classes, ends, window, raw, shown, activation)
     return OfflineRun(predictions, classifier.hop_ms, window)

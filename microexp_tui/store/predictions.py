@@ -11,8 +11,10 @@ of another model sits beside the others, never replacing them unless asked.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+import struct
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +32,17 @@ if TYPE_CHECKING:
     from sqlite_utils import Database
 
 PROBABILITY_DTYPE = np.dtype("<f4")
+PREDICTION_COLUMNS = (
+    "session_id",
+    "model_id",
+    "sample_index",
+    "label",
+    "activation",
+    "probabilities",
+    "raw_probabilities",
+)
+"""The columns `prediction_rows` fills, inserted with one prepared statement (sqlite-utils'
+`insert_all` rebuilt its query per 100 rows: 1 s of a reprocessed hour's 36,000 rows)."""
 
 
 def check_run(
@@ -140,8 +153,21 @@ def prediction_rows(
 
 
 def _blob(probabilities: Sequence[float]) -> bytes:
-    """Probabilities as a little-endian float32 BLOB (empty for none)."""
-    return np.asarray(probabilities, PROBABILITY_DTYPE).tobytes()
+    """Probabilities as a little-endian float32 BLOB (empty for none).
+
+    `struct` rounds each value to float32 as numpy does, at a tenth of the cost per record
+    (a reprocessed hour stores 72,000 of them); a value beyond float32 goes through numpy.
+    """
+    try:
+        return _float32_struct(len(probabilities)).pack(*probabilities)
+    except (OverflowError, struct.error, TypeError):
+        return np.asarray(probabilities, PROBABILITY_DTYPE).tobytes()
+
+
+@functools.cache
+def _float32_struct(count: int) -> struct.Struct:
+    """The packer of `count` little-endian float32 values."""
+    return struct.Struct(f"<{count}f")
 
 
 def _floats(blob: bytes | None) -> tuple[float, ...]:
@@ -177,7 +203,12 @@ def insert_predictions(
     """Insert validated prediction rows (inside the caller's transaction); return how many."""
     rows = prediction_rows(session_id, records, classes)
     if rows:
-        db.table("predictions").insert_all(rows)
+        columns = ", ".join(PREDICTION_COLUMNS)
+        places = ", ".join("?" * len(PREDICTION_COLUMNS))
+        db.conn.executemany(
+            f"INSERT INTO predictions ({columns}) VALUES ({places})",
+            [tuple(row[name] for name in PREDICTION_COLUMNS) for row in rows],
+        )
     return len(rows)
 
 

@@ -123,3 +123,23 @@ def test_an_unusable_evidence_section_is_refused_with_the_field(model_copy: Path
     card_file.write_text(json.dumps(card))
     older = read_card(card_file).display
     assert older.calibration.temperature == 1.0 and older.evidence == EvidenceSettings()
+
+
+@pytest.mark.parametrize("display", [DISPLAY, DisplaySettings(TemperatureScaling(2.0), None)])
+def test_the_batch_accumulation_equals_replay_bit_for_bit_across_gaps(
+    display: DisplaySettings,
+) -> None:
+    rng = np.random.default_rng(7)
+    rows = np.array(
+        [_gated(float(a), int(e), float(c)) for a, e, c in rng.uniform(0, 1, (900, 3)) * (1, 6, 1)]
+    )
+    steps = rng.choice([HOP, HOP, HOP, 2 * HOP + 37, 30 * HOP], size=900)  # hops, skips, gaps
+    indices = np.cumsum(steps).tolist()
+    batch = EvidenceAccumulator(CLASSES, display, HOP)
+    first, second = (
+        batch.update_many(indices[:400], rows[:400]),
+        batch.update_many(indices[400:], rows[400:]),
+    )
+    expected = np.array(replay(CLASSES, display, HOP, indices, list(rows)), dtype=np.float32)
+    assert np.array_equal(np.concatenate([first, second]), expected)
+    assert not np.array_equal(expected[:, 0], np.full(900, expected[0, 0]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from microexp_tui.domain.recording import Batch, PredictionRecord
@@ -98,3 +99,21 @@ def test_a_version_2_database_gains_the_prediction_tables(tmp_path: Path) -> Non
         assert {"prediction_runs", "predictions"} <= set(store.db.table_names())
         versions = [r[0] for r in store.db.execute("SELECT version FROM schema_version")]
     assert 3 in versions
+
+
+def test_probabilities_are_stored_rounded_to_float32_as_numpy_rounds_them(tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    values = [tuple(float(v) for v in rng.random(3) * 10.0 ** -int(e)) for e in range(0, 44, 2)]
+    records = [
+        PredictionRecord("m1", 500 + 100 * i, "happy", 0.4, v, v[::-1])
+        for i, v in enumerate(values)
+    ]
+    with SessionStore.open(tmp_path / "s.db") as store:
+        session_id = start_recording(store)
+        store.finish_session(session_id, "completed")
+        _run(store, session_id, "m1", kind="reprocess", records=records)
+        stored = store.predictions(session_id, "m1")
+    expected = [tuple(np.asarray(v, np.float32).tolist()) for v in values]
+    assert [p.probabilities for p in stored] == expected
+    assert [p.raw_probabilities for p in stored] == [v[::-1] for v in expected]
+    assert expected != values, "float64 inputs are rounded"
