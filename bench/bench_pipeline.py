@@ -69,6 +69,12 @@ def _read_rate(port: serial.Serial, seconds: float) -> tuple[int, float, float]:
     return total, time.perf_counter() - wall0, time.process_time() - cpu0
 
 
+def _process_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) another process has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _x_real_time(n_bytes: int, wall_s: float) -> float:
     """An 8-channel 1 kHz stream's seconds carried per wall second by `n_bytes` of frames."""
     return n_bytes / FRAME_BYTES / RATE_HZ / wall_s
@@ -97,6 +103,7 @@ def ceiling(seconds: float) -> dict[str, object]:
         "reader_cpu_s": round(cpu, 2),
         "bytes": n_bytes,
         "x_real_time": round(_x_real_time(n_bytes, wall), 1),
+        "x_real_time_per_reader_cpu_s": round(_x_real_time(n_bytes, cpu), 1),
     }
 
 
@@ -109,9 +116,16 @@ def simulator_alone(seconds: float) -> dict[str, object]:
         assert link._serial is not None
         link._serial.timeout = 0.1
         link._serial.read(READ_BYTES)
+        sim_cpu0 = _process_cpu_s(sim.process.pid)
         n_bytes, wall, _ = _read_rate(link._serial, seconds)
+        sim_cpu = _process_cpu_s(sim.process.pid) - sim_cpu0
         link.close()
-    return {"wall_s": round(wall, 2), "x_real_time": round(_x_real_time(n_bytes, wall), 1)}
+    return {
+        "wall_s": round(wall, 2),
+        "simulator_cpu_s": round(sim_cpu, 2),
+        "x_real_time": round(_x_real_time(n_bytes, wall), 1),
+        "x_real_time_per_simulator_cpu_s": round(_x_real_time(n_bytes, sim_cpu), 1),
+    }
 
 
 def default_options() -> RecordingOptions:
@@ -149,14 +163,18 @@ def throughput(fast_s: float, work: Path) -> dict[str, object]:
     """Unpaced simulator -> pty -> pipeline (default model) -> SQLite: signal s per wall s."""
     db = work / "fast.sqlite"
     with start_simulator_process(["--fast", "--seed", "1"]) as sim:
+        sim_cpu0 = _process_cpu_s(sim.process.pid)
         summary, wall, cpu = record(sim.port, db, fast_s, default_options())
+        sim_cpu = _process_cpu_s(sim.process.pid) - sim_cpu0
     samples = int(summary["samples_per_channel"])  # type: ignore[call-overload]
     raw_bytes = samples * CHANNELS * 2
     return {
         "wall_s": round(wall, 2),
         "recorder_cpu_s": round(cpu, 2),
+        "simulator_cpu_s": round(sim_cpu, 2),
         "samples_per_channel": samples,
         "x_real_time": round(samples / RATE_HZ / wall, 1),
+        "x_real_time_per_recorder_cpu_s": round(samples / RATE_HZ / cpu, 1),
         "crc_errors": summary["crc_errors"],
         "lost_samples": summary["lost_samples"],
         "queue_overflows": summary["queue_overflows"],
