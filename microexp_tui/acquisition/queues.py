@@ -45,9 +45,10 @@ def merge_blocks(blocks: list[SampleBlock]) -> list[SampleBlock]:
 
 
 def merge_chunks(
-    chunks: list[tuple[int, np.ndarray]],
+    chunks: list[tuple[int, np.ndarray]], max_samples: int | None = None
 ) -> list[tuple[int, np.ndarray]]:
-    """Join contiguous blocks into as few chunks as possible (one BLOB per continuous run)."""
+    """Join contiguous blocks into as few chunks as possible (one BLOB per continuous run),
+    each run cut into chunks of at most `max_samples` sample sets when given."""
     merged: list[tuple[int, list[np.ndarray], int]] = []
     for first, counts in chunks:
         if merged and merged[-1][2] == first:
@@ -56,7 +57,20 @@ def merge_chunks(
             merged[-1] = (start, parts, first + counts.shape[0])
         else:
             merged.append((first, [counts], first + counts.shape[0]))
-    return [(start, _joined(parts)) for start, parts, _ in merged]
+    joined = [(start, _joined(parts)) for start, parts, _ in merged]
+    if max_samples is None:
+        return joined
+    return [piece for first, counts in joined for piece in _cut(first, counts, max_samples)]
+
+
+def _cut(first: int, counts: np.ndarray, max_samples: int) -> list[tuple[int, np.ndarray]]:
+    """A run as consecutive chunks of at most `max_samples` sample sets (the last may be short)."""
+    if counts.shape[0] <= max_samples:
+        return [(first, counts)]
+    return [
+        (first + start, counts[start : start + max_samples])
+        for start in range(0, counts.shape[0], max_samples)
+    ]
 
 
 def _joined(parts: list[np.ndarray]) -> np.ndarray:

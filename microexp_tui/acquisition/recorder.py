@@ -66,6 +66,9 @@ NO_SIGNAL_GRACE_S = 2.0
 """A timed recording whose board stops sending ends this long after its signal would have."""
 MARKER_ECHO_WAIT_S = 1.0
 """How long a stop waits for the board to echo markers already sent (they carry the index)."""
+BATCH_MAX_BYTES = 256 * 1024
+"""A transaction holds at most this much sample data (16 s of 8 channels at 1 kHz): an unpaced
+stream is stored in tens of transactions a second instead of hundreds of one-second ones."""
 READ_BLOCK_S = 0.02
 """Reads wait for ~20 ms of data (or the port timeout): far below the 200 ms event budget,
 and it spares the DSP and writer threads hundreds of tiny blocks a second."""
@@ -112,6 +115,8 @@ class Recorder:
         self._schedule: list[ScheduledMarker] = []
         self._pending_markers: queue.SimpleQueue[int] = queue.SimpleQueue()
         self._samples_written = 0
+        self._chunk_samples = 1
+        """Sample sets per stored chunk at most (a second of signal; set by the writer)."""
         self._markers_in_flight = 0
         self.on_marker: Callable[[MarkerEcho], None] | None = None
         self.classifier: LiveClassifier | None = None
@@ -566,9 +571,14 @@ class Recorder:
     # -- writer thread ---------------------------------------------------------------------
 
     def _write_loop(self) -> None:
-        """Batch samples, markers, gaps and artifacts into one transaction about once a second."""
+        """Batch samples, markers, gaps and artifacts into one transaction about once a second
+        (of wall time: a stream that runs ahead fills larger transactions, up to
+        `BATCH_MAX_BYTES` of samples, of chunks of at most a second of signal each)."""
         assert self.identity is not None and self.session_id is not None
-        batch_samples = max(1, int(self.options.batch_s * self.sample_rate_hz))
+        self._chunk_samples = max(1, int(self.options.batch_s * self.sample_rate_hz))
+        batch_samples = max(
+            self._chunk_samples, BATCH_MAX_BYTES // (2 * self.identity.channel_count)
+        )
         batch = Batch()
         pending = 0
         expected_index = 0
@@ -615,7 +625,7 @@ class Recorder:
     def _commit(self, batch: Batch) -> bool:
         """Write one batch; on a store failure stop the recording cleanly and keep what is saved."""
         assert self.session_id is not None
-        batch.chunks = merge_chunks(batch.chunks)
+        batch.chunks = merge_chunks(batch.chunks, self._chunk_samples)
         batch.counters = self.all_counters()
         try:
             self.store.write_batch(self.session_id, batch)

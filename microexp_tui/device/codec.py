@@ -84,9 +84,13 @@ _FIXED_PAYLOAD_BYTES: dict[int, int] = {
 
 @dataclass(frozen=True)
 class DecoderState:
-    """What `decode` carries between calls: the undecoded tail (an incomplete frame)."""
+    """What `decode` carries between calls: the undecoded tail (an incomplete frame), and the
+    rows its vectorised path checks at once (it only sizes the work, never the result)."""
 
     pending: bytes = b""
+    window: int = field(default=FAST_PATH_START_FRAMES, compare=False)
+    """Rows of the next vectorised block: a steady stream keeps the large window it grew to,
+    so a 64 KiB read is checked in one block instead of growing from the start again."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -275,7 +279,7 @@ def decode(state: DecoderState, data: bytes, channels: int) -> tuple[DecoderStat
     result = DecodeResult()
     builder = _ItemBuilder(result)
     frame_bytes = OVERHEAD_BYTES + 2 * channels
-    window = FAST_PATH_START_FRAMES
+    window = state.window
     pos = 0
     waiting = False
     while pos < len(buf) and not waiting:
@@ -288,7 +292,7 @@ def decode(state: DecoderState, data: bytes, channels: int) -> tuple[DecoderStat
                 continue
         pos, waiting = _scalar_step(buf, pos, channels, builder, result)
     builder.flush()
-    return DecoderState(buf[pos:]), result
+    return DecoderState(buf[pos:], window), result
 
 
 def parse_frame(frame: Frame) -> Identity | Status | MarkerEcho | Ack | None:

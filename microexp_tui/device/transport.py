@@ -174,10 +174,26 @@ def open_serial(port: str, baud: int = DEFAULT_BAUD, read_timeout_s: float = 0.0
         ) from err
 
 
+BACKLOG_BYTES = 2048
+"""This much already waiting means the board is ahead of the host (a pty's line discipline
+holds at most 4 KiB): the next read asks for `BACKLOG_READ_BYTES` instead."""
+BACKLOG_READ_BYTES = 64 * 1024
+"""The size of a read that catches up: an unpaced stream moves in these, not in 4 KiB sips."""
+
+
+def read_size(waiting_bytes: int, min_bytes: int) -> int:
+    """Bytes to ask for: what is waiting (at least `min_bytes`), or a whole catch-up read when
+    a backlog has built up."""
+    if waiting_bytes >= BACKLOG_BYTES:
+        return max(BACKLOG_READ_BYTES, min_bytes)
+    return max(waiting_bytes, min_bytes)
+
+
 def read_serial(port: serial.Serial, name: str, min_bytes: int = 1) -> bytes:
-    """Everything waiting, or at least `min_bytes` unless the read timeout passes first."""
+    """Everything waiting, or at least `min_bytes` unless the read timeout passes first; with a
+    backlog, up to `BACKLOG_READ_BYTES` (a stream that is ahead is read in large pieces)."""
     try:
-        return bytes(port.read(max(port.in_waiting, min_bytes)))
+        return bytes(port.read(read_size(port.in_waiting, min_bytes)))
     except (serial.SerialException, OSError, TypeError) as err:
         raise DeviceError(f"Lost the board on {name}: {err}") from err
 

@@ -241,8 +241,9 @@ def test_a_full_disk_stops_cleanly_and_keeps_earlier_batches(tmp_path: Path) -> 
         recorder = Recorder(FramedSource(sim.port, 500_000), store, RecordingOptions())
         recorder.start()
         pages = store.db.execute("PRAGMA page_count").fetchone()[0]
-        store.db.execute(f"PRAGMA max_page_count = {pages + 40}")  # ~160 KB: a few batches
-        summary = record_for(recorder, 20.0)
+        # ~1.6 MB: a few batches (an unpaced stream fills them up to BATCH_MAX_BYTES)
+        store.db.execute(f"PRAGMA max_page_count = {pages + 400}")
+        summary = record_for(recorder, 300.0)  # 4.8 MB of samples: more than fits
     store.close()
     assert summary.status == "interrupted"
     assert summary.error is not None and "full" in summary.error.lower()

@@ -330,3 +330,26 @@ def test_sample_time_is_index_over_rate() -> None:
     assert sample_time_s(0, 1000) == 0.0
     assert sample_time_s(1500, 1000) == 1.5
     assert sample_time_s(70000, 250) == 280.0
+
+
+def test_a_steady_stream_keeps_its_vectorised_window_which_never_changes_the_result() -> None:
+    counts = np.arange(8 * 6000, dtype=np.uint16).reshape(6000, 8) % 1024
+    data = encode_samples_block(0, counts)
+    frame_bytes = len(data) // 6000
+    state = codec.DecoderState()
+    assert state.window == codec.FAST_PATH_START_FRAMES
+    for start in range(0, 3000 * frame_bytes, 1000 * frame_bytes):
+        state, _ = codec.decode(state, data[start : start + 1000 * frame_bytes], 8)
+    assert state.window >= 1000  # the next 64 KiB-sized read is one vectorised block
+    corrupt = bytearray(data[3000 * frame_bytes :])
+    corrupt[10 * frame_bytes + 7] ^= 0xFF
+    state, result = codec.decode(state, bytes(corrupt), 8)
+    runs = [run for run in result.items if isinstance(run, codec.SampleRun)]
+    assert result.crc_errors == 1 and sum(run.counts.shape[0] for run in runs) == 2999
+    _, fresh = codec.decode(codec.DecoderState(), bytes(corrupt), 8)  # the window sizes work only
+    fresh_runs = [run for run in fresh.items if isinstance(run, codec.SampleRun)]
+    assert [run.first_seq for run in fresh_runs] == [run.first_seq for run in runs]
+    np.testing.assert_array_equal(
+        np.concatenate([run.counts for run in fresh_runs]),
+        np.concatenate([run.counts for run in runs]),
+    )
