@@ -7,12 +7,13 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from microexp_tui.device.clock_rule import CLOCK_SLACK_S
 from microexp_tui.device.legacy_clock import (
     MILLIS_MODULUS,
+    MIN_REFINED_SLOTS,
     RATE_DENOMINATOR_MAX,
     ClockState,
     measure_period_ms,
@@ -146,6 +147,16 @@ def test_lines_sent_in_time_land_on_their_loop_whatever_is_lost(
     loops = [k for k, keep in enumerate(kept) if keep]
     if not loops:
         return
+    # Until the steps cover MIN_REFINED_SLOTS periods the clock places a step with the prior
+    # period: k periods are misplaced once k times the prior's error reaches half a period,
+    # which no rule can avoid (the promise is for gaps the prior can bridge, or later ones).
+    assume(
+        all(
+            (b - a) * abs(1 - prior_error) < 0.45
+            for a, b in itertools.pairwise(loops)
+            if a - loops[0] < MIN_REFINED_SLOTS
+        )
+    )
     millis = [(start_ms + int(k * period_ms)) % MILLIS_MODULUS for k in loops]
     sent_s = [k * period_ms / 1000 for k in loops]
     # received in order, each at or after it was sent
