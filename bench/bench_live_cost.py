@@ -1,7 +1,8 @@
 """Live cost of the recorder: marginal CPU of a 30 s recording over a 10 s one, baseline and after.
 
-Run: python bench/bench_live_cost.py --baseline PATH [--short-s 10] [--long-s 30] [--rounds 1]
-PATH is a checkout of the code to compare against (e.g. `git archive BASE | tar -x -C PATH`).
+Run: python bench/bench_live_cost.py --baseline PATH [--also NAME=PATH ...] [--short-s 10]
+[--long-s 30] [--rounds 1]. PATH is a checkout of the code to compare against (e.g.
+`git archive BASE | tar -x -C PATH`); `--also` adds other checkouts (what-if experiments).
 Each recording runs in its own process (a paced simulated board, 8 ch x 1 kHz, on a pty,
 with everything `microexp record` does by default: filters, artifact flags, live expression
 detection, live classification with the default model and its evidence display, SQLite).
@@ -117,6 +118,7 @@ def main() -> None:
     parser.add_argument("--short-s", type=float, default=10.0)
     parser.add_argument("--long-s", type=float, default=30.0)
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--also", action="append", default=[], metavar="NAME=PATH")
     parser.add_argument("--worker", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker is not None:
@@ -125,6 +127,9 @@ def main() -> None:
     variants = {"after": REPO}
     if args.baseline is not None:
         variants = {"baseline": args.baseline.resolve(), "after": REPO}
+    for also in args.also:
+        name, _, path = also.partition("=")
+        variants[name] = Path(path).resolve()
     runs: dict[str, list[dict[str, object]]] = {name: [] for name in variants}
     for _ in range(args.rounds):
         for name, checkout in variants.items():

@@ -69,10 +69,12 @@ MARKER_ECHO_WAIT_S = 1.0
 READ_BLOCK_S = 0.02
 """Reads wait for ~20 ms of data (or the port timeout): far below the 200 ms event budget,
 and it spares the DSP and writer threads hundreds of tiny blocks a second."""
-DSP_PERIOD_S = 0.05
+DSP_PERIOD_S = 0.1
 """The DSP thread wakes at most this often and works on every block that came in meanwhile
-(merged): its per-call costs (filters, flags, detection, classifier) are paid 20 times a
-second rather than once per read, and the live screens (20 Hz by default) see no difference."""
+(merged): its per-call costs (filters, flags, detection, classifier, hand-offs) are paid ten
+times a second rather than once per read. Stored results do not depend on it (every stage is
+chunk-invariant); the ring buffer the screens read, the live expressions and the latest
+prediction move on in steps of up to this long (the default classification hop)."""
 
 
 @dataclass(frozen=True)
