@@ -26,7 +26,14 @@ from microexp_tui.acquisition.options import (
     montage_for,
     no_valid_sample_reason,
 )
-from microexp_tui.acquisition.queues import STOP, drain, merge_blocks, merge_chunks, send_stop
+from microexp_tui.acquisition.queues import (
+    DRAIN_ITEMS,
+    STOP,
+    drain,
+    merge_blocks,
+    merge_chunks,
+    send_stop,
+)
 from microexp_tui.acquisition.ring_buffer import RingBuffer
 from microexp_tui.acquisition.sink import SessionSink
 from microexp_tui.acquisition.sources import Source
@@ -510,7 +517,8 @@ class Recorder:
                 self._offer(self._writer_queue, closed)
             if stopping:
                 return
-            self._stop.wait(DSP_PERIOD_S)
+            if len(items) < DRAIN_ITEMS:  # caught up: let blocks gather; else work on at once
+                self._stop.wait(DSP_PERIOD_S)
 
     def _detect(
         self, block: SampleBlock | None, filtered: np.ndarray | None, flags: np.ndarray | None
