@@ -26,7 +26,14 @@ from microexp_tui.acquisition.options import (
     montage_for,
     no_valid_sample_reason,
 )
-from microexp_tui.acquisition.queues import STOP, drain, merge_blocks, merge_chunks, send_stop
+from microexp_tui.acquisition.queues import (
+    DRAIN_ITEMS,
+    STOP,
+    drain,
+    merge_blocks,
+    merge_chunks,
+    send_stop,
+)
 from microexp_tui.acquisition.ring_buffer import RingBuffer
 from microexp_tui.acquisition.sink import SessionSink
 from microexp_tui.acquisition.sources import Source
@@ -72,6 +79,12 @@ stream is stored in tens of transactions a second instead of hundreds of one-sec
 READ_BLOCK_S = 0.02
 """Reads wait for ~20 ms of data (or the port timeout): far below the 200 ms event budget,
 and it spares the DSP and writer threads hundreds of tiny blocks a second."""
+DSP_PERIOD_S = 0.1
+"""The DSP thread wakes at most this often and works on every block that came in meanwhile
+(merged): its per-call costs (filters, flags, detection, classifier, hand-offs) are paid ten
+times a second rather than once per read. Stored results do not depend on it (every stage is
+chunk-invariant); the ring buffer the screens read, the live expressions and the latest
+prediction move on in steps of up to this long (the default classification hop)."""
 
 
 @dataclass(frozen=True)
@@ -530,6 +543,8 @@ class Recorder:
                 self._offer(self._writer_queue, closed)
             if stopping:
                 return
+            if len(items) < DRAIN_ITEMS:  # caught up: let blocks gather; else work on at once
+                self._stop.wait(DSP_PERIOD_S)
 
     def _detect(
         self, block: SampleBlock | None, filtered: np.ndarray | None, flags: np.ndarray | None

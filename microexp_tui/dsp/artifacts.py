@@ -225,7 +225,8 @@ class StreamingArtifactDetector:
     def _motion(self, extended: np.ndarray) -> np.ndarray:
         """MOTION on each channel deflecting fast and far while enough channels do at once."""
         window = self.motion_window_samples
-        spread = _causal_peak_to_peak(extended, window, self._history_samples)
+        skip = window - 1  # only the rows a window ending at this block reaches back to
+        spread = _causal_peak_to_peak(extended[self._history_samples - skip :], window, skip)
         deflecting = spread >= self.motion_min_deflection_counts
         together = deflecting.sum(axis=1, keepdims=True) >= self.motion_min_channels
         return np.where(deflecting & together, np.uint8(ArtifactFlag.MOTION), np.uint8(0))
@@ -251,6 +252,8 @@ def flag_intervals(flags: np.ndarray, first_index: int) -> list[ArtifactInterval
     flags = np.asarray(flags)
     _require(flags.ndim == 2, f"flags must be shaped (samples, channels), got {flags.shape}")
     intervals: list[ArtifactInterval] = []
+    if not flags.any():  # the usual live block: nothing flagged, nothing to look for
+        return intervals
     for flag in ArtifactFlag:
         present = (flags & np.uint8(flag)) != 0
         edges = np.diff(present.T.astype(np.int8), axis=1, prepend=0, append=0)

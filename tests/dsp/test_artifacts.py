@@ -96,6 +96,26 @@ def test_simultaneous_step_on_four_channels_is_motion(clean_raw: np.ndarray) -> 
     assert all(start == 40000 and 40000 < stop <= 40020 for _, start, stop in motion)
 
 
+def test_motion_in_live_sized_blocks_equals_one_pass(clean_raw: np.ndarray) -> None:
+    """Blocks shorter and longer than the flat-line history (the live DSP thread's 20-100 ms)
+    flag the same motion samples as one pass, and a clean block yields no intervals."""
+    counts = clean_raw[:50_000].astype(np.int32)
+    counts[40_003:, [0, 2, 4, 6]] += 300
+    counts = np.clip(counts, 0, 1023).astype(np.uint16)
+    whole = detect(counts)
+    detector = StreamingArtifactDetector(RATE_HZ, counts.shape[1])
+    sizes = itertools.cycle([1, 7, 20, 50, 100, 333])
+    parts, start = [], 0
+    while start < counts.shape[0]:
+        stop = start + next(sizes)
+        parts.append(detector.process(counts[start:stop]))
+        start = stop
+    chunked = np.concatenate(parts)
+    np.testing.assert_array_equal(chunked, whole)
+    assert (chunked[40_003:40_010] & ArtifactFlag.MOTION).any()
+    assert flag_intervals(np.zeros((50, 8), np.uint8), 123) == []
+
+
 def test_step_on_two_channels_is_not_motion(clean_raw: np.ndarray) -> None:
     """Two channels jumping together (a real co-contraction pair) stays below the 3-channel rule."""
     counts = clean_raw.astype(np.int32)
