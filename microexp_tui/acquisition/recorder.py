@@ -46,6 +46,7 @@ from microexp_tui.device.protocol import (
     MarkerSource,
 )
 from microexp_tui.device.stream import FramedStream, LegacyStream, SampleBlock, StreamCounters
+from microexp_tui.device.transport import BACKLOG_BYTES
 from microexp_tui.domain.channels import ChannelSpec
 from microexp_tui.domain.expressions import Expression
 from microexp_tui.domain.markers import describe_marker
@@ -403,6 +404,8 @@ class Recorder:
                 for item in self._stream.feed(data, time.monotonic()):
                     self._dispatch(item)
             self._send_due_markers()
+            if len(data) < BACKLOG_BYTES:  # a paced board: sleep rather than wake on every write
+                self._stop.wait(READ_BLOCK_S)
 
     def _dispatch(self, item: object) -> None:
         """Hand one decoded item to the threads that need it (none past the signal's end)."""
