@@ -18,7 +18,7 @@ import numpy as np
 from microexp_tui.domain.calibration import Calibration
 from microexp_tui.errors import InputError
 from microexp_tui.inference.evidence import EvidenceAccumulator, displayed_as_stored
-from microexp_tui.inference.model import EmotionModel
+from microexp_tui.inference.model import EmotionModel, WindowResults
 from microexp_tui.inference.prediction import DEFAULT_HOP_MS, Prediction
 from microexp_tui.inference.windows import StreamingDecimator
 
@@ -107,14 +107,19 @@ class LiveClassifier:
             self._last_end_row = chosen[-1]
         return chosen
 
-    def _classify(self, end_rows: list[int]) -> list[Prediction]:
-        """Normalise and classify the windows ending at each row boundary in `end_rows`."""
-        if not end_rows:
-            return []
+    def _window_results(self, end_rows: list[int]) -> WindowResults:
+        """The model's outputs for the windows ending at each row boundary in `end_rows`, in one
+        normalised batch (shared by the live path and the offline batch one)."""
         starts = np.asarray(end_rows) - self.window_rows - self._first_row
         index = starts[:, None] + np.arange(self.window_rows)[None, :]
         windows = self.model.card.normalise(self._rows[index], self.calibration)
-        results = self.model.classify(windows)
+        return self.model.classify(windows)
+
+    def _classify(self, end_rows: list[int]) -> list[Prediction]:
+        """Classify the windows ending at `end_rows` and accumulate their evidence one by one."""
+        if not end_rows:
+            return []
+        results = self._window_results(end_rows)
         predictions = []
         for i, end in enumerate(end_rows):
             raw = results.probabilities[i]

@@ -123,10 +123,7 @@ class _BatchClassifier(LiveClassifier):
         """Classify the due windows in one batch, as live, and accumulate their evidence."""
         if not end_rows:
             return []
-        starts = np.asarray(end_rows) - self.window_rows - self._first_row
-        index = starts[:, None] + np.arange(self.window_rows)[None, :]
-        windows = self.model.card.normalise(self._rows[index], self.calibration)
-        results = self.model.classify(windows)
+        results = self._window_results(end_rows)
         ends = (np.asarray(end_rows, dtype=np.int64) * self.factor).tolist()
         shown = self.accumulator.update_many(ends, results.probabilities)
         return _predictions(
