@@ -299,6 +299,24 @@ class Recorder:
             status = EMPTY_STATUS
         assert self.session_id is not None and self.identity is not None
         self._finish(status)
+        if empty:
+            return self._summary(
+                status, no_valid_sample_reason(self.source.port, self.all_counters())
+            )
+        return self._summary(status, str(self.error) if self.error else None)
+
+    def failed_start(self, error: MicroexpError) -> RecordingSummary:
+        """Close the board and mark the session interrupted when `start` failed after creating
+        it (e.g. the disk filled while storing the prediction run); the summary says why."""
+        assert self.session_id is not None and self.identity is not None
+        self.error = error
+        self.source.close()
+        self._finish("interrupted")
+        return self._summary("interrupted", str(error))
+
+    def _summary(self, status: str, error: str | None) -> RecordingSummary:
+        """What the recording reports: its session, status, counters and why it failed."""
+        assert self.session_id is not None and self.identity is not None
         return RecordingSummary(
             session_id=self.session_id,
             status=status,
@@ -309,30 +327,7 @@ class Recorder:
             simulated=self.identity.simulated,
             legacy=self.source.legacy,
             counters=self.all_counters(),
-            error=no_valid_sample_reason(self.source.port, self.all_counters())
-            if empty
-            else (str(self.error) if self.error else None),
-            model_problem=self.model_problem,
-        )
-
-    def failed_start(self, error: MicroexpError) -> RecordingSummary:
-        """Close the board and mark the session interrupted when `start` failed after creating
-        it (e.g. the disk filled while storing the prediction run); the summary says why."""
-        assert self.session_id is not None and self.identity is not None
-        self.error = error
-        self.source.close()
-        self._finish("interrupted")
-        return RecordingSummary(
-            session_id=self.session_id,
-            status="interrupted",
-            participant_code=self.participant_code,
-            channels=self.identity.channel_count,
-            sample_rate_hz=self._stored_rate_hz,
-            samples_per_channel=0,
-            simulated=self.identity.simulated,
-            legacy=self.source.legacy,
-            counters=self.all_counters(),
-            error=str(error),
+            error=error,
             model_problem=self.model_problem,
         )
 
