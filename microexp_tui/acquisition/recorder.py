@@ -697,15 +697,19 @@ def _prediction_records(items: list[Prediction], model_id: str) -> list[Predicti
     ]
 
 
-def record_for(recorder: Recorder, duration_s: float) -> RecordingSummary:
+def record_for(
+    recorder: Recorder, duration_s: float, on_recording: Callable[[], None] | None = None
+) -> RecordingSummary:
     """Run a started recorder until it holds `duration_s` seconds of signal (sample index
     duration x rate; start-up takes nothing from it), or until the board has sent nothing
     for NO_SIGNAL_GRACE_S past when that signal should have ended; Ctrl-C stops it as
-    aborted."""
+    aborted (also during `on_recording`, called first: what to say as the recording runs)."""
     status = "completed"
     rate_hz = recorder.sample_rate_hz
     end_index = recorder.end_after(duration_s)
     try:
+        if on_recording is not None:
+            on_recording()
         seen = recorder.samples_received()
         deadline = time.monotonic() + duration_s + NO_SIGNAL_GRACE_S
         while not (recorder.signal_complete.is_set() or recorder.stopping):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -141,9 +142,10 @@ def run_recording(
                 setup = SessionSetup(session_id, protocol_path=path, protocol_seed=protocol.seed)
                 store.save_setup(setup, operator or "system")
             problem = unloaded or recorder.model_problem
+            say = None
             if problem and on_model_problem is not None:
-                on_model_problem(problem)
-            summary = record_for(recorder, duration_s)
+                say = functools.partial(on_model_problem, problem)
+            summary = record_for(recorder, duration_s, say)  # said where Ctrl-C still aborts
             summary.model_problem = problem
             return summary
     finally:
