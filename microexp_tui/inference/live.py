@@ -17,7 +17,7 @@ import numpy as np
 
 from microexp_tui.domain.calibration import Calibration
 from microexp_tui.errors import InputError
-from microexp_tui.inference.evidence import EvidenceAccumulator, displayed_as_stored
+from microexp_tui.inference.evidence import EvidenceAccumulator
 from microexp_tui.inference.model import EmotionModel, WindowResults
 from microexp_tui.inference.prediction import DEFAULT_HOP_MS, Prediction
 from microexp_tui.inference.windows import StreamingDecimator
@@ -116,23 +116,28 @@ class LiveClassifier:
         return self.model.classify(windows)
 
     def _classify(self, end_rows: list[int]) -> list[Prediction]:
-        """Classify the windows ending at `end_rows` and accumulate their evidence one by one."""
+        """Classify the windows ending at `end_rows` and accumulate their evidence in one batch
+        (`update_many`, equal bit for bit to one `update` per window)."""
         if not end_rows:
             return []
         results = self._window_results(end_rows)
-        predictions = []
-        for i, end in enumerate(end_rows):
-            raw = results.probabilities[i]
-            shown = displayed_as_stored(self.accumulator.update(end * self.factor, raw))
-            predictions.append(
-                Prediction(
-                    sample_index=end * self.factor,
-                    window_samples=self.window_samples,
-                    label=results.classes[int(np.argmax(shown))],
-                    classes=results.classes,
-                    probabilities=shown,
-                    activation=float(results.activation[i]),
-                    raw_probabilities=tuple(float(p) for p in raw),
-                )
+        indices = [end * self.factor for end in end_rows]
+        shown_rows = self.accumulator.update_many(indices, results.probabilities)
+        labels = shown_rows.argmax(axis=1).tolist()
+        raw_rows = np.asarray(results.probabilities).tolist()
+        activations = np.asarray(results.activation).tolist()
+        classes, window_samples = results.classes, self.window_samples
+        return [
+            Prediction(
+                sample_index=index,
+                window_samples=window_samples,
+                label=classes[label],
+                classes=classes,
+                probabilities=tuple(shown),
+                activation=activation,
+                raw_probabilities=tuple(raw),
             )
-        return predictions
+            for index, label, shown, raw, activation in zip(
+                indices, labels, shown_rows.tolist(), raw_rows, activations, strict=True
+            )
+        ]
