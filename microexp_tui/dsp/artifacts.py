@@ -71,6 +71,30 @@ def _run_lengths(condition: np.ndarray, carry: np.ndarray) -> np.ndarray:
     return np.where(last_false < 0, runs + carry[None, :], runs)
 
 
+def _every_window_moves(extended: np.ndarray, window: int, step: float | np.ndarray) -> bool:
+    """Whether every `window`-row window of `extended` has a peak-to-peak above `step`, judged
+    from aligned segments of `window // 2` rows (every such window holds a whole one)."""
+    length = window // 2
+    segments = extended.shape[0] // length
+    shaped = extended[: segments * length].reshape(segments, length, extended.shape[1])
+    spread = shaped.max(axis=1) - shaped.min(axis=1)
+    return bool((spread > step).all())
+
+
+def _peak_to_peak_bound(extended: np.ndarray, window: int, skip: int) -> np.ndarray:
+    """An upper bound of `_causal_peak_to_peak(extended, window, skip)` from the range of each
+    aligned `window`-row segment (a window spans at most two neighbouring segments)."""
+    rows, channels = extended.shape
+    segments = -(-rows // window)
+    padded = np.concatenate([extended, np.repeat(extended[-1:], segments * window - rows, 0)])
+    shaped = padded.reshape(segments, window, channels)
+    high, low = shaped.max(axis=1), shaped.min(axis=1)
+    if segments > 1:
+        high[1:] = np.maximum(high[1:], high[:-1])
+        low[1:] = np.minimum(low[1:], low[:-1])
+    return np.repeat(high - low, window, axis=0)[skip:rows]
+
+
 def _causal_peak_to_peak(extended: np.ndarray, window: int, skip: int) -> np.ndarray:
     """Max minus min over the `window` samples ending at each row of `extended[skip:]`."""
     origin = (window - 1) // 2
@@ -210,6 +234,8 @@ class StreamingArtifactDetector:
         """CLIPPING where the last `clip_min_samples` samples all sat at or near a rail."""
         at_rail = values >= self.high_rail_counts
         at_rail |= (values <= self.low_rail_counts) & self.low_rail_checked[None, :]
+        if not self._clip_run.any() and not at_rail.any():  # the usual block: nowhere near
+            return np.zeros(values.shape, dtype=np.uint8)
         runs = _run_lengths(at_rail, self._clip_run)
         self._clip_run = np.minimum(runs[-1], self.clip_min_samples)
         return np.where(runs >= self.clip_min_samples, np.uint8(ArtifactFlag.CLIPPING), np.uint8(0))
@@ -217,6 +243,8 @@ class StreamingArtifactDetector:
     def _flat_line(self, extended: np.ndarray) -> np.ndarray:
         """FLAT_LINE where a whole window seen so far varies by at most the threshold."""
         window = self.flat_window_samples
+        if _every_window_moves(extended, window, self.flat_max_peak_to_peak_counts):
+            return np.zeros((extended.shape[0] - self._history_samples, self.channels), np.uint8)
         spread = _causal_peak_to_peak(extended, window, self._history_samples)
         index = self._samples_seen + np.arange(spread.shape[0])[:, None]
         flat = (spread <= self.flat_max_peak_to_peak_counts) & (index >= window - 1)
@@ -226,7 +254,11 @@ class StreamingArtifactDetector:
         """MOTION on each channel deflecting fast and far while enough channels do at once."""
         window = self.motion_window_samples
         skip = window - 1  # only the rows a window ending at this block reaches back to
-        spread = _causal_peak_to_peak(extended[self._history_samples - skip :], window, skip)
+        rows = extended[self._history_samples - skip :]
+        bound = _peak_to_peak_bound(rows, window, skip) >= self.motion_min_deflection_counts
+        if not (bound.sum(axis=1) >= self.motion_min_channels).any():  # nowhere enough at once
+            return np.zeros(bound.shape, dtype=np.uint8)
+        spread = _causal_peak_to_peak(rows, window, skip)
         deflecting = spread >= self.motion_min_deflection_counts
         together = deflecting.sum(axis=1, keepdims=True) >= self.motion_min_channels
         return np.where(deflecting & together, np.uint8(ArtifactFlag.MOTION), np.uint8(0))
