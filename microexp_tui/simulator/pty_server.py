@@ -36,6 +36,10 @@ HANGUP_SLEEP_S = 0.01
 UNPLUG_GRACE_S = 1.0
 """At a disconnect fault, frames already queued get this long to reach the host."""
 FAST_LOW_WATER_BYTES = 256 * 1024
+FAST_HIGH_WATER_BYTES = 4 * 1024 * 1024
+"""Fast mode generates ahead, while the host is busy (the pty full), up to this much queued."""
+FAST_AHEAD_SAMPLES = 512
+"""A block generated ahead is short, so a host that comes back to read waits little for it."""
 READ_BYTES = 4096
 WRITE_BYTES = 64 * 1024
 
@@ -237,6 +241,7 @@ class Server:
         self._stream_t0 = 0.0
         self._deadline = float("inf")
         self._unplug_grace_until: float | None = None
+        self._pty_full = False
 
     def run(self) -> int:
         """Serve until stopped; returns the exit code (0)."""
@@ -283,6 +288,7 @@ class Server:
             poller.register(self.pty.watcher.fd, select.POLLIN)
         ready = dict(poller.poll(self._poll_timeout_s() * 1000))
         revents = ready.get(self.pty.fd, 0)
+        self._pty_full = bool(self.tx.pending_bytes) and not revents & select.POLLOUT
         try:
             self._check_opens()
             if revents & select.POLLIN:
@@ -313,7 +319,7 @@ class Server:
         if not self.board.streaming:
             return IDLE_POLL_S
         if self.options.fast:
-            return 0.0 if self.tx.pending_bytes < FAST_LOW_WATER_BYTES else IDLE_POLL_S
+            return 0.0 if self._fast_block_samples() else IDLE_POLL_S
         return TICK_S
 
     def _read(self) -> None:
@@ -343,8 +349,9 @@ class Server:
         if board.stream_number != self._stream_number:
             self._stream_number, self._stream_t0 = board.stream_number, time.monotonic()
         if self.options.fast:
-            if self.tx.pending_bytes < FAST_LOW_WATER_BYTES:
-                self.tx.push(board.produce(self.options.fast_block_samples))
+            samples = self._fast_block_samples()
+            if samples:
+                self.tx.push(board.produce(samples))
             return
         due = int((time.monotonic() - self._stream_t0) * board.sample_rate_hz)
         slice_samples = max(1, int(board.sample_rate_hz * TICK_S))
@@ -356,6 +363,16 @@ class Server:
             if dropped:
                 board.count_tx_overflow(dropped)
             self.tx.write_to(self.pty.fd, self._check_opens)
+
+    def _fast_block_samples(self) -> int:
+        """Samples fast mode generates now: a block below the low water, a short one ahead while
+        the host is busy (the pty full) below the high water, else none (the host is reading)."""
+        pending = self.tx.pending_bytes
+        if pending < FAST_LOW_WATER_BYTES:
+            return self.options.fast_block_samples
+        if self._pty_full and pending < FAST_HIGH_WATER_BYTES:
+            return FAST_AHEAD_SAMPLES
+        return 0
 
     def _host_gone(self) -> None:
         """No host holds the port any more: reset the board, as the Mega's DTR reset does."""
