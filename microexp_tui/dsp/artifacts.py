@@ -256,7 +256,8 @@ class StreamingArtifactDetector:
         skip = window - 1  # only the rows a window ending at this block reaches back to
         rows = extended[self._history_samples - skip :]
         bound = _peak_to_peak_bound(rows, window, skip) >= self.motion_min_deflection_counts
-        if not (bound.sum(axis=1) >= self.motion_min_channels).any():  # nowhere enough at once
+        nowhere = not (bound.sum(axis=1) >= self.motion_min_channels).any()
+        if nowhere and not (rows.dtype.kind == "f" and np.isnan(rows).any()):  # NaN: no bound
             return np.zeros(bound.shape, dtype=np.uint8)
         spread = _causal_peak_to_peak(rows, window, skip)
         deflecting = spread >= self.motion_min_deflection_counts

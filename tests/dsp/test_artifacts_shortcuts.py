@@ -3,6 +3,8 @@
 import numpy as np
 
 from microexp_tui.dsp.artifacts import (
+    ArtifactFlag,
+    StreamingArtifactDetector,
     _causal_peak_to_peak,
     _every_window_moves,
     _peak_to_peak_bound,
@@ -39,3 +41,21 @@ def test_every_window_moves_only_when_no_window_is_flat() -> None:
     moving[1000:1400, 2] += np.arange(400, dtype=np.int32) % 5 * 2
     assert _every_window_moves(moving, 250, 1)
     assert (_causal_peak_to_peak(moving, 250, 249) > 1).all()
+
+
+def test_values_with_nan_take_the_full_filters() -> None:
+    """A float block with NaN is flagged as without the shortcuts (the bound cannot judge it)."""
+    values = np.full((3000, 8), 500.0)
+    values[1001:1007, :3] += 300.0  # a motion-sized jump on three channels ...
+    values[1003, :3] = np.nan  # ... in the same 20 ms segment as a NaN
+    detector = StreamingArtifactDetector(1000.0, 8, motion_min_channels=3)
+    flags = detector.process(values)
+    window = detector.motion_window_samples
+    history = detector._history_samples
+    extended = np.concatenate([np.repeat(values[:1], history, axis=0), values])
+    spread = _causal_peak_to_peak(extended[history - (window - 1) :], window, window - 1)
+    deflecting = spread >= detector.motion_min_deflection_counts
+    together = deflecting.sum(axis=1, keepdims=True) >= detector.motion_min_channels
+    expected = deflecting & together
+    assert expected.any()
+    assert np.array_equal((flags & ArtifactFlag.MOTION) != 0, expected)
