@@ -13,6 +13,7 @@ from microexp_tui.dsp.activations import (
     ActivationDetector,
     ActivationSettings,
     envelope_delay_samples,
+    median_last,
 )
 from microexp_tui.dsp.artifacts import ArtifactFlag
 from microexp_tui.dsp.filters import FilterSettings
@@ -233,3 +234,23 @@ def test_whole_level_blocks_at_once_equal_small_live_blocks(
     live = _pieces([100], levels)
     assert len(live) >= 15 and len({a.channel_index for a in live}) == 3
     assert _pieces(sizes, levels) == live
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    shape=st.tuples(st.integers(1, 4), st.integers(1, 3), st.integers(1, 40)),
+    seed=st.integers(0, 2**16),
+    ties=st.booleans(),
+    nan=st.booleans(),
+)
+def test_median_last_gives_numpys_medians(
+    shape: tuple[int, int, int], seed: int, ties: bool, nan: bool
+) -> None:
+    """Odd and even lengths, repeated values, NaN (numpy's NaN rule applies)."""
+    rng = np.random.default_rng(seed)
+    values = rng.normal(0.0, 5.0, shape)
+    if ties:
+        values = np.round(values)
+    if nan:
+        values[0, 0, 0] = np.nan
+    assert np.array_equal(median_last(values), np.median(values, axis=-1), equal_nan=True)
