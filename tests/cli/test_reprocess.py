@@ -122,3 +122,26 @@ def test_detection_with_its_own_mains_filters_apart_and_equals_the_analysis(
         "macro": sum(x.kind == "macro" for x in stored),
     }
     assert stored == again.expressions and len(stored) > 10
+
+
+def test_a_session_detection_cannot_analyse_is_classified_with_a_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No samples: nothing to detect in, said on stderr; the (empty) run is still stored."""
+    from tests.store import seed_channels
+
+    db = tmp_path / "empty.sqlite"
+    with SessionStore.open(db) as store:
+        person = store.create_participant(code="P2")
+        session = store.start_session(
+            person.id, sample_rate_hz=1000, channels=seed_channels(), device={}, simulated=True
+        )
+        store.finish_session(session, "completed")
+    model = str(MODELS_DIR / "cnn_window.onnx")
+    assert main(["reprocess", str(session), "--db", str(db), "--model", model]) == 0
+    out = capsys.readouterr()
+    assert "warning: expressions not detected: " in out.err and "has no samples" in out.err
+    assert "stored as the offline set" not in out.out
+    with SessionStore.open(db) as store:
+        assert len(store.prediction_runs(session)) == 1
+        assert store.expressions(session, "offline") == []
