@@ -18,7 +18,14 @@ alternating baseline and current so both see the same load, best of `--repeats`:
 - store: `start_prediction_run` of the hour's 35,996 predictions;
 - reprocess: `reprocess_session` end to end (read, filters, classification, store);
 - detection: `analyse_session` end to end (read, filters, recorded flags, detector, store);
-- CLI: `microexp reprocess` and `microexp microexpressions` as commands, imports included.
+- CLI: `microexp reprocess` and `microexp microexpressions` as commands, imports included
+  (the current `reprocess` also detects the expressions);
+- offline: everything offline reprocessing stores, as commands: the baseline's `reprocess`
+  and `microexpressions` back to back on one copy (wall and CPU summed) against the current
+  `reprocess` alone, with whether the stored predictions and offline expressions (and the
+  detector's parameters) are equal, row for row.
+
+`--only STAGE ...` times just those stages.
 
 Wall and CPU seconds (all threads of the process) are printed for each, with whether the
 stored predictions and expressions are equal, bit for bit, to the baseline's. Not a test:
@@ -47,7 +54,7 @@ CACHE = Path("/tmp/microexp-bench-reprocess")
 SESSION_DB = CACHE / "hour.sqlite"
 MODEL = ROOT / "models" / "cnn_window.onnx"
 STAGES = ("read", "filters", "filters_classification", "store", "reprocess", "detection")
-COMMANDS = ("cli_reprocess", "cli_microexpressions")
+COMMANDS = ("cli_reprocess", "cli_microexpressions", "cli_offline")
 
 
 def build_session() -> None:
@@ -187,24 +194,44 @@ def stage_in(tree: Path, stage: str) -> dict[str, Any]:
 
 
 def command_in(tree: Path, command: str) -> dict[str, Any]:
-    """Run `microexp reprocess` or `microexp microexpressions` of `tree` on a fresh copy."""
+    """Run `microexp reprocess` or `microexp microexpressions` of `tree` on a fresh copy
+    (`cli_offline`: what offline reprocessing takes in that tree, see the module's notes)."""
     db = fresh_copy(command)
     env = {**os.environ, "PYTHONPATH": str(tree)}
-    if command == "cli_reprocess":
-        argv = ["reprocess", "1", "--db", str(db), "--model", str(MODEL), "--mains-hz", "50"]
-    else:
-        argv = ["microexpressions", "1", "--db", str(db), "--mains-hz", "50"]
+    reprocess = ["reprocess", "1", "--db", str(db), "--model", str(MODEL), "--mains-hz", "50"]
+    detect = ["microexpressions", "1", "--db", str(db), "--mains-hz", "50"]
+    runs = {"cli_reprocess": [reprocess], "cli_microexpressions": [detect]}.get(command)
+    if runs is None:
+        runs = [reprocess] if tree == ROOT else [reprocess, detect]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     wall0 = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "microexp_tui", *argv], cwd=tree, env=env, check=True,
-        capture_output=True,
-    )  # fmt: skip
+    for argv in runs:
+        subprocess.run(
+            [sys.executable, "-m", "microexp_tui", *argv], cwd=tree, env=env, check=True,
+            capture_output=True,
+        )  # fmt: skip
     wall = time.perf_counter() - wall0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    digest = stored_digest(db) if command == "cli_offline" else None
     db.unlink()
-    return {"wall_s": wall, "cpu_s": cpu, "digest": None}
+    return {"wall_s": wall, "cpu_s": cpu, "digest": digest}
+
+
+def stored_digest(db: Path) -> str:
+    """SHA-256 of the stored predictions, offline expressions (with their activations) and
+    detector parameters."""
+    import sqlite3
+
+    queries = (
+        "SELECT * FROM predictions ORDER BY session_id, model_id, sample_index",
+        "SELECT * FROM expressions ORDER BY id",
+        "SELECT * FROM expression_activations ORDER BY rowid",
+        "SELECT source, detector FROM expression_runs ORDER BY source",
+    )
+    with sqlite3.connect(db) as connection:
+        rows = [connection.execute(query).fetchall() for query in queries]
+    return hashlib.sha256(pickle.dumps(rows)).hexdigest()
 
 
 def best(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -222,6 +249,7 @@ def main() -> None:
     parser.add_argument("--baseline", default="main", help="git commit of the baseline")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--stage", choices=STAGES, help=argparse.SUPPRESS)
+    parser.add_argument("--only", nargs="+", choices=(*STAGES, *COMMANDS), help="these stages")
     args = parser.parse_args()
     if args.stage:
         print(json.dumps(run_stage(args.stage)))
@@ -235,7 +263,7 @@ def main() -> None:
         "repeats": args.repeats,
         "load_average_start": os.getloadavg(),
     }
-    for stage in (*STAGES, *COMMANDS):
+    for stage in args.only or (*STAGES, *COMMANDS):
         runs: dict[str, list[dict[str, Any]]] = {name: [] for name in trees}
         for _ in range(args.repeats):
             for name, tree in trees.items():

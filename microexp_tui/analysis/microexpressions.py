@@ -111,6 +111,67 @@ class StoredFlags:
         return out
 
 
+class OfflineDetection:
+    """One session's offline detection fed piece by piece: flags, (filters,) live detector.
+
+    `push` takes a piece's stored values and, when the caller filtered them already with the
+    same filter chain (`reprocess`), their envelope; else the piece is filtered here.
+    """
+
+    def __init__(
+        self,
+        *,
+        sample_rate_hz: float,
+        channel_units: Sequence[Sequence[str]],
+        sensor_kinds: Sequence[str],
+        mains_hz: float = DEFAULT_MAINS_HZ,
+        levels: Sequence[DetectionLevels | None] | None = None,
+        classifier: WindowClassifier | None = None,
+        stored_flags: StoredFlags | None = None,
+        working: WorkingUnits | None = None,
+        flagger: StreamingArtifactDetector | None = None,
+    ) -> None:
+        """The filter bank, flagger and detector of `detect_in_counts` (same arguments)."""
+        self.working = working or WorkingUnits.board(len(sensor_kinds))
+        self.mains_hz = mains_hz
+        self.settings = FilterSettings(sample_rate_hz=float(sample_rate_hz), mains_hz=mains_hz)
+        self.bank = self.working.filter_bank(sensor_kinds, self.settings)
+        self.flagger = flagger or StreamingArtifactDetector(
+            float(sample_rate_hz), len(sensor_kinds), sensor_kinds=sensor_kinds
+        )
+        self.stored_flags = stored_flags
+        self.detector = ExpressionDetector(
+            sample_rate_hz,
+            channel_units,
+            levels=levels,
+            delay_samples=[envelope_delay_samples(self.settings, kind) for kind in sensor_kinds],
+            classifier=classifier,
+            min_on=self.working.min_on.tolist(),
+        )
+        self.found: list[Expression] = []
+
+    def push(self, first: int, counts: np.ndarray, envelope: np.ndarray | None = None) -> None:
+        """Detect in one piece of stored values (`envelope`: their filtered values, if made)."""
+        flags = (
+            self.flagger.process(counts)
+            if self.stored_flags is None
+            else self.stored_flags.flags(first, counts.shape[0])
+        )
+        if envelope is None:
+            envelope = self.bank.process(self.working.convert(counts))
+        self.found += self.detector.push(first, envelope, flags)
+
+    def finish(self) -> tuple[list[Expression], dict[str, Any]]:
+        """The expressions found and the detector's parameters (JSON), at the stream's end."""
+        self.found += self.detector.flush()
+        parameters = {
+            **self.detector.parameters(),
+            "mains_hz": self.mains_hz,
+            "filters": self.bank.description,
+        }
+        return self.found, {**parameters, "units": list(self.working.units)}
+
+
 def detect_in_counts(
     chunks: Iterable[tuple[int, np.ndarray]],
     *,
@@ -131,31 +192,61 @@ def detect_in_counts(
     `working` converts stored values into the filters' units (default: a board's counts);
     `flagger` flags the stored values (default: the board's artifact thresholds).
     """
-    working = working or WorkingUnits.board(len(sensor_kinds))
-    settings = FilterSettings(sample_rate_hz=float(sample_rate_hz), mains_hz=mains_hz)
-    bank = working.filter_bank(sensor_kinds, settings)
-    flagger = flagger or StreamingArtifactDetector(
-        float(sample_rate_hz), len(sensor_kinds), sensor_kinds=sensor_kinds
-    )
-    detector = ExpressionDetector(
-        sample_rate_hz,
-        channel_units,
+    detection = OfflineDetection(
+        sample_rate_hz=sample_rate_hz,
+        channel_units=channel_units,
+        sensor_kinds=sensor_kinds,
+        mains_hz=mains_hz,
         levels=levels,
-        delay_samples=[envelope_delay_samples(settings, kind) for kind in sensor_kinds],
         classifier=classifier,
-        min_on=working.min_on.tolist(),
+        stored_flags=stored_flags,
+        working=working,
+        flagger=flagger,
     )
-    found: list[Expression] = []
     for first, counts in chunks:
-        flags = (
-            flagger.process(counts)
-            if stored_flags is None
-            else stored_flags.flags(first, counts.shape[0])
+        detection.push(first, counts)
+    return detection.finish()
+
+
+def session_detection(
+    store: SessionStore,
+    record: SessionRecord,
+    *,
+    mains_hz: float | None = None,
+    classifier: WindowClassifier | None = None,
+) -> OfflineDetection:
+    """The offline detection of a stored session, ready to be fed its pieces in order.
+
+    Refuses a session that cannot be analysed (`check_analysable`); `mains_hz` None: the
+    session's recorded mains frequency, else 50 Hz.
+    """
+    check_analysable(record)
+    session_id = record.id
+    mains = mains_hz or mains_hz_of(store.settings_snapshot(session_id)) or DEFAULT_MAINS_HZ
+    calibration = session_calibration(store, session_id)
+    imported = record.source != "board"
+    return OfflineDetection(
+        sample_rate_hz=float(record.sample_rate_hz),
+        channel_units=[spec.action_units for spec in record.channels],
+        sensor_kinds=[spec.sensor_kind for spec in record.channels],
+        mains_hz=mains,
+        levels=calibration.detection_levels() if calibration else None,
+        classifier=classifier,
+        stored_flags=None
+        if imported
+        else StoredFlags(store.artifacts(session_id), record.channel_count),
+        working=WorkingUnits.of_session(record.channels, record.source, record.sample_format),
+        flagger=StreamingArtifactDetector.for_imported(
+            float(record.sample_rate_hz), record.channels, record.sample_format
         )
-        found += detector.push(first, bank.process(working.convert(counts)), flags)
-    found += detector.flush()
-    parameters = {**detector.parameters(), "mains_hz": mains_hz, "filters": bank.description}
-    return found, {**parameters, "units": list(working.units)}
+        if imported
+        else None,
+    )
+
+
+def piece_samples(record: SessionRecord) -> int:
+    """How many samples of a session offline detection filters at once (`PIECE_S`)."""
+    return int(PIECE_S * record.sample_rate_hz)
 
 
 def analyse_session(
@@ -168,31 +259,10 @@ def analyse_session(
 ) -> Analysis:
     """Detect a stored session's expressions offline and (by default) store them as `offline`."""
     record = store.session(session_id)
-    check_analysable(record)
-    mains = mains_hz or mains_hz_of(store.settings_snapshot(session_id)) or DEFAULT_MAINS_HZ
-    kinds = [spec.sensor_kind for spec in record.channels]
-    piece = int(PIECE_S * record.sample_rate_hz)
-    calibration = session_calibration(store, session_id)
-    working = WorkingUnits.of_session(record.channels, record.source, record.sample_format)
-    imported = record.source != "board"
-    found, parameters = detect_in_counts(
-        join_contiguous(store.sample_chunks(session_id), piece),
-        sample_rate_hz=float(record.sample_rate_hz),
-        channel_units=[spec.action_units for spec in record.channels],
-        sensor_kinds=kinds,
-        mains_hz=mains,
-        levels=calibration.detection_levels() if calibration else None,
-        classifier=classifier,
-        stored_flags=None
-        if imported
-        else StoredFlags(store.artifacts(session_id), record.channel_count),
-        working=working,
-        flagger=StreamingArtifactDetector.for_imported(
-            float(record.sample_rate_hz), record.channels, record.sample_format
-        )
-        if imported
-        else None,
-    )
+    detection = session_detection(store, record, mains_hz=mains_hz, classifier=classifier)
+    for first, counts in join_contiguous(store.sample_chunks(session_id), piece_samples(record)):
+        detection.push(first, counts)
+    found, parameters = detection.finish()
     if save:
         store.save_expressions(session_id, found, "offline", parameters)
     return Analysis(record, found, parameters)

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -227,6 +227,55 @@ class _LevelTracker:
         """Baseline and spread from the completed blocks, None before the first."""
         return self._levels
 
+    @property
+    def batchable(self) -> bool:
+        """Whether whole blocks start on a statistics sample (`whole_blocks` applies)."""
+        return self.block % self.stride == 0
+
+    def whole_blocks(
+        self, first_index: int, values: FloatArray, count: int
+    ) -> list[tuple[FloatArray, FloatArray] | None]:
+        """Add `count` whole blocks starting at block-aligned `first_index`; the levels in
+        force for each, equal to `close`, `levels` and `add` block by block (the last stays
+        open), with every block's statistics and history medians taken at once."""
+        channels = values.shape[1]
+        self.close()
+        before = self._levels
+        closed = values[: (count - 1) * self.block].reshape(count - 1, self.block, channels)
+        rows = closed[:, :: self.stride]
+        levels: list[tuple[FloatArray, FloatArray] | None] = [before]
+        if count > 1:
+            by_channel = np.ascontiguousarray(rows.transpose(0, 2, 1))
+            medians = median_last(by_channel)
+            spreads = MAD_TO_SD * median_last(np.abs(by_channel - medians[:, :, None]))
+            levels += list(
+                zip(
+                    self._history_medians(self.medians, medians),
+                    self._history_medians(self.spreads, spreads),
+                    strict=True,
+                )
+            )
+            self.medians.extend(medians)
+            self.spreads.extend(spreads)
+            self._levels = levels[-1]
+        self.current = (first_index + (count - 1) * self.block) // self.block
+        self.parts = [values[(count - 1) * self.block :: self.stride]]
+        return levels
+
+    def _history_medians(self, history: deque[FloatArray], new: FloatArray) -> list[FloatArray]:
+        """Median over the last `maxlen` entries after each new row is appended, per row."""
+        size = history.maxlen or 1
+        held = len(history)
+        stacked = np.concatenate([np.array(history).reshape(held, new.shape[1]), new])
+        out: list[FloatArray] = []
+        for end in range(held + 1, min(size, stacked.shape[0] + 1)):
+            out.append(np.median(stacked[max(0, end - size) : end], axis=0))
+        full = stacked[max(0, len(out) + held + 1 - size) :]
+        if full.shape[0] >= size:
+            windows = np.lib.stride_tricks.sliding_window_view(full, size, axis=0)
+            out += list(median_last(windows))
+        return out[: new.shape[0]]
+
 
 class ActivationDetector:
     """Streaming, chunk-invariant activation detector over filtered `(samples, channels)` blocks."""
@@ -337,7 +386,7 @@ class ActivationDetector:
         found = self._drain_waiting()
         for channel, run in enumerate(self._runs):
             if run is not None:
-                found += self._close(channel, run)
+                found += self._close(channel, run, float(self._baseline[channel]))
         self._runs = [None] * self.channels
         return sorted(found, key=lambda a: (a.onset_index, a.channel_index))
 
@@ -384,13 +433,22 @@ class ActivationDetector:
     def _process(
         self, first: int, values: FloatArray, marks: npt.NDArray[np.uint8]
     ) -> list[Activation]:
-        """Split a block at level-block boundaries and run each piece with that block's levels."""
+        """Split a block at level-block boundaries and run each piece with that block's levels.
+
+        Whole level blocks go through at once (`_whole_blocks`), with the same results.
+        """
         found: list[Activation] = []
         block = self._tracker.block
         position = 0
         while position < values.shape[0]:
             index = first + position
             number = index // block
+            whole = (values.shape[0] - position) // block if index % block == 0 else 0
+            if whole >= 2 and self._tracker.batchable:
+                stop = position + whole * block
+                found += self._whole_blocks(index, values[position:stop], marks[position:stop])
+                position = stop
+                continue
             stop = min(values.shape[0], (number + 1) * block - first)
             piece = values[position:stop]
             if number != self._tracker.current:
@@ -402,6 +460,23 @@ class ActivationDetector:
             position = stop
         return found
 
+    def _whole_blocks(
+        self, first: int, values: FloatArray, marks: npt.NDArray[np.uint8]
+    ) -> list[Activation]:
+        """Run whole, block-aligned level blocks at once, each row with its block's levels."""
+        block = self._tracker.block
+        count = values.shape[0] // block
+        levels = [lv or self._bootstrap for lv in self._tracker.whole_blocks(first, values, count)]
+        medians = np.array([_known(lv)[0] for lv in levels])
+        spreads = np.array([_known(lv)[1] for lv in levels])
+        baseline, on, off = self._thresholds((medians, spreads))
+        shaped = values.reshape(count, block, self.channels)
+        above = (shaped >= off[:, None, :]).reshape(values.shape)
+        reaches = (shaped >= on[:, None, :]).reshape(values.shape)
+        return self._hysteresis(
+            first, values, marks, above, reaches, lambda row: baseline[row // block], baseline[-1]
+        )
+
     def _thresholds(
         self, adaptive: tuple[FloatArray, FloatArray]
     ) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -411,7 +486,7 @@ class ActivationDetector:
         span_term = np.zeros(self.channels)
         for channel, level in enumerate(self._calibrated):
             if level is not None:
-                baseline[channel], spread[channel] = level.baseline, level.rest_sd
+                baseline[..., channel], spread[..., channel] = level.baseline, level.rest_sd
                 span_term[channel] = s.on_span_fraction * (level.span or 0.0)
         delta = np.maximum(np.maximum(s.on_sd_factor * spread, span_term), self.min_on)
         return baseline, baseline + delta, baseline + s.off_fraction * delta
@@ -424,49 +499,76 @@ class ActivationDetector:
         levels: tuple[FloatArray, FloatArray],
     ) -> list[Activation]:
         """Advance every channel's hysteresis over rows that share one set of levels."""
-        self._baseline, on, off = self._thresholds(levels)
-        above = values >= off
+        baseline, on, off = self._thresholds(levels)
+        return self._hysteresis(
+            first, values, marks, values >= off, values >= on, lambda row: baseline, baseline
+        )
+
+    def _hysteresis(
+        self,
+        first: int,
+        values: FloatArray,
+        marks: npt.NDArray[np.uint8],
+        above: npt.NDArray[np.bool_],
+        reaches: npt.NDArray[np.bool_],
+        baseline_at: Callable[[int], FloatArray],
+        last_baseline: FloatArray,
+    ) -> list[Activation]:
+        """Advance every channel's hysteresis over rows of `values`: `above` (at or above off)
+        and `reaches` (at or above on) per row and channel; a run closed at a row uses
+        `baseline_at(row)`, one still open at the end `last_baseline`."""
         was = np.array([run is not None for run in self._runs])
         edges = np.diff(np.vstack([was[None, :], above]).astype(np.int8), axis=0)
         bad = (marks & np.uint8(self.settings.reject_flags)) != 0
         if self.settings.reject_motion_anywhere:
             bad |= ((marks & np.uint8(ArtifactFlag.MOTION)) != 0).any(axis=1, keepdims=True)
         found: list[Activation] = []
-        n = values.shape[0]
         for channel in np.flatnonzero(was | edges.any(axis=0)):
             column, marked, run = values[:, channel], bad[:, channel], self._runs[channel]
+            reached = reaches[:, channel]
             position = 0
             for change in np.flatnonzero(edges[:, channel]).tolist():
                 if run is None:  # a rise: a run begins here
                     run = _Run(first + change, [], False, False)
                 else:  # a fall: the run ends before this row
-                    self._extend(run, column[position:change], marked[position:change], on[channel])
-                    found += self._close(int(channel), run)
+                    rows = slice(position, change)
+                    self._extend(run, column[rows], marked[rows], reached[rows])
+                    rest = float(baseline_at(change)[channel])
+                    found += self._close(int(channel), run, rest)
                     run = None
                 position = change
             if run is not None:
-                self._extend(run, column[position:], marked[position:], on[channel])
+                rows = slice(position, None)
+                self._extend(run, column[rows], marked[rows], reached[rows])
             self._runs[channel] = run
-        self._processed = first + n
+        self._baseline = last_baseline
+        self._processed = first + values.shape[0]
         return found
 
-    def _extend(self, run: _Run, values: FloatArray, bad: npt.NDArray[np.bool_], on: float) -> None:
+    def _extend(
+        self,
+        run: _Run,
+        values: FloatArray,
+        bad: npt.NDArray[np.bool_],
+        reached: npt.NDArray[np.bool_],
+    ) -> None:
         """Add rows to an open run (dropping its samples once it is too long to matter)."""
         if run.overlong or values.size == 0:
             return
-        run.reached_on = run.reached_on or bool((values >= on).any())
+        run.reached_on = run.reached_on or bool(reached.any())
         run.flagged = run.flagged or bool(bad.any())
         run.parts.append(values)
         run.length += values.shape[0]
         if run.length > self._max_samples:
             run.overlong, run.parts = True, []
 
-    def _close(self, channel: int, run: _Run) -> list[Activation]:
-        """The activation of a finished run, or nothing when the rule rejects it."""
+    def _close(self, channel: int, run: _Run, baseline: float) -> list[Activation]:
+        """The activation of a finished run (`baseline`: its channel's rest level when it
+        closed), or nothing when the rule rejects it."""
         if run.overlong or run.flagged or not run.reached_on or not run.parts:
             return []
         values = np.concatenate(run.parts)
-        onset, offset, apex = _half_amplitude(values, float(self._baseline[channel]))
+        onset, offset, apex = _half_amplitude(values, baseline)
         if offset - onset < self._min_samples:
             return []
         delay = int(self.delays[channel])
@@ -479,6 +581,26 @@ class ActivationDetector:
         if calibration is not None and calibration.span is not None:
             pct = 100.0 * (peak - calibration.baseline) / calibration.span
         return [Activation(channel, onset_index, offset_index, apex_index, peak, pct)]
+
+
+def _known(levels: tuple[FloatArray, FloatArray] | None) -> tuple[FloatArray, FloatArray]:
+    """Levels known to be set (the bootstrap is, before any row is processed)."""
+    assert levels is not None
+    return levels
+
+
+def median_last(values: FloatArray) -> FloatArray:
+    """Median along the last axis, the values `np.median(values, axis=-1)` gives, faster: one
+    selection for the upper middle element, the lower one the largest below it (NaN: numpy's).
+    """
+    if values.shape[-1] == 0 or np.isnan(values).any():
+        return np.asarray(np.median(values, axis=-1))
+    middle = values.shape[-1] // 2
+    selected = np.partition(values, middle, axis=-1)
+    upper = selected[..., middle]
+    if values.shape[-1] % 2:
+        return upper
+    return (selected[..., :middle].max(axis=-1) + upper) / 2.0
 
 
 def robust_levels(values: FloatArray) -> tuple[FloatArray, FloatArray] | None:

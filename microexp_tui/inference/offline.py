@@ -12,7 +12,7 @@ stored raw ones).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 
@@ -70,21 +70,30 @@ def classify_recording(
     hop_ms: float = DEFAULT_HOP_MS,
     calibration: Calibration | None = None,
     working: WorkingUnits | None = None,
+    tap: Callable[[int, np.ndarray, np.ndarray], None] | None = None,
 ) -> OfflineRun:
     """Filter and classify stored `(first_index, values)` chunks given in sample order.
 
     `working` converts stored values into the filters' units (default: a board's counts);
+    `tap(first_index, values, envelope)` sees each filtered piece (at most `MAX_CHUNK_S`, on
+    the filtering thread) before it is classified, e.g. to detect expressions in it too.
     ModelError when the model does not fit the channels, their units or the rate.
     """
     working = working or WorkingUnits.board(len(sensor_kinds))
     model.check_channels(muscles, sensor_kinds, working.units)
     settings = FilterSettings(sample_rate_hz=sample_rate_hz, mains_hz=mains_hz)
     pieces = join_contiguous(chunks, int(MAX_CHUNK_S * sample_rate_hz))
+
+    def envelope_of(piece: tuple[int, np.ndarray]) -> tuple[int, np.ndarray]:
+        """The piece filtered (and shown to `tap`)."""
+        envelope = bank.process(working.convert(piece[1]))
+        if tap is not None:
+            tap(piece[0], piece[1], envelope)
+        return piece[0], envelope
+
     with (
         SplitFilterBank(working, list(sensor_kinds), settings) as bank,
-        closing(
-            read_ahead(pieces, lambda p: (p[0], bank.process(working.convert(p[1]))))
-        ) as envelopes,
+        closing(read_ahead(pieces, envelope_of)) as envelopes,
     ):
         return _classify_envelopes(
             envelopes, model, sample_rate_hz, muscles, sensor_kinds, hop_ms, calibration

@@ -13,6 +13,7 @@ from microexp_tui.dsp.activations import (
     ActivationDetector,
     ActivationSettings,
     envelope_delay_samples,
+    median_last,
 )
 from microexp_tui.dsp.artifacts import ArtifactFlag
 from microexp_tui.dsp.filters import FilterSettings
@@ -185,3 +186,71 @@ def test_a_block_with_only_a_sliver_of_samples_keeps_the_learned_levels() -> Non
         after = 20 + rng.normal(0, 2.0, 6000) + bump(6000, 2000, 300, 150.0)
         found = detector.push(7000, after[:, None]) + detector.flush()
     assert [abs(a.onset_index - 9000) <= 5 for a in found] == [True]
+
+
+def _long_scene() -> tuple[np.ndarray, np.ndarray]:
+    """75 s of three channels: rest whose level drifts, bursts every few seconds, flags."""
+    rng = np.random.default_rng(11)
+    n = 75_000
+    drift = np.linspace(0.0, 10.0, n)[:, None]
+    signal = 20 + drift + np.abs(rng.normal(0.0, 3.0, (n, 3)))
+    for k, start in enumerate(range(4_000, n - 3_000, 2_700)):
+        width = (60, 400, 1_800)[k % 3]
+        signal[:, k % 3] += bump(n, start, width, 100.0 + 10 * (k % 5)) - 10.0
+    flags = np.zeros((n, 3), np.uint8)
+    flags[30_100:30_300, 1] = ArtifactFlag.CLIPPING
+    flags[51_000:51_400, 0] = ArtifactFlag.MOTION
+    return signal, flags
+
+
+def _pieces(sizes: list[int], levels: list[DetectionLevels | None] | None) -> list[Activation]:
+    """Activations of the long scene in pieces of these sizes (cycled), 2 s lost at 40 s."""
+    signal, flags = _long_scene()
+    detector = ActivationDetector(RATE_HZ, 3, levels=levels, delay_samples=[3, 5, 0])
+    found: list[Activation] = []
+    position, k = 0, 0
+    while position < signal.shape[0]:
+        stop = min(position + sizes[k % len(sizes)], signal.shape[0])
+        for lo, hi in ((position, min(stop, 40_000)), (max(position, 42_000), stop)):
+            if lo < hi:  # rows [40000, 42000) are lost in transit
+                found += detector.push(lo, signal[lo:hi], flags[lo:hi])
+        position, k = stop, k + 1
+    return sorted(found + detector.flush(), key=lambda a: (a.onset_index, a.channel_index))
+
+
+LONG_REST = DetectionLevels(baseline=25.0, rest_sd=3.0, span=400.0)
+"""The long scene's rest: on = 25 + max(6 x 3, 0.1 x 400, 40) = 65, off = 45."""
+
+
+@pytest.mark.parametrize(
+    "levels", [None, [LONG_REST, None, LONG_REST]], ids=["adaptive", "calibrated"]
+)
+@pytest.mark.parametrize("sizes", [[75_000], [60_000], [2_000, 7_300, 999], [30_500, 2_000]])
+def test_whole_level_blocks_at_once_equal_small_live_blocks(
+    sizes: list[int], levels: list[DetectionLevels | None] | None
+) -> None:
+    """Pieces of two or more whole level blocks take the batched path (the level history
+    full after 30 blocks); live-sized blocks never do; both find the same activations."""
+    live = _pieces([100], levels)
+    assert len(live) >= 15 and len({a.channel_index for a in live}) == 3
+    assert _pieces(sizes, levels) == live
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    shape=st.tuples(st.integers(1, 4), st.integers(1, 3), st.integers(1, 40)),
+    seed=st.integers(0, 2**16),
+    ties=st.booleans(),
+    nan=st.booleans(),
+)
+def test_median_last_gives_numpys_medians(
+    shape: tuple[int, int, int], seed: int, ties: bool, nan: bool
+) -> None:
+    """Odd and even lengths, repeated values, NaN (numpy's NaN rule applies)."""
+    rng = np.random.default_rng(seed)
+    values = rng.normal(0.0, 5.0, shape)
+    if ties:
+        values = np.round(values)
+    if nan:
+        values[0, 0, 0] = np.nan
+    assert np.array_equal(median_last(values), np.median(values, axis=-1), equal_nan=True)
