@@ -665,19 +665,23 @@ class Recorder:
                         (iv.channel, iv.flag.name.lower(), iv.start_index, iv.stop_index)
                         for iv in item
                     )
-                due = time.monotonic() - last_commit_s >= self.options.batch_s
-                events = batch.markers or batch.artifacts or batch.predictions or self._found
-                if pending >= batch_samples or (due and (pending or events)):
-                    behind = behind or pending >= batch_samples  # a stream that runs ahead
+                if pending >= batch_samples:  # a stream that runs ahead: commit, go on at once
+                    behind = True
                     if not self._commit(batch):
                         return
                     batch, pending, last_commit_s = Batch(), 0, time.monotonic()
+            due = time.monotonic() - last_commit_s >= self.options.batch_s
+            events = batch.markers or batch.artifacts or batch.predictions or self._found
+            if due and (pending or events):  # everything taken so far goes into this one
+                if not self._commit(batch):
+                    return
+                batch, pending, last_commit_s = Batch(), 0, time.monotonic()
 
     def _writer_items(self, commit_due_s: float | None) -> list[Any]:
         """The items queued for the writer, taken when the next commit is due (`commit_due_s`,
         monotonic; a second on when it has passed; None: at once, a backlog is coming in) or
         when the reader wakes it; once stopping, the queue is waited on for the stop
-        sentinel. [None] if none came."""
+        sentinel."""
         if commit_due_s is not None and not self._stop.is_set():
             wait_s = commit_due_s - time.monotonic()
             self._wake_writer.wait(wait_s if wait_s > 0 else self.options.batch_s)
@@ -686,7 +690,7 @@ class Recorder:
         if not items and self._stop.is_set():
             with contextlib.suppress(queue.Empty):
                 items = [self._writer_queue.get(timeout=0.1)]
-        return items or [None]
+        return items
 
     def _commit(self, batch: Batch) -> bool:
         """Write one batch; on a store failure stop the recording cleanly and keep what is saved."""

@@ -194,7 +194,16 @@ def read_serial(port: serial.Serial, name: str, min_bytes: int = 1) -> bytes:
     """Everything waiting, or at least `min_bytes` unless the read timeout passes first; with a
     backlog, up to `BACKLOG_READ_BYTES` (a stream that is ahead is read in large pieces)."""
     try:
-        return bytes(port.read(read_size(port.in_waiting, min_bytes)))
+        size = read_size(port.in_waiting, min_bytes)
+    except (serial.SerialException, OSError, TypeError) as err:
+        raise DeviceError(f"Lost the board on {name}: {err}") from err
+    return _read_port(port, name, size)
+
+
+def _read_port(port: serial.Serial, name: str, size: int) -> bytes:
+    """`size` bytes unless the port timeout passes first (pyserial's read); DeviceError on loss."""
+    try:
+        return bytes(port.read(size))
     except (serial.SerialException, OSError, TypeError) as err:
         raise DeviceError(f"Lost the board on {name}: {err}") from err
 
@@ -202,7 +211,7 @@ def read_serial(port: serial.Serial, name: str, min_bytes: int = 1) -> bytes:
 def read_waiting(port: serial.Serial, name: str) -> bytes:
     """What is waiting now, without waiting for more: one non-blocking read (pyserial opens a
     device with O_NONBLOCK) instead of select per write; a backlog (`BACKLOG_BYTES` or more)
-    is read on in one catch-up read, as `read_serial` does."""
+    is read on into one catch-up read of `BACKLOG_READ_BYTES`, as `read_serial` does."""
     fd = getattr(port, "fd", None)
     if not isinstance(fd, int):  # a pyserial URL (loop://) or a closed port
         return read_serial(port, name, 0)
@@ -211,7 +220,7 @@ def read_waiting(port: serial.Serial, name: str) -> bytes:
         # readable yet empty twice: a device that is gone (pyserial's own test)
         raise DeviceError(f"Lost the board on {name}: the port returned no data (disconnected?)")
     if len(data) >= BACKLOG_BYTES:
-        return data + read_serial(port, name, BACKLOG_READ_BYTES - len(data))
+        return data + _read_port(port, name, BACKLOG_READ_BYTES - len(data))
     return data
 
 

@@ -75,13 +75,13 @@ def test_a_waiting_read_catches_up_on_a_backlog_beyond_the_line_disciplines_4_ki
     master, slave = os.openpty()
     tty.setraw(slave)
     port = open_serial(os.ttyname(slave), read_timeout_s=10.0)  # generous: not a timing test
-    stream = bytes(range(256)) * (2 * BACKLOG_READ_BYTES // 256)
+    stream = (bytes(range(256)) * (BACKLOG_READ_BYTES // 256 + 4))[: BACKLOG_READ_BYTES + 1000]
     writer = threading.Thread(target=os.write, args=(master, stream), daemon=True)
     try:
         writer.start()
         while port.in_waiting < BACKLOG_BYTES:
             pass
-        assert read_waiting(port, "pty") == stream[:BACKLOG_READ_BYTES]
+        assert read_waiting(port, "pty") == stream[:BACKLOG_READ_BYTES]  # exactly one piece
         rest = b""
         while len(rest) < len(stream) - BACKLOG_READ_BYTES:
             rest += read_waiting(port, "pty")
