@@ -86,7 +86,8 @@ reader at once (`mark`) and a protocol marker's onset ends the wait early, so ma
 not delayed by it; a stream that is ahead (a read of `BACKLOG_BYTES` or more) is read on
 without waiting."""
 MIN_READ_WAIT_S = 0.002
-"""The shortest wait before a protocol marker's onset (the board writes every few ms)."""
+"""The wait before the first sample and the shortest before a protocol marker's onset (the
+board writes every few ms)."""
 RECORD_POLL_S = 0.25
 """How often `record_for` looks at how far the recording has got (its end is an event)."""
 DSP_PERIOD_S = 0.1
@@ -430,7 +431,10 @@ class Recorder:
 
     def _read_wait_s(self) -> float:
         """How long the reader waits before its next read: a read period, or until the next
-        protocol marker's onset on the sample clock when that comes sooner."""
+        protocol marker's onset on the sample clock when that comes sooner (a few ms before
+        the first sample: an unpaced stream starts at once)."""
+        if self.samples_received() == 0:
+            return MIN_READ_WAIT_S
         if not self._schedule or self.sample_rate_hz <= 0:
             return READ_PERIOD_S
         due_s = self._schedule[0].onset_s - self.samples_received() / self.sample_rate_hz
