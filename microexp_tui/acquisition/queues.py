@@ -37,6 +37,17 @@ def drain(source: queue.Queue[Any]) -> list[Any]:
     return items
 
 
+def take_waiting(source: queue.Queue[Any]) -> list[Any]:
+    """Whatever is already queued, up to DRAIN_ITEMS, without waiting (maybe nothing)."""
+    items: list[Any] = []
+    while len(items) < DRAIN_ITEMS:
+        try:
+            items.append(source.get_nowait())
+        except queue.Empty:
+            break
+    return items
+
+
 def merge_blocks(blocks: list[SampleBlock]) -> list[SampleBlock]:
     """Contiguous sample blocks joined, so the filters run on a few large arrays."""
     merged = merge_chunks([(block.first_index, block.counts) for block in blocks])

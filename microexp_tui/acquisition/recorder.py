@@ -7,6 +7,7 @@ SQLite connection and commits about a second of data per transaction.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -33,12 +34,12 @@ from microexp_tui.acquisition.queues import (
     merge_blocks,
     merge_chunks,
     send_stop,
+    take_waiting,
 )
 from microexp_tui.acquisition.ring_buffer import RingBuffer
 from microexp_tui.acquisition.sink import SessionSink
 from microexp_tui.acquisition.sources import Source
 from microexp_tui.device.protocol import (
-    OVERHEAD_BYTES,
     Ack,
     AckResult,
     Identity,
@@ -77,9 +78,18 @@ MARKER_ECHO_WAIT_S = 1.0
 BATCH_MAX_BYTES = 256 * 1024
 """A transaction holds at most this much sample data (16 s of 8 channels at 1 kHz): an unpaced
 stream is stored in tens of transactions a second instead of hundreds of one-second ones."""
-READ_BLOCK_S = 0.02
-"""Reads wait for ~20 ms of data (or the port timeout): far below the 200 ms event budget,
-and it spares the DSP and writer threads hundreds of tiny blocks a second."""
+READ_PERIOD_S = 0.05
+"""A paced board is read this often, each read taking what is waiting without waiting for
+more (one system call, not a wake-up per write of the board): far below the 200 ms event
+budget, and the DSP thread works every `DSP_PERIOD_S` anyway. A queued marker wakes the
+reader at once (`mark`) and a protocol marker's onset ends the wait early, so markers are
+not delayed by it; a stream that is ahead (a read of `BACKLOG_BYTES` or more) is read on
+without waiting."""
+MIN_READ_WAIT_S = 0.002
+"""The wait before the first sample and the shortest before a protocol marker's onset (the
+board writes every few ms)."""
+RECORD_POLL_S = 0.25
+"""How often `record_for` looks at how far the recording has got (its end is an event)."""
 DSP_PERIOD_S = 0.1
 """The DSP thread wakes at most this often and works on every block that came in meanwhile
 (merged): its per-call costs (filters, flags, detection, classifier, hand-offs) are paid ten
@@ -93,6 +103,14 @@ class _Predictions:
     """Live predictions on their way from the DSP thread to the writer."""
 
     items: list[Prediction]
+
+
+@dataclass(frozen=True)
+class _Marker:
+    """A marker echo on its way to the writer, with the wall time the reader had it."""
+
+    echo: MarkerEcho
+    wall_time_s: float
 
 
 @dataclass(frozen=True)
@@ -122,6 +140,10 @@ class Recorder:
         self.error: MicroexpError | None = None
         self.connected = threading.Event()
         self._stop = threading.Event()
+        self._wake_reader = threading.Event()
+        """Set by a queued marker or a stop: the reader's wait between reads ends early."""
+        self._wake_writer = threading.Event()
+        """Set by a stop or a read of a stream that runs ahead: the writer works at once."""
         self._writer_queue: queue.Queue[Any] = queue.Queue(QUEUE_ITEMS)
         self._dsp_queue: queue.Queue[Any] = queue.Queue(QUEUE_ITEMS)
         self._threads: list[threading.Thread] = []
@@ -284,6 +306,8 @@ class Recorder:
         """Stop reading, flush the last batch, mark the session and return its summary."""
         self._await_marker_echoes()
         self._stop.set()
+        self._wake_reader.set()
+        self._wake_writer.set()
         reader, dsp, writer = self._threads
         reader.join()
         self.source.stop()
@@ -377,20 +401,20 @@ class Recorder:
         if self._stream is not None and not self.connected.is_set():
             echo = MarkerEcho(self.samples_received(), code, MarkerSource.HOST)
             self.counters.markers += 1
-            self._offer(self._writer_queue, echo)
+            self._offer(self._writer_queue, _Marker(echo, time.time()))
             return
         self._pending_markers.put(code)
+        self._wake_reader.set()
 
     # -- reader thread ---------------------------------------------------------------------
 
     def _read_loop(self) -> None:
-        """Read, decode, dispatch; reconnect when the board is lost."""
+        """Read what is waiting, decode, dispatch, send due markers, then wait for the next
+        read; reconnect when the board is lost."""
         assert self.identity is not None
-        frame_bytes = OVERHEAD_BYTES + 2 * self.identity.channel_count
-        block_bytes = max(1, int(frame_bytes * self.sample_rate_hz * READ_BLOCK_S))
         while not self._stop.is_set():
             try:
-                data = self.source.read(block_bytes)
+                data = self.source.read()
             except DeviceError as err:
                 self._reconnect(err)
                 continue
@@ -399,8 +423,22 @@ class Recorder:
                 for item in self._stream.feed(data, time.monotonic()):
                     self._dispatch(item)
             self._send_due_markers()
-            if len(data) < BACKLOG_BYTES:  # a paced board: sleep rather than wake on every write
-                self._stop.wait(READ_BLOCK_S)
+            if len(data) >= BACKLOG_BYTES:  # a stream that runs ahead: no waiting anywhere
+                self._wake_writer.set()
+            else:  # a paced board: let its writes gather
+                self._wake_reader.wait(self._read_wait_s())
+                self._wake_reader.clear()  # a marker queued meanwhile is sent after this read
+
+    def _read_wait_s(self) -> float:
+        """How long the reader waits before its next read: a read period, or until the next
+        protocol marker's onset on the sample clock when that comes sooner (a few ms before
+        the first sample: an unpaced stream starts at once)."""
+        if self.samples_received() == 0:
+            return MIN_READ_WAIT_S
+        if not self._schedule or self.sample_rate_hz <= 0:
+            return READ_PERIOD_S
+        due_s = self._schedule[0].onset_s - self.samples_received() / self.sample_rate_hz
+        return min(READ_PERIOD_S, max(MIN_READ_WAIT_S, due_s))
 
     def _dispatch(self, item: object) -> None:
         """Hand one decoded item to the threads that need it (none past the signal's end)."""
@@ -411,7 +449,7 @@ class Recorder:
         elif isinstance(item, MarkerEcho):
             self.counters.markers += 1
             self._markers_in_flight = max(0, self._markers_in_flight - 1)
-            self._offer(self._writer_queue, item)
+            self._offer(self._writer_queue, _Marker(item, time.time()))
             if self.on_marker is not None:
                 self.on_marker(item)
         elif isinstance(item, Ack) and item.result != AckResult.OK:
@@ -586,7 +624,8 @@ class Recorder:
     def _write_loop(self) -> None:
         """Batch samples, markers, gaps and artifacts into one transaction about once a second
         (of wall time: a stream that runs ahead fills larger transactions, up to
-        `BATCH_MAX_BYTES` of samples, of chunks of at most a second of signal each)."""
+        `BATCH_MAX_BYTES` of samples, of chunks of at most a second of signal each); the
+        thread wakes when a commit is due, not per item, unless a backlog is coming in."""
         assert self.identity is not None and self.session_id is not None
         self._chunk_samples = max(1, int(self.options.batch_s * self.sample_rate_hz))
         batch_samples = max(
@@ -596,44 +635,66 @@ class Recorder:
         pending = 0
         expected_index = 0
         last_commit_s = time.monotonic()
+        behind = False
         while True:
-            try:
-                item = self._writer_queue.get(timeout=0.1)
-            except queue.Empty:
-                item = None
-            if item is STOP:
-                self._commit(batch)
-                return
-            if isinstance(item, _Expressions):
-                self._found.extend(item.items)
-            if isinstance(item, SampleBlock):
-                if item.first_index > expected_index:
-                    batch.gaps.append((expected_index, item.first_index - expected_index))
-                batch.chunks.append((item.first_index, item.stored_values()))
-                pending += item.counts.shape[0]
-                expected_index = item.stop_index
-            elif isinstance(item, MarkerEcho):
-                batch.markers.append(
-                    (
-                        item.sample_index,
-                        item.code,
-                        item.source,
-                        describe_marker(item.code),
-                        time.time(),
+            items = self._writer_items(None if behind else last_commit_s + self.options.batch_s)
+            behind = len(items) >= DRAIN_ITEMS
+            for item in items:
+                if item is STOP:
+                    self._commit(batch)
+                    return
+                if isinstance(item, _Expressions):
+                    self._found.extend(item.items)
+                if isinstance(item, SampleBlock):
+                    if item.first_index > expected_index:
+                        batch.gaps.append((expected_index, item.first_index - expected_index))
+                    batch.chunks.append((item.first_index, item.stored_values()))
+                    pending += item.counts.shape[0]
+                    expected_index = item.stop_index
+                elif isinstance(item, _Marker):
+                    echo = item.echo
+                    batch.markers.append(
+                        (
+                            echo.sample_index,
+                            echo.code,
+                            echo.source,
+                            describe_marker(echo.code),
+                            item.wall_time_s,
+                        )
                     )
-                )
-            elif isinstance(item, _Predictions):
-                batch.predictions.extend(_prediction_records(item.items, self._model_id))
-            elif isinstance(item, list):
-                batch.artifacts.extend(
-                    (iv.channel, iv.flag.name.lower(), iv.start_index, iv.stop_index) for iv in item
-                )
+                elif isinstance(item, _Predictions):
+                    batch.predictions.extend(_prediction_records(item.items, self._model_id))
+                elif isinstance(item, list):
+                    batch.artifacts.extend(
+                        (iv.channel, iv.flag.name.lower(), iv.start_index, iv.stop_index)
+                        for iv in item
+                    )
+                if pending >= batch_samples:  # a stream that runs ahead: commit, go on at once
+                    behind = True
+                    if not self._commit(batch):
+                        return
+                    batch, pending, last_commit_s = Batch(), 0, time.monotonic()
             due = time.monotonic() - last_commit_s >= self.options.batch_s
             events = batch.markers or batch.artifacts or batch.predictions or self._found
-            if pending >= batch_samples or (due and (pending or events)):
+            if due and (pending or events):  # everything taken so far goes into this one
                 if not self._commit(batch):
                     return
                 batch, pending, last_commit_s = Batch(), 0, time.monotonic()
+
+    def _writer_items(self, commit_due_s: float | None) -> list[Any]:
+        """The items queued for the writer, taken when the next commit is due (`commit_due_s`,
+        monotonic; a second on when it has passed; None: at once, a backlog is coming in) or
+        when the reader wakes it; once stopping, the queue is waited on for the stop
+        sentinel."""
+        if commit_due_s is not None and not self._stop.is_set():
+            wait_s = commit_due_s - time.monotonic()
+            self._wake_writer.wait(wait_s if wait_s > 0 else self.options.batch_s)
+            self._wake_writer.clear()
+        items = take_waiting(self._writer_queue)
+        if not items and self._stop.is_set():
+            with contextlib.suppress(queue.Empty):
+                items = [self._writer_queue.get(timeout=0.1)]
+        return items
 
     def _commit(self, batch: Batch) -> bool:
         """Write one batch; on a store failure stop the recording cleanly and keep what is saved."""
@@ -716,7 +777,7 @@ def record_for(
             if time.monotonic() > deadline:
                 log.warning("the board sent no signal for %.0f s; stopping", NO_SIGNAL_GRACE_S)
                 break
-            recorder.signal_complete.wait(0.05)
+            recorder.signal_complete.wait(RECORD_POLL_S)
             now = recorder.samples_received()
             if now != seen:
                 seen = now

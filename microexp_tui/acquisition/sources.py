@@ -16,7 +16,13 @@ from microexp_tui.device.legacy_clock import (
 from microexp_tui.device.protocol import BoardId, Command, Identity, SensorKind
 from microexp_tui.device.replies import frame_types
 from microexp_tui.device.stream import FramedStream, LegacyStream, StreamCounters
-from microexp_tui.device.transport import BoardLink, check_identity, open_serial, read_serial
+from microexp_tui.device.transport import (
+    BoardLink,
+    check_identity,
+    open_serial,
+    read_serial,
+    read_waiting,
+)
 from microexp_tui.errors import DeviceError
 
 LEGACY_NOMINAL_RATE_HZ = 20
@@ -52,8 +58,8 @@ class Source(TypingProtocol):
         """Begin streaming from sample index 0."""
         ...
 
-    def read(self, min_bytes: int = 1) -> bytes:
-        """What is waiting, or at least `min_bytes` unless the port timeout passes first."""
+    def read(self) -> bytes:
+        """What is waiting now, without waiting for more (the recorder paces its reads)."""
         ...
 
     def new_stream(
@@ -116,9 +122,9 @@ class FramedSource:
         """Send START."""
         self._link.send(Command.START)
 
-    def read(self, min_bytes: int = 1) -> bytes:
-        """Bytes from the port."""
-        return self._link.read(min_bytes)
+    def read(self) -> bytes:
+        """The bytes waiting at the port."""
+        return self._link.read_waiting()
 
     @property
     def stream_rate_hz(self) -> float:
@@ -202,7 +208,7 @@ class LegacySource:
         deadline_s = time.monotonic() + self.first_lines_timeout_s
         data = b""
         while True:
-            data += self.read(64)
+            data += self._read_at_least(64)
             channels = self.channels or detect_channels(data)
             millis = decode_legacy(LegacyState(), data, channels)[1].millis if channels else None
             timed_out = time.monotonic() >= deadline_s or len(data) > PREAMBLE_MAX_BYTES
@@ -260,12 +266,18 @@ class LegacySource:
     def start(self) -> None:
         """Nothing to send: the sketch streams as soon as it runs (its first lines are kept)."""
 
-    def read(self, min_bytes: int = 1) -> bytes:
-        """The first lines read at `open`, then bytes from the port."""
+    def read(self) -> bytes:
+        """The first lines read at `open`, then the bytes waiting at the port."""
         if self._serial is None:
             raise DeviceError(f"The port {self.port} is not open.")
         data, self._preamble = self._preamble, b""
-        return data + read_serial(self._serial, self.port, 0 if data else min_bytes)
+        return data + read_waiting(self._serial, self.port)
+
+    def _read_at_least(self, min_bytes: int) -> bytes:
+        """What is waiting, or `min_bytes` unless the port timeout passes first."""
+        if self._serial is None:
+            raise DeviceError(f"The port {self.port} is not open.")
+        return read_serial(self._serial, self.port, min_bytes)
 
     def new_stream(self, counters: StreamCounters, index_offset: int) -> LegacyStream:
         """A legacy text decoder timed by the period measured so far."""

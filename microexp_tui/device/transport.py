@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -193,8 +194,43 @@ def read_serial(port: serial.Serial, name: str, min_bytes: int = 1) -> bytes:
     """Everything waiting, or at least `min_bytes` unless the read timeout passes first; with a
     backlog, up to `BACKLOG_READ_BYTES` (a stream that is ahead is read in large pieces)."""
     try:
-        return bytes(port.read(read_size(port.in_waiting, min_bytes)))
+        size = read_size(port.in_waiting, min_bytes)
     except (serial.SerialException, OSError, TypeError) as err:
+        raise DeviceError(f"Lost the board on {name}: {err}") from err
+    return _read_port(port, name, size)
+
+
+def _read_port(port: serial.Serial, name: str, size: int) -> bytes:
+    """`size` bytes unless the port timeout passes first (pyserial's read); DeviceError on loss."""
+    try:
+        return bytes(port.read(size))
+    except (serial.SerialException, OSError, TypeError) as err:
+        raise DeviceError(f"Lost the board on {name}: {err}") from err
+
+
+def read_waiting(port: serial.Serial, name: str) -> bytes:
+    """What is waiting now, without waiting for more: one non-blocking read (pyserial opens a
+    device with O_NONBLOCK) instead of select per write; a backlog (`BACKLOG_BYTES` or more)
+    is read on into one catch-up read of `BACKLOG_READ_BYTES`, as `read_serial` does."""
+    fd = getattr(port, "fd", None)
+    if not isinstance(fd, int):  # a pyserial URL (loop://) or a closed port
+        return read_serial(port, name, 0)
+    data = _read_fd(fd, name)
+    if not data and select.select([fd], [], [], 0)[0] and not (data := _read_fd(fd, name)):
+        # readable yet empty twice: a device that is gone (pyserial's own test)
+        raise DeviceError(f"Lost the board on {name}: the port returned no data (disconnected?)")
+    if len(data) >= BACKLOG_BYTES:
+        return data + _read_port(port, name, BACKLOG_READ_BYTES - len(data))
+    return data
+
+
+def _read_fd(fd: int, name: str) -> bytes:
+    """One non-blocking read of up to `BACKLOG_READ_BYTES` (b"" when nothing is waiting)."""
+    try:
+        return os.read(fd, BACKLOG_READ_BYTES)
+    except BlockingIOError:
+        return b""
+    except OSError as err:
         raise DeviceError(f"Lost the board on {name}: {err}") from err
 
 
@@ -319,6 +355,12 @@ class BoardLink:
         if self._serial is None:
             raise DeviceError(f"The port {self.port} is not open.")
         return read_serial(self._serial, self.port, min_bytes)
+
+    def read_waiting(self) -> bytes:
+        """What is waiting, without waiting for more; DeviceError on loss."""
+        if self._serial is None:
+            raise DeviceError(f"The port {self.port} is not open.")
+        return read_waiting(self._serial, self.port)
 
     def close(self) -> None:
         """Close the port if it is open; never raises."""
