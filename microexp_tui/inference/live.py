@@ -19,7 +19,7 @@ from microexp_tui.domain.calibration import Calibration
 from microexp_tui.errors import InputError
 from microexp_tui.inference.evidence import EvidenceAccumulator
 from microexp_tui.inference.model import EmotionModel, WindowResults
-from microexp_tui.inference.prediction import DEFAULT_HOP_MS, Prediction
+from microexp_tui.inference.prediction import DEFAULT_HOP_MS, Prediction, prediction_records
 from microexp_tui.inference.windows import StreamingDecimator
 
 __all__ = ["DEFAULT_HOP_MS", "LiveClassifier", "Prediction", "hop_samples_for"]
@@ -122,22 +122,12 @@ class LiveClassifier:
             return []
         results = self._window_results(end_rows)
         indices = [end * self.factor for end in end_rows]
-        shown_rows = self.accumulator.update_many(indices, results.probabilities)
-        labels = shown_rows.argmax(axis=1).tolist()
-        raw_rows = np.asarray(results.probabilities).tolist()
-        activations = np.asarray(results.activation).tolist()
-        classes, window_samples = results.classes, self.window_samples
-        return [
-            Prediction(
-                sample_index=index,
-                window_samples=window_samples,
-                label=classes[label],
-                classes=classes,
-                probabilities=tuple(shown),
-                activation=activation,
-                raw_probabilities=tuple(raw),
-            )
-            for index, label, shown, raw, activation in zip(
-                indices, labels, shown_rows.tolist(), raw_rows, activations, strict=True
-            )
-        ]
+        shown = self.accumulator.update_many(indices, results.probabilities)
+        return prediction_records(
+            results.classes,
+            indices,
+            self.window_samples,
+            results.probabilities,
+            shown,
+            results.activation,
+        )

@@ -25,6 +25,7 @@ from microexp_tui.dsp.units import WorkingUnits
 from microexp_tui.inference.evidence import EvidenceAccumulator
 from microexp_tui.inference.live import DEFAULT_HOP_MS, LiveClassifier, Prediction, hop_samples_for
 from microexp_tui.inference.model import EmotionModel
+from microexp_tui.inference.prediction import prediction_records
 from microexp_tui.inference.resample import StreamingResampler, rate_ratio
 from microexp_tui.inference.windows import whole_factor
 
@@ -111,7 +112,7 @@ def _classify_envelopes(
 ) -> OfflineRun:
     """Classify filtered `(first_index, envelope)` pieces, at the model's rate or resampled."""
     if whole_factor(sample_rate_hz, model.card.rate_hz) is not None:
-        classifier = _BatchClassifier(
+        classifier = LiveClassifier(
             model, sample_rate_hz, muscles, sensor_kinds, hop_ms=hop_ms, calibration=calibration
         )
         predictions: list[Prediction] = []
@@ -121,50 +122,6 @@ def _classify_envelopes(
     return _classify_resampled(
         envelopes, model, sample_rate_hz, muscles, sensor_kinds, hop_ms, calibration
     )
-
-
-class _BatchClassifier(LiveClassifier):
-    """The live classifier with each batch's displayed probabilities accumulated at once
-    (`EvidenceAccumulator.update_many`, equal bit for bit to the live path's window by window
-    accumulation); the windows, batches and raw outputs are the live classifier's."""
-
-    def _classify(self, end_rows: list[int]) -> list[Prediction]:
-        """Classify the due windows in one batch, as live, and accumulate their evidence."""
-        if not end_rows:
-            return []
-        results = self._window_results(end_rows)
-        ends = (np.asarray(end_rows, dtype=np.int64) * self.factor).tolist()
-        shown = self.accumulator.update_many(ends, results.probabilities)
-        return _predictions(
-            results.classes, ends, self.window_samples, results.probabilities, shown,
-            results.activation,
-        )  # fmt: skip
-
-
-def _predictions(
-    classes: tuple[str, ...],
-    ends: Sequence[int],
-    window_samples: int,
-    raw: np.ndarray,
-    shown: np.ndarray,
-    activation: np.ndarray,
-) -> list[Prediction]:
-    """Prediction records of windows ending at `ends`, labelled by their displayed class."""
-    labels = shown.argmax(axis=1).tolist() if len(ends) else []
-    return [
-        Prediction(
-            sample_index=end,
-            window_samples=window_samples,
-            label=classes[label],
-            classes=classes,
-            probabilities=tuple(displayed),
-            activation=level,
-            raw_probabilities=tuple(window_raw),
-        )
-        for end, label, displayed, level, window_raw in zip(
-            ends, labels, shown.tolist(), activation.tolist(), raw.tolist(), strict=True
-        )
-    ]
 
 
 def _classify_resampled(
@@ -179,7 +136,7 @@ def _classify_resampled(
     """Classify envelopes resampled to the model's rate; windows mapped back to the session."""
     up, down = rate_ratio(sample_rate_hz, model.card.rate_hz)
     resampler = StreamingResampler(up, down, len(muscles))
-    classifier = _BatchClassifier(
+    classifier = LiveClassifier(
         model, model.card.rate_hz, muscles, sensor_kinds, hop_ms=hop_ms, calibration=calibration
     )
     rows: list[Prediction] = []
@@ -197,5 +154,5 @@ def _classify_resampled(
         classes, model.card.display, hop_samples_for(classifier.hop_ms, sample_rate_hz)
     )
     shown = accumulator.update_many(ends, raw)
-    predictions = _predictions(classes, ends, window, raw, shown, activation)
+    predictions = prediction_records(classes, ends, window, raw, shown, activation)
     return OfflineRun(predictions, classifier.hop_ms, window)
