@@ -172,8 +172,8 @@ def test_response_latency_is_the_scripted_one(rows: list[TrialRow]) -> None:
 
 def test_response_size_follows_the_scripted_level(rows: list[TrialRow]) -> None:
     ladder = [row_of(rows, onset, CORRUGATOR) for onset in LADDER_ONSETS_S]
-    changes = [r.change for r in ladder]
-    assert all(c is not None for c in changes)
+    changes = [r.change or 0.0 for r in ladder]
+    assert all(r.change is not None for r in ladder)
     assert changes == sorted(changes), changes
     for row, amplitude in zip(ladder, LADDER_AMPLITUDES, strict=True):
         assert row.peak == pytest.approx(amplitude_to_counts(amplitude), rel=0.12)
