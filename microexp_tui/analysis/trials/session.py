@@ -27,6 +27,7 @@ from microexp_tui.analysis.microexpressions import (
 from microexp_tui.analysis.trials.epochs import Epoch, EpochGeometry
 from microexp_tui.analysis.trials.onsets import TrialOnset, trial_onsets
 from microexp_tui.analysis.trials.options import TrialOptions
+from microexp_tui.analysis.trials.rows import new_row
 from microexp_tui.analysis.trials.table import TrialRow
 from microexp_tui.domain.calibration import Calibration
 from microexp_tui.domain.expressions import Activation
@@ -193,67 +194,99 @@ def _trial_rows(
     geometry = epoch.geometry
     envelope = epoch.envelope()
     reasons = _exclusions(record, epoch, envelope)
-    levels = epoch.stored_level()
-    first = geometry.first
-    baseline = _nanmean(envelope[geometry.baseline[0] - first : geometry.baseline[1] - first])
+    levels = epoch.stored_level().tolist()
+    values = _BinValues.of(envelope, geometry)
     latencies = _onset_latencies(onset.sample_index, geometry, activation_onsets)
+    rate_hz = geometry.rate_hz
     rows = []
     for index, channel in enumerate(channels):
-        base = baseline[index]
+        base = values.baseline[index]
         level = base if channel.raw else levels[index]
-        for trial_bin in geometry.bins:
-            values = envelope[trial_bin.start - first : trial_bin.stop - first, index]
-            mean, peak, peak_at = _bin_values(values)
+        reason = REASON_SEPARATOR.join(reasons[index])
+        shared = {
+            "site": "",
+            "participant": record.participant_code,
+            "session": str(record.id),
+            "trial": onset.trial,
+            "condition": onset.condition,
+            "onset_s": onset.onset_s,
+            "muscle": channel.muscle,
+            "channel": channel.label,
+            "unit": channel.unit,
+            "baseline": base,
+            "z": None,
+            "onset_latency_s": latencies[index],
+            "excluded": bool(reason),
+            "exclude_reason": reason,
+        }
+        for number, trial_bin in enumerate(geometry.bins):
+            mean = values.mean[number][index]
+            peak = values.peak[number][index]
             change = None if mean is None or base is None else mean - base
             rows.append(
-                TrialRow(
-                    site="",
-                    participant=record.participant_code,
-                    session=str(record.id),
-                    trial=onset.trial,
-                    condition=onset.condition,
-                    onset_s=onset.onset_s,
-                    muscle=channel.muscle,
-                    channel=channel.label,
-                    unit=channel.unit,
-                    bin=trial_bin.number,
-                    bin_start_s=trial_bin.start_s,
-                    bin_end_s=trial_bin.end_s,
-                    baseline=base,
-                    mean=mean,
-                    change=change,
-                    pct_change=_percent(change, level, channel.noise_floor),
-                    z=None,
-                    pct_mvc=None
-                    if change is None or channel.mvc_span is None
-                    else 100.0 * change / channel.mvc_span,
-                    peak=None if peak is None or base is None else peak - base,
-                    peak_latency_s=None
-                    if peak_at is None
-                    else (trial_bin.start + peak_at) / geometry.rate_hz,
-                    onset_latency_s=latencies[index],
-                    excluded=bool(reasons[index]),
-                    exclude_reason=REASON_SEPARATOR.join(reasons[index]),
+                new_row(
+                    {
+                        **shared,
+                        "bin": trial_bin.number,
+                        "bin_start_s": trial_bin.start_s,
+                        "bin_end_s": trial_bin.end_s,
+                        "mean": mean,
+                        "change": change,
+                        "pct_change": _percent(change, level, channel.noise_floor),
+                        "pct_mvc": None
+                        if change is None or channel.mvc_span is None
+                        else 100.0 * change / channel.mvc_span,
+                        "peak": None if peak is None or base is None else peak - base,
+                        "peak_latency_s": None
+                        if peak is None
+                        else (trial_bin.start + values.peak_at[number][index]) / rate_hz,
+                    }
                 )
             )
     return rows
 
 
-def _nanmean(values: np.ndarray) -> list[float | None]:
-    """Per column, the mean of the delivered values (None where none was delivered)."""
-    present = ~np.isnan(values)
-    counts = present.sum(axis=0)
-    sums = np.where(present, values, 0.0).sum(axis=0)
-    return [float(s / n) if n else None for s, n in zip(sums, counts, strict=True)]
+@dataclass(frozen=True)
+class _BinValues:
+    """One epoch's baseline per channel and, per bin, mean, peak and the peak's row (lists)."""
+
+    baseline: list[float | None]
+    mean: list[list[float | None]]
+    peak: list[list[float | None]]
+    peak_at: list[list[int]]
+
+    @classmethod
+    def of(cls, envelope: np.ndarray, geometry: EpochGeometry) -> _BinValues:
+        """The values of `(epoch samples, channels)` (NaN: not delivered), all bins at once."""
+        present = ~np.isnan(envelope)
+        filled = np.where(present, envelope, 0.0)
+        zero = np.zeros((1, envelope.shape[1]))
+        sums = np.concatenate([zero, np.cumsum(filled, axis=0)])
+        counts = np.concatenate([zero, np.cumsum(present, axis=0)])
+        lowest = np.where(present, envelope, -np.inf)
+        first = geometry.first
+        edges = [(b.start - first, b.stop - first) for b in geometry.bins]
+        starts, stops = (np.array(side) for side in zip(*edges, strict=True))
+        total, number = sums[stops] - sums[starts], counts[stops] - counts[starts]
+        means = np.where(number > 0, total / np.maximum(number, 1), np.nan)
+        peak_at = np.stack([np.argmax(lowest[a:b], axis=0) for a, b in edges])
+        peaks = np.take_along_axis(lowest, peak_at + starts[:, None], axis=0)
+        base_lo, base_hi = (edge - first for edge in geometry.baseline)
+        base_n = counts[base_hi] - counts[base_lo]
+        baseline = np.where(
+            base_n > 0, (sums[base_hi] - sums[base_lo]) / np.maximum(base_n, 1), np.nan
+        )
+        return cls(
+            _or_none(baseline.tolist()),
+            [_or_none(row) for row in means.tolist()],
+            [_or_none(row) for row in np.where(np.isinf(peaks), np.nan, peaks).tolist()],
+            peak_at.tolist(),
+        )
 
 
-def _bin_values(values: np.ndarray) -> tuple[float | None, float | None, int | None]:
-    """Mean, largest value and its row of one channel's bin (None without a delivered value)."""
-    present = ~np.isnan(values)
-    if not present.any():
-        return None, None, None
-    at = int(np.argmax(np.where(present, values, -np.inf)))
-    return float(values[present].mean()), float(values[at]), at
+def _or_none(values: list[float]) -> list[float | None]:
+    """The values with NaN as None."""
+    return [None if value != value else value for value in values]
 
 
 def _percent(change: float | None, level: float | None, floor: float) -> float | None:

@@ -14,8 +14,9 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import replace
+from functools import cache
 
+from microexp_tui.analysis.trials.rows import changed
 from microexp_tui.analysis.trials.table import VALENCE_MUSCLE, WHOLE_WINDOW_BIN, TrialRow
 from microexp_tui.domain.muscles import CORRUGATOR_SUPERCILII, ZYGOMATICUS_MAJOR
 
@@ -86,7 +87,7 @@ def _outliers(rows: Sequence[TrialRow], exclude_sd: float) -> set[tuple[str, str
 
 def _excluded(row: TrialRow, reason: str) -> TrialRow:
     """The row excluded for `reason` too."""
-    return replace(row, excluded=True, exclude_reason=_join(row.exclude_reason, reason))
+    return changed(row, excluded=True, exclude_reason=_join(row.exclude_reason, reason))
 
 
 def _join(*reasons: str) -> str:
@@ -108,10 +109,11 @@ def _with_z(rows: Sequence[TrialRow]) -> list[TrialRow]:
         z = None
         if not row.excluded and row.change is not None and moments and moments[1] > 0:
             z = (row.change - moments[0]) / moments[1]
-        out.append(replace(row, z=z))
+        out.append(row if z is None and row.z is None else changed(row, z=z))
     return out
 
 
+@cache
 def _valence_role(muscle: str) -> str | None:
     """ "corrugator" or "zygomaticus" for a muscle named like one (domain spelling or first
     word, any case), else None."""
@@ -158,7 +160,7 @@ def _minus(a: float | None, b: float | None) -> float | None:
 def _difference(corrugator: TrialRow, zygomaticus: TrialRow) -> TrialRow:
     """The valence-index row of one trial and bin."""
     unit = corrugator.unit if corrugator.unit == zygomaticus.unit else ""
-    return replace(
+    return changed(
         corrugator,
         muscle=VALENCE_MUSCLE,
         channel=f"{corrugator.channel}-{zygomaticus.channel}",
