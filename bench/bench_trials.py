@@ -21,8 +21,9 @@ process after a warm-up:
   same baseline, bins and peaks with pandas/numpy per epoch.
 
 The peers get no artifact flags, activation detection, exclusions, z or table rows, so
-they do less. Wall seconds and peak RSS of the process are printed; the ratios are peer /
-product. Not a test: the figures go to docs/benchmarks.md with the command.
+they do less. Wall and CPU seconds (all threads) and the peak RSS of the process are
+printed; the ratios are peer / product. Not a test: the figures go to docs/benchmarks.md
+with the command.
 """
 
 from __future__ import annotations
@@ -171,15 +172,17 @@ def with_neurokit() -> int:
     return sum(v.size for v in found.values())
 
 
-def best_of(repeats: int, work: Any) -> tuple[float, int]:
-    """Best wall time of `repeats` runs after one warm-up, and what the work returned."""
+def best_of(repeats: int, work: Any) -> tuple[float, float, int]:
+    """Best wall and best CPU time (all threads) of `repeats` runs after one warm-up, and
+    what the work returned."""
     result = work()
-    times = []
+    walls, cpus = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         result = work()
-        times.append(time.perf_counter() - start)
-    return min(times), result
+        walls.append(time.perf_counter() - start)
+        cpus.append(time.process_time() - cpu)
+    return min(walls), min(cpus), result
 
 
 def main() -> None:
@@ -195,9 +198,12 @@ def main() -> None:
     stages = {"product": product, "mne": with_mne, "neurokit": with_neurokit}
     times = {}
     for name in args.only or stages:
-        seconds, count = best_of(args.repeats, stages[name])
+        seconds, cpu, count = best_of(args.repeats, stages[name])
         times[name] = seconds
-        print(f"{name}: {seconds:.2f} s wall (best of {args.repeats}), {count:,} rows/values")
+        print(
+            f"{name}: {seconds:.2f} s wall, {cpu:.2f} s CPU (best of {args.repeats}), "
+            f"{count:,} rows/values"
+        )
     if "product" in times:
         for name in ("mne", "neurokit"):
             if name in times:

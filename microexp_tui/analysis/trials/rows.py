@@ -13,10 +13,13 @@ from typing import Any
 
 from microexp_tui.analysis.trials.table import TRIAL_COLUMNS, TrialRow
 
+_PLAIN = not hasattr(TrialRow, "__slots__")
+"""Whether rows keep their fields in an attribute dictionary (no `slots=True`)."""
+
 
 def new_row(values: dict[str, Any]) -> TrialRow:
     """A row from a dictionary holding every column (KeyError naming one that is missing)."""
-    if not hasattr(TrialRow, "__slots__") and len(values) == len(TRIAL_COLUMNS):
+    if _PLAIN and len(values) == len(TRIAL_COLUMNS):
         row = object.__new__(TrialRow)
         row.__dict__.update(values)
         return row
@@ -25,7 +28,7 @@ def new_row(values: dict[str, Any]) -> TrialRow:
 
 def changed(row: TrialRow, **values: Any) -> TrialRow:
     """`dataclasses.replace(row, **values)`, without running `__init__` again."""
-    if not hasattr(row, "__dict__"):
+    if not _PLAIN:
         return replace(row, **values)
     new = object.__new__(TrialRow)
     new.__dict__.update(row.__dict__, **values)

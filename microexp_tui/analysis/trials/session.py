@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import numpy.typing as npt
@@ -33,6 +35,7 @@ from microexp_tui.domain.calibration import Calibration
 from microexp_tui.domain.expressions import Activation
 from microexp_tui.domain.sessions import SessionRecord
 from microexp_tui.dsp.artifacts import ArtifactFlag
+from microexp_tui.dsp.batch import SplitFilterBank, read_ahead
 from microexp_tui.dsp.filters import RAW
 from microexp_tui.dsp.units import WorkingUnits
 from microexp_tui.errors import InputError, StoreError
@@ -108,26 +111,42 @@ def _cut_epochs(
     geometry: EpochGeometry,
     delays: npt.NDArray[np.int64],
 ) -> tuple[list[Epoch], list[Activation]]:
-    """Filter, flag and detect each piece once, copying it into the epochs it overlaps."""
+    """Filter, flag and detect each piece once, copying it into the epochs it overlaps.
+
+    The next pieces are read, converted, flagged and filtered on a thread (the channel groups
+    on threads of their own: `dsp.batch`, the same envelope bit for bit) while this one is
+    detected and cut.
+    """
     epochs = [Epoch(onset.sample_index, geometry, delays) for onset in onsets]
     order = sorted(range(len(epochs)), key=lambda k: epochs[k].buffer_start)
     detector = detection.detector.activations
     activations: list[Activation] = []
     waiting, open_epochs = 0, []
-    for first, stored in pieces:
-        stop = first + stored.shape[0]
-        working = detection.working.convert(stored)
-        flags = detection.flags(first, stored)
-        envelope = detection.bank.process(working)
-        activations += detector.push(first, envelope, flags)
-        while waiting < len(order) and epochs[order[waiting]].buffer_start < stop:
-            open_epochs.append(epochs[order[waiting]])
-            waiting += 1
-        for epoch in open_epochs:
-            epoch.take(first, envelope, flags, working)
-        open_epochs = [epoch for epoch in open_epochs if epoch.buffer_stop > stop]
+    kinds = list(detection.bank.sensor_kinds)
+    with (
+        SplitFilterBank(detection.working, kinds, detection.settings) as bank,
+        closing(read_ahead(pieces, partial(_prepared, detection, bank))) as prepared,
+    ):
+        for first, working, flags, envelope in prepared:
+            stop = first + envelope.shape[0]
+            activations += detector.push(first, envelope, flags)
+            while waiting < len(order) and epochs[order[waiting]].buffer_start < stop:
+                open_epochs.append(epochs[order[waiting]])
+                waiting += 1
+            for epoch in open_epochs:
+                epoch.take(first, envelope, flags, working)
+            open_epochs = [epoch for epoch in open_epochs if epoch.buffer_stop > stop]
     activations += detector.flush()
     return epochs, activations
+
+
+def _prepared(
+    detection: OfflineDetection, bank: SplitFilterBank, piece: tuple[int, np.ndarray]
+) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """A piece's first index, working values, artifact flags and envelope."""
+    first, stored = piece
+    working = detection.working.convert(stored)
+    return first, working, detection.flags(first, stored), bank.process(working)
 
 
 def _channels(

@@ -35,11 +35,13 @@ def beyond_reason(exclude_sd: float) -> str:
 
 def standardise(rows: Sequence[TrialRow], exclude_sd: float) -> list[TrialRow]:
     """z within participant and muscle, the SD exclusions, then the valence-index rows."""
-    outliers = _outliers(rows, exclude_sd)
+    outliers = _outliers([row for row in rows if row.bin == WHOLE_WINDOW_BIN], exclude_sd)
     reason = beyond_reason(exclude_sd)
-    marked = [
-        _excluded(row, reason) if (*_trial(row), row.muscle) in outliers else row for row in rows
-    ]
+    marked = (
+        [_excluded(row, reason) if (*_trial(row), row.muscle) in outliers else row for row in rows]
+        if outliers
+        else list(rows)
+    )
     scored = _with_z(marked)
     return _with_valence(scored)
 
@@ -72,12 +74,13 @@ def mean_sd(values: Sequence[float]) -> tuple[float, float] | None:
     return mean, math.sqrt(variance)
 
 
-def _outliers(rows: Sequence[TrialRow], exclude_sd: float) -> set[tuple[str, str, str, int, str]]:
-    """(trial, muscle) of whole-window changes beyond `exclude_sd` SDs of their group."""
-    stats = {key: mean_sd(values) for key, values in _kept_changes(rows).items()}
+def _outliers(whole: Sequence[TrialRow], exclude_sd: float) -> set[tuple[str, str, str, int, str]]:
+    """(trial, muscle) of whole-window changes beyond `exclude_sd` SDs of their group (`whole`:
+    the whole-window rows)."""
+    stats = {key: mean_sd(values) for key, values in _kept_changes(whole).items()}
     found = set()
-    for row in rows:
-        if row.bin != WHOLE_WINDOW_BIN or row.excluded or row.change is None:
+    for row in whole:
+        if row.excluded or row.change is None:
             continue
         moments = stats.get(_group(row))
         if moments and moments[1] > 0 and abs(row.change - moments[0]) > exclude_sd * moments[1]:
