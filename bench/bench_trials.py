@@ -164,10 +164,11 @@ def with_neurokit() -> int:
     frame = pd.DataFrame(envelope, columns=[f"ch{c}" for c in range(envelope.shape[1])])
     epochs = nk.epochs_create(
         frame, events=onsets, sampling_rate=RATE_HZ, epochs_start=BASELINE_S[0],
-        epochs_end=WINDOW_S[1] - 1 / RATE_HZ,
+        epochs_end=WINDOW_S[1],
     )  # fmt: skip
     columns = list(frame.columns)
-    stacked = np.stack([epoch[columns].to_numpy().T for epoch in epochs.values()])
+    length = round((WINDOW_S[1] - BASELINE_S[0]) * RATE_HZ)
+    stacked = np.stack([epoch[columns].to_numpy()[:length].T for epoch in epochs.values()])
     found = measures(stacked)
     return sum(v.size for v in found.values())
 

@@ -11,14 +11,15 @@ open at a piece are held, so memory does not grow with the session's length.
 
 from __future__ import annotations
 
+import bisect
 import math
+from collections import deque
 from collections.abc import Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
-import numpy.typing as npt
 
 from microexp_tui.analysis.microexpressions import (
     OfflineDetection,
@@ -91,53 +92,106 @@ def session_trials(store: SessionStore, session_id: int, options: TrialOptions) 
             "(events.tsv with onset and trial_type)."
         )
     geometry = EpochGeometry.of(options, record.sample_rate_hz)
-    delays = np.asarray(detection.detector.activations.delays, dtype=np.int64)
-    pieces = join_contiguous(store.sample_chunks(session_id), piece_samples(record))
-    epochs, activations = _cut_epochs(pieces, detection, onsets, geometry, delays)
     channels = _channels(record, detection.working, session_calibration(store, session_id))
-    by_channel = _onsets_by_channel(activations, len(channels))
-    rows = [
-        row
-        for onset, epoch in zip(onsets, epochs, strict=True)
-        for row in _trial_rows(record, onset, epoch, channels, by_channel)
-    ]
+    pieces = join_contiguous(store.sample_chunks(session_id), piece_samples(record))
+    rows = _one_pass(pieces, detection, _TrialCutter(record, onsets, geometry, detection, channels))
     return SessionTrials(record, record.participant_code, onsets, rows)
 
 
-def _cut_epochs(
-    pieces: Iterator[tuple[int, np.ndarray]],
-    detection: OfflineDetection,
-    onsets: Sequence[TrialOnset],
-    geometry: EpochGeometry,
-    delays: npt.NDArray[np.int64],
-) -> tuple[list[Epoch], list[Activation]]:
-    """Filter, flag and detect each piece once, copying it into the epochs it overlaps.
+class _TrialCutter:
+    """The epochs of a session's trials, opened as the pieces reach them and turned into rows
+    as soon as every activation that can start in their response window is known.
+
+    Only open epochs and finished ones waiting for the detector are held (a few seconds of
+    signal each), so memory does not grow with the session's length.
+    """
+
+    def __init__(
+        self,
+        record: SessionRecord,
+        onsets: Sequence[TrialOnset],
+        geometry: EpochGeometry,
+        detection: OfflineDetection,
+        channels: Sequence[_Channel],
+    ) -> None:
+        """Nothing open yet; every onset waits for its first sample."""
+        self.record = record
+        self.geometry = geometry
+        self.channels = channels
+        self.delays = np.asarray(detection.detector.activations.delays, dtype=np.int64)
+        self.waiting = deque(sorted(onsets, key=lambda onset: onset.sample_index))
+        self.open: list[tuple[TrialOnset, Epoch]] = []
+        self.closed: deque[tuple[TrialOnset, Epoch]] = deque()
+        self.activation_onsets: list[list[int]] = [[] for _ in channels]
+        self.rows: list[TrialRow] = []
+
+    def take(
+        self, first: int, working: np.ndarray, flags: np.ndarray, envelope: np.ndarray
+    ) -> None:
+        """Open the epochs this piece reaches, copy it into every open one, close the done."""
+        stop = first + envelope.shape[0]
+        reach = self.geometry.first + int(self.delays.min())
+        while self.waiting and self.waiting[0].sample_index + reach < stop:
+            onset = self.waiting.popleft()
+            self.open.append((onset, Epoch(onset.sample_index, self.geometry, self.delays)))
+        still: list[tuple[TrialOnset, Epoch]] = []
+        for onset, epoch in self.open:
+            epoch.take(first, envelope, flags, working)
+            (self.closed if epoch.buffer_stop <= stop else still).append((onset, epoch))
+        self.open = still
+
+    def detected(self, activations: Sequence[Activation]) -> None:
+        """Note the onsets of newly closed activations, per channel, in order."""
+        for activation in activations:
+            if 0 <= activation.channel_index < len(self.activation_onsets):
+                bisect.insort(
+                    self.activation_onsets[activation.channel_index], activation.onset_index
+                )
+
+    def finish_known(self, watermark: int) -> None:
+        """Rows of the closed epochs whose response window ends before `watermark` (no later
+        activation can start in it)."""
+        window_end = self.geometry.window[1]
+        while self.closed and self.closed[0][0].sample_index + window_end <= watermark:
+            self._finish(*self.closed.popleft())
+
+    def finish_all(self) -> list[TrialRow]:
+        """At the stream's end: rows of every epoch left, in trial order; all the rows."""
+        while self.waiting:
+            onset = self.waiting.popleft()
+            self.open.append((onset, Epoch(onset.sample_index, self.geometry, self.delays)))
+        for onset, epoch in [*self.closed, *self.open]:
+            self._finish(onset, epoch)
+        self.closed.clear()
+        self.open = []
+        return self.rows
+
+    def _finish(self, onset: TrialOnset, epoch: Epoch) -> None:
+        """Turn one epoch into its rows."""
+        self.rows += _trial_rows(self.record, onset, epoch, self.channels, self.activation_onsets)
+
+
+def _one_pass(
+    pieces: Iterator[tuple[int, np.ndarray]], detection: OfflineDetection, cutter: _TrialCutter
+) -> list[TrialRow]:
+    """Filter, flag and detect each piece once, cutting the trials' epochs from it.
 
     The next pieces are read, converted, flagged and filtered on a thread (the channel groups
     on threads of their own: `dsp.batch`, the same envelope bit for bit) while this one is
-    detected and cut.
+    detected and cut, and finished trials are turned into rows.
     """
-    epochs = [Epoch(onset.sample_index, geometry, delays) for onset in onsets]
-    order = sorted(range(len(epochs)), key=lambda k: epochs[k].buffer_start)
     detector = detection.detector.activations
-    activations: list[Activation] = []
-    waiting, open_epochs = 0, []
     kinds = list(detection.bank.sensor_kinds)
     with (
         SplitFilterBank(detection.working, kinds, detection.settings) as bank,
         closing(read_ahead(pieces, partial(_prepared, detection, bank))) as prepared,
     ):
         for first, working, flags, envelope in prepared:
-            stop = first + envelope.shape[0]
-            activations += detector.push(first, envelope, flags)
-            while waiting < len(order) and epochs[order[waiting]].buffer_start < stop:
-                open_epochs.append(epochs[order[waiting]])
-                waiting += 1
-            for epoch in open_epochs:
-                epoch.take(first, envelope, flags, working)
-            open_epochs = [epoch for epoch in open_epochs if epoch.buffer_stop > stop]
-    activations += detector.flush()
-    return epochs, activations
+            cutter.detected(detector.push(first, envelope, flags))
+            cutter.take(first, working, flags, envelope)
+            cutter.finish_known(detector.watermark)
+    cutter.detected(detector.flush())
+    return cutter.finish_all()
 
 
 def _prepared(
@@ -207,7 +261,7 @@ def _trial_rows(
     onset: TrialOnset,
     epoch: Epoch,
     channels: Sequence[_Channel],
-    activation_onsets: Sequence[np.ndarray],
+    activation_onsets: Sequence[Sequence[int]],
 ) -> list[TrialRow]:
     """The rows of one trial: per channel, the whole window (bin 0) then each time bin."""
     geometry = epoch.geometry
@@ -315,23 +369,14 @@ def _percent(change: float | None, level: float | None, floor: float) -> float |
     return 100.0 * change / level
 
 
-def _onsets_by_channel(activations: Sequence[Activation], channels: int) -> list[np.ndarray]:
-    """Per channel, the sorted onset indices of its activations."""
-    by_channel: list[list[int]] = [[] for _ in range(channels)]
-    for activation in activations:
-        if 0 <= activation.channel_index < channels:
-            by_channel[activation.channel_index].append(activation.onset_index)
-    return [np.sort(np.asarray(found, dtype=np.int64)) for found in by_channel]
-
-
 def _onset_latencies(
-    onset_index: int, geometry: EpochGeometry, onsets: Sequence[np.ndarray]
+    onset_index: int, geometry: EpochGeometry, onsets: Sequence[Sequence[int]]
 ) -> list[float | None]:
     """Per channel, the first activation onset in the response window (s after the onset)."""
     start, stop = (onset_index + edge for edge in geometry.window)
     found: list[float | None] = []
     for indices in onsets:
-        at = int(np.searchsorted(indices, start))
-        hit = at < indices.size and indices[at] < stop
-        found.append((int(indices[at]) - onset_index) / geometry.rate_hz if hit else None)
+        at = bisect.bisect_left(indices, start)
+        hit = at < len(indices) and indices[at] < stop
+        found.append((indices[at] - onset_index) / geometry.rate_hz if hit else None)
     return found
