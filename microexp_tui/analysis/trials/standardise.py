@@ -28,13 +28,22 @@ TrialKey = tuple[str, str, str, int]
 """(site, participant, session, trial): one trial."""
 
 
+BEYOND = "beyond "
+"""How the SD exclusion's reason starts."""
+
+
 def beyond_reason(exclude_sd: float) -> str:
     """The exclusion reason of an outlier at this limit ("beyond 3.5 SD")."""
-    return f"beyond {exclude_sd:g} SD"
+    return f"{BEYOND}{exclude_sd:g} SD"
 
 
 def standardise(rows: Sequence[TrialRow], exclude_sd: float) -> list[TrialRow]:
-    """z within participant and muscle, the SD exclusions, then the valence-index rows."""
+    """z within participant and muscle, the SD exclusions, then the valence-index rows.
+
+    Rows standardised before may come again (pooling tables): their valence rows and earlier
+    SD exclusions are dropped and made anew, so standardising twice changes nothing.
+    """
+    rows = [_fresh(row) for row in rows if row.muscle != VALENCE_MUSCLE]
     outliers = _outliers([row for row in rows if row.bin == WHOLE_WINDOW_BIN], exclude_sd)
     reason = beyond_reason(exclude_sd)
     marked = (
@@ -44,6 +53,15 @@ def standardise(rows: Sequence[TrialRow], exclude_sd: float) -> list[TrialRow]:
     )
     scored = _with_z(marked)
     return _with_valence(scored)
+
+
+def _fresh(row: TrialRow) -> TrialRow:
+    """The row without an earlier standardisation's SD exclusion."""
+    if BEYOND not in row.exclude_reason:
+        return row
+    kept = [p for p in row.exclude_reason.split(REASON_SEPARATOR) if not p.startswith(BEYOND)]
+    reason = REASON_SEPARATOR.join(kept)
+    return changed(row, excluded=bool(reason), exclude_reason=reason, z=None)
 
 
 def _group(row: TrialRow) -> GroupKey:
@@ -105,10 +123,17 @@ def _join(*reasons: str) -> str:
 
 def _with_z(rows: Sequence[TrialRow]) -> list[TrialRow]:
     """Rows with z over their group's kept rows (None for excluded rows or a flat group)."""
-    stats = {key: mean_sd(values) for key, values in _kept_changes(rows).items()}
-    out = []
+    kept: dict[GroupKey, list[float]] = defaultdict(list)
+    keys = []
     for row in rows:
-        moments = stats.get(_group(row))
+        key = (row.site, row.participant, row.muscle, row.bin == WHOLE_WINDOW_BIN)
+        keys.append(key)
+        if not row.excluded and row.change is not None:
+            kept[key].append(row.change)
+    stats = {key: mean_sd(values) for key, values in kept.items()}
+    out = []
+    for row, key in zip(rows, keys, strict=True):
+        moments = stats.get(key)
         z = None
         if not row.excluded and row.change is not None and moments and moments[1] > 0:
             z = (row.change - moments[0]) / moments[1]

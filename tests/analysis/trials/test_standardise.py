@@ -124,3 +124,14 @@ def test_summary_and_curves_count_trials_and_average_kept_ones() -> None:
     assert low is not None and high is not None
     assert high - 2.0 == pytest.approx(12.706204736 * statistics.stdev([1.0, 3.0]) / 2**0.5)
     assert curves["b"].ci_low == (None, None)
+
+
+def test_standardising_twice_changes_nothing() -> None:
+    corrugator, zygomaticus = CORRUGATOR_SUPERCILII.name, ZYGOMATICUS_MAJOR.name
+    rows = [row("a", k + 1, corrugator, v) for k, v in enumerate(SPREAD)]
+    rows += [row("a", k + 1, zygomaticus, -v) for k, v in enumerate(SPREAD)]
+    rows += [row("a", 20, corrugator, 100.0), row("a", 20, zygomaticus, 1.0)]
+    once = standardise(rows, 3.5)
+    assert [r.exclude_reason for r in once if r.excluded] == ["beyond 3.5 SD"] * 2
+    assert standardise(once, 3.5) == once
+    assert not [r for r in standardise(once, 5.0) if r.excluded]
