@@ -123,8 +123,14 @@ class Epoch:
 
     def envelope(self) -> npt.NDArray[np.float64]:
         """`(epoch samples, channels)` envelope aligned to the muscle (NaN where not delivered)."""
-        rows = np.arange(self.geometry.length)[:, None] + (self.delays - self.delays.min())
-        return self.buffer[rows, np.arange(self.delays.size)].astype(np.float64)
+        offsets = self.delays - self.delays.min()
+        length = self.geometry.length
+        if not offsets.any():
+            return self.buffer[:length].astype(np.float64)
+        out = np.empty((length, self.delays.size))
+        for channel, offset in enumerate(offsets.tolist()):
+            out[:, channel] = self.buffer[offset : offset + length, channel]
+        return out
 
     def stored_level(self) -> npt.NDArray[np.float64]:
         """Mean stored (working-unit) value per channel over the baseline window (NaN: none)."""

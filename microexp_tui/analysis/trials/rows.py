@@ -18,10 +18,11 @@ _PLAIN = not hasattr(TrialRow, "__slots__")
 
 
 def new_row(values: dict[str, Any]) -> TrialRow:
-    """A row from a dictionary holding every column (KeyError naming one that is missing)."""
+    """A row from a dictionary holding every column (KeyError naming one that is missing);
+    the row keeps the dictionary as its own, so the caller must not change it after."""
     if _PLAIN and len(values) == len(TRIAL_COLUMNS):
         row = object.__new__(TrialRow)
-        row.__dict__.update(values)
+        object.__setattr__(row, "__dict__", values)
         return row
     return TrialRow(**{name: values[name] for name in TRIAL_COLUMNS})
 
