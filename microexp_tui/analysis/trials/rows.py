@@ -31,6 +31,8 @@ def changed(row: TrialRow, **values: Any) -> TrialRow:
     """`dataclasses.replace(row, **values)`, without running `__init__` again."""
     if not _PLAIN:
         return replace(row, **values)
+    fields = row.__dict__.copy()
+    fields.update(values)
     new = object.__new__(TrialRow)
-    new.__dict__.update(row.__dict__, **values)
+    object.__setattr__(new, "__dict__", fields)
     return new
