@@ -34,13 +34,14 @@ class EpochGeometry:
 
     @property
     def first(self) -> int:
-        """First sample of the epoch (baseline or window, whichever starts first)."""
-        return min(self.baseline[0], self.window[0])
+        """First sample of the epoch (baseline, window or a bin, whichever starts first)."""
+        return min(self.baseline[0], *(b.start for b in self.bins))
 
     @property
     def stop(self) -> int:
-        """One past the epoch's last sample."""
-        return max(self.baseline[1], self.window[1])
+        """One past the epoch's last sample (a bin kept one sample long at a slow rate may
+        reach past the window)."""
+        return max(self.baseline[1], *(b.stop for b in self.bins))
 
     @property
     def length(self) -> int:
