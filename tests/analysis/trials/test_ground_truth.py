@@ -18,6 +18,7 @@ import pytest
 from microexp_tui.analysis.trials.options import TrialOptions
 from microexp_tui.analysis.trials.pooled import participant_trials
 from microexp_tui.analysis.trials.session import session_trials
+from microexp_tui.analysis.trials.summary import condition_curves, summarise
 from microexp_tui.analysis.trials.table import VALENCE_MUSCLE, WHOLE_WINDOW_BIN, TrialRow
 from microexp_tui.domain.calibration import ChannelCalibration
 from microexp_tui.domain.markers import MARKER_TRIGGER_INPUT, stimulus_onset_code
@@ -288,6 +289,25 @@ def test_other_windows_and_bins_are_cut_where_asked(recorded: Recorded) -> None:
     assert all(r.z is None for r in found)  # standardising is the caller's step
     latency = trial[0].onset_latency_s
     assert latency is not None and 0.5 <= latency < 2.0
+
+
+def test_summaries_and_curves_show_the_mimicry(rows: list[TrialRow]) -> None:
+    summary = {(s.muscle, s.condition): s for s in summarise(rows)}
+    anger, happy = summary[(CORRUGATOR, "anger")], summary[(CORRUGATOR, "happy")]
+    assert (anger.trials, anger.excluded, happy.trials) == (4, 0, 4)
+    assert (anger.mean_change or 0) > 5 * abs(happy.mean_change or 0)
+    assert (anger.mean_z or 0) > 0 > (happy.mean_z or 0)
+    curves = {(c.muscle, c.condition): c for c in condition_curves(rows)}
+    frown = curves[(CORRUGATOR, "anger")]
+    means = [m if m is not None else float("-inf") for m in frown.mean]
+    top = means.index(max(means))
+    assert REACTION_LATENCY_S <= frown.bin_start_s[top] <= REACTION_LATENCY_S + 2.0
+    low, high = frown.ci_low[top], frown.ci_high[top]
+    assert low is not None and high is not None and 0 < low < means[top] < high
+    quiet = curves[(CORRUGATOR, "happy")]
+    assert max(abs(m or 0.0) for m in quiet.mean) < 0.2 * means[top]
+    triggers = curves[(CORRUGATOR, "trigger")]
+    assert triggers.trials == len(TRIGGERS_S) and triggers.excluded == 4  # start, lost, motion, end
 
 
 def test_calibration_gives_pct_mvc_and_noise_floors_where_it_is_usable(
