@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from microexp_tui import __version__
-from microexp_tui.export import edf, events, predictions, sidecars
+from microexp_tui.analysis.trials.options import TrialOptions
+from microexp_tui.export import edf, events, predictions, sidecars, trials_derivative
 from microexp_tui.export.dataset_template import DatasetTemplateFile
 from microexp_tui.export.files import write_json, write_text, write_tsv
 from microexp_tui.export.plan import SessionPlan, SubjectPlan
@@ -59,6 +60,7 @@ def write_dataset(
         step(f"{plan.name} written")
     write_subject_sessions(root, plans)
     write_derivatives(root, store, plans, code_labels, dataset)
+    write_trials_derivative(root, store, plans, dataset)
 
 
 def write_dataset_files(
@@ -222,3 +224,20 @@ def _prediction_sidecar(table: predictions.PredictionTable, plan: SessionPlan) -
         "label": {"Description": "Predicted class (neutral when the gate found no activity)."},
         "activation": {"Description": "Normalised activation the neutral gate compared."},
     }
+
+
+def write_trials_derivative(
+    root: Path, store: SessionStore, plans: Sequence[SessionPlan], dataset: DatasetTemplateFile
+) -> None:
+    """derivatives/trials/: each session's trial table (default options) and its sidecar;
+    nothing when no exported session has a trial."""
+    options = TrialOptions()
+    rows, notes = trials_derivative.export_trials(store, plans, options)
+    base = root / "derivatives" / trials_derivative.DERIVATIVE
+    if not any(rows.values()):
+        return
+    raw = dataset_description(dataset, derivative=True) | {"Name": dataset.name}
+    write_json(
+        base / "dataset_description.json", trials_derivative.derivative_description(raw, notes)
+    )
+    trials_derivative.write_bids_trials(base, plans, rows, options)

@@ -15,7 +15,8 @@ from typing import Any
 
 from microexp_tui.analysis.trials.onsets import trial_onsets
 from microexp_tui.analysis.trials.options import TrialOptions
-from microexp_tui.analysis.trials.pooled import participant_trials
+from microexp_tui.analysis.trials.pooled import labelled_session_rows
+from microexp_tui.analysis.trials.standardise import standardise
 from microexp_tui.analysis.trials.table import COLUMN_DESCRIPTIONS, TRIAL_COLUMNS, TrialRow
 from microexp_tui.errors import InputError
 from microexp_tui.export.files import write_json, write_tsv
@@ -35,30 +36,35 @@ ENVELOPE_COLUMNS = frozenset({"baseline", "mean", "change", "peak"})
 def export_trials(
     store: SessionStore, plans: Sequence[SessionPlan], options: TrialOptions
 ) -> tuple[dict[int, list[TrialRow]], list[str]]:
-    """Trial rows per session id (the export's labels) and a note per participant left out."""
+    """Trial rows per session id (the export's labels) and a note per session left out.
+
+    What `participant_trials` does per participant, leaving out (with a note) a session that
+    cannot be analysed (raw EMG below 1 kHz, say) rather than the participant's others.
+    """
     by_subject: dict[str, list[SessionPlan]] = {}
     for plan in plans:
         if not has_onsets(store, plan):
             continue
         by_subject.setdefault(plan.subject.label, []).append(plan)
     rows: dict[int, list[TrialRow]] = {plan.record.id: [] for plan in plans}
+    by_label = {(p.subject.label, p.session_label): p.record.id for p in plans}
     notes: list[str] = []
     for label, own in sorted(by_subject.items()):
-        try:
-            found = participant_trials(
-                store,
-                [p.record.id for p in own],
-                options,
-                site="",
-                participant=label,
-                session_labels={p.record.id: p.session_label for p in own},
-            )
-        except InputError as err:
-            notes.append(f"sub-{label}: no trial table ({err})")
-            continue
-        by_label = {p.session_label: p.record.id for p in own}
-        for row in found:
-            rows[by_label[row.session]].append(row)
+        found: list[TrialRow] = []
+        for plan in own:
+            try:
+                found += labelled_session_rows(
+                    store,
+                    [plan.record.id],
+                    options,
+                    site="",
+                    participant=label,
+                    session_labels={plan.record.id: plan.session_label},
+                )
+            except InputError:  # its message names the internal session id: not written
+                notes.append(f"{plan.name} has no trial table (it cannot be analysed)")
+        for row in standardise(found, options.exclude_sd):
+            rows[by_label[(label, row.session)]].append(row)
     return rows, notes
 
 
