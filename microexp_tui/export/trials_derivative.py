@@ -19,6 +19,7 @@ from microexp_tui.analysis.trials.pooled import labelled_session_rows
 from microexp_tui.analysis.trials.standardise import standardise
 from microexp_tui.analysis.trials.table import COLUMN_DESCRIPTIONS, TRIAL_COLUMNS, TrialRow
 from microexp_tui.errors import InputError
+from microexp_tui.export.edf import EDF_FORMAT, FORMATS_BY_SAMPLE_FORMAT
 from microexp_tui.export.files import write_json, write_tsv
 from microexp_tui.export.plan import SessionPlan
 from microexp_tui.store.sessions import SessionStore
@@ -98,6 +99,11 @@ def column_sidecar(rows: Sequence[TrialRow]) -> dict[str, Any]:
     return described
 
 
+def data_extension(plan: SessionPlan) -> str:
+    """The raw data file's extension (.edf, .bdf for 32-bit and float sessions)."""
+    return FORMATS_BY_SAMPLE_FORMAT.get(plan.record.sample_format, EDF_FORMAT).extension
+
+
 def trials_sidecar(
     rows: Sequence[TrialRow], plan: SessionPlan, options: TrialOptions
 ) -> dict[str, Any]:
@@ -108,7 +114,7 @@ def trials_sidecar(
         "standardised within participant and muscle over this participant's sessions in the "
         "export, with exclusions and their reasons"
         + (" (SIMULATED session)" if plan.simulated else ""),
-        "Sources": [f"bids::{plan.emg_dir.as_posix()}/{plan.stem}_emg.edf"],
+        "Sources": [f"bids:raw:{plan.emg_dir.as_posix()}/{plan.stem}_emg{data_extension(plan)}"],
         "TrialOptions": options.model_dump(mode="json"),
         "Simulated": plan.simulated,
         "Trials": len({row.trial for row in rows}),
@@ -121,6 +127,7 @@ def derivative_description(raw: Mapping[str, Any], notes: Sequence[str]) -> dict
     described = {key: value for key, value in raw.items() if key != "SourceDatasets"}
     described["Name"] = f"{raw['Name']}: trial-level responses"
     described["DatasetType"] = "derivative"
+    described["DatasetLinks"] = {"raw": "../../"}
     generator = dict(raw["GeneratedBy"][0])
     generator["Description"] = "Trial tables: baseline-corrected responses per trial, muscle "
     generator["Description"] += "and time bin" + (f"; {'; '.join(notes)}" if notes else "")

@@ -92,6 +92,7 @@ def test_the_bids_derivative_has_a_table_per_session_labelled_like_the_export(
     base = bids_export.out_dir / TRIALS_DIR
     described = json.loads((base / "dataset_description.json").read_text())
     assert described["DatasetType"] == "derivative"
+    assert (base / described["DatasetLinks"]["raw"]).resolve() == bids_export.out_dir
     assert described["GeneratedBy"][0]["Name"] == "microexp-tui"
     files = _trial_files(bids_export)
     # every session but the raw one at 250 Hz (raw EMG needs 1 kHz), which the description names
@@ -114,6 +115,9 @@ def test_the_bids_derivative_has_a_table_per_session_labelled_like_the_export(
         assert {r["condition"] for r in rows} == set(EMOTIONS[:3])  # protocol_markers
         sidecar = json.loads(path.with_suffix(".json").read_text())
         assert sidecar["TrialOptions"] == TrialOptions().model_dump(mode="json")
+        (source,) = sidecar["Sources"]
+        raw_file = bids_export.out_dir / source.removeprefix("bids:raw:")
+        assert raw_file.is_file() and raw_file.name.endswith("_emg.edf")
         assert all(c in sidecar and sidecar[c]["Description"] for c in TRIAL_COLUMNS)
     text = " ".join(p.read_text() for p in files)
     for person in PEOPLE:
