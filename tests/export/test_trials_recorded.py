@@ -1,6 +1,6 @@
-"""A real recording (fast simulator, demo protocol) through the trial tables of the export and
-the report: each stimulus is a trial, and the simulated participant's reaction is on the
-stimulus emotion's own muscles."""
+"""A real recording (paced simulator that mimics the faces it is shown) through the trial
+tables of the export and the report: each stimulus is a trial, corrugator answers anger and
+zygomaticus answers happy."""
 
 from __future__ import annotations
 
@@ -12,79 +12,80 @@ import pypdf
 import pytest
 
 from microexp_tui.analysis.trials.onsets import trial_onsets
-from microexp_tui.analysis.trials.table import VALENCE_MUSCLE
-from microexp_tui.domain.muscles import EMOTION_CHANNELS
+from microexp_tui.domain.markers import stimulus_onset_code
+from microexp_tui.domain.muscles import CORRUGATOR_SUPERCILII, ZYGOMATICUS_MAJOR
 from microexp_tui.export import export_sessions, verify
 from microexp_tui.report.generate import generate_report
-from microexp_tui.session_flow.headless import run_recording
-from microexp_tui.simulator.process import start_simulator_process
 from microexp_tui.store.sessions import SessionStore
+from tests.analysis.trials.recording import Recorded, record
 
-RECORD_S = 75.0
-"""The demo protocol's first stimulus comes about 34 s in; this holds at least four trials."""
+ONSETS_S = (1.5, 6.0, 10.5, 15.0)
+CONDITIONS = ("anger", "happy", "anger", "happy")
+DURATION_S = 20.0
+SCENARIO = """
+description = "mimicry: the participant makes the face shown, 300 ms later, for 2 s"
+[signal]
+motion_artifacts_per_min = 0
+[participant]
+react_to_markers = true
+latency_ms = [300, 300]
+reaction_duration_ms = [2000, 2000]
+micro_probability = 0
+spontaneous = false
+"""
+CORRUGATOR, ZYGOMATICUS = CORRUGATOR_SUPERCILII.name, ZYGOMATICUS_MAJOR.name
 
 
 @pytest.fixture(scope="module")
-def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
-    """A demo-protocol session recorded from the fast simulator (it reacts to the stimuli)."""
-    db = tmp_path_factory.mktemp("recorded") / "s.sqlite"
-    with start_simulator_process(["--fast", "--seed", "5"]) as sim:
-        summary = run_recording(
-            port=sim.port,
-            simulate=False,
-            database=db,
-            duration_s=RECORD_S,
-            participant_code="P-TRIALS1",
-            protocol_name="demo",
-            protocol_seed=2026,
-            operator="Operator Ottilie Brandvold",
-        )
-    assert summary.status == "completed", summary.error
-    return db, summary.session_id
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Recorded:
+    """The session, recorded once in real time (the markers land where they are planned)."""
+    plan = [(t, stimulus_onset_code(c)) for t, c in zip(ONSETS_S, CONDITIONS, strict=True)]
+    folder = tmp_path_factory.mktemp("mimicry")
+    return record(
+        folder, SCENARIO, plan, DURATION_S, participant="P-MIMIC1", sim_args=["--seed", "7"]
+    )
 
 
-def test_every_stimulus_is_a_trial_answered_by_its_own_muscles(
-    recorded: tuple[Path, int], tmp_path: Path
+def test_the_derivative_has_every_stimulus_and_the_mimicry(
+    recorded: Recorded, tmp_path: Path
 ) -> None:
-    db, sid = recorded
-    with SessionStore.open(db) as store:
-        record = store.session(sid)
-        onsets = trial_onsets(store.markers(sid), record.sample_rate_hz)
-    assert len(onsets) >= 4
-    report = export_sessions(db, tmp_path / "out", None, "bids", tmp_path / "key")
+    with SessionStore.open(recorded.database) as store:
+        record_ = store.session(recorded.session_id)
+        onsets = trial_onsets(store.markers(recorded.session_id), record_.sample_rate_hz)
+    assert [o.condition for o in onsets] == list(CONDITIONS)
+    report = export_sessions(recorded.database, tmp_path / "out", None, "bids", tmp_path / "key")
     assert verify(report.out_dir).ok
     (table,) = (report.out_dir / "derivatives" / "trials").rglob("*_desc-trials_emg.tsv")
     with table.open(newline="") as handle:
         rows = [r for r in csv.DictReader(handle, delimiter="\t") if r["bin"] == "0"]
-    assert {int(r["trial"]) for r in rows} == {o.trial for o in onsets}
-    assert {(int(r["trial"]), r["condition"]) for r in rows} == {
+    assert sorted({(int(r["trial"]), r["condition"]) for r in rows}) == [
         (o.trial, o.condition) for o in onsets
-    }
-    changes: dict[int, dict[str, float]] = defaultdict(dict)
+    ]
+    change: dict[tuple[int, str], float] = defaultdict(float)
     for r in rows:
-        if r["excluded"] == "false" and r["muscle"] != VALENCE_MUSCLE:
-            changes[int(r["trial"])][r["channel"]] = float(r["change"])
-    answered = 0
+        assert r["excluded"] == "false", r
+        change[(int(r["trial"]), r["muscle"])] = float(r["change"])
     for onset in onsets:
-        if onset.trial not in changes or onset.condition not in EMOTION_CHANNELS:
-            continue
-        own = {record.channels[c].label for c in EMOTION_CHANNELS[onset.condition]}
-        found = changes[onset.trial]
-        answered += max(found, key=lambda channel: found[channel]) in own
-    assert answered >= max(4, len(onsets) - 1), changes
-    assert "Ottilie" not in table.read_text() and "P-TRIALS1" not in table.read_text()
+        corrugator, zygomaticus = (
+            change[(onset.trial, CORRUGATOR)],
+            change[(onset.trial, ZYGOMATICUS)],
+        )
+        if onset.condition == "anger":
+            assert corrugator > zygomaticus, (onset, corrugator, zygomaticus)
+        else:
+            assert zygomaticus > corrugator, (onset, corrugator, zygomaticus)
+    text = table.read_text()
+    assert "P-MIMIC1" not in text
 
 
-def test_the_report_shows_the_recorded_conditions(
-    recorded: tuple[Path, int], tmp_path: Path
-) -> None:
-    db, sid = recorded
-    with SessionStore.open(db) as store:
-        record = store.session(sid)
-        conditions = {o.condition for o in trial_onsets(store.markers(sid), record.sample_rate_hz)}
-        result = generate_report(store, sid, tmp_path / "r.pdf")
+def test_the_report_shows_both_conditions_per_muscle(recorded: Recorded, tmp_path: Path) -> None:
+    with SessionStore.open(recorded.database) as store:
+        result = generate_report(store, recorded.session_id, tmp_path / "r.pdf")
     text = " ".join(
         " ".join(page.extract_text().split()) for page in pypdf.PdfReader(result.path).pages
     )
     section = text.split("Responses by condition", 1)[1].split("Short muscle events", 1)[0]
-    assert all(condition in section for condition in conditions)
+    assert "4 trials; baseline -1 to 0 s" in text
+    for heading in ("Corrugator supercilii", "Zygomaticus major", "Valence index"):
+        block = section.split(heading, 1)[1]
+        assert "anger 2 0" in block and "happy 2 0" in block, heading
