@@ -52,15 +52,16 @@ def write_dataset(
     code_labels: Mapping[str, str],
     step: Callable[[str], None],
     dataset: DatasetTemplateFile,
-) -> None:
-    """Write a complete BIDS dataset for `plans` under `root` (an empty folder)."""
+) -> list[str]:
+    """Write a complete BIDS dataset for `plans` under `root` (an empty folder); return the
+    warnings for the operator (sessions left out of the trial tables, and why)."""
     write_dataset_files(root, plans, dataset)
     for plan in plans:
         write_session(root, store, plan, dataset)
         step(f"{plan.name} written")
     write_subject_sessions(root, plans)
     write_derivatives(root, store, plans, code_labels, dataset)
-    write_trials_derivative(root, store, plans, dataset)
+    return write_trials_derivative(root, store, plans, dataset)
 
 
 def write_dataset_files(
@@ -228,16 +229,19 @@ def _prediction_sidecar(table: predictions.PredictionTable, plan: SessionPlan) -
 
 def write_trials_derivative(
     root: Path, store: SessionStore, plans: Sequence[SessionPlan], dataset: DatasetTemplateFile
-) -> None:
+) -> list[str]:
     """derivatives/trials/: each session's trial table (default options) and its sidecar;
-    nothing when no exported session has a trial."""
+    nothing when no exported session has a trial; the warnings of the sessions left out."""
     options = TrialOptions()
-    rows, notes = trials_derivative.export_trials(store, plans, options)
+    rows, skipped = trials_derivative.export_trials(store, plans, options)
+    warnings = [s.warning for s in skipped]
     base = root / "derivatives" / trials_derivative.DERIVATIVE
     if not any(rows.values()):
-        return
+        return warnings
     raw = dataset_description(dataset, derivative=True) | {"Name": dataset.name}
     write_json(
-        base / "dataset_description.json", trials_derivative.derivative_description(raw, notes)
+        base / "dataset_description.json",
+        trials_derivative.derivative_description(raw, [s.note for s in skipped]),
     )
     trials_derivative.write_bids_trials(base, plans, rows, options)
+    return warnings

@@ -9,7 +9,7 @@ an internal id or a participant code.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import astuple, fields
+from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +34,29 @@ ENVELOPE_COLUMNS = frozenset({"baseline", "mean", "change", "peak"})
 """Columns in the envelope's unit (the `unit` column names it per row)."""
 
 
+@dataclass(frozen=True)
+class Skipped:
+    """An exported session with onsets that could not be analysed, and why."""
+
+    plan: SessionPlan
+    reason: str
+    """The analysis's message (it names the internal session id: for the operator only)."""
+
+    @property
+    def note(self) -> str:
+        """What the export itself may say about it (its exported name only)."""
+        return f"{self.plan.name} has no trial table (it cannot be analysed)"
+
+    @property
+    def warning(self) -> str:
+        """What the operator is told."""
+        return f"{self.plan.name} has no trial table: {self.reason}"
+
+
 def export_trials(
     store: SessionStore, plans: Sequence[SessionPlan], options: TrialOptions
-) -> tuple[dict[int, list[TrialRow]], list[str]]:
-    """Trial rows per session id (the export's labels) and a note per session left out.
+) -> tuple[dict[int, list[TrialRow]], list[Skipped]]:
+    """Trial rows per session id (the export's labels) and each session left out.
 
     What `participant_trials` does per participant, leaving out (with a note) a session that
     cannot be analysed (raw EMG below 1 kHz, say) rather than the participant's others.
@@ -49,7 +68,7 @@ def export_trials(
         by_subject.setdefault(plan.subject.label, []).append(plan)
     rows: dict[int, list[TrialRow]] = {plan.record.id: [] for plan in plans}
     by_label = {(p.subject.label, p.session_label): p.record.id for p in plans}
-    notes: list[str] = []
+    skipped: list[Skipped] = []
     for label, own in sorted(by_subject.items()):
         found: list[TrialRow] = []
         for plan in own:
@@ -62,11 +81,11 @@ def export_trials(
                     participant=label,
                     session_labels={plan.record.id: plan.session_label},
                 )
-            except InputError:  # its message names the internal session id: not written
-                notes.append(f"{plan.name} has no trial table (it cannot be analysed)")
+            except InputError as err:
+                skipped.append(Skipped(plan, str(err)))
         for row in standardise(found, options.exclude_sd):
             rows[by_label[(label, row.session)]].append(row)
-    return rows, notes
+    return rows, skipped
 
 
 def has_onsets(store: SessionStore, plan: SessionPlan) -> bool:

@@ -102,6 +102,8 @@ def test_the_bids_derivative_has_a_table_per_session_labelled_like_the_export(
     assert len(files) == len(built.session_ids) - 1
     assert not [p for p in files if p.name.startswith(raw)]
     assert f"{raw} has no trial table" in described["GeneratedBy"][0]["Description"]
+    (warning,) = [w for w in bids_export.warnings if "no trial table" in w]
+    assert warning.startswith(f"{raw} has no trial table: ") and "1000 Hz" in warning
     names = {s["exported_as"] for s in bids_export.sessions}
     for path in files:
         subject, session = path.name.split("_")[:2]
