@@ -15,9 +15,12 @@ from microexp_tui.domain.markers import MARKER_STIMULUS_OFFSET, stimulus_onset_c
 from microexp_tui.domain.recording import Batch, MarkerRecord
 from microexp_tui.report.gather import read_responses
 from microexp_tui.store.sessions import SessionStore
+from tests.analysis.trials.test_imported import BURST_S, BURST_UV, imported
 from tests.export.helpers import RATE_HZ, montage
 from tests.report.conftest import Pdf, make_report
 from tests.report.helpers import ReportDb
+
+__all__ = ["imported"]
 
 TRIAL_EVERY_S = 8.0
 TRIALS = 12
@@ -134,3 +137,18 @@ def test_the_section_renders_on_a_page(planted_pdf: Pdf, tmp_path: Path) -> None
     pixels = np.asarray(Image.open(png).convert("RGB"), dtype=int)
     happy = np.array([0xE0, 0xA8, 0x00])  # the happy curve's colour
     assert (np.abs(pixels - happy).sum(axis=2) < 40).sum() > 50
+
+
+def test_an_imported_session_at_its_own_rate_unit_and_condition_names(
+    imported: tuple[Path, int], tmp_path: Path
+) -> None:
+    path, sid = imported
+    pdf = make_report(path, sid, tmp_path / "imported.pdf")
+    section = pdf.text.split("Responses by condition", 1)[1]
+    assert "11 trials; baseline -1 to 0 s" in section
+    assert section.count("Mean change (uV)") == 3  # EMG1..EMG3, named by their labels
+    emg1 = section.split("EMG1", 1)[1].split("EMG2", 1)[0]
+    burst_uv = 2 * BURST_UV / np.pi * BURST_S / 4  # rectified sine over 1 s of the 4 s window
+    found = re.search(r"pull_left 6 0 (\S+)", emg1)
+    assert found and float(found.group(1)) == pytest.approx(burst_uv, rel=0.1)
+    assert re.search(r"push_right 5 0 -?0\.0", emg1)
