@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from microexp_tui import __version__
-from microexp_tui.export import edf, events, predictions, sidecars
+from microexp_tui.analysis.trials.options import TrialOptions
+from microexp_tui.export import edf, events, predictions, sidecars, trials_derivative
 from microexp_tui.export.dataset_template import DatasetTemplateFile
 from microexp_tui.export.files import write_json, write_text, write_tsv
 from microexp_tui.export.plan import SessionPlan, SubjectPlan
@@ -51,14 +52,16 @@ def write_dataset(
     code_labels: Mapping[str, str],
     step: Callable[[str], None],
     dataset: DatasetTemplateFile,
-) -> None:
-    """Write a complete BIDS dataset for `plans` under `root` (an empty folder)."""
+) -> list[str]:
+    """Write a complete BIDS dataset for `plans` under `root` (an empty folder); return the
+    warnings for the operator (sessions left out of the trial tables, and why)."""
     write_dataset_files(root, plans, dataset)
     for plan in plans:
         write_session(root, store, plan, dataset)
         step(f"{plan.name} written")
     write_subject_sessions(root, plans)
     write_derivatives(root, store, plans, code_labels, dataset)
+    return write_trials_derivative(root, store, plans, dataset)
 
 
 def write_dataset_files(
@@ -222,3 +225,23 @@ def _prediction_sidecar(table: predictions.PredictionTable, plan: SessionPlan) -
         "label": {"Description": "Predicted class (neutral when the gate found no activity)."},
         "activation": {"Description": "Normalised activation the neutral gate compared."},
     }
+
+
+def write_trials_derivative(
+    root: Path, store: SessionStore, plans: Sequence[SessionPlan], dataset: DatasetTemplateFile
+) -> list[str]:
+    """derivatives/trials/: each session's trial table (default options) and its sidecar;
+    nothing when no exported session has a trial; the warnings of the sessions left out."""
+    options = TrialOptions()
+    rows, skipped = trials_derivative.export_trials(store, plans, options)
+    warnings = [s.warning for s in skipped]
+    base = root / "derivatives" / trials_derivative.DERIVATIVE
+    if not any(rows.values()):
+        return warnings
+    raw = dataset_description(dataset, derivative=True) | {"Name": dataset.name}
+    write_json(
+        base / "dataset_description.json",
+        trials_derivative.derivative_description(raw, [s.note for s in skipped]),
+    )
+    trials_derivative.write_bids_trials(base, plans, rows, options)
+    return warnings

@@ -59,7 +59,9 @@ def bids_readme(plans: Sequence[SessionPlan], about: str = "") -> str:
             "annotated `BAD_END_PADDING`. Events (stimuli with target emotion and duration,",
             "operator markers, gaps, artifact flags, detected expressions) are in",
             "`*_events.tsv`. Model predictions, if any, are in `derivatives/` with their model",
-            "cards.",
+            "cards. Trial-level responses (per trial, muscle and 100 ms bin: baseline-corrected",
+            "change, z within participant and muscle, exclusions with reasons) are in",
+            "`derivatives/trials/`, each table with a sidecar describing every column.",
             "",
             ANONYMISATION,
             SIMULATED,
@@ -97,6 +99,8 @@ def tabular_readme(plans: Sequence[SessionPlan], fmt: str) -> str:
             "  condition (target emotion or imported condition of the stimulus in progress,",
             "  `rest`, or null) and simulated.",
             f"- `predictions.{ext}` and `models/*.card.json`, when models classified sessions.",
+            f"- `trials.{ext}`: trial-level responses (per trial, muscle and 100 ms bin), when "
+            "sessions have stimulus or event onsets.",
             "",
             ANONYMISATION,
             SIMULATED.replace(

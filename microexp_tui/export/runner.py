@@ -168,7 +168,10 @@ def export_sessions(
         steps = _Steps(len(plans) + 3, progress, cancel)
         steps("sessions planned")
         warnings += _remove_stale_partials(out_dir.parent)
-        files, size, digest = _write_checked(store, secret, plans, fmt, template, out_dir, steps)
+        files, size, digest, written = _write_checked(
+            store, secret, plans, fmt, template, out_dir, steps
+        )
+        warnings += written
     return ExportReport(
         out_dir=out_dir,
         fmt=fmt,
@@ -238,19 +241,19 @@ def _write_checked(
     template: DatasetTemplate,
     out_dir: Path,
     steps: _Steps,
-) -> tuple[int, int, str]:
+) -> tuple[int, int, str, list[str]]:
     """Write into a temporary folder, scan it, hash it, audit it, then move it to `out_dir`.
 
-    Returns (files, bytes, manifest SHA-256). The audit entry is written before the move, so
-    an export that can be seen was audited.
+    Returns (files, bytes, manifest SHA-256, the writers' warnings). The audit entry is
+    written before the move, so an export that can be seen was audited.
     """
     temp, lock_fd = _make_partial_folder(out_dir)
     try:
         labels = {p.code: f"sub-{secret.subject_label(p.code)}" for p in store.list_participants()}
         if fmt == "bids":
-            bids.write_dataset(temp, store, plans, labels, steps, template.fields)
+            warnings = bids.write_dataset(temp, store, plans, labels, steps, template.fields)
         else:
-            tabular.write_tables(temp, store, plans, fmt, labels, steps)
+            warnings = tabular.write_tables(temp, store, plans, fmt, labels, steps)
         _refuse_identifying_data(store, secret, temp, out_dir, template)
         steps("no identifying data found")
         files, size = write_manifest(temp)
@@ -267,7 +270,7 @@ def _write_checked(
         raise
     finally:
         os.close(lock_fd)
-    return files, size, digest
+    return files, size, digest, warnings
 
 
 def _audit_export(

@@ -18,9 +18,10 @@ from typing import Any
 
 import numpy as np
 
+from microexp_tui.analysis.trials.options import TrialOptions
 from microexp_tui.domain.channels import MV_PER_UNIT
 from microexp_tui.domain.emotions import EMOTIONS
-from microexp_tui.export import events, predictions
+from microexp_tui.export import events, predictions, trials_derivative
 from microexp_tui.export.files import write_json, write_text
 from microexp_tui.export.plan import SessionPlan
 from microexp_tui.export.readme import tabular_readme
@@ -38,8 +39,9 @@ def write_tables(
     fmt: str,
     code_labels: Mapping[str, str],
     step: Callable[[str], None],
-) -> None:
-    """Write every table of a Parquet or CSV export under `root`."""
+) -> list[str]:
+    """Write every table of a Parquet or CSV export under `root`; return the warnings for the
+    operator (sessions left out of the trial table, and why)."""
     import pyarrow as pa
 
     write_text(root / "README.md", tabular_readme(plans, fmt))
@@ -57,6 +59,7 @@ def write_tables(
     _write(root / f"channels.{fmt}", pa.Table.from_pylist(channel_rows), fmt)
     _write(root / f"events.{fmt}", pa.Table.from_pylist(event_rows, schema=_event_schema()), fmt)
     _write_predictions(root, store, plans, fmt, code_labels)
+    return _write_trials(root, store, plans, fmt)
 
 
 def _write(path: Path, table: Any, fmt: str) -> None:
@@ -328,3 +331,15 @@ def _write_predictions(
     for model_id, card in predictions.model_cards(store, plans).items():
         safe = predictions.sanitize_card(dict(card), code_labels)
         write_json(root / "models" / f"{predictions.desc_label(model_id)}.card.json", safe)
+
+
+def _write_trials(
+    root: Path, store: SessionStore, plans: Sequence[SessionPlan], fmt: str
+) -> list[str]:
+    """trials.<ext>: the long trial table of every exported session (default options), when
+    any session has a trial; the warnings of the sessions left out."""
+    found, skipped = trials_derivative.export_trials(store, plans, TrialOptions())
+    rows = [row for plan in plans for row in found[plan.record.id]]
+    if rows:
+        _write(root / f"trials.{fmt}", trials_derivative.trials_table(rows), fmt)
+    return [s.warning for s in skipped]

@@ -443,3 +443,106 @@ def confusion_chart(matrix: Confusion, width_pt: float) -> Drawing:
         )
     )
     return drawing
+
+
+CURVE_H_PT = 84.0
+"""Height of the plot area of one muscle's response chart."""
+CURVE_PALETTE: tuple[str, ...] = ("#00838f", "#ad1457", "#5d4037", "#283593", "#558b2f", "#ef6c00")
+"""Colours of conditions that are not emotions (imported trial types), in order of name."""
+
+
+@dataclass(frozen=True)
+class ResponseCurve:
+    """One condition's mean response per bin with its 95% band (None where no trial was kept)."""
+
+    condition: str
+    bin_start_s: tuple[float, ...]
+    bin_end_s: tuple[float, ...]
+    mean: tuple[float | None, ...]
+    ci_low: tuple[float | None, ...]
+    ci_high: tuple[float | None, ...]
+
+
+def condition_colours(conditions: Sequence[str]) -> dict[str, colors.Color]:
+    """A colour per condition: the emotion's own, else the next colour of the palette."""
+    others = sorted(c for c in set(conditions) if c not in EMOTION_COLOURS)
+    palette = {
+        c: colors.HexColor(CURVE_PALETTE[i % len(CURVE_PALETTE)]) for i, c in enumerate(others)
+    }
+    return {c: EMOTION_COLOURS.get(c) or palette[c] for c in conditions}
+
+
+def _values(values: Sequence[float | None]) -> np.ndarray:
+    """Float array with NaN for None."""
+    return np.array([np.nan if v is None else float(v) for v in values], dtype=float)
+
+
+def value_ticks(low: float, high: float, max_ticks: int = 5) -> list[float]:
+    """Round values between `low` and `high` (1, 2 or 5 times a power of ten apart)."""
+    span = max(high - low, 1e-12)
+    power = 10.0 ** math.floor(math.log10(span / max_ticks))
+    step = next(power * m for m in (1, 2, 5, 10) if span / (power * m) <= max_ticks)
+    first = math.ceil(low / step)
+    return [round(k * step, 12) for k in range(first, math.floor(high / step) + 1)]
+
+
+def response_chart(unit: str, curves: Sequence[ResponseCurve], width_pt: float) -> Drawing:
+    """Mean baseline-corrected response over time per condition, with its 95% band shaded."""
+    height = LABEL_BAND_PT + CURVE_H_PT + AXIS_H_PT + 8
+    drawing = _drawing(width_pt, height)
+    x0, x1 = LABEL_W_PT, LABEL_W_PT + plot_width(width_pt)
+    bottom, top = AXIS_H_PT + 4, AXIS_H_PT + 4 + CURVE_H_PT
+    starts = [s for c in curves for s in c.bin_start_s]
+    ends = [e for c in curves for e in c.bin_end_s]
+    t0, t1 = (min(starts), max(ends)) if starts else (0.0, 1.0)
+    arrays = [(_values(c.mean), _values(c.ci_low), _values(c.ci_high)) for c in curves]
+    finite = np.concatenate([np.r_[0.0], *[a[np.isfinite(a)] for trio in arrays for a in trio]])
+    low, high = float(finite.min()), float(finite.max())
+    pad = (high - low) * 0.05 or 1.0
+    low, high = low - pad, high + pad
+
+    def x_of(t_s: float) -> float:
+        return x0 + (x1 - x0) * (t_s - t0) / max(t1 - t0, 1e-9)
+
+    def y_of(value: np.ndarray) -> np.ndarray:
+        return bottom + (value - low) * (top - bottom) / (high - low)
+
+    middle = (top + bottom) / 2
+    drawing.add(_string(2, middle + 3, "change", 6.5, fillColor=INK))
+    drawing.add(_string(2, middle - 5, f"({unit})" if unit else "", 5.5, fillColor=MUTED))
+    for level in value_ticks(low, high):
+        y = float(y_of(np.array(level)))
+        dash = [] if level == 0.0 else [1, 2]
+        drawing.add(Line(x0, y, x1, y, strokeColor=RULE, strokeWidth=0.4, strokeDashArray=dash))
+        drawing.add(_string(x0 - 3, y - 2, f"{level:g}", 6, textAnchor="end", fillColor=MUTED))
+    palette = condition_colours([c.condition for c in curves])
+    lines: list[PolyLine] = []
+    for curve, (mean, ci_low, ci_high) in zip(curves, arrays, strict=True):
+        xs = np.array(
+            [x_of((a + b) / 2) for a, b in zip(curve.bin_start_s, curve.bin_end_s, strict=True)]
+        )
+        colour = palette[curve.condition]
+        for a, b in _runs(np.isfinite(ci_low) & np.isfinite(ci_high)):
+            points = _points(xs[a:b], y_of(ci_high[a:b])) + _points(
+                xs[a:b][::-1], y_of(ci_low[a:b][::-1])
+            )
+            if b - a > 1:
+                drawing.add(Polygon(points, fillColor=tint(colour, 0.8), strokeColor=None))
+        for points in _segments(xs, y_of(mean)):
+            if len(points) == 2:
+                points = [points[0] - 0.8, points[1], points[0] + 0.8, points[1]]
+            lines.append(PolyLine(points, strokeColor=colour, strokeWidth=1.0))
+    for line in lines:  # every band first, so no band hides another condition's mean
+        drawing.add(line)
+    onset_x = x_of(0.0) if t0 <= 0 <= t1 else x0
+    drawing.add(Line(onset_x, bottom, onset_x, top, strokeColor=INK, strokeWidth=0.4))
+    axis = StripData(t0, t1, (), None, None, None, (), (), (), (), (), ())
+    _time_axis(drawing, axis, x0, x1, bottom)
+    x = x0
+    for condition in palette:
+        drawing.add(
+            Line(x, top + 5, x + 10, top + 5, strokeColor=palette[condition], strokeWidth=1.4)
+        )
+        drawing.add(_string(x + 12, top + 3, condition, 6.5, fillColor=INK))
+        x += 16 + 3.6 * len(condition) + 8
+    return drawing

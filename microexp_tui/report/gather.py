@@ -13,6 +13,15 @@ from datetime import datetime
 
 import numpy as np
 
+from microexp_tui.analysis.trials.options import TrialOptions
+from microexp_tui.analysis.trials.session import session_trials
+from microexp_tui.analysis.trials.standardise import standardise
+from microexp_tui.analysis.trials.summary import (
+    ConditionCurve,
+    SummaryRow,
+    condition_curves,
+    summarise,
+)
 from microexp_tui.domain.expressions import Expression, ValidationReport
 from microexp_tui.domain.recording import ArtifactRecord, GapRecord, MarkerRecord
 from microexp_tui.domain.sessions import SessionRecord
@@ -88,6 +97,39 @@ class SessionFigures:
 
 
 @dataclass(frozen=True)
+class SessionResponses:
+    """The session's trial-level responses by condition (core's tables), or why there are none."""
+
+    options: TrialOptions
+    trials: int
+    curves: list[ConditionCurve]
+    summary: list[SummaryRow]
+    units: dict[str, str]
+    """The envelope's unit of each muscle's values."""
+    missing: str | None = None
+    """Why the session has no trials (None when it has some)."""
+
+
+def read_responses(
+    store: SessionStore, session_id: int, options: TrialOptions | None = None
+) -> SessionResponses:
+    """Epoch the session around its onsets, standardise it alone, and summarise by condition."""
+    options = options or TrialOptions()
+    try:
+        found = session_trials(store, session_id, options)
+    except InputError as err:
+        return SessionResponses(options, 0, [], [], {}, str(err))
+    if not found.onsets or not found.rows:
+        why = "No stimulus or event onset was recorded in this session, so it has no trials."
+        return SessionResponses(options, 0, [], [], {}, why)
+    rows = standardise(found.rows, options.exclude_sd)
+    units = {row.muscle: row.unit for row in rows}
+    return SessionResponses(
+        options, len(found.onsets), condition_curves(rows), summarise(rows), units
+    )
+
+
+@dataclass(frozen=True)
 class ReportData:
     """The session, its figures, the envelope, the AU validation and earlier sessions."""
 
@@ -99,6 +141,8 @@ class ReportData:
     earlier_sessions: int
     """How many earlier sessions the participant has in all."""
     generated_at: datetime
+    responses: SessionResponses | None = None
+    """Trial-level responses by condition (None when the template leaves that section out)."""
 
     @property
     def record(self) -> SessionRecord:
@@ -178,8 +222,10 @@ def gather(
     progress: Progress | None = None,
     now: datetime | None = None,
     rule: ResponseRule = DEFAULT_RULE,
+    responses: bool = True,
 ) -> ReportData:
-    """Everything the report shows about `session_id` (InputError for an unknown id)."""
+    """Everything the report shows about `session_id` (InputError for an unknown id); the
+    trial-level `responses` only when asked for."""
     step = progress or (lambda _message: None)
     check_session(store, session_id)
     figures = session_figures(store, session_id, rule)
@@ -195,6 +241,7 @@ def gather(
     ]
     history = [session_figures(store, r.id, rule) for r in earlier[-HISTORY_SESSIONS:]]
     step("earlier sessions read")
+    trials = read_responses(store, session_id) if responses else None
     return ReportData(
         figures=figures,
         envelope=envelope,
@@ -202,4 +249,5 @@ def gather(
         history=history,
         earlier_sessions=len(earlier),
         generated_at=now or datetime.now().astimezone(),
+        responses=trials,
     )

@@ -27,6 +27,7 @@ from microexp_tui.files import file_sha256, held_by_a_writer, hold_while_writing
 from microexp_tui.report import sections_models as models_part
 from microexp_tui.report import sections_results as results_part
 from microexp_tui.report import sections_session as session_part
+from microexp_tui.report import sections_trials as trials_part
 from microexp_tui.report import sections_validation as validation_part
 from microexp_tui.report.charts import plot_width
 from microexp_tui.report.document import PageFrame, build_pdf, frame_width_pt
@@ -49,6 +50,7 @@ SECTION_BUILDERS: dict[str, Callable[[session_part.Context], list[Flowable]]] = 
     "stimuli": results_part.stimuli,
     "timeline": results_part.timeline,
     "confusion": results_part.confusion_section,
+    "responses": trials_part.responses_section,
     "events": results_part.events,
     "validation": validation_part.validation_section,
     "models": models_part.models,
@@ -219,6 +221,7 @@ def generate_report(
         step,
         now=now,
         rule=rule,
+        responses="responses" in chosen.sections,
     )
     flowables = story(data, chosen, width)
     step("report laid out")

@@ -32,6 +32,7 @@ SECTIONS: tuple[str, ...] = (
     "stimuli",
     "timeline",
     "confusion",
+    "responses",
     "events",
     "validation",
     "models",
@@ -39,7 +40,14 @@ SECTIONS: tuple[str, ...] = (
     "caveats",
     "signoff",
 )
-WORDING_FIELDS: tuple[str, ...] = ("caveats", "signoff", "interrupted", "aborted", "simulated")
+WORDING_FIELDS: tuple[str, ...] = (
+    "caveats",
+    "signoff",
+    "interrupted",
+    "aborted",
+    "simulated",
+    "responses",
+)
 LOGO_SUFFIXES: tuple[str, ...] = (".png", ".jpg", ".jpeg")
 MAX_TIMELINE_ROWS_MINUTES = 120.0
 MAX_EVENT_ROWS = 10_000
@@ -57,6 +65,7 @@ class Wording:
     interrupted: str
     aborted: str
     simulated: str
+    responses: str
 
 
 @dataclass(frozen=True)
@@ -123,6 +132,8 @@ class WordingFile(FileModel):
     """Banner of a session the operator aborted."""
     simulated: Paragraph | None = None
     """Banner of a session recorded from the simulated board."""
+    responses: Paragraph | None = None
+    """How the "Responses by condition" section computes what it shows."""
 
 
 SectionName = Annotated[str, AfterValidator(one_of(SECTIONS))]
@@ -187,6 +198,7 @@ class TemplateFile(FileModel):
                 interrupted=_given(wording.interrupted),
                 aborted=_given(wording.aborted),
                 simulated=_given(wording.simulated),
+                responses=_given(wording.responses),
             ),
         )
 

@@ -182,7 +182,8 @@ def test_without_a_distance_in_the_template_the_distance_is_not_invented(
 
 
 def test_emg_sidecar_has_the_labs_setup_and_a_bipolar_reference(lab_export: ExportReport) -> None:
-    sidecar = json.loads(next(lab_export.out_dir.rglob("*_emg.json")).read_text())
+    raw = (p for p in lab_export.out_dir.rglob("*_emg.json") if "derivatives" not in p.parts)
+    sidecar = json.loads(next(raw).read_text())
     assert sidecar["EMGReference"] == "Bipolar"
     assert sidecar["EMGGround"] == "Mastoid behind the left ear, one per sensor module."
     assert sidecar["InstitutionName"] == "Example University"

@@ -13,11 +13,12 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Static
 
+from microexp_tui.analysis.trials.table import VALENCE_MUSCLE
 from microexp_tui.export import ExportCancelled, export_sessions
 from microexp_tui.expressions.stimulus_response import RESPONSE_RULE
 from microexp_tui.readmodels.review import SessionReview
 from microexp_tui.report.analysis import StimulusOutcome
-from microexp_tui.report.gather import session_figures
+from microexp_tui.report.gather import SessionResponses, read_responses, session_figures
 from microexp_tui.study.montages import short_muscle
 from microexp_tui.tui.screens.dialogs import hint
 from microexp_tui.tui.screens.export_dialog import (
@@ -51,6 +52,37 @@ class ReviewLoaded(Message):
         super().__init__()
         self.review = review
         self.outcomes = outcomes
+
+
+class ResponsesLoaded(Message):
+    """The worker computed the session's trial-level responses by condition."""
+
+    def __init__(self, responses: SessionResponses) -> None:
+        """Carry the responses (or why there are none)."""
+        super().__init__()
+        self.responses = responses
+
+
+RESPONSE_COLUMNS = ("Muscle", "Condition", "Mean change", "Trials", "Excl.")
+VALENCE_LABEL = "Corr−Zyg"
+"""The valence index's muscle cell: corrugator minus zygomaticus."""
+
+
+def response_muscle(muscle: str) -> str:
+    """A muscle's short name in the responses table (the valence index as Corr−Zyg)."""
+    return VALENCE_LABEL if muscle == VALENCE_MUSCLE else short_muscle(muscle)
+
+
+def response_cells(responses: SessionResponses) -> list[tuple[str, ...]]:
+    """One row per muscle and condition: mean whole-window change (unit), trials, excluded."""
+    rows: list[tuple[str, ...]] = []
+    for row in responses.summary:
+        unit = responses.units.get(row.muscle, "")
+        change = "-" if row.mean_change is None else f"{row.mean_change:+.3g} {unit}".rstrip()
+        rows.append(
+            (response_muscle(row.muscle), row.condition, change, str(row.trials), str(row.excluded))
+        )
+    return rows
 
 
 def summary_text(review: SessionReview) -> Text:
@@ -132,7 +164,11 @@ class ReviewScreen(ReportActions):
     HELP = (
         "The session's summary, data-quality counters, electrode and calibration results, "
         "and one row per presented stimulus with the expressions answering it (✓ when one "
-        "shows the stimulus's own emotion, by the rule at the end), then every detected "
+        "shows the stimulus's own emotion, by the rule at the end); responses by condition: "
+        "per muscle and condition, the mean change of the rectified envelope in the 0-4 s "
+        "response window from the 1 s baseline before each onset, over the kept trials, with "
+        "the trials and how many were excluded (artifacts, lost samples, beyond 3.5 SD); then "
+        "every detected "
         "expression (micro or macro, muscles, action units, likely emotion and confidence). "
         "Add notes at the bottom. "
         "x exports this session anonymised (BIDS, Parquet or CSV) into a new folder, by "
@@ -154,6 +190,7 @@ class ReviewScreen(ReportActions):
         self.session_id = session_id
         self.review: SessionReview | None = None
         self.export_progress: ExportProgressDialog | None = None
+        self.responses_started = False
 
     def compose(self) -> ComposeResult:
         """Summary, stimuli, checks, notes, note input, unavailable actions."""
@@ -162,6 +199,9 @@ class ReviewScreen(ReportActions):
             yield Static("Loading…", id="summary")
             yield Label("Stimuli", classes="section-title")
             yield DataTable(id="stimuli", cursor_type="row", zebra_stripes=True)
+            yield Label("Responses by condition", classes="section-title")
+            yield DataTable(id="responses", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="responses-note")
             yield ExpressionsPanel()
             yield Static("", id="checks")
             yield Label("Notes", classes="section-title")
@@ -177,8 +217,30 @@ class ReviewScreen(ReportActions):
         self.query_one("#stimuli", DataTable).add_columns(
             "#", "Emotion", "Onset", "Length", "Events", "Micro", "Expected", "Predicted", "Conf"
         )
+        responses = self.query_one("#responses", DataTable)
+        responses.add_columns(*RESPONSE_COLUMNS)
+        responses.add_row("computing…", "", "", "", "")
+        self.query_one("#responses-note", Static).display = False
         self.sub_title = f"session {self.session_id}"
         self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="compute_the_responses")
+    def load_responses(self) -> None:
+        """Epoch the session and summarise its responses by condition (worker thread)."""
+        self.post_message(ResponsesLoaded(read_responses(self.mx.store, self.session_id)))
+
+    def on_responses_loaded(self, message: ResponsesLoaded) -> None:
+        """Fill the responses table, or say in a line why there is none."""
+        table = self.query_one("#responses", DataTable)
+        table.clear()
+        rows = response_cells(message.responses)
+        for row in rows:
+            table.add_row(*row)
+        table.display = bool(rows)
+        why = message.responses.missing or "No trials."
+        note = self.query_one("#responses-note", Static)
+        note.update("" if rows else why)
+        note.display = not rows
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="read_the_session")
     def load(self) -> None:
@@ -215,6 +277,9 @@ class ReviewScreen(ReportActions):
         self.query_one(ExpressionsPanel).show(
             review.expressions, review.record.channels, review.validation, review.guided
         )
+        if not self.responses_started:  # once the session is known to exist; not per note
+            self.responses_started = True
+            self.load_responses()
 
     def action_note(self) -> None:
         """Focus the note box."""
@@ -308,7 +373,8 @@ class ReviewScreen(ReportActions):
         super().worker_failed(group, error)
 
     def action_reload(self) -> None:
-        """Read the session again."""
+        """Read the session again (and compute its responses again)."""
+        self.responses_started = False
         self.load()
 
     def action_home(self) -> None:
