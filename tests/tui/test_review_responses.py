@@ -27,7 +27,7 @@ async def _response_rows(app: MicroexpApp, session_id: int) -> tuple[list[list[s
         note = review.query_one("#responses-note", Static)
 
         def filled() -> bool:
-            return table.row_count == 0 or "computing" not in str(table.get_row_at(0)[0])
+            return table.row_count > 0 or "computing" not in str(note.render())
 
         await wait_for(pilot, filled, "responses computed")
         rows = [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]

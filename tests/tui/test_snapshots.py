@@ -104,6 +104,18 @@ async def settle(pilot: Pilot[None]) -> None:
     await pilot.pause()
 
 
+async def settled(pilot: Pilot[None]) -> None:
+    """Wait until no worker runs, including workers that finished ones started (Review reads
+    the session, then computes its responses in a second worker)."""
+    app = pilot.app
+    for _ in range(20):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if not any(worker.is_running for worker in app.workers):
+            await pilot.pause()
+            return
+
+
 def with_screen(make: Callable[[MicroexpApp], Screen[None]]) -> Callable[[Pilot[None]], object]:
     """A run_before that opens a screen over Home once both have read their data."""
 
@@ -112,9 +124,7 @@ def with_screen(make: Callable[[MicroexpApp], Screen[None]]) -> Callable[[Pilot[
         assert isinstance(app, MicroexpApp)
         await app.workers.wait_for_complete()
         await app.push_screen(make(app))
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(pilot)
 
     return run_before
 

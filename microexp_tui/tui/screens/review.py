@@ -78,7 +78,7 @@ def response_cells(responses: SessionResponses) -> list[tuple[str, ...]]:
     rows: list[tuple[str, ...]] = []
     for row in responses.summary:
         unit = responses.units.get(row.muscle, "")
-        change = "-" if row.mean_change is None else f"{row.mean_change:+.3g} {unit}".rstrip()
+        change = "-" if row.mean_change is None else f"{row.mean_change:+.1f} {unit}".rstrip()
         rows.append(
             (response_muscle(row.muscle), row.condition, change, str(row.trials), str(row.excluded))
         )
@@ -219,8 +219,8 @@ class ReviewScreen(ReportActions):
         )
         responses = self.query_one("#responses", DataTable)
         responses.add_columns(*RESPONSE_COLUMNS)
-        responses.add_row("computing…", "", "", "", "")
-        self.query_one("#responses-note", Static).display = False
+        responses.display = False  # shown once filled: a placeholder row left stale widths
+        self.query_one("#responses-note", Static).update("computing…")
         self.sub_title = f"session {self.session_id}"
         self.load()
 
