@@ -150,13 +150,15 @@ class OfflineDetection:
         )
         self.found: list[Expression] = []
 
+    def flags(self, first: int, counts: np.ndarray) -> np.ndarray:
+        """Artifact flags of one piece of stored values (recorded ones, else flagged here)."""
+        if self.stored_flags is None:
+            return self.flagger.process(counts)
+        return self.stored_flags.flags(first, counts.shape[0])
+
     def push(self, first: int, counts: np.ndarray, envelope: np.ndarray | None = None) -> None:
         """Detect in one piece of stored values (`envelope`: their filtered values, if made)."""
-        flags = (
-            self.flagger.process(counts)
-            if self.stored_flags is None
-            else self.stored_flags.flags(first, counts.shape[0])
-        )
+        flags = self.flags(first, counts)
         if envelope is None:
             envelope = self.bank.process(self.working.convert(counts))
         self.found += self.detector.push(first, envelope, flags)
