@@ -179,9 +179,6 @@ def write_trial_tables(request: TrialRequest) -> TrialTablesReport:
     finally:
         os.close(lock)
         shutil.rmtree(temp, ignore_errors=True)
-    report.sessions = len(jobs)
-    report.sites = sorted({job.site for job in jobs})
-    report.participants = len({job.group for job in jobs})
     return report
 
 
@@ -282,8 +279,10 @@ def _write(
     wide = WideTable()
     summary: list[SummaryRow] = []
     excluded: Counter[str] = Counter()
+    sessions: set[tuple[str, str, str]] = set()
     try:
-        for rows in participant_rows(jobs, request.options):
+        skip_empty = request.session_ids is None
+        for rows in participant_rows(jobs, request.options, report.warnings, skip_empty):
             if request.partitioned:
                 write_partitioned(table_path, rows)
             elif long is not None:
@@ -291,11 +290,17 @@ def _write(
             else:
                 wide.add(rows)
             summary += summarise(rows)
+            sessions.update((r.site, r.participant, r.session) for r in rows)
             report.rows += len(rows)
             _count_trials(rows, report, excluded)
     finally:
         if long is not None:
             long.close()
+    if report.rows == 0:
+        raise InputError(
+            "None of the selected sessions has trials (stimulus onsets, triggers or imported "
+            "events): " + "; ".join(report.warnings)
+        )
     if request.partitioned:
         table_path.mkdir(parents=True, exist_ok=True)
     if request.wide:
@@ -303,6 +308,9 @@ def _write(
     summary_fmt = "parquet" if request.partitioned else request.fmt
     write_table(summary_path, summary_fmt, dataclass_table(summary, SummaryRow))
     report.excluded = dict(excluded)
+    report.sessions = len(sessions)
+    report.sites = sorted({site for site, _, _ in sessions})
+    report.participants = len({(site, who) for site, who, _ in sessions})
 
 
 def _count_trials(
@@ -317,11 +325,19 @@ def _count_trials(
                 excluded[reason] += 1
 
 
-def participant_rows(jobs: Sequence[_Job], options: TrialOptions) -> Iterator[list[TrialRow]]:
-    """Standardised rows of each participant (jobs grouped by participant), in job order."""
+def participant_rows(
+    jobs: Sequence[_Job], options: TrialOptions, warnings: list[str], skip_empty: bool
+) -> Iterator[list[TrialRow]]:
+    """Standardised rows of each participant (jobs grouped by participant), in job order;
+    sessions without trials are skipped with a warning when `skip_empty`, else refused."""
     pending: list[list[TrialRow]] = []
     current: tuple[str, ...] | None = None
-    for job, rows in _computed(jobs, options):
+    for job, (rows, problem) in _computed(jobs, options):
+        if problem is not None:
+            if not skip_empty:
+                raise InputError(problem)
+            warnings.append(f"{job.site} {job.participant} {job.session} skipped: {problem}")
+            continue
         if current is not None and job.group != current:
             yield _standardised(pending, options)
             pending = []
@@ -348,14 +364,16 @@ def _standardised(sessions: Sequence[list[TrialRow]], options: TrialOptions) -> 
     return result
 
 
-def _computed(jobs: Sequence[_Job], options: TrialOptions) -> Iterator[tuple[_Job, list[TrialRow]]]:
+def _computed(
+    jobs: Sequence[_Job], options: TrialOptions
+) -> Iterator[tuple[_Job, tuple[list[TrialRow], str | None]]]:
     """(job, its session's rows) in job order, computed ahead in a pool of WORKERS processes."""
     if len(jobs) <= 1:
         for job in jobs:
             yield job, compute_session(job.db_path, job.session_id, options)
         return
     with ProcessPoolExecutor(WORKERS, mp_context=get_context("spawn")) as pool:
-        waiting: deque[tuple[_Job, Future[list[TrialRow]]]] = deque()
+        waiting: deque[tuple[_Job, Future[tuple[list[TrialRow], str | None]]]] = deque()
         queue = iter(jobs)
         for job in queue:
             waiting.append(
@@ -365,7 +383,7 @@ def _computed(jobs: Sequence[_Job], options: TrialOptions) -> Iterator[tuple[_Jo
                 break
         while waiting:
             job, future = waiting.popleft()
-            rows = future.result()
+            result = future.result()
             following = next(queue, None)
             if following is not None:
                 waiting.append(
@@ -376,22 +394,27 @@ def _computed(jobs: Sequence[_Job], options: TrialOptions) -> Iterator[tuple[_Jo
                         ),
                     )
                 )
-            yield job, rows
+            yield job, result
 
 
 _STORES: dict[Path, Any] = {}
 """Stores a worker process opened (one open per database and process)."""
 
 
-def compute_session(db_path: Path, session_id: int, options: TrialOptions) -> list[TrialRow]:
-    """One session's trial rows (unstandardised), in whatever process runs it."""
-    from microexp_tui.analysis.trials.session import session_trials
+def compute_session(
+    db_path: Path, session_id: int, options: TrialOptions
+) -> tuple[list[TrialRow], str | None]:
+    """One session's trial rows (unstandardised), or why it has none, in any process."""
+    from microexp_tui.analysis.trials.session import NoTrialsError, session_trials
     from microexp_tui.store.sessions import SessionStore
 
     store = _STORES.get(db_path)
     if store is None:
         store = _STORES[db_path] = SessionStore.open(db_path)
-    return session_trials(store, session_id, options).rows
+    try:
+        return session_trials(store, session_id, options).rows, None
+    except NoTrialsError as err:
+        return [], str(err)
 
 
 def _partial_folder(out: Path) -> Path:
