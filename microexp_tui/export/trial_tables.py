@@ -218,7 +218,7 @@ def _secret(request: TrialRequest, out: Path) -> SiteSecret | None:
     """The site secret of the keyed labels (None with local codes: nothing is keyed)."""
     if request.local_codes:
         return None
-    return load_or_create_secret(request.secret_file, out.parent)
+    return load_or_create_secret(request.secret_file, out)
 
 
 def _plan(
