@@ -29,7 +29,8 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
 def test_a_session_becomes_a_table_and_json_says_what_was_written(
     recorded: tuple[Path, int], tmp_path: Path
 ) -> None:
-    db, session_id = recorded
+    db, sid = recorded
+    session_id = str(sid)
     out = tmp_path / "t.tsv"
     done = run_microexp(
         "trials", session_id, "--db", f"{db}=lab-1", "--format", "tsv",
@@ -51,7 +52,8 @@ def test_a_session_becomes_a_table_and_json_says_what_was_written(
 def test_the_settings_give_the_default_windows(
     recorded: tuple[Path, int], tmp_path: Path, settings_file: Path
 ) -> None:
-    db, session_id = recorded
+    db, sid = recorded
+    session_id = str(sid)
     settings_file.write_text("[trials]\nwindow_s = [0.0, 0.5]\nbin_ms = 250\n")
     out = tmp_path / "t.csv"
     done = run_microexp("trials", session_id, "--db", db, "--local-codes", "-o", out)
@@ -89,14 +91,16 @@ def test_a_missing_database_is_refused(tmp_path: Path) -> None:
 def test_bad_windows_and_combinations_are_refused(
     recorded: tuple[Path, int], tmp_path: Path, options: list[str], words: list[str]
 ) -> None:
-    db, session_id = recorded
+    db, sid = recorded
+    session_id = str(sid)
     done = run_microexp("trials", session_id, "--db", db, *options, "-o", tmp_path / "t.csv")
     done.assert_refused(INPUT, *words)
     assert list(tmp_path.iterdir()) == []
 
 
 def test_an_existing_output_is_refused(recorded: tuple[Path, int], tmp_path: Path) -> None:
-    db, session_id = recorded
+    db, sid = recorded
+    session_id = str(sid)
     out = tmp_path / "t.csv"
     out.write_text("keep me\n")
     done = run_microexp("trials", session_id, "--db", db, "-o", out)
