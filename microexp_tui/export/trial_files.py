@@ -157,6 +157,12 @@ class WideTable:
                 self.columns.setdefault(name)
                 record[name] = value
 
+    def merge(self, other: WideTable) -> None:
+        """Take in another table's trials (another participant's) and columns."""
+        self.records.update(other.records)
+        for name in other.columns:
+            self.columns.setdefault(name)
+
     def table(self) -> Any:
         """The wide rows as an Arrow table, in trial order."""
         ordered = [self.records[key] for key in sorted(self.records)]

@@ -263,6 +263,22 @@ def _plan(
     return jobs, pii.needles(list(dict.fromkeys(items))), warnings
 
 
+@dataclass
+class _Part:
+    """What a worker made of one participant: the table or wide rows, summary and counts."""
+
+    table: Any = None
+    """The long rows as an Arrow table (None when written to partitions or wide)."""
+    wide: WideTable | None = None
+    summary: list[Any] = field(default_factory=list)
+    rows: int = 0
+    trials: int = 0
+    excluded: Counter[str] = field(default_factory=Counter)
+    sessions: set[tuple[str, str, str]] = field(default_factory=set)
+    skipped: list[str] = field(default_factory=list)
+    """Why sessions of this participant have no trials (warnings, or a refusal)."""
+
+
 def _write(
     request: TrialRequest,
     jobs: Sequence[_Job],
@@ -271,7 +287,7 @@ def _write(
     report: TrialTablesReport,
 ) -> None:
     """Compute and write every participant's rows, then the summary (and wide table)."""
-    from microexp_tui.analysis.trials.summary import SummaryRow, summarise
+    from microexp_tui.analysis.trials.summary import SummaryRow
 
     long = None
     if not request.partitioned and not request.wide:
@@ -280,19 +296,21 @@ def _write(
     summary: list[SummaryRow] = []
     excluded: Counter[str] = Counter()
     sessions: set[tuple[str, str, str]] = set()
+    partitions = table_path if request.partitioned else None
     try:
-        skip_empty = request.session_ids is None
-        for rows in participant_rows(jobs, request.options, report.warnings, skip_empty):
-            if request.partitioned:
-                write_partitioned(table_path, rows)
-            elif long is not None:
-                long.write(rows_table(rows))
-            else:
-                wide.add(rows)
-            summary += summarise(rows)
-            sessions.update((r.site, r.participant, r.session) for r in rows)
-            report.rows += len(rows)
-            _count_trials(rows, report, excluded)
+        for part in _participants(_groups(jobs), request, partitions):
+            if part.skipped and request.session_ids is not None:
+                raise InputError(part.skipped[0])
+            report.warnings += part.skipped
+            if long is not None and part.table is not None:
+                long.write(part.table)
+            if part.wide is not None:
+                wide.merge(part.wide)
+            summary += part.summary
+            report.rows += part.rows
+            report.trials += part.trials
+            excluded.update(part.excluded)
+            sessions |= part.sessions
     finally:
         if long is not None:
             long.close()
@@ -313,40 +331,81 @@ def _write(
     report.participants = len({(site, who) for site, who, _ in sessions})
 
 
-def _count_trials(
-    rows: Sequence[TrialRow], report: TrialTablesReport, excluded: Counter[str]
-) -> None:
-    """Add the trials of these rows, and their whole-window exclusions by reason."""
-    trials = {(r.site, r.participant, r.session, r.trial) for r in rows}
-    report.trials += len(trials)
-    for row in rows:
-        if row.bin == WHOLE_WINDOW_BIN and row.excluded:
-            for reason in row.exclude_reason.split("; "):
-                excluded[reason] += 1
+def _groups(jobs: Sequence[_Job]) -> list[list[_Job]]:
+    """The jobs of each participant (jobs are sorted by group)."""
+    groups: list[list[_Job]] = []
+    for job in jobs:
+        if groups and groups[-1][0].group == job.group:
+            groups[-1].append(job)
+        else:
+            groups.append([job])
+    return groups
 
 
-def participant_rows(
-    jobs: Sequence[_Job], options: TrialOptions, warnings: list[str], skip_empty: bool
-) -> Iterator[list[TrialRow]]:
-    """Standardised rows of each participant (jobs grouped by participant), in job order;
-    sessions without trials are skipped with a warning when `skip_empty`, else refused."""
-    pending: list[list[TrialRow]] = []
-    current: tuple[str, ...] | None = None
-    for job, (rows, problem) in _computed(jobs, options):
+def _participants(
+    groups: Sequence[list[_Job]], request: TrialRequest, partitions: Path | None
+) -> Iterator[_Part]:
+    """Each participant's part, in order, computed ahead in a pool of WORKERS processes."""
+    if len(groups) <= 1 or sum(len(g) for g in groups) <= 1:
+        for group in groups:
+            yield participant_part(group, request.options, partitions, request.wide)
+        return
+    with ProcessPoolExecutor(WORKERS, mp_context=get_context("spawn")) as pool:
+        waiting: deque[Future[_Part]] = deque()
+        queue = iter(groups)
+        for group in queue:
+            waiting.append(
+                pool.submit(participant_part, group, request.options, partitions, request.wide)
+            )
+            if len(waiting) >= WORKERS * IN_FLIGHT_PER_WORKER:
+                break
+        while waiting:
+            part = waiting.popleft().result()
+            following = next(queue, None)
+            if following is not None:
+                waiting.append(
+                    pool.submit(
+                        participant_part, following, request.options, partitions, request.wide
+                    )
+                )
+            yield part
+
+
+def participant_part(
+    group: Sequence[_Job], options: TrialOptions, partitions: Path | None, wide: bool
+) -> _Part:
+    """One participant's sessions computed, standardised together and summarised; written to
+    their partitions when `partitions` is given, else returned as a table or wide rows."""
+    from microexp_tui.analysis.trials.summary import summarise
+
+    part = _Part()
+    sessions = []
+    for job in group:
+        rows, problem = compute_session(job.db_path, job.session_id, options)
         if problem is not None:
-            if not skip_empty:
-                raise InputError(problem)
-            warnings.append(f"{job.site} {job.participant} {job.session} skipped: {problem}")
+            part.skipped.append(f"{job.site} {job.participant} {job.session} skipped: {problem}")
             continue
-        if current is not None and job.group != current:
-            yield _standardised(pending, options)
-            pending = []
-        current = job.group
-        pending.append(
+        sessions.append(
             relabelled(rows, site=job.site, participant=job.participant, session=job.session)
         )
-    if pending:
-        yield _standardised(pending, options)
+    if not sessions:
+        return part
+    rows = _standardised(sessions, options)
+    part.summary = summarise(rows)
+    part.rows = len(rows)
+    part.sessions = {(r.site, r.participant, r.session) for r in rows}
+    part.trials = len({(r.site, r.participant, r.session, r.trial) for r in rows})
+    for row in rows:
+        if row.bin == WHOLE_WINDOW_BIN and row.excluded:
+            part.excluded.update(row.exclude_reason.split("; "))
+    if partitions is not None:
+        write_partitioned(partitions, rows)
+    elif wide:
+        part.wide = WideTable()
+        part.wide.add(rows)
+    else:
+        part.table = rows_table(rows)
+    return part
 
 
 def _standardised(sessions: Sequence[list[TrialRow]], options: TrialOptions) -> list[TrialRow]:
@@ -362,39 +421,6 @@ def _standardised(sessions: Sequence[list[TrialRow]], options: TrialOptions) -> 
         site, session = row.session.split(_POOL_SEPARATOR, 1)
         result.append(replace(row, site=site, session=session))
     return result
-
-
-def _computed(
-    jobs: Sequence[_Job], options: TrialOptions
-) -> Iterator[tuple[_Job, tuple[list[TrialRow], str | None]]]:
-    """(job, its session's rows) in job order, computed ahead in a pool of WORKERS processes."""
-    if len(jobs) <= 1:
-        for job in jobs:
-            yield job, compute_session(job.db_path, job.session_id, options)
-        return
-    with ProcessPoolExecutor(WORKERS, mp_context=get_context("spawn")) as pool:
-        waiting: deque[tuple[_Job, Future[tuple[list[TrialRow], str | None]]]] = deque()
-        queue = iter(jobs)
-        for job in queue:
-            waiting.append(
-                (job, pool.submit(compute_session, job.db_path, job.session_id, options))
-            )
-            if len(waiting) >= WORKERS * IN_FLIGHT_PER_WORKER:
-                break
-        while waiting:
-            job, future = waiting.popleft()
-            result = future.result()
-            following = next(queue, None)
-            if following is not None:
-                waiting.append(
-                    (
-                        following,
-                        pool.submit(
-                            compute_session, following.db_path, following.session_id, options
-                        ),
-                    )
-                )
-            yield job, result
 
 
 _STORES: dict[Path, Any] = {}
