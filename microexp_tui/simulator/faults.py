@@ -1,5 +1,6 @@
 """Faults injected on demand: flat electrodes, clipping, corrupt bytes, lost frames, unplugging,
-and a jump of the legacy sketch's millis.
+a jump of the legacy sketch's millis, and a movement (a fast bump on several channels at a
+scripted time, where `[signal] motion_artifacts_per_min` places them at random).
 
 Fault times are seconds of sample time since START (for the legacy sketch, since it began
 printing); channels are 0-based here (users write them 1-based, like the seed data's s1..s8).
@@ -20,7 +21,15 @@ from microexp_tui.device.protocol import HEADER_BYTES, MAX_CHANNELS
 from microexp_tui.errors import InputError
 from microexp_tui.simulator.signals import ADC_MAX_COUNTS
 
-FAULT_KINDS = ("electrode_off", "clipping", "corrupt", "drop", "disconnect", "millis_jump")
+FAULT_KINDS = (
+    "electrode_off",
+    "clipping",
+    "corrupt",
+    "drop",
+    "disconnect",
+    "millis_jump",
+    "motion",
+)
 DEFAULT_DURATION_S = {
     "electrode_off": 2.0,
     "clipping": 1.0,
@@ -28,7 +37,10 @@ DEFAULT_DURATION_S = {
     "drop": 0.2,
     "disconnect": 1.0,
     "millis_jump": 3600.0,
+    "motion": 0.08,
 }
+MOTION_FAULT_COUNTS = 400.0
+"""Height of a `motion` fault's bump (the random artifacts' range is 150..450 counts)."""
 CORRUPT_BURST_INTERVAL_S = 0.05
 CORRUPT_BURST_BYTES = (4, 32)
 FLAT_COUNTS = {"envelope": 0, "raw": 512}
@@ -99,14 +111,23 @@ def apply_level_faults(
     faults: Sequence[Fault],
     mode: str,
 ) -> None:
-    """Overwrite, in place, the samples hit by electrode_off (flat) and clipping (1023)."""
+    """Overwrite, in place, the samples hit by electrode_off (flat) and clipping (1023), and add
+    a motion fault's bump (a raised cosine of MOTION_FAULT_COUNTS over its duration)."""
     n_samples, n_channels = counts.shape
     for fault in faults:
-        if fault.kind not in ("electrode_off", "clipping"):
+        if fault.kind not in ("electrode_off", "clipping", "motion"):
             continue
         start, stop = fault.index_window(rate_hz)
         rows = slice(max(start - first_index, 0), max(min(stop - first_index, n_samples), 0))
         channels = [c for c in fault.channels or range(n_channels) if c < n_channels]
+        if fault.kind == "motion":
+            index = np.arange(first_index + rows.start, first_index + rows.stop)
+            bump = MOTION_FAULT_COUNTS * (
+                0.5 - 0.5 * np.cos(2 * np.pi * (index - start) / (stop - start))
+            )
+            moved = counts[rows, channels].astype(np.float64) + bump[:, np.newaxis]
+            counts[rows, channels] = np.clip(np.rint(moved), 0, ADC_MAX_COUNTS).astype(counts.dtype)
+            continue
         value = ADC_MAX_COUNTS if fault.kind == "clipping" else FLAT_COUNTS[mode]
         counts[rows, channels] = value
 

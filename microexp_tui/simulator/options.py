@@ -89,7 +89,7 @@ def add_simulator_options(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="SPEC",
         help="KIND@START_S[:DURATION_S][:CHANNELS], repeatable; KIND one of electrode_off, "
-        "clipping, corrupt, drop, disconnect, millis_jump; CHANNELS 1-based, e.g. 1,3-4; "
+        "clipping, corrupt, drop, disconnect, millis_jump, motion; CHANNELS 1-based, e.g. 1,3-4; "
         "millis_jump (--legacy): from START_S on, millis runs DURATION_S (default 3600) ahead",
     )
     parser.add_argument(

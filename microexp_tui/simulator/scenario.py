@@ -165,7 +165,7 @@ class FaultFile(FileModel):
     duration_s: Annotated[float, Field(ge=0.001, le=MAX_AT_S)] | None = None
     """Defaults per kind (DEFAULT_DURATION_S)."""
     channels: ChannelNumbers | None = None
-    """electrode_off and clipping: the channels hit (default: all)."""
+    """electrode_off, clipping and motion: the channels hit (default: all)."""
 
     def to_fault(self) -> Fault:
         """The scripted fault."""

@@ -1,10 +1,13 @@
 """Which events of a session start a trial, and the condition each one presents.
 
-Trials start at protocol stimulus onsets (condition: the target emotion), imported stimulus
-events (their trial_type), hardware triggers (condition "trigger") and external events such
-as LSL markers (their condition, else their label). Rest onsets, stimulus offsets, guided
-contractions, pause/resume and operator keys start none: they are not stimuli a participant
-responds to, and a rest block's "response" is the baseline itself.
+Trials start at protocol stimulus onsets (condition: the target emotion), imported events
+(their trial_type; an import keeps another lab's trial_type as the condition of a `marker`
+or `stimulus` event without a code, and where the trial_type is only "stimulus" the event's
+label, BIDS `value`, says more), hardware triggers (condition "trigger") and external events
+such as LSL markers (their condition, else their label). Conditions are lower case. Rest
+onsets, stimulus offsets, guided contractions, pause/resume and operator keys start none:
+they are not stimuli a participant responds to, and a rest block's "response" is the
+baseline itself.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from microexp_tui.domain.markers import event_meaning, stimulus_condition
+from microexp_tui.domain.markers import REST_CONDITION, event_meaning, stimulus_condition
 from microexp_tui.domain.recording import MarkerRecord
 
 TRIGGER_CONDITION = "trigger"
@@ -35,6 +38,8 @@ class TrialOnset:
 def onset_condition(marker: MarkerRecord) -> tuple[str, str] | None:
     """(kind, condition) of an event that starts a trial, None for one that does not."""
     kind, condition = event_meaning(marker)
+    if marker.code is None and kind in ("stimulus", "marker"):
+        return _imported(kind, condition, marker.label)
     if kind == "stimulus":
         presented = stimulus_condition(marker)
         return None if presented is None else (kind, presented.lower())
@@ -44,6 +49,16 @@ def onset_condition(marker: MarkerRecord) -> tuple[str, str] | None:
         text = condition or marker.label or EXTERNAL_CONDITION
         return kind, text.lower()
     return None
+
+
+def _imported(kind: str, condition: str | None, label: str | None) -> tuple[str, str] | None:
+    """(kind, condition) of an imported event without a code: its trial_type (the label when
+    the trial_type only says "stimulus"); None for offsets (no trial_type) and rest."""
+    if condition is None or condition.lower() == REST_CONDITION:
+        return None
+    if condition.lower() == "stimulus" and label:
+        condition = label
+    return kind, condition.lower()
 
 
 def trial_onsets(markers: Sequence[MarkerRecord], sample_rate_hz: float) -> list[TrialOnset]:

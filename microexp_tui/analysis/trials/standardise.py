@@ -14,8 +14,9 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import replace
+from functools import cache
 
+from microexp_tui.analysis.trials.rows import changed
 from microexp_tui.analysis.trials.table import VALENCE_MUSCLE, WHOLE_WINDOW_BIN, TrialRow
 from microexp_tui.domain.muscles import CORRUGATOR_SUPERCILII, ZYGOMATICUS_MAJOR
 
@@ -27,20 +28,40 @@ TrialKey = tuple[str, str, str, int]
 """(site, participant, session, trial): one trial."""
 
 
+BEYOND = "beyond "
+"""How the SD exclusion's reason starts."""
+
+
 def beyond_reason(exclude_sd: float) -> str:
     """The exclusion reason of an outlier at this limit ("beyond 3.5 SD")."""
-    return f"beyond {exclude_sd:g} SD"
+    return f"{BEYOND}{exclude_sd:g} SD"
 
 
 def standardise(rows: Sequence[TrialRow], exclude_sd: float) -> list[TrialRow]:
-    """z within participant and muscle, the SD exclusions, then the valence-index rows."""
-    outliers = _outliers(rows, exclude_sd)
+    """z within participant and muscle, the SD exclusions, then the valence-index rows.
+
+    Rows standardised before may come again (pooling tables): their valence rows and earlier
+    SD exclusions are dropped and made anew, so standardising twice changes nothing.
+    """
+    rows = [_fresh(row) for row in rows if row.muscle != VALENCE_MUSCLE]
+    outliers = _outliers([row for row in rows if row.bin == WHOLE_WINDOW_BIN], exclude_sd)
     reason = beyond_reason(exclude_sd)
-    marked = [
-        _excluded(row, reason) if (*_trial(row), row.muscle) in outliers else row for row in rows
-    ]
+    marked = (
+        [_excluded(row, reason) if (*_trial(row), row.muscle) in outliers else row for row in rows]
+        if outliers
+        else list(rows)
+    )
     scored = _with_z(marked)
     return _with_valence(scored)
+
+
+def _fresh(row: TrialRow) -> TrialRow:
+    """The row without an earlier standardisation's SD exclusion."""
+    if BEYOND not in row.exclude_reason:
+        return row
+    kept = [p for p in row.exclude_reason.split(REASON_SEPARATOR) if not p.startswith(BEYOND)]
+    reason = REASON_SEPARATOR.join(kept)
+    return changed(row, excluded=bool(reason), exclude_reason=reason, z=None)
 
 
 def _group(row: TrialRow) -> GroupKey:
@@ -71,12 +92,13 @@ def mean_sd(values: Sequence[float]) -> tuple[float, float] | None:
     return mean, math.sqrt(variance)
 
 
-def _outliers(rows: Sequence[TrialRow], exclude_sd: float) -> set[tuple[str, str, str, int, str]]:
-    """(trial, muscle) of whole-window changes beyond `exclude_sd` SDs of their group."""
-    stats = {key: mean_sd(values) for key, values in _kept_changes(rows).items()}
+def _outliers(whole: Sequence[TrialRow], exclude_sd: float) -> set[tuple[str, str, str, int, str]]:
+    """(trial, muscle) of whole-window changes beyond `exclude_sd` SDs of their group (`whole`:
+    the whole-window rows)."""
+    stats = {key: mean_sd(values) for key, values in _kept_changes(whole).items()}
     found = set()
-    for row in rows:
-        if row.bin != WHOLE_WINDOW_BIN or row.excluded or row.change is None:
+    for row in whole:
+        if row.excluded or row.change is None:
             continue
         moments = stats.get(_group(row))
         if moments and moments[1] > 0 and abs(row.change - moments[0]) > exclude_sd * moments[1]:
@@ -86,7 +108,7 @@ def _outliers(rows: Sequence[TrialRow], exclude_sd: float) -> set[tuple[str, str
 
 def _excluded(row: TrialRow, reason: str) -> TrialRow:
     """The row excluded for `reason` too."""
-    return replace(row, excluded=True, exclude_reason=_join(row.exclude_reason, reason))
+    return changed(row, excluded=True, exclude_reason=_join(row.exclude_reason, reason))
 
 
 def _join(*reasons: str) -> str:
@@ -101,17 +123,25 @@ def _join(*reasons: str) -> str:
 
 def _with_z(rows: Sequence[TrialRow]) -> list[TrialRow]:
     """Rows with z over their group's kept rows (None for excluded rows or a flat group)."""
-    stats = {key: mean_sd(values) for key, values in _kept_changes(rows).items()}
-    out = []
+    kept: dict[GroupKey, list[float]] = defaultdict(list)
+    keys = []
     for row in rows:
-        moments = stats.get(_group(row))
+        key = (row.site, row.participant, row.muscle, row.bin == WHOLE_WINDOW_BIN)
+        keys.append(key)
+        if not row.excluded and row.change is not None:
+            kept[key].append(row.change)
+    stats = {key: mean_sd(values) for key, values in kept.items()}
+    out = []
+    for row, key in zip(rows, keys, strict=True):
+        moments = stats.get(key)
         z = None
         if not row.excluded and row.change is not None and moments and moments[1] > 0:
             z = (row.change - moments[0]) / moments[1]
-        out.append(replace(row, z=z))
+        out.append(row if z is None and row.z is None else changed(row, z=z))
     return out
 
 
+@cache
 def _valence_role(muscle: str) -> str | None:
     """ "corrugator" or "zygomaticus" for a muscle named like one (domain spelling or first
     word, any case), else None."""
@@ -158,7 +188,7 @@ def _minus(a: float | None, b: float | None) -> float | None:
 def _difference(corrugator: TrialRow, zygomaticus: TrialRow) -> TrialRow:
     """The valence-index row of one trial and bin."""
     unit = corrugator.unit if corrugator.unit == zygomaticus.unit else ""
-    return replace(
+    return changed(
         corrugator,
         muscle=VALENCE_MUSCLE,
         channel=f"{corrugator.channel}-{zygomaticus.channel}",
