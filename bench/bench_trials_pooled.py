@@ -26,6 +26,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,9 +59,13 @@ def pooled_database(sessions: int) -> Path:
     CACHE.mkdir(parents=True, exist_ok=True)
     partial = CACHE / f"pooled-{sessions}.partial.sqlite"
     partial.unlink(missing_ok=True)
-    with sqlite3.connect(source_session()) as source, sqlite3.connect(partial) as copy:
+    source_db = source_session()
+    with closing(sqlite3.connect(source_db)) as source, closing(sqlite3.connect(partial)) as copy:
         source.backup(copy)
     _clone_sessions(partial, sessions)
+    with closing(sqlite3.connect(partial)) as sql:
+        sql.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        sql.execute("PRAGMA journal_mode = DELETE")
     partial.rename(db)
     return db
 
@@ -86,7 +91,7 @@ def _clone_sessions(db: Path, sessions: int) -> None:
             )
             store.finish_session(sid, "completed")
             new_ids.append(sid)
-    with sqlite3.connect(db) as sql:
+    with closing(sqlite3.connect(db)) as sql:
         for sid in new_ids:
             sql.execute(
                 "INSERT INTO sample_chunks (session_id, first_sample, n_samples, channel_count, "
