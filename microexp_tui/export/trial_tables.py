@@ -14,6 +14,7 @@ place; an existing output is never overwritten.
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 import secrets
@@ -45,7 +46,7 @@ from microexp_tui.export.trial_files import (
     write_partitioned,
     write_table,
 )
-from microexp_tui.files import hold_while_writing
+from microexp_tui.files import held_by_a_writer, hold_while_writing
 from microexp_tui.paths import tighten_tree_to_owner
 
 WORKERS = 2
@@ -165,6 +166,7 @@ def write_trial_tables(request: TrialRequest) -> TrialTablesReport:
     report = TrialTablesReport(files=[table_path, summary_path], warnings=warnings)
     report.secret_path = secret.path if secret else None
     report.secret_created = bool(secret and secret.created)
+    report.warnings += _remove_stale_partials(out)
     temp = _partial_folder(out)
     lock = hold_while_writing(temp)
     try:
@@ -453,6 +455,16 @@ def _partial_folder(out: Path) -> Path:
             f"Cannot write beside {out}: {err.strerror or err}. Choose an -o in a folder you "
             "can write to."
         ) from err
+
+
+def _remove_stale_partials(out: Path) -> list[str]:
+    """Remove hidden partial folders of this output that no running command holds."""
+    notices = []
+    for partial in out.parent.glob(f".{glob.escape(out.name)}{PARTIAL_MARK}*"):
+        if partial.is_dir() and not held_by_a_writer(partial):
+            shutil.rmtree(partial, ignore_errors=True)
+            notices.append(f"removed {partial}, left by a run that was stopped before it finished")
+    return notices
 
 
 def _move(written: Path, final: Path) -> None:

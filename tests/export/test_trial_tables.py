@@ -236,3 +236,15 @@ def test_named_sessions_without_trials_are_refused(
             session_ids=(stations.b_without_trials,),
         )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_partial_output_left_by_a_stopped_run_is_removed(
+    stations: Stations, secret: Path, tmp_path: Path
+) -> None:
+    left = tmp_path / ".t.csv.partial-abc123"
+    left.mkdir()
+    (left / "t.csv").write_text("half\n")
+    report = _write(stations, secret, tmp_path / "t.csv")
+    assert not left.exists()
+    assert any("stopped before it finished" in w for w in report.warnings)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv", "t_summary.csv"]
