@@ -34,13 +34,14 @@ class EpochGeometry:
 
     @property
     def first(self) -> int:
-        """First sample of the epoch (baseline or window, whichever starts first)."""
-        return min(self.baseline[0], self.window[0])
+        """First sample of the epoch (baseline, window or a bin, whichever starts first)."""
+        return min(self.baseline[0], *(b.start for b in self.bins))
 
     @property
     def stop(self) -> int:
-        """One past the epoch's last sample."""
-        return max(self.baseline[1], self.window[1])
+        """One past the epoch's last sample (a bin kept one sample long at a slow rate may
+        reach past the window)."""
+        return max(self.baseline[1], *(b.stop for b in self.bins))
 
     @property
     def length(self) -> int:
@@ -123,8 +124,14 @@ class Epoch:
 
     def envelope(self) -> npt.NDArray[np.float64]:
         """`(epoch samples, channels)` envelope aligned to the muscle (NaN where not delivered)."""
-        rows = np.arange(self.geometry.length)[:, None] + (self.delays - self.delays.min())
-        return self.buffer[rows, np.arange(self.delays.size)].astype(np.float64)
+        offsets = self.delays - self.delays.min()
+        length = self.geometry.length
+        if not offsets.any():
+            return self.buffer[:length].astype(np.float64)
+        out = np.empty((length, self.delays.size))
+        for channel, offset in enumerate(offsets.tolist()):
+            out[:, channel] = self.buffer[offset : offset + length, channel]
+        return out
 
     def stored_level(self) -> npt.NDArray[np.float64]:
         """Mean stored (working-unit) value per channel over the baseline window (NaN: none)."""

@@ -18,10 +18,11 @@ _PLAIN = not hasattr(TrialRow, "__slots__")
 
 
 def new_row(values: dict[str, Any]) -> TrialRow:
-    """A row from a dictionary holding every column (KeyError naming one that is missing)."""
+    """A row from a dictionary holding every column (KeyError naming one that is missing);
+    the row keeps the dictionary as its own, so the caller must not change it after."""
     if _PLAIN and len(values) == len(TRIAL_COLUMNS):
         row = object.__new__(TrialRow)
-        row.__dict__.update(values)
+        object.__setattr__(row, "__dict__", values)
         return row
     return TrialRow(**{name: values[name] for name in TRIAL_COLUMNS})
 
@@ -30,6 +31,8 @@ def changed(row: TrialRow, **values: Any) -> TrialRow:
     """`dataclasses.replace(row, **values)`, without running `__init__` again."""
     if not _PLAIN:
         return replace(row, **values)
+    fields = row.__dict__.copy()
+    fields.update(values)
     new = object.__new__(TrialRow)
-    new.__dict__.update(row.__dict__, **values)
+    object.__setattr__(new, "__dict__", fields)
     return new

@@ -342,7 +342,7 @@ class _BinValues:
         starts, stops = (np.array(side) for side in zip(*edges, strict=True))
         total, number = sums[stops] - sums[starts], counts[stops] - counts[starts]
         means = np.where(number > 0, total / np.maximum(number, 1), np.nan)
-        peak_at = np.stack([np.argmax(lowest[a:b], axis=0) for a, b in edges])
+        peak_at = _bin_argmax(lowest, edges)
         peaks = np.take_along_axis(lowest, peak_at + starts[:, None], axis=0)
         base_lo, base_hi = (edge - first for edge in geometry.baseline)
         base_n = counts[base_hi] - counts[base_lo]
@@ -355,6 +355,21 @@ class _BinValues:
             [_or_none(row) for row in np.where(np.isinf(peaks), np.nan, peaks).tolist()],
             peak_at.tolist(),
         )
+
+
+def _bin_argmax(values: np.ndarray, edges: Sequence[tuple[int, int]]) -> np.ndarray:
+    """`(bins, channels)` row of each bin's largest value, from the bin's start; the time
+    bins at once when they tile the window in equal lengths (bin 0 is the whole window)."""
+    first = [np.argmax(values[edges[0][0] : edges[0][1]], axis=0)]
+    bins = edges[1:]
+    width = bins[0][1] - bins[0][0] if bins else 0
+    tiled = bins and all(
+        b - a == width and a == bins[0][0] + k * width for k, (a, b) in enumerate(bins)
+    )
+    if tiled:
+        block = values[bins[0][0] : bins[-1][1]].reshape(len(bins), width, values.shape[1])
+        return np.concatenate([np.stack(first), np.argmax(block, axis=1)])
+    return np.stack(first + [np.argmax(values[a:b], axis=0) for a, b in bins])
 
 
 def _or_none(values: list[float]) -> list[float | None]:

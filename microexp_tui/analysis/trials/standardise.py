@@ -156,12 +156,19 @@ def _valence_role(muscle: str) -> str | None:
 def _with_valence(rows: Sequence[TrialRow]) -> list[TrialRow]:
     """The rows with a valence-index row per trial and bin after each trial's rows."""
     by_trial: dict[TrialKey, list[TrialRow]] = defaultdict(list)
-    for row in rows:
-        by_trial[_trial(row)].append(row)
+    last: dict[TrialKey, int] = {}
+    keys = []
+    for index, row in enumerate(rows):
+        key = (row.site, row.participant, row.session, row.trial)
+        keys.append(key)
+        last[key] = index
+        if _valence_role(row.muscle) is not None:
+            by_trial[key].append(row)
     out: list[TrialRow] = []
-    for trial_rows in by_trial.values():
-        out += trial_rows
-        out += _valence_rows(trial_rows)
+    for index, (row, key) in enumerate(zip(rows, keys, strict=True)):
+        out.append(row)
+        if last[key] == index and key in by_trial:
+            out += _valence_rows(by_trial[key])
     return out
 
 

@@ -71,8 +71,9 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "onset_latency_s": "First activation onset of the channel in the response window, seconds "
     "relative to onset (the activation detector); empty when none.",
     "excluded": "True when the trial is excluded on this muscle (see exclude_reason).",
-    "exclude_reason": "Why: lost samples, clipping, flat line or motion in the epoch, or beyond "
-    "k SD within participant and muscle; several joined by '; '; empty when kept.",
+    "exclude_reason": "Why: lost samples, clipping, flat line or motion in the epoch, the epoch "
+    "outside the recording, or beyond k SD within participant and muscle; several joined by "
+    "'; '; empty when kept.",
 }
 """What each column holds (the BIDS derivative's sidecar and the docs print these)."""
 

@@ -19,6 +19,7 @@ from microexp_tui.analysis.trials.options import TrialOptions
 from microexp_tui.analysis.trials.pooled import participant_trials
 from microexp_tui.analysis.trials.session import session_trials
 from microexp_tui.analysis.trials.table import VALENCE_MUSCLE, WHOLE_WINDOW_BIN, TrialRow
+from microexp_tui.domain.calibration import ChannelCalibration
 from microexp_tui.domain.markers import MARKER_TRIGGER_INPUT, stimulus_onset_code
 from microexp_tui.domain.muscles import (
     CORRUGATOR_SUPERCILII,
@@ -287,3 +288,28 @@ def test_other_windows_and_bins_are_cut_where_asked(recorded: Recorded) -> None:
     assert all(r.z is None for r in found)  # standardising is the caller's step
     latency = trial[0].onset_latency_s
     assert latency is not None and 0.5 <= latency < 2.0
+
+
+def test_calibration_gives_pct_mvc_and_noise_floors_where_it_is_usable(
+    recorded: Recorded,
+) -> None:
+    """Runs last: it stores a calibration with the session (rest, noise and maximum per
+    channel): the corrugator's span is usable, the zygomaticus's too small for the rule, and
+    the frontalis's rest noise is above any baseline it has."""
+    zygomaticus, frontalis = 0, 1  # channels 1 and 2 (0-based)
+    windows = (0, 1000, 1000, 2000)  # where rest and maximum were read (not used here)
+    rows = [ChannelCalibration(c, 20.0, 2.0, 620.0, False, *windows) for c in range(8)]
+    rows[zygomaticus] = ChannelCalibration(zygomaticus, 20.0, 2.0, 45.0, False, *windows)
+    rows[frontalis] = ChannelCalibration(frontalis, 20.0, 500.0, 20000.0, False, *windows)
+    with SessionStore.open(recorded.database) as store:
+        store.save_calibration(recorded.session_id, rows)
+        found = session_trials(store, recorded.session_id, TrialOptions()).rows
+    by_muscle = defaultdict(list)
+    for row in found:
+        by_muscle[row.muscle].append(row)
+    for row in by_muscle[CORRUGATOR]:
+        if row.change is not None:
+            assert row.pct_mvc == pytest.approx(100.0 * row.change / 600.0)
+    assert all(row.pct_mvc is None for row in by_muscle[ZYGOMATICUS])
+    assert all(row.pct_change is None for row in by_muscle[ALL_MUSCLES[frontalis]])
+    assert all(row.pct_change is not None for row in by_muscle[CORRUGATOR] if row.change)

@@ -123,3 +123,23 @@ def test_a_session_without_events_says_so(tmp_path: Path) -> None:
         with pytest.raises(NoTrialsError, match="no trials") as caught:
             session_trials(store, session.session_id, TrialOptions())
     assert isinstance(caught.value, InputError) and "events.tsv" in str(caught.value)
+
+
+@pytest.mark.parametrize("rate_hz", [5, 7, 20])
+def test_slow_envelopes_keep_every_bin_inside_the_epoch(tmp_path: Path, rate_hz: int) -> None:
+    """At 5-7 Hz a 100 ms bin is under one sample: each keeps one, and the epoch holds them."""
+    rng = np.random.default_rng(rate_hz)
+    values = rng.normal(1000, 50, (rate_hz * 40, 2)).astype(np.int16)
+    signals = [
+        Signal(f"E{c}", rate_hz, "uV", (-3276.8, 3276.7), (-32768, 32767), values[:, c])
+        for c in range(2)
+    ]
+    path = write_file(tmp_path / "sub-09_task-x_emg.edf", signals)
+    events = [[1.5 + 5 * k, "A"] for k in range(7)]
+    write_tsv(tmp_path / "sub-09_task-x_events.tsv", ["onset", "trial_type"], events)
+    with SessionStore.open(tmp_path / "s.sqlite") as store:
+        (session,) = import_path(path, store, sensor_kind="envelope").sessions
+        rows = session_trials(store, session.session_id, TrialOptions()).rows
+    assert len(rows) == 7 * 2 * 41
+    assert all(r.mean is not None and r.baseline is not None for r in rows)
+    assert [r.bin_start_s for r in rows[1:41]] == pytest.approx([k / 10 for k in range(40)])
