@@ -27,10 +27,12 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    field_validator,
     model_validator,
 )
 from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
 
+from microexp_tui.analysis.trials.options import TrialOptions
 from microexp_tui.device.rate_limits import MAX_RATE_HZ
 from microexp_tui.errors import InputError, MicroexpError
 from microexp_tui.inference.catalog import DEFAULT_MODEL
@@ -124,6 +126,16 @@ class CheckPrefs(_Section):
     (minutes; 0 repeats them every time)."""
 
 
+class TrialPrefs(_Section, TrialOptions):
+    """Default windows of `microexp trials` (the fields of TrialOptions, settable here)."""
+
+    @field_validator("baseline_s", "window_s", mode="before")
+    @classmethod
+    def _array(cls, value: Any) -> Any:
+        """A TOML array (a list) is a window's (start, end) pair."""
+        return tuple(value) if isinstance(value, list) else value
+
+
 class Settings(BaseModel):
     """Everything an operator can set in the Settings screen (constructing it reads nothing)."""
 
@@ -133,6 +145,8 @@ class Settings(BaseModel):
     """Live filter parameters."""
     checks: CheckPrefs = Field(default_factory=CheckPrefs)
     """Durations of the electrode check and calibration steps."""
+    trials: TrialPrefs = Field(default_factory=TrialPrefs)
+    """Default baseline and response windows, bin width and SD limit of trial tables."""
     data_dir: PathText = ""
     """Folder of the session database; empty means the default user data directory."""
     default_protocol: PathText = "demo"
@@ -357,6 +371,8 @@ def _toml_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(inner) for inner in value) + "]"
     return json.dumps(str(value), ensure_ascii=False)
 
 

@@ -17,6 +17,7 @@ from microexp_tui.cli.commands import (
     sessions,
     simulate,
     train_evaluate,
+    trials,
     tui,
 )
 
@@ -42,6 +43,7 @@ COMMANDS: tuple[CommandModule, ...] = (
     train_evaluate,
     reprocess,
     export,
+    trials,
     import_recordings,
     report,
     audit,
