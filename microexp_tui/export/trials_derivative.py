@@ -9,7 +9,7 @@ an internal id or a participant code.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import astuple, dataclass, fields
+from dataclasses import astuple, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from microexp_tui.errors import InputError
 from microexp_tui.export.edf import EDF_FORMAT, FORMATS_BY_SAMPLE_FORMAT
 from microexp_tui.export.files import write_json, write_tsv
 from microexp_tui.export.plan import SessionPlan
+from microexp_tui.export.trial_files import trial_schema
 from microexp_tui.store.sessions import SessionStore
 
 DERIVATIVE = "trials"
@@ -171,22 +172,9 @@ def write_bids_trials(
         write_json(stem.with_suffix(".json"), trials_sidecar(own, plan, options))
 
 
-def arrow_schema() -> Any:
-    """The pyarrow schema of a trial table (typed even where a column is empty throughout)."""
-    import pyarrow as pa
-
-    kinds = {"str": pa.string(), "int": pa.int64(), "bool": pa.bool_()}
-    return pa.schema(
-        [
-            pa.field(f.name, kinds.get(str(f.type), pa.float64()), nullable=True)
-            for f in fields(TrialRow)
-        ]
-    )
-
-
 def trials_table(rows: Sequence[TrialRow]) -> Any:
     """The long table of `rows` as a pyarrow Table (empty texts as nulls)."""
     import pyarrow as pa
 
     records = [dict(zip(TRIAL_COLUMNS, cells(row), strict=True)) for row in rows]
-    return pa.Table.from_pylist(records, schema=arrow_schema())
+    return pa.Table.from_pylist(records, schema=trial_schema())

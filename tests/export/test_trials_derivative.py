@@ -71,7 +71,7 @@ def test_missing_values_are_n_a_and_empty_columns_keep_their_type() -> None:
     assert cells(row())[0] is None and cells(row())[-1] is None  # site, exclude_reason
     table = trials_table([row(), row(trial=2, excluded=True, exclude_reason="clipping")])
     assert table.schema.field("z").type == pa.float64()  # null throughout, still a number
-    assert table.schema.field("trial").type == pa.int64()
+    assert pa.types.is_integer(table.schema.field("trial").type)
     assert table.column("exclude_reason").to_pylist() == [None, "clipping"]
 
 
