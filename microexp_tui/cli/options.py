@@ -8,6 +8,8 @@ runs (`microexp_tui.cli.defaults`), so an explicit option always wins.
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, TypeAlias
 
 from microexp_tui.schema.arguments import positive_float, user_path
@@ -106,3 +108,17 @@ def add_force_reason_option(parser: argparse.ArgumentParser) -> None:
         help="run even though the database's audit log is broken (see `microexp audit "
         "verify`); TEXT, why, is recorded in the audit log",
     )
+
+
+def say_warnings_and_new_secret(
+    warnings: Sequence[str], secret_created: bool, secret_path: object
+) -> None:
+    """Print a labelled run's warnings, and the new site secret's place, on stderr (export
+    and trial tables both key their labels with the site secret)."""
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if secret_created:
+        print(
+            f"created a new site secret at {secret_path}; keep it (labels depend on it)",
+            file=sys.stderr,
+        )

@@ -14,6 +14,7 @@ from microexp_tui.cli.options import (
     add_force_reason_option,
     add_json_option,
     add_mains_option,
+    say_warnings_and_new_secret,
 )
 from microexp_tui.errors import InputError
 from microexp_tui.schema.arguments import positive_int, user_path
@@ -90,13 +91,7 @@ def run(args: argparse.Namespace) -> int:
         response_rule=defaults.settings.response_rule(),
         include_test_participants=args.include_test_participants,
     )
-    for warning in report.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    if report.secret_created:
-        print(
-            f"created a new site secret at {report.secret_path}; keep it (labels depend on it)",
-            file=sys.stderr,
-        )
+    say_warnings_and_new_secret(report.warnings, report.secret_created, report.secret_path)
     if args.json:
         print(json.dumps(report.as_json()))
     else:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import TYPE_CHECKING
 
 from microexp_tui.cli.defaults import OperatorDefaults
-from microexp_tui.cli.options import add_json_option
+from microexp_tui.cli.options import add_json_option, say_warnings_and_new_secret
 from microexp_tui.errors import InputError
 from microexp_tui.schema.arguments import finite_float, positive_float, positive_int, user_path
 
@@ -103,13 +102,7 @@ def run(args: argparse.Namespace) -> int:
         include_test_participants=args.include_test_participants,
     )
     report = write_trial_tables(request)
-    for warning in report.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    if report.secret_created:
-        print(
-            f"created a new site secret at {report.secret_path}; keep it (labels depend on it)",
-            file=sys.stderr,
-        )
+    say_warnings_and_new_secret(report.warnings, report.secret_created, report.secret_path)
     if args.json:
         print(json.dumps(report.as_json()))
     else:
