@@ -36,8 +36,10 @@ HANGUP_SLEEP_S = 0.01
 UNPLUG_GRACE_S = 1.0
 """At a disconnect fault, frames already queued get this long to reach the host."""
 FAST_LOW_WATER_BYTES = 256 * 1024
-FAST_HIGH_WATER_BYTES = 4 * 1024 * 1024
-"""Fast mode generates ahead, while the host is busy (the pty full), up to this much queued."""
+FAST_HIGH_WATER_BYTES = 512 * 1024
+"""Fast mode generates ahead, while the host is busy (the pty full), up to this much queued:
+about 20 s of 8-channel signal, so a protocol marker the host sends when it has read up to
+the marker's time is stamped at most that far late (4 MiB let markers land 160 s late)."""
 FAST_AHEAD_SAMPLES = 512
 """A block generated ahead is short, so a host that comes back to read waits little for it."""
 READ_BYTES = 4096
