@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from microexp_tui.analysis.trials.options import TrialOptions
-from microexp_tui.analysis.trials.table import WHOLE_WINDOW_BIN, TrialRow, relabelled
+from microexp_tui.analysis.trials.rows import relabelled
+from microexp_tui.analysis.trials.table import WHOLE_WINDOW_BIN, TrialRow
 from microexp_tui.errors import InputError
 from microexp_tui.export import pii
 from microexp_tui.export.plan import build_plans, select_sessions

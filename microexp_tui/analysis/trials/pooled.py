@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from microexp_tui.analysis.trials.options import TrialOptions
+from microexp_tui.analysis.trials.rows import relabelled
 from microexp_tui.analysis.trials.session import session_trials
 from microexp_tui.analysis.trials.standardise import standardise
-from microexp_tui.analysis.trials.table import TrialRow, relabelled
+from microexp_tui.analysis.trials.table import TrialRow
 from microexp_tui.store.sessions import SessionStore
 
 

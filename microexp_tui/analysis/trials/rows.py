@@ -36,3 +36,10 @@ def changed(row: TrialRow, **values: Any) -> TrialRow:
     new = object.__new__(TrialRow)
     object.__setattr__(new, "__dict__", fields)
     return new
+
+
+def relabelled(
+    rows: list[TrialRow], *, site: str, participant: str, session: str
+) -> list[TrialRow]:
+    """The rows with the labels a table shows (site, participant and session labels)."""
+    return [changed(row, site=site, participant=participant, session=session) for row in rows]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 
 VALENCE_MUSCLE = "corrugator-zygomaticus"
 """The pseudo-muscle of the valence index rows: corrugator minus zygomaticus."""
@@ -76,10 +76,3 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "'; '; empty when kept.",
 }
 """What each column holds (the BIDS derivative's sidecar and the docs print these)."""
-
-
-def relabelled(
-    rows: list[TrialRow], *, site: str, participant: str, session: str
-) -> list[TrialRow]:
-    """The rows with the labels a table shows (site, participant and session labels)."""
-    return [replace(row, site=site, participant=participant, session=session) for row in rows]
